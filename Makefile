@@ -1,0 +1,61 @@
+# perfapp — the two commands a fresh machine needs: `make run` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+FLASK := $(BIN)/flask --app app
+APT_PACKAGES := chromium fonts-noto-cjk fonts-noto-color-emoji ffmpeg wrk
+
+.PHONY: run test install install-dev system-deps npm-deps compile serve worker lint vendor bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+
+# Debian packages the tests need (a real browser, CJK/emoji fonts for screenshots, ffmpeg, wrk).
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+npm-deps:
+	npm ci --no-audit --no-fund --loglevel=error
+
+compile:
+	$(FLASK) translate compile >/dev/null
+
+# Installs, migrates, seeds a demo organisation into an empty database, serves on 127.0.0.1:$(PORT).
+run: install compile
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	$(BIN)/python -m whitenoise.compress -q static >/dev/null
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) app:app
+
+# Installs everything (Debian packages, Python dev deps, npm dev packages) and runs the whole suite.
+test: system-deps install-dev npm-deps compile
+	$(BIN)/python -m pytest -q
+
+lint:
+	$(BIN)/ruff check .
+
+# Refresh vendored front-end files from the pinned npm packages (committed; not needed to run).
+vendor: npm-deps
+	mkdir -p static/vendor/htmx
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/LICENSE static/vendor/htmx/
+	$(BIN)/python tools/build_sprite.py
+
+bench: install-dev compile
+	$(BIN)/python bench/http.py
+
+clean:
+	rm -rf $(VENV) node_modules instance

@@ -1,0 +1,89 @@
+"""perfapp: social performance management, phone first."""
+from __future__ import annotations
+
+from flask import Flask, Response
+from whitenoise import WhiteNoise
+
+from perfapp.config import BASE_DIR, Config
+
+
+def create_app(config: type[Config] | None = None) -> Flask:
+    """Build the app: extensions, blueprints, signal handlers, CLI."""
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+        instance_path=str(BASE_DIR / "instance"),
+    )
+    app.config.from_object(config or Config)
+
+    from perfapp.extensions import babel, compress, csrf, db, htmx, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "perfapp" / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    if app.config.get("COMPRESS_REGISTER", True):
+        compress.init_app(app)
+
+    from perfapp.core.i18n import init_i18n, select_locale, select_timezone
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    init_i18n(app)
+
+    from perfapp.core.assets import init_assets
+    from perfapp.core.db import init_db
+    from perfapp.core.errors import init_errors
+
+    init_db(app)
+    init_errors(app)
+    init_assets(app)
+
+    from perfapp import models  # noqa: F401  (registers every table with the metadata)
+    from perfapp.admin import bp as admin_bp
+    from perfapp.auth import bp as auth_bp
+    from perfapp.auth.session import init_login
+    from perfapp.feedback import bp as feedback_bp
+    from perfapp.feedback.views import home
+    from perfapp.notify import bp as notify_bp
+    from perfapp.notify.handlers import connect_handlers
+    from perfapp.people import bp as people_bp
+    from perfapp.pwa import bp as pwa_bp
+    from perfapp.walls import bp as walls_bp
+
+    init_login(app, login_manager)
+    for bp in (auth_bp, people_bp, feedback_bp, notify_bp, walls_bp, admin_bp, pwa_bp):
+        app.register_blueprint(bp)
+    app.add_url_rule("/", endpoint="home", view_func=home)
+    connect_handlers()
+
+    from perfapp.cli import register_cli
+
+    register_cli(app)
+
+    @app.context_processor
+    def inject_unread() -> dict:
+        def unread_count() -> int:
+            from flask_login import current_user
+
+            from perfapp.notify.services import unread_count as count
+
+            return count(current_user) if current_user.is_authenticated else 0
+
+        return {"unread_count": unread_count}
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if response.mimetype == "text/html":
+            response.vary.add("HX-Request")
+            response.headers.setdefault("Cache-Control", "no-cache, private")
+        return response
+
+    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
+        app.wsgi_app, root=str(BASE_DIR / "static"), prefix="static/",
+        max_age=app.config["STATIC_MAX_AGE"],
+    )
+    return app

@@ -1,0 +1,47 @@
+"""Flask-Login wiring: the cookie carries a random session token, not the user id."""
+from __future__ import annotations
+
+import hashlib
+
+from flask import Flask, Response, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager
+from sqlalchemy import select
+
+from perfapp.core.htmx import is_htmx
+from perfapp.extensions import db
+from perfapp.people.models import User
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def init_login(app: Flask, login_manager: LoginManager) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(token: str) -> User | None:
+        from perfapp.auth.models import LoginSession
+
+        row = db.session.execute(
+            select(LoginSession).where(LoginSession.token_hash == token_hash(token))
+        ).scalar_one_or_none()
+        if row is None or not row.user.active:
+            return None
+        user = row.user
+        user.session_token = token
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized() -> Response:
+        login_url = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+        if is_htmx():
+            response = Response(status=401)
+            response.headers["HX-Redirect"] = login_url
+            return response
+        return redirect(login_url)  # type: ignore[return-value]

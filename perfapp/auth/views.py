@@ -1,0 +1,91 @@
+"""Login, logout and invitation links."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Response, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from perfapp.auth import bp, services
+from perfapp.core.validation import FormError
+from perfapp.extensions import db
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths: never an open redirect."""
+    if not target:
+        return url_for("home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("home")
+    return target
+
+
+def _log_in(user, remember: bool) -> None:  # type: ignore[no-untyped-def]
+    # A new session id on every login: drop whatever the anonymous session held.
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    services.start_session(user, request.headers.get("User-Agent", ""))
+    login_user(user, remember=remember)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str:
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(_safe_next(request.args.get("next")))  # type: ignore[return-value]
+    errors: dict[str, str] = {}
+    email = request.form.get("email", "")
+    if request.method == "POST":
+        try:
+            user = services.authenticate(email, request.form.get("password", ""))
+        except FormError as e:
+            db.session.commit()  # keep the failure count
+            errors = e.errors
+        else:
+            _log_in(user, remember=bool(request.form.get("remember")))
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")), 303)  # type: ignore[return-value]
+    return Response(
+        render_template("auth/login.html", errors=errors, email=email),
+        status=422 if errors else 200,
+    )
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    if current_user.is_authenticated:
+        services.end_session(current_user.session_token)
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"), 303)  # type: ignore[return-value]
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token: str) -> Response | str:
+    invite = services.find_invite(token)
+    if invite is None:
+        abort(404)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            if request.form.get("password") != request.form.get("password2"):
+                raise FormError({"password2": _("The two passwords don't match.")})
+            user = services.accept_invite(invite, request.form.get("password", ""))
+        except FormError as e:
+            errors = e.errors
+        else:
+            if current_user.is_authenticated:
+                logout_user()
+            _log_in(user, remember=False)
+            db.session.commit()
+            flash(_("Welcome to perfapp, %(name)s!", name=user.name), "success")
+            return redirect(url_for("home"), 303)  # type: ignore[return-value]
+    return Response(
+        render_template("auth/invite.html", invite=invite, errors=errors),
+        status=422 if errors else 200,
+    )

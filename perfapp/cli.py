@@ -1,0 +1,42 @@
+"""Command-line tools: translations, demo data and load data."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+from flask import Flask
+
+
+from perfapp.config import BASE_DIR
+
+TRANSLATIONS = BASE_DIR / "translations"
+
+
+def _pybabel(*args: str) -> None:
+    cmd = [sys.executable, "-m", "babel.messages.frontend", *args]
+    if subprocess.call(cmd, cwd=BASE_DIR):
+        raise click.ClickException("pybabel " + " ".join(args) + " failed")
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.group()
+    def translate() -> None:
+        """Extract, update and compile the message catalogs."""
+
+    @translate.command()
+    def update() -> None:
+        """Extract strings and merge them into every catalog."""
+        pot = str(TRANSLATIONS / "messages.pot")
+        _pybabel("extract", "-F", str(TRANSLATIONS / "babel.cfg"), "-k", "_l", "--no-location",
+                 "--sort-output", "-o", pot, ".")
+        _pybabel("update", "-i", pot, "-d", str(TRANSLATIONS), "--no-fuzzy-matching", "--ignore-obsolete")
+
+    @translate.command()
+    def compile() -> None:  # noqa: A001
+        """Compile catalogs to .mo files."""
+        _pybabel("compile", "-d", str(TRANSLATIONS))
+
+    from perfapp.seed import register_seed_commands
+
+    register_seed_commands(app)

@@ -1,0 +1,1 @@
+"""Shared plumbing: database set-up, htmx helpers, i18n, errors, signals."""

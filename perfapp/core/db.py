@@ -1,0 +1,71 @@
+"""Database plumbing: SQLite pragmas and write transactions that begin IMMEDIATE."""
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from flask import Flask, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from perfapp.extensions import db
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_force_write: contextvars.ContextVar[bool] = contextvars.ContextVar("perfapp_force_write", default=False)
+
+
+def utcnow() -> datetime:
+    """Naive UTC now: every datetime column stores naive UTC on both engines."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """Mark the next transactions in this context as writes (BEGIN IMMEDIATE on SQLite)."""
+    token = _force_write.set(True)
+    try:
+        yield
+    finally:
+        _force_write.reset(token)
+
+
+def _is_write() -> bool:
+    if _force_write.get():
+        return True
+    if has_request_context():
+        return request.method not in SAFE_METHODS
+    # CLI commands and background jobs: take the write lock up front so that
+    # a read-then-write never fails with "database is locked" halfway through.
+    return True
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    memory = engine.url.database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy's "begin" event decide how each transaction opens.
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        # Readers in WAL never block; writers queue on the RESERVED lock right at
+        # BEGIN, where busy_timeout applies, instead of failing at their first write.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _is_write() else "BEGIN")
+
+
+def init_db(app: Flask) -> None:
+    """Bind engine-level behaviour once the engine exists."""
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            _configure_sqlite(engine)

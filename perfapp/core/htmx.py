@@ -1,0 +1,29 @@
+"""One URL serves the page and its fragment (Hypermedia Systems' Contact.app rule)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, make_response, render_template, request
+
+from perfapp.extensions import htmx
+
+
+def wants_fragment(target: str) -> bool:
+    """True for a plain htmx request aimed at `target` (not boosted, not a history restore)."""
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request and htmx.target == target
+
+
+def render(page: str, fragment: str | None = None, target: str | None = None,
+           status: int = 200, **context: Any) -> Response:
+    """Render the full page, or only its fragment when htmx asks for that target."""
+    if fragment and target and wants_fragment(target):
+        body = render_template(fragment, **context)
+    else:
+        body = render_template(page, **context)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"

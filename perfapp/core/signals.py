@@ -1,0 +1,9 @@
+"""Cross-domain events. Handlers run in the sender's transaction."""
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: sent with feedback=Feedback after a feedback row is flushed
+feedback_given = _signals.signal("feedback-given")
+#: sent with request=FeedbackRequest after a request and its asks are flushed
+feedback_requested = _signals.signal("feedback-requested")

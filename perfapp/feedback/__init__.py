@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("feedback", __name__, url_prefix="/feedback")
+
+from perfapp.feedback import views  # noqa: E402,F401

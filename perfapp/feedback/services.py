@@ -1,0 +1,367 @@
+"""Feedback use cases: give, list, ask, answer, decline."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, func, or_, select, union
+from sqlalchemy.orm import joinedload, selectinload
+
+from perfapp.core import signals
+from perfapp.core.db import utcnow
+from perfapp.core.validation import FormError
+from perfapp.extensions import db
+from perfapp.feedback.models import (
+    KINDS,
+    QUICK_EMOJI,
+    VISIBILITIES,
+    Feedback,
+    FeedbackAsk,
+    FeedbackRequest,
+    FeedbackTag,
+    Tag,
+)
+from perfapp.people.models import User
+from perfapp.projects.models import Milestone, Project
+
+MAX_TEXT = 4000
+MAX_TAGS = 10
+MAX_TAG_LEN = 32
+MAX_ASKED = 10
+MAX_ABOUT = 500
+REQUEST_TTL = timedelta(days=30)
+
+
+@dataclass
+class FeedbackInput:
+    """What the compose sheet sends, already split into fields (see forms.parse_feedback)."""
+
+    recipient_id: int | None = None
+    text: str = ""
+    emoji: list[str] = field(default_factory=list)
+    tag_ids: list[int] = field(default_factory=list)
+    free_tags: list[str] = field(default_factory=list)
+    behaviour: str = ""
+    impact: str = ""
+    suggestion: str = ""
+    kind: str = "praise"
+    visibility: str = "public"
+    confidential: bool = False
+    development_only: bool | None = None  # None: the default for the kind
+    project_id: int | None = None
+    milestone_id: int | None = None
+    ask_id: int | None = None
+
+
+def _clean_free_tag(raw: str) -> str:
+    return re.sub(r"\s+", " ", raw.strip().lstrip("#＃").strip())
+
+
+def _resolve_context(project_id: int | None, milestone_id: int | None,
+                     errors: dict[str, str]) -> tuple[Project | None, Milestone | None]:
+    project = milestone = None
+    if milestone_id is not None:
+        milestone = db.session.get(Milestone, milestone_id) if milestone_id > 0 else None
+        if milestone is None:
+            errors["milestone_id"] = _("We couldn't find that milestone.")
+        elif project_id is None:
+            project_id = milestone.project_id
+    if project_id is not None:
+        project = db.session.get(Project, project_id) if project_id > 0 else None
+        if project is None:
+            errors["project_id"] = _("We couldn't find that project.")
+        elif milestone is not None and milestone.project_id != project.id:
+            errors["milestone_id"] = _("That milestone belongs to another project.")
+    return project, milestone
+
+
+def _resolve_tags(data: FeedbackInput, errors: dict[str, str]) -> list[Tag]:
+    free = [t for t in (_clean_free_tag(x) for x in data.free_tags) if t]
+    if len(set(data.tag_ids)) + len(free) > MAX_TAGS:
+        errors["tags"] = _("Use at most %(n)d tags.", n=MAX_TAGS)
+        return []
+    if any(len(t) > MAX_TAG_LEN for t in free):
+        errors["tags"] = _("A tag can have at most %(n)d characters.", n=MAX_TAG_LEN)
+        return []
+    tags: list[Tag] = []
+    if data.tag_ids:
+        found = db.session.scalars(
+            select(Tag).where(Tag.id.in_(set(data.tag_ids)), Tag.active.is_(True))
+        ).all()
+        if len(found) != len(set(data.tag_ids)):
+            errors["tags"] = _("One of those tags doesn't exist any more.")
+            return []
+        tags.extend(found)
+    for name in dict.fromkeys(free):
+        key = name.lower()
+        tag = db.session.scalar(select(Tag).where(
+            or_(Tag.key == key, func.lower(Tag.name_en) == key, Tag.name_zh == name)
+        ).limit(1))
+        if tag is None:
+            # Not added to the session here: it is saved with the feedback, or never.
+            tag = Tag(kind="free", name_zh=name, name_en=name, key=key)
+        if tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def _check_recipient(author: User, recipient_id: int | None, errors: dict[str, str],
+                     field_name: str = "recipient_id") -> User | None:
+    if recipient_id is None:
+        errors[field_name] = _("Choose who the feedback is for.")
+        return None
+    recipient = db.session.get(User, recipient_id) if recipient_id > 0 else None
+    if recipient is None:
+        errors[field_name] = _("We couldn't find that person.")
+    elif recipient.id == author.id:
+        errors[field_name] = _("You can't give feedback to yourself.")
+    elif not recipient.active:
+        errors[field_name] = _("%(name)s is no longer active.", name=recipient.name)
+    else:
+        return recipient
+    return None
+
+
+def give_feedback(author: User, data: FeedbackInput) -> Feedback:
+    """Validate and store one piece of feedback, then tell the other domains."""
+    errors: dict[str, str] = {}
+    recipient = _check_recipient(author, data.recipient_id, errors)
+    text = data.text.strip()
+    template = {k: getattr(data, k).strip() for k in ("behaviour", "impact", "suggestion")}
+    for name, value in {"text": text, **template}.items():
+        if len(value) > MAX_TEXT:
+            errors[name] = _("Keep it under %(n)d characters.", n=MAX_TEXT)
+    emoji = list(dict.fromkeys(e for e in data.emoji if e))
+    if any(e not in QUICK_EMOJI for e in emoji):
+        errors["emoji"] = _("Pick emoji from the row.")
+    if data.kind not in KINDS:
+        errors["kind"] = _("Choose praise, suggestion or constructive.")
+    if data.visibility not in VISIBILITIES:
+        errors["visibility"] = _("Choose who can see it.")
+    development_only = (data.kind == "constructive") if data.development_only is None else data.development_only
+    if data.visibility == "public" and (data.kind != "praise" or development_only):
+        errors["visibility"] = _(
+            "Only praise can go on the praise wall. Choose “only the recipient” or "
+            "“recipient and their manager”."
+        )
+    project, milestone = _resolve_context(data.project_id, data.milestone_id, errors)
+    tags = _resolve_tags(data, errors)
+    ask = None
+    if data.ask_id is not None:
+        ask = db.session.get(FeedbackAsk, data.ask_id) if data.ask_id > 0 else None
+        if ask is None or ask.recipient_id != author.id or ask.effective_status != "open":
+            errors["ask_id"] = _("This request is closed or was not sent to you.")
+        elif recipient is not None and ask.request.requester_id != recipient.id:
+            errors["recipient_id"] = _("Answer the person who asked.")
+    if not (text or emoji or tags or any(template.values())) and "tags" not in errors:
+        errors["text"] = _("Write a line, pick an emoji or add a tag.")
+    if errors:
+        raise FormError(errors)
+
+    feedback = Feedback(
+        author_id=author.id, recipient_id=recipient.id, kind=data.kind,  # type: ignore[union-attr]
+        visibility=data.visibility, confidential=bool(data.confidential),
+        development_only=development_only, text=text, emoji=" ".join(emoji),
+        behaviour=template["behaviour"], impact=template["impact"], suggestion=template["suggestion"],
+        project_id=project.id if project else None, milestone_id=milestone.id if milestone else None,
+        ask_id=ask.id if ask else None,
+    )
+    feedback.tags = tags
+    db.session.add(feedback)
+    if ask is not None:
+        ask.status = "answered"
+        ask.responded_at = utcnow()
+    db.session.flush()
+    signals.feedback_given.send(feedback, feedback=feedback)
+    return feedback
+
+
+# --- reading -----------------------------------------------------------------
+
+Cursor = tuple[datetime, int]
+
+
+def encode_cursor(item: Feedback) -> str:
+    return f"{item.created_at.isoformat()}_{item.id}"
+
+
+def decode_cursor(raw: str | None) -> Cursor | None:
+    """Parse a keyset cursor; a malformed one is treated as the first page."""
+    if not raw:
+        return None
+    try:
+        stamp, ident = raw.rsplit("_", 1)
+        return datetime.fromisoformat(stamp), int(ident)
+    except ValueError:
+        return None
+
+
+def _before(cursor: Cursor | None):  # type: ignore[no-untyped-def]
+    if cursor is None:
+        return True
+    stamp, ident = cursor
+    return or_(Feedback.created_at < stamp, and_(Feedback.created_at == stamp, Feedback.id < ident))
+
+
+def _load(ids: list[int]) -> list[Feedback]:
+    if not ids:
+        return []
+    rows = db.session.scalars(
+        select(Feedback).where(Feedback.id.in_(ids)).options(
+            joinedload(Feedback.author), joinedload(Feedback.recipient),
+            joinedload(Feedback.project), joinedload(Feedback.milestone),
+            selectinload(Feedback.tags),
+        )
+    ).unique().all()
+    by_id = {f.id: f for f in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _page(branches: list, cursor: Cursor | None, limit: int) -> tuple[list[Feedback], str | None]:  # type: ignore[type-arg]
+    """Newest-first keyset page over the union of several indexed branches."""
+    subqueries = [
+        select(Feedback.id, Feedback.created_at).where(cond, _before(cursor))
+        .order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(limit + 1).subquery()
+        for cond in branches
+    ]
+    if len(subqueries) == 1:
+        merged = subqueries[0]
+    else:
+        merged = union(*[select(sq.c.id, sq.c.created_at) for sq in subqueries]).subquery()
+    ids = list(db.session.scalars(
+        select(merged.c.id).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(limit + 1)
+    ))
+    items = _load(ids[:limit])
+    next_cursor = encode_cursor(items[-1]) if len(ids) > limit and items else None
+    return items, next_cursor
+
+
+def home_feed(viewer: User, cursor: Cursor | None = None, limit: int = 20) -> tuple[list[Feedback], str | None]:
+    """What I received, what I gave, and (for managers) what my reports received that I may see."""
+    branches = [Feedback.recipient_id == viewer.id, Feedback.author_id == viewer.id]
+    if viewer.is_manager:
+        reports = select(User.id).where(User.manager_id == viewer.id).scalar_subquery()
+        branches.append(and_(Feedback.recipient_id.in_(reports),
+                             Feedback.visibility.in_(("public", "manager"))))
+    return _page(branches, cursor, limit)
+
+
+def given_feed(author: User, cursor: Cursor | None = None, limit: int = 20) -> tuple[list[Feedback], str | None]:
+    """Feedback this person wrote."""
+    return _page([Feedback.author_id == author.id], cursor, limit)
+
+
+def praise_wall(cursor: Cursor | None = None, limit: int = 20,
+                recipient_id: int | None = None) -> tuple[list[Feedback], str | None]:
+    """Public praise, never constructive or development-only."""
+    cond = and_(Feedback.visibility == "public", Feedback.kind == "praise",
+                Feedback.development_only.is_(False))
+    if recipient_id is not None:
+        cond = and_(cond, Feedback.recipient_id == recipient_id)
+    return _page([cond], cursor, limit)
+
+
+def tag_profile(person: User, viewer: User, limit: int = 12) -> list[tuple[Tag, int]]:
+    """Counts of tags this person received, over the feedback the viewer may read."""
+    count = func.count(FeedbackTag.feedback_id)
+    query: Select = (
+        select(Tag, count).join(FeedbackTag, FeedbackTag.tag_id == Tag.id)
+        .join(Feedback, Feedback.id == FeedbackTag.feedback_id)
+        .where(Feedback.recipient_id == person.id, Feedback.visible_to(viewer))
+        .group_by(Tag.id).order_by(count.desc(), Tag.id).limit(limit)
+    )
+    return [(tag, n) for tag, n in db.session.execute(query).all()]
+
+
+def get_visible(viewer: User, feedback_id: int) -> Feedback | None:
+    """One feedback item if the viewer may read it, else None (callers answer 404)."""
+    feedback = db.session.get(Feedback, feedback_id)
+    if feedback is None or not feedback.can_be_read_by(viewer):
+        return None
+    return feedback
+
+
+def active_tags() -> list[Tag]:
+    """The taxonomy offered on the compose sheet: values first, then capabilities."""
+    return list(db.session.scalars(
+        select(Tag).where(Tag.active.is_(True), Tag.kind.in_(("value", "capability")))
+        .order_by(Tag.kind.desc(), Tag.id)
+    ))
+
+
+# --- asking for feedback ------------------------------------------------------
+
+def request_feedback(requester: User, recipient_ids: list[int], about: str,
+                     project_id: int | None = None, milestone_id: int | None = None) -> FeedbackRequest:
+    """Ask up to ten people for feedback; each gets an inbox entry."""
+    errors: dict[str, str] = {}
+    ids = list(dict.fromkeys(recipient_ids))
+    about = about.strip()
+    if not ids:
+        errors["recipient_ids"] = _("Choose at least one person to ask.")
+    elif len(ids) > MAX_ASKED:
+        errors["recipient_ids"] = _("You can ask at most %(n)d people at once.", n=MAX_ASKED)
+    people: list[User] = []
+    if "recipient_ids" not in errors:
+        for rid in ids:
+            person = _check_recipient(requester, rid, errors, "recipient_ids")
+            if person is None:
+                break
+            people.append(person)
+    if not about:
+        errors["about"] = _("Say what you would like feedback on.")
+    elif len(about) > MAX_ABOUT:
+        errors["about"] = _("Keep it under %(n)d characters.", n=MAX_ABOUT)
+    project, milestone = _resolve_context(project_id, milestone_id, errors)
+    if errors:
+        raise FormError(errors)
+    req = FeedbackRequest(
+        requester_id=requester.id, about=about, project_id=project.id if project else None,
+        milestone_id=milestone.id if milestone else None, expires_at=utcnow() + REQUEST_TTL,
+    )
+    req.asks = [FeedbackAsk(recipient_id=p.id) for p in people]
+    db.session.add(req)
+    db.session.flush()
+    signals.feedback_requested.send(req, request=req)
+    return req
+
+
+def get_ask_for(user: User, ask_id: int) -> FeedbackAsk | None:
+    """An ask addressed to this person, or None."""
+    ask = db.session.get(FeedbackAsk, ask_id)
+    return ask if ask is not None and ask.recipient_id == user.id else None
+
+
+def decline_ask(user: User, ask_id: int) -> FeedbackAsk:
+    """Politely say no to a request."""
+    ask = get_ask_for(user, ask_id)
+    if ask is None:
+        raise LookupError(ask_id)
+    if ask.effective_status != "open":
+        raise FormError({"form": _("This request is already closed.")})
+    ask.status = "declined"
+    ask.responded_at = utcnow()
+    db.session.flush()
+    return ask
+
+
+def open_asks_for(user: User, limit: int = 20) -> list[FeedbackAsk]:
+    """Requests waiting for this person's answer, newest first."""
+    return list(db.session.scalars(
+        select(FeedbackAsk).join(FeedbackAsk.request)
+        .where(FeedbackAsk.recipient_id == user.id, FeedbackAsk.status == "open",
+               FeedbackRequest.expires_at > utcnow())
+        .options(joinedload(FeedbackAsk.request).joinedload(FeedbackRequest.requester))
+        .order_by(FeedbackRequest.created_at.desc()).limit(limit)
+    ))
+
+
+def sent_requests(user: User, limit: int = 20) -> list[FeedbackRequest]:
+    """This person's own requests with each ask's state."""
+    return list(db.session.scalars(
+        select(FeedbackRequest).where(FeedbackRequest.requester_id == user.id)
+        .options(selectinload(FeedbackRequest.asks).joinedload(FeedbackAsk.recipient))
+        .order_by(FeedbackRequest.created_at.desc()).limit(limit)
+    ))

@@ -1,0 +1,171 @@
+"""Home feed, compose sheet, feedback pages and feedback requests."""
+from __future__ import annotations
+
+from flask import Response, abort, flash, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from perfapp.core.htmx import is_htmx, render
+from perfapp.core.validation import FormError, parse_int
+from perfapp.extensions import db
+from perfapp.feedback import bp, services
+from perfapp.feedback.forms import parse_feedback
+from perfapp.feedback.models import KINDS, QUICK_EMOJI, VISIBILITIES, Feedback
+from perfapp.people.models import User
+from perfapp.projects.models import Project
+
+
+@login_required
+def home() -> Response:
+    """Home: my feed (received, given, my team's). Infinite scroll loads the next page as a fragment."""
+    cursor = services.decode_cursor(request.args.get("before"))
+    items, next_cursor = services.home_feed(current_user, cursor)
+    asks = services.open_asks_for(current_user, limit=3) if cursor is None else []
+    return render("feedback/home.html", "feedback/_items.html", target="feed-more",
+                  items=items, next_cursor=next_cursor, asks=asks, more_url=url_for("home"))
+
+
+@bp.route("/given")
+@login_required
+def given() -> Response:
+    cursor = services.decode_cursor(request.args.get("before"))
+    items, next_cursor = services.given_feed(current_user, cursor)
+    return render("feedback/given.html", "feedback/_items.html", target="feed-more",
+                  items=items, next_cursor=next_cursor, more_url=url_for("feedback.given"))
+
+
+def _projects() -> list[Project]:
+    return list(db.session.scalars(
+        select(Project).where(Project.archived.is_(False)).order_by(Project.name)
+    ))
+
+
+def _compose_context(form: dict, errors: dict[str, str]) -> dict:
+    recipient = None
+    rid = parse_int(form.get("recipient_id"))
+    if rid and rid > 0:
+        recipient = db.session.get(User, rid)
+    ask = None
+    ask_id = parse_int(form.get("ask_id"))
+    if ask_id and ask_id > 0:
+        ask = services.get_ask_for(current_user, ask_id)
+    return {
+        "form": form, "errors": errors, "recipient": recipient, "ask": ask,
+        "tags": services.active_tags(), "projects": _projects(),
+        "kinds": KINDS, "visibilities": VISIBILITIES, "quick_emoji": QUICK_EMOJI,
+    }
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def compose() -> Response:
+    """The compose sheet. GET accepts ?to=, ?project=, ?milestone=, ?ask= to pre-fill it."""
+    if request.method == "POST":
+        try:
+            feedback = services.give_feedback(current_user, parse_feedback(request.form))
+        except FormError as e:
+            db.session.rollback()
+            form = request.form.to_dict()
+            form["emoji_list"] = request.form.getlist("emoji")
+            form["tag_id_list"] = request.form.getlist("tag_ids")
+            return render("feedback/compose.html", "feedback/_compose_form.html", target="compose",
+                          status=422, **_compose_context(form, e.errors))
+        db.session.commit()
+        if is_htmx():
+            response = render("feedback/_sent.html", feedback=feedback)
+            response.headers["HX-Trigger"] = "feedback-sent"
+            return response
+        flash(_("Sent to %(name)s.", name=feedback.recipient.name), "success")
+        return redirect(url_for("feedback.detail", feedback_id=feedback.id), 303)  # type: ignore[return-value]
+
+    form: dict = {"kind": "praise", "visibility": "public"}
+    ask_id = parse_int(request.args.get("ask"))
+    if ask_id and ask_id > 0:
+        ask = services.get_ask_for(current_user, ask_id)
+        if ask is not None and ask.effective_status == "open":
+            req = ask.request
+            form.update(ask_id=str(ask.id), recipient_id=str(req.requester_id), kind="suggestion",
+                        visibility="private", project_id=str(req.project_id or ""),
+                        milestone_id=str(req.milestone_id or ""))
+    for arg, key in (("to", "recipient_id"), ("project", "project_id"), ("milestone", "milestone_id")):
+        if request.args.get(arg):
+            form[key] = request.args[arg]
+    return render("feedback/compose.html", **_compose_context(form, {}))
+
+
+def feedback_json(item: Feedback, viewer: User) -> dict:
+    """The JSON shape of one item, author left out when the viewer may not know it."""
+    shown = item.author_shown_to(viewer)
+    return {
+        "id": item.id,
+        "author": {"id": item.author.id, "name": item.author.name} if shown else None,
+        "recipient": {"id": item.recipient.id, "name": item.recipient.name},
+        "kind": item.kind, "visibility": item.visibility, "confidential": item.confidential,
+        "development_only": item.development_only, "text": item.text, "emoji": item.emoji_list,
+        "behaviour": item.behaviour, "impact": item.impact, "suggestion": item.suggestion,
+        "tags": [t.name for t in item.tags],
+        "project": item.project.name if item.project else None,
+        "milestone": item.milestone.name if item.milestone else None,
+        "created_at": item.created_at.isoformat() + "Z",
+    }
+
+
+@bp.route("/<int:feedback_id>")
+@login_required
+def detail(feedback_id: int) -> Response:
+    item = services.get_visible(current_user, feedback_id)
+    if item is None:
+        abort(404)
+    if request.accept_mimetypes.best == "application/json":
+        response = jsonify(feedback_json(item, current_user))
+        response.vary.add("Accept")
+        return response
+    return render("feedback/detail.html", item=item)
+
+
+# --- asking for feedback ------------------------------------------------------
+
+@bp.route("/ask", methods=["GET", "POST"])
+@login_required
+def ask() -> Response:
+    errors: dict[str, str] = {}
+    form: dict = {}
+    if request.method == "POST":
+        ids = [n for n in (parse_int(v) for v in request.form.getlist("recipient_ids")) if n is not None]
+        try:
+            req = services.request_feedback(
+                current_user, ids, request.form.get("about", ""),
+                parse_int(request.form.get("project_id")), parse_int(request.form.get("milestone_id")),
+            )
+        except FormError as e:
+            db.session.rollback()
+            errors = e.errors
+            form = request.form.to_dict()
+            form["people"] = list(db.session.scalars(
+                select(User).where(User.id.in_([i for i in ids if i > 0][:20]))))
+        else:
+            db.session.commit()
+            flash(_("Asked %(n)d people for feedback.", n=len(req.asks)), "success")
+            return redirect(url_for("feedback.ask"), 303)  # type: ignore[return-value]
+    return render("feedback/ask.html", "feedback/_ask_form.html", target="ask-form",
+                  status=422 if errors else 200, errors=errors, form=form, projects=_projects(),
+                  sent=services.sent_requests(current_user))
+
+
+@bp.route("/asks/<int:ask_id>/decline", methods=["POST"])
+@login_required
+def decline(ask_id: int) -> Response:
+    try:
+        ask_row = services.decline_ask(current_user, ask_id)
+    except LookupError:
+        abort(404)
+    except FormError as e:
+        db.session.rollback()
+        return render("errors/page.html", "errors/_error.html", target=f"ask-{ask_id}",
+                      status=409, message=e.errors["form"])
+    db.session.commit()
+    if is_htmx():
+        return render("feedback/_ask_item.html", ask=ask_row)
+    flash(_("Request declined."), "info")
+    return redirect(url_for("notify.inbox"), 303)  # type: ignore[return-value]

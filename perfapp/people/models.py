@@ -1,0 +1,121 @@
+"""People and the organisation tree."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import get_locale
+from flask_login import UserMixin
+from pypinyin import Style, lazy_pinyin
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, exists, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from perfapp.core.db import utcnow
+from perfapp.extensions import db
+
+ROLES = ("employee", "hr", "admin")
+AVATAR_HUES = (4, 24, 45, 140, 170, 200, 220, 260, 290, 330)
+
+
+class Department(db.Model):
+    __tablename__ = "department"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(80))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    parent: Mapped[Department | None] = relationship(remote_side=[id])
+
+    @property
+    def name(self) -> str:
+        """The name in the current request's language."""
+        return self.name_zh if str(get_locale() or "en").startswith("zh") else self.name_en
+
+
+def search_key_for(name: str, email: str = "") -> str:
+    """Lower-case tokens a picker query can match: name, pinyin, initials, email local part."""
+    tokens: list[str] = [name.lower(), name.lower().replace(" ", "")]
+    syllables = [s for s in lazy_pinyin(name, errors="ignore") if s.strip()]
+    if syllables:
+        tokens.append("".join(syllables).lower())
+        tokens.append("".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower())
+    parts = name.split()
+    if len(parts) > 1:
+        tokens.append("".join(p[0] for p in parts).lower())
+    if email:
+        tokens.append(email.split("@")[0].lower())
+    seen: dict[str, None] = {}
+    for t in tokens:
+        if t:
+            seen.setdefault(t, None)
+    return " " + " ".join(seen) + " "
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "person"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    search_key: Mapped[str] = mapped_column(String(400), default="")
+    title: Mapped[str] = mapped_column(String(120), default="")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="employee")
+    locale: Mapped[str | None] = mapped_column(String(16))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    first_failed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    department: Mapped[Department | None] = relationship(lazy="joined")
+    manager: Mapped[User | None] = relationship(remote_side=[id])
+
+    __table_args__ = (Index("ix_person_active_name", "active", "name"),)
+
+    session_token = None  # str | None, set by the login loader; Flask-Login stores it, not the id
+
+    def get_id(self) -> str:
+        if not self.session_token:
+            raise RuntimeError("log in through perfapp.auth.services.start_session")
+        return self.session_token
+
+    def set_name(self, name: str) -> None:
+        """Set the display name and the picker's search key together."""
+        self.name = name.strip()
+        self.search_key = search_key_for(self.name, self.email or "")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: deactivated people cannot log in
+        return bool(self.active)
+
+    @property
+    def is_hr(self) -> bool:
+        return self.role in ("hr", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_manager(self) -> bool:
+        """Manager is derived: anyone with at least one active direct report."""
+        if not hasattr(self, "_is_manager"):
+            self._is_manager = bool(db.session.scalar(
+                select(exists().where(User.manager_id == self.id, User.active.is_(True)))
+            ))
+        return self._is_manager
+
+    @property
+    def initials(self) -> str:
+        parts = self.name.split()
+        if len(parts) > 1:
+            return (parts[0][0] + parts[-1][0]).upper()
+        # Chinese names: the given name (last one or two characters) is what colleagues use.
+        return self.name[-2:] if len(self.name) > 2 and not self.name.isascii() else self.name[:2].upper()
+
+    @property
+    def avatar_hue(self) -> int:
+        return AVATAR_HUES[self.id % len(AVATAR_HUES)]
+
+    def manages(self, other: User) -> bool:
+        return other.manager_id == self.id

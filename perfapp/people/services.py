@@ -1,0 +1,67 @@
+"""People: the picker's search, profiles and personal settings."""
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import case, select
+
+from perfapp.core.validation import FormError
+from perfapp.extensions import db
+from perfapp.people.models import User
+
+_TIMEZONES: frozenset[str] | None = None
+
+
+def timezones() -> frozenset[str]:
+    global _TIMEZONES
+    if _TIMEZONES is None:
+        _TIMEZONES = frozenset(available_timezones())
+    return _TIMEZONES
+
+
+def _escape_like(q: str) -> str:
+    return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_people(viewer: User, query: str, limit: int = 8, exclude_self: bool = True) -> list[User]:
+    """Active people whose name, pinyin, initials or email start with the query (then contain it)."""
+    q = "".join(query.lower().split())
+    if not q:
+        return []
+    q = _escape_like(q[:40])
+    # search_key holds space-separated tokens with a leading space, so " q%" is a token prefix.
+    stmt = (
+        select(User)
+        .where(User.active.is_(True), User.search_key.like(f"%{q}%", escape="\\"))
+        .order_by(case((User.search_key.like(f"% {q}%", escape="\\"), 0), else_=1), User.name)
+        .limit(limit)
+    )
+    if exclude_self:
+        stmt = stmt.where(User.id != viewer.id)
+    return list(db.session.scalars(stmt))
+
+
+def get_person(person_id: int) -> User | None:
+    return db.session.get(User, person_id)
+
+
+def direct_reports(manager: User) -> list[User]:
+    return list(db.session.scalars(
+        select(User).where(User.manager_id == manager.id, User.active.is_(True)).order_by(User.name)
+    ))
+
+
+def update_settings(user: User, locale: str | None, timezone: str | None) -> None:
+    """Change the person's language and timezone."""
+    errors: dict[str, str] = {}
+    if locale not in current_app.config["LANGUAGES"]:
+        errors["locale"] = _("Choose a language from the list.")
+    if timezone not in timezones():
+        errors["timezone"] = _("Choose a timezone from the list.")
+    if errors:
+        raise FormError(errors)
+    user.locale = locale
+    user.timezone = timezone  # type: ignore[assignment]
+    db.session.flush()

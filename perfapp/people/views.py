@@ -1,0 +1,96 @@
+"""Profiles, the people picker and personal settings."""
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import refresh
+from flask_login import current_user, login_required
+
+from perfapp.core.htmx import render
+from perfapp.core.validation import FormError
+from perfapp.extensions import db
+from perfapp.feedback import services as feedback_services
+from perfapp.people import bp, services
+
+COMMON_TIMEZONES = (
+    "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo",
+    "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "UTC",
+)
+
+
+@bp.route("/search")
+@login_required
+def search() -> Response:
+    """The picker: a fragment of matching people (also a page without htmx)."""
+    q = request.args.get("q", "")
+    people = services.search_people(current_user, q)
+    mode = request.args.get("mode", "one")
+    return render("people/search.html", "people/_results.html", target="picker-results",
+                  people=people, q=q, mode=mode)
+
+
+@bp.route("/<int:person_id>")
+@login_required
+def profile(person_id: int) -> Response:
+    person = services.get_person(person_id)
+    if person is None:
+        abort(404)
+    cursor = feedback_services.decode_cursor(request.args.get("before"))
+    items, next_cursor = feedback_services.praise_wall(cursor, recipient_id=person.id)
+    return render(
+        "people/profile.html", "feedback/_items.html", target="feed-more",
+        person=person, items=items, next_cursor=next_cursor,
+        tags=feedback_services.tag_profile(person, current_user) if cursor is None else [],
+        reports=services.direct_reports(person) if cursor is None else [],
+        more_url=url_for("people.profile", person_id=person.id),
+    )
+
+
+@bp.route("/me")
+@login_required
+def me() -> Response:
+    return render("people/me.html", person=current_user)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings() -> Response:
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            services.update_settings(current_user, request.form.get("locale"),
+                                     request.form.get("timezone"))
+        except FormError as e:
+            errors = e.errors
+        else:
+            db.session.commit()
+            refresh()
+            flash(_("Settings saved."), "success")
+            return redirect(url_for("people.settings"), 303)  # type: ignore[return-value]
+    zones = list(COMMON_TIMEZONES)
+    if current_user.timezone not in zones:
+        zones.insert(0, current_user.timezone)
+    return render("people/settings.html", errors=errors, timezones=zones,
+                  languages=current_app.config["LANGUAGES"], status=422 if errors else 200)
+
+
+@bp.route("/language", methods=["POST"])
+def language() -> Response:
+    """Switch language: saved on the person when logged in, in a cookie either way."""
+    from urllib.parse import urlsplit
+
+    from perfapp.core.i18n import LANG_COOKIE
+
+    locale = request.form.get("locale")
+    if locale not in current_app.config["LANGUAGES"]:
+        abort(400)
+    if current_user.is_authenticated:
+        current_user.locale = locale
+        db.session.commit()
+    target = request.form.get("next") or url_for("home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/"):
+        target = url_for("home")
+    response = redirect(target, 303)
+    response.set_cookie(LANG_COOKIE, locale, max_age=60 * 60 * 24 * 365, samesite="Lax", httponly=True)
+    return response  # type: ignore[return-value]

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("walls", __name__, url_prefix="/walls")
+
+from perfapp.walls import views  # noqa: E402,F401

@@ -1,0 +1,148 @@
+/* perfapp: small progressive enhancements on top of server-rendered pages and htmx. */
+(function () {
+  "use strict";
+
+  // --- toasts --------------------------------------------------------------
+  function toast(html) {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var wrap = document.createElement("div");
+    wrap.innerHTML = html;
+    while (wrap.firstChild) box.appendChild(wrap.firstChild);
+    scheduleToastRemoval();
+  }
+  function scheduleToastRemoval() {
+    document.querySelectorAll("#toasts .toast:not([data-timed])").forEach(function (t) {
+      t.setAttribute("data-timed", "1");
+      setTimeout(function () { t.remove(); }, 4500);
+    });
+  }
+
+  // --- person picker ---------------------------------------------------------
+  function escapeHtml(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+  function pick(picker, option) {
+    var mode = picker.getAttribute("data-picker");
+    var max = parseInt(picker.getAttribute("data-max") || "1", 10);
+    var name = picker.getAttribute("data-input-name");
+    var picked = picker.querySelector(".picked");
+    var id = option.getAttribute("data-pick");
+    if (picked.querySelector('[data-id="' + id + '"]')) return;
+    if (mode === "one") picked.innerHTML = "";
+    if (picked.children.length >= max) return;
+    var label = picker.closest("form").getAttribute("data-remove-label") || "×";
+    picked.insertAdjacentHTML("beforeend",
+      '<span class="picked-chip" data-id="' + escapeHtml(id) + '">' +
+      '<span class="avatar avatar-sm" style="--h:' + escapeHtml(option.getAttribute("data-hue")) + '" aria-hidden="true">' +
+      escapeHtml(option.getAttribute("data-initials")) + "</span><span>" + escapeHtml(option.getAttribute("data-name")) +
+      '</span><input type="hidden" name="' + escapeHtml(name) + '" value="' + escapeHtml(id) + '">' +
+      '<button type="button" class="chip-x" data-unpick aria-label="' + escapeHtml(label) + '">×</button></span>');
+    var input = picker.querySelector("input[type=search]");
+    var results = picker.querySelector(".picker-results");
+    input.value = "";
+    results.innerHTML = "";
+    if (mode === "one" || picked.children.length >= max) {
+      picker.querySelector(".picker-search").hidden = true;
+      var text = document.getElementById("text");
+      if (text) text.focus();
+    } else {
+      input.focus();
+    }
+  }
+
+  document.addEventListener("click", function (e) {
+    var option = e.target.closest("[data-pick]");
+    if (option) {
+      var picker = option.closest("[data-picker]");
+      if (picker) { e.preventDefault(); pick(picker, option); }
+      return;
+    }
+    var unpick = e.target.closest("[data-unpick]");
+    if (unpick) {
+      var p = unpick.closest("[data-picker]");
+      unpick.closest(".picked-chip").remove();
+      var search = p.querySelector(".picker-search");
+      search.hidden = false;
+      search.querySelector("input").focus();
+    }
+  });
+  // Enter in the picker's search box picks the first result instead of submitting the form.
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || !e.target.matches("[data-picker] input[type=search]")) return;
+    e.preventDefault();
+    var picker = e.target.closest("[data-picker]");
+    var first = picker.querySelector("[data-pick]");
+    if (first) pick(picker, first);
+  });
+
+  // --- compose sheet: sensible defaults that follow the kind -----------------
+  function syncCompose(form, changed) {
+    var kind = form.querySelector("input[name=kind]:checked");
+    var dev = form.querySelector("[data-dev-only]");
+    var pub = form.querySelector("input[name=visibility][value=public]");
+    if (!kind || !pub) return;
+    if (changed && changed.name === "kind" && dev) dev.checked = kind.value === "constructive";
+    var publicAllowed = kind.value === "praise" && !(dev && dev.checked);
+    pub.disabled = !publicAllowed;
+    if (!publicAllowed && pub.checked) {
+      form.querySelector("input[name=visibility][value=private]").checked = true;
+    }
+    var state = form.querySelector("[data-more-state]");
+    var vis = form.querySelector("input[name=visibility]:checked");
+    if (state && vis) {
+      state.textContent = kind.nextElementSibling.textContent + " · " + vis.nextElementSibling.textContent;
+    }
+    var project = form.querySelector("[data-project-select]");
+    var milestone = form.querySelector("[data-milestone-select]");
+    if (project && milestone) {
+      Array.prototype.forEach.call(milestone.options, function (o) {
+        var owner = o.getAttribute("data-project");
+        o.hidden = !!owner && !!project.value && owner !== project.value;
+      });
+      var sel = milestone.selectedOptions[0];
+      if (sel && sel.hidden) milestone.value = "";
+      if (changed === milestone && sel && sel.getAttribute("data-project")) project.value = sel.getAttribute("data-project");
+    }
+  }
+  document.addEventListener("change", function (e) {
+    var form = e.target.closest("form.compose");
+    if (form) syncCompose(form, e.target);
+  });
+  function initPage(root) {
+    (root || document).querySelectorAll("form.compose").forEach(function (f) { syncCompose(f, null); });
+    scheduleToastRemoval();
+  }
+  document.addEventListener("DOMContentLoaded", function () { initPage(document); });
+  document.addEventListener("htmx:load", function (e) { initPage(e.target); });
+
+  // --- htmx: errors become toasts; a failed navigation falls back to a real one
+  document.addEventListener("htmx:responseError", function (e) {
+    var xhr = e.detail.xhr;
+    if (xhr.status === 401) return;
+    var text = xhr.responseText || "";
+    if (text.indexOf('class="toast') !== -1 && text.length < 2000) toast(text);
+  });
+  document.addEventListener("htmx:sendError", function (e) {
+    // Offline or server gone: let the browser (and the service worker) handle a boosted navigation.
+    var elt = e.detail.elt;
+    if (elt && elt.tagName === "A" && elt.href) window.location.href = elt.href;
+  });
+
+  // --- service worker --------------------------------------------------------
+  if ("serviceWorker" in navigator) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {
+        // Keep the cached offline page in the person's current language.
+        var lang = document.documentElement.lang;
+        if (window.caches && localStorage.getItem("perfapp-offline-lang") !== lang) {
+          caches.open("perfapp-offline").then(function (c) { return c.add("/offline"); })
+            .then(function () { localStorage.setItem("perfapp-offline-lang", lang); })
+            .catch(function () {});
+        }
+      }).catch(function () {});
+    });
+  }
+})();
