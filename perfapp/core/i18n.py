@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_date, format_datetime, format_timedelta, get_locale
 from flask_login import current_user
 from markupsafe import Markup
@@ -26,6 +26,8 @@ def normalise_locale(value: str | None) -> str | None:
 
 def select_locale() -> str:
     """The person's setting, then the language cookie, then the browser's language."""
+    if not has_request_context():  # CLI and background jobs choose a locale with force_locale
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
     cookie = normalise_locale(request.cookies.get(LANG_COOKIE))
@@ -36,6 +38,8 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str | None:
+    if not has_request_context():
+        return None
     if current_user and current_user.is_authenticated:
         return current_user.timezone
     return None

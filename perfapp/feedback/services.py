@@ -94,8 +94,8 @@ def _resolve_tags(data: FeedbackInput, errors: dict[str, str]) -> list[Tag]:
             errors["tags"] = _("One of those tags doesn't exist any more.")
             return []
         tags.extend(found)
-    for name in dict.fromkeys(free):
-        key = name.lower()
+    # "#Teamwork" and "teamwork" are one tag: de-duplicate on the lower-cased key.
+    for key, name in {n.lower(): n for n in reversed(free)}.items():
         tag = db.session.scalar(select(Tag).where(
             or_(Tag.key == key, func.lower(Tag.name_en) == key, Tag.name_zh == name)
         ).limit(1))
@@ -317,9 +317,10 @@ def request_feedback(requester: User, recipient_ids: list[int], about: str,
     project, milestone = _resolve_context(project_id, milestone_id, errors)
     if errors:
         raise FormError(errors)
+    now = utcnow()
     req = FeedbackRequest(
         requester_id=requester.id, about=about, project_id=project.id if project else None,
-        milestone_id=milestone.id if milestone else None, expires_at=utcnow() + REQUEST_TTL,
+        milestone_id=milestone.id if milestone else None, created_at=now, expires_at=now + REQUEST_TTL,
     )
     req.asks = [FeedbackAsk(recipient_id=p.id) for p in people]
     db.session.add(req)
