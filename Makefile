@@ -48,11 +48,21 @@ test: system-deps install-dev npm-deps compile
 lint:
 	$(BIN)/ruff check .
 
+WORKBOX_MODULES := core routing strategies precaching expiration cacheable-response \
+  navigation-preload background-sync
+
 # Refresh vendored front-end files from the pinned npm packages (committed; not needed to run).
 vendor: npm-deps
 	mkdir -p static/vendor/htmx
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/LICENSE static/vendor/htmx/
 	$(BIN)/python tools/build_sprite.py
+	@# Workbox: only the production modules the service worker loads, in a folder named by version.
+	@tmp=$$(mktemp -d) && npx --no-install workbox-cli copyLibraries $$tmp/ >/dev/null && \
+	src=$$(ls -d $$tmp/workbox-v*) && dest=static/vendor/$$(basename $$src) && \
+	rm -rf static/vendor/workbox-v* && mkdir -p $$dest && \
+	cp $$src/workbox-sw.js $(foreach m,$(WORKBOX_MODULES),$$src/workbox-$(m).prod.js) $$dest/ && \
+	sed -i '/^\/\/# sourceMappingURL=/d' $$dest/*.js && \
+	cp node_modules/workbox-sw/LICENSE $$dest/ && rm -rf $$tmp && echo "vendored $$dest"
 
 bench: install-dev compile
 	$(BIN)/python bench/http.py
