@@ -18,6 +18,9 @@ ICONS = [
     "users", "lock", "eye-off", "folder", "message-circle", "check", "search", "sliders-horizontal",
     "chevron-down", "chevron-right", "settings", "shield", "log-out", "plus", "building-2", "tag",
     "flag", "user-plus", "user-x", "pencil", "x", "wifi-off", "inbox", "award",
+    # admin
+    "chevron-left", "copy", "mail", "user-check", "circle-check", "archive", "archive-restore",
+    "undo-2", "corner-down-right", "folder-plus",
 ]
 
 

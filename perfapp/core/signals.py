@@ -7,3 +7,5 @@ _signals = Namespace()
 feedback_given = _signals.signal("feedback-given")
 #: sent with request=FeedbackRequest after a request and its asks are flushed
 feedback_requested = _signals.signal("feedback-requested")
+#: sent with milestone=Milestone, actor=User after a milestone's reached_at is flushed
+milestone_reached = _signals.signal("milestone-reached")

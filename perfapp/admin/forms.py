@@ -1,0 +1,53 @@
+"""Turn submitted admin forms into service inputs (no validation of meaning here)."""
+from __future__ import annotations
+
+from werkzeug.datastructures import MultiDict
+
+from perfapp.admin.services import (
+    DepartmentInput,
+    MilestoneInput,
+    PersonInput,
+    ProjectInput,
+    TagInput,
+)
+from perfapp.core.validation import parse_int
+
+_TRUE = {"1", "on", "true", "yes"}
+
+
+def parse_person(form: MultiDict) -> PersonInput:  # type: ignore[type-arg]
+    return PersonInput(
+        name=form.get("name", ""),
+        email=form.get("email", ""),
+        title=form.get("title", ""),
+        department_id=parse_int(form.get("department_id")),
+        manager_id=parse_int(form.get("manager_id")),
+        role=form.get("role", "employee"),
+        locale=form.get("locale", ""),
+        timezone=form.get("timezone", ""),
+    )
+
+
+def parse_department(form: MultiDict) -> DepartmentInput:  # type: ignore[type-arg]
+    return DepartmentInput(name_zh=form.get("name_zh", ""), name_en=form.get("name_en", ""),
+                           parent_id=parse_int(form.get("parent_id")))
+
+
+def parse_project(form: MultiDict) -> ProjectInput:  # type: ignore[type-arg]
+    ids = (parse_int(v) for v in form.getlist("member_ids"))
+    return ProjectInput(name=form.get("name", ""), description=form.get("description", ""),
+                        member_ids=[i for i in ids if i is not None])
+
+
+def parse_milestone(form: MultiDict) -> MilestoneInput:  # type: ignore[type-arg]
+    return MilestoneInput(name=form.get("name", ""), due_date=form.get("due_date", ""))
+
+
+def parse_tag(form: MultiDict) -> TagInput:  # type: ignore[type-arg]
+    return TagInput(name_zh=form.get("name_zh", ""), name_en=form.get("name_en", ""),
+                    kind=form.get("kind", ""), active=form.get("active", "") in _TRUE)
+
+
+def parse_flag(form: MultiDict, name: str) -> bool:  # type: ignore[type-arg]
+    """A yes/no button value ("1" / "0")."""
+    return form.get(name, "") in _TRUE

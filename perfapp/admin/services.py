@@ -1,0 +1,546 @@
+"""Administration use cases: people, departments, projects and milestones, the tag taxonomy.
+
+Every function takes the acting person explicitly; the view checks the page is HR-only and
+these functions re-check what depends on who is acting (only admins touch HR/admin accounts).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from math import ceil
+from typing import Generic, TypeVar
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from perfapp.auth.services import create_invite, end_all_sessions
+from perfapp.core import signals
+from perfapp.core.db import utcnow
+from perfapp.core.validation import FormError
+from perfapp.extensions import db
+from perfapp.feedback.models import Tag
+from perfapp.people.models import ROLES, Department, User
+from perfapp.people.services import timezones
+from perfapp.projects.models import Milestone, Project
+
+MAX_PERSON_NAME = 80
+MAX_TITLE = 120
+MAX_EMAIL = 254
+MAX_DEPARTMENT_NAME = 80
+MAX_PROJECT_NAME = 120
+MAX_DESCRIPTION = 2000
+MAX_MILESTONE_NAME = 120
+MAX_MEMBERS = 200
+MAX_TAG_NAME = 32
+PAGE_SIZE = 20
+PRIVILEGED_ROLES = frozenset({"hr", "admin"})
+TAXONOMY_KINDS = ("capability", "value")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+
+T = TypeVar("T")
+
+
+# --- shared checks ------------------------------------------------------------
+
+def _require_hr(actor: User) -> None:
+    if not actor.is_hr:
+        raise PermissionError("HR or admin only")
+
+
+def _clean_text(value: str | None, name: str, max_len: int, errors: dict[str, str],
+                required: bool = True) -> str:
+    """Trimmed text with inner runs of whitespace collapsed; records a message when invalid."""
+    text = re.sub(r"\s+", " ", value or "").strip()
+    if required and not text:
+        errors[name] = _("Please fill this in.")
+    elif len(text) > max_len:
+        errors[name] = _("Use at most %(n)d characters.", n=max_len)
+    return text
+
+
+def _get(model: type[T], row_id: int | None) -> T | None:
+    """The row with this id, or None for an absent, malformed (-1) or unknown id."""
+    if row_id is None or row_id <= 0:
+        return None
+    return db.session.get(model, row_id)
+
+
+def _escape_like(q: str) -> str:
+    return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of a longer list."""
+
+    items: list[T]
+    number: int
+    total: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.size))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+# --- people -----------------------------------------------------------------------
+
+@dataclass
+class PersonInput:
+    """The add/edit person form, split into fields (see forms.parse_person)."""
+
+    name: str = ""
+    email: str = ""
+    title: str = ""
+    department_id: int | None = None
+    manager_id: int | None = None
+    role: str = "employee"
+    locale: str = ""  # "" follows the browser's language
+    timezone: str = "Asia/Shanghai"
+
+
+def can_manage(actor: User, person: User) -> bool:
+    """HR manages employees and themselves; only admins manage HR and admin accounts."""
+    return actor.is_admin or person.role not in PRIVILEGED_ROLES or person.id == actor.id
+
+
+def _require_manage(actor: User, person: User) -> None:
+    _require_hr(actor)
+    if not can_manage(actor, person):
+        raise PermissionError("only an admin can change HR and admin accounts")
+
+
+def list_people(query: str = "", page: int = 1, size: int = PAGE_SIZE) -> Page[User]:
+    """Everyone matching the query (name, pinyin, email, title), active people first."""
+    stmt = select(User)
+    raw = " ".join(query.lower().split())[:80]
+    if raw:
+        compact = _escape_like(raw.replace(" ", ""))
+        spaced = _escape_like(raw)
+        stmt = stmt.where(or_(
+            User.search_key.like(f"%{compact}%", escape="\\"),
+            func.lower(User.email).like(f"%{spaced}%", escape="\\"),
+            func.lower(User.title).like(f"%{spaced}%", escape="\\"),
+        ))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    number = min(max(1, page), max(1, ceil(total / size)))
+    items = db.session.scalars(
+        stmt.order_by(User.active.desc(), User.name, User.id).limit(size).offset((number - 1) * size)
+    ).all()
+    return Page(list(items), number, total, size)
+
+
+def _check_manager(person: User | None, manager_id: int | None, errors: dict[str, str]) -> None:
+    if manager_id is None:
+        return
+    manager = _get(User, manager_id)
+    if manager is None:
+        errors["manager_id"] = _("We couldn't find that person.")
+        return
+    if person is not None and manager.id == person.id:
+        errors["manager_id"] = _("A person can't be their own manager.")
+        return
+    if not manager.active and (person is None or person.manager_id != manager.id):
+        errors["manager_id"] = _("%(name)s has been deactivated.", name=manager.name)
+        return
+    seen: set[int] = set()
+    boss: User | None = manager
+    while boss is not None and boss.id not in seen:
+        if person is not None and boss.id == person.id:
+            errors["manager_id"] = _("%(name)s already reports to this person, directly or not.",
+                                     name=manager.name)
+            return
+        seen.add(boss.id)
+        boss = boss.manager
+
+
+def _check_role(actor: User, person: User | None, role: str, errors: dict[str, str]) -> None:
+    current = person.role if person is not None else "employee"
+    if role not in ROLES:
+        errors["role"] = _("Choose a role from the list.")
+    elif role == current:
+        return
+    elif person is not None and person.id == actor.id:
+        errors["role"] = _("You can't change your own role.")
+    elif not actor.is_admin and (role in PRIVILEGED_ROLES or current in PRIVILEGED_ROLES):
+        errors["role"] = _("Only an admin can grant or change the HR and admin roles.")
+
+
+def _clean_person(actor: User, person: User | None, data: PersonInput) -> PersonInput:
+    errors: dict[str, str] = {}
+    name = _clean_text(data.name, "name", MAX_PERSON_NAME, errors)
+    email = (data.email or "").strip().lower()
+    if not email:
+        errors["email"] = _("Please fill this in.")
+    elif len(email) > MAX_EMAIL or not _EMAIL.match(email):
+        errors["email"] = _("Enter an email address like name@example.com.")
+    else:
+        taken = select(User.id).where(func.lower(User.email) == email)
+        if person is not None:
+            taken = taken.where(User.id != person.id)
+        if db.session.scalar(taken.limit(1)) is not None:
+            errors["email"] = _("Someone already uses %(email)s.", email=email)
+    title = _clean_text(data.title, "title", MAX_TITLE, errors, required=False)
+    if data.department_id is not None and _get(Department, data.department_id) is None:
+        errors["department_id"] = _("We couldn't find that department.")
+    _check_manager(person, data.manager_id, errors)
+    _check_role(actor, person, data.role, errors)
+    locale = data.locale or ""
+    if locale and locale not in current_app.config["LANGUAGES"]:
+        errors["locale"] = _("Choose a language from the list.")
+    if data.timezone not in timezones():
+        errors["timezone"] = _("Choose a timezone from the list.")
+    if errors:
+        raise FormError(errors)
+    return PersonInput(name=name, email=email, title=title, department_id=data.department_id,
+                       manager_id=data.manager_id, role=data.role, locale=locale,
+                       timezone=data.timezone)
+
+
+def _apply_person(person: User, data: PersonInput) -> None:
+    person.email = data.email
+    person.set_name(data.name)  # after the email: the picker's search key includes it
+    person.title = data.title
+    person.department_id = data.department_id
+    person.manager_id = data.manager_id
+    person.role = data.role
+    person.locale = data.locale or None
+    person.timezone = data.timezone
+
+
+def create_person(actor: User, data: PersonInput) -> tuple[User, str]:
+    """Add a person and an invite for them; returns the person and the invite token."""
+    _require_hr(actor)
+    clean = _clean_person(actor, None, data)
+    person = User(active=True)
+    _apply_person(person, clean)
+    db.session.add(person)
+    db.session.flush()
+    return person, create_invite(actor, person)
+
+
+def update_person(actor: User, person: User, data: PersonInput) -> None:
+    """Change a person's details, role, manager, language or timezone."""
+    _require_manage(actor, person)
+    _apply_person(person, _clean_person(actor, person, data))
+    db.session.flush()
+
+
+def resend_invite(actor: User, person: User) -> str:
+    """A fresh one-time invite link for the person (older links stop working)."""
+    _require_manage(actor, person)
+    if not person.active:
+        raise FormError({"form": _("Reactivate %(name)s before inviting them.", name=person.name)})
+    return create_invite(actor, person)
+
+
+def deactivate_person(actor: User, person: User) -> None:
+    """Switch a person off: they are logged out everywhere and can no longer log in."""
+    _require_manage(actor, person)
+    if person.id == actor.id:
+        raise FormError({"form": _("You can't deactivate yourself.")})
+    person.active = False
+    end_all_sessions(person)
+    db.session.flush()
+
+
+def reactivate_person(actor: User, person: User) -> None:
+    """Let a deactivated person log in again."""
+    _require_manage(actor, person)
+    person.active = True
+    db.session.flush()
+
+
+# --- departments ------------------------------------------------------------------
+
+@dataclass
+class DepartmentInput:
+    """The department form."""
+
+    name_zh: str = ""
+    name_en: str = ""
+    parent_id: int | None = None
+
+
+def department_tree() -> list[tuple[Department, int]]:
+    """Every department in tree order with its depth (children sorted by English name)."""
+    departments = list(db.session.scalars(select(Department)))
+    children: dict[int | None, list[Department]] = {}
+    for dept in departments:
+        children.setdefault(dept.parent_id, []).append(dept)
+    for kids in children.values():
+        kids.sort(key=lambda d: (d.name_en.lower(), d.id))
+    ordered: list[tuple[Department, int]] = []
+    seen: set[int] = set()
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for dept in children.get(parent_id, []):
+            if dept.id not in seen:
+                seen.add(dept.id)
+                ordered.append((dept, depth))
+                walk(dept.id, depth + 1)
+
+    walk(None, 0)
+    for dept in departments:  # only reachable through data written outside these services
+        if dept.id not in seen:
+            walk(dept.parent_id, 0)
+    return ordered
+
+
+def _clean_department(dept: Department | None, data: DepartmentInput) -> DepartmentInput:
+    errors: dict[str, str] = {}
+    name_zh = _clean_text(data.name_zh, "name_zh", MAX_DEPARTMENT_NAME, errors)
+    name_en = _clean_text(data.name_en, "name_en", MAX_DEPARTMENT_NAME, errors)
+    if data.parent_id is not None:
+        parent = _get(Department, data.parent_id)
+        if parent is None:
+            errors["parent_id"] = _("We couldn't find that department.")
+        elif dept is not None:
+            seen: set[int] = set()
+            ancestor: Department | None = parent
+            while ancestor is not None and ancestor.id not in seen:
+                if ancestor.id == dept.id:
+                    errors["parent_id"] = _("A department can't sit inside itself.")
+                    break
+                seen.add(ancestor.id)
+                ancestor = ancestor.parent
+    if errors:
+        raise FormError(errors)
+    return DepartmentInput(name_zh=name_zh, name_en=name_en, parent_id=data.parent_id)
+
+
+def _apply_department(dept: Department, data: DepartmentInput) -> None:
+    dept.name_zh, dept.name_en, dept.parent_id = data.name_zh, data.name_en, data.parent_id
+
+
+def create_department(actor: User, data: DepartmentInput) -> Department:
+    """Add a department under a parent (or at the top)."""
+    _require_hr(actor)
+    dept = Department()
+    _apply_department(dept, _clean_department(None, data))
+    db.session.add(dept)
+    db.session.flush()
+    return dept
+
+
+def update_department(actor: User, dept: Department, data: DepartmentInput) -> None:
+    """Rename a department or move it under another one."""
+    _require_hr(actor)
+    _apply_department(dept, _clean_department(dept, data))
+    db.session.flush()
+
+
+# --- projects and milestones ----------------------------------------------------------
+
+@dataclass
+class ProjectInput:
+    """The project form; member_ids come from the person picker."""
+
+    name: str = ""
+    description: str = ""
+    member_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class MilestoneInput:
+    """The milestone form; due_date is what <input type=date> sends (YYYY-MM-DD or "")."""
+
+    name: str = ""
+    due_date: str = ""
+
+
+def list_projects() -> list[Project]:
+    """All projects, open ones first, with members and milestones loaded."""
+    return list(db.session.scalars(
+        select(Project)
+        .options(selectinload(Project.members), selectinload(Project.milestones))
+        .order_by(Project.archived, func.lower(Project.name), Project.id)
+    ))
+
+
+def _resolve_members(project: Project | None, member_ids: Iterable[int],
+                     errors: dict[str, str]) -> list[User]:
+    ids = list(dict.fromkeys(member_ids))
+    if len(ids) > MAX_MEMBERS:
+        errors["member_ids"] = _("A project can have at most %(n)d members.", n=MAX_MEMBERS)
+        return []
+    if not ids:
+        return []
+    found = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([i for i in ids if i > 0])))}
+    if len(found) != len(ids):
+        errors["member_ids"] = _("We couldn't find one of those people.")
+        return []
+    current = {u.id for u in project.members} if project is not None else set()
+    for user in found.values():
+        if not user.active and user.id not in current:
+            errors["member_ids"] = _("%(name)s has been deactivated.", name=user.name)
+            return []
+    return [found[i] for i in ids]
+
+
+def _clean_project(project: Project | None, data: ProjectInput) -> tuple[str, str, list[User]]:
+    errors: dict[str, str] = {}
+    name = _clean_text(data.name, "name", MAX_PROJECT_NAME, errors)
+    description = (data.description or "").strip()
+    if len(description) > MAX_DESCRIPTION:
+        errors["description"] = _("Use at most %(n)d characters.", n=MAX_DESCRIPTION)
+    members = _resolve_members(project, data.member_ids, errors)
+    if errors:
+        raise FormError(errors)
+    return name, description, members
+
+
+def create_project(actor: User, data: ProjectInput) -> Project:
+    """Start a project with its members."""
+    _require_hr(actor)
+    name, description, members = _clean_project(None, data)
+    project = Project(name=name, description=description, archived=False)
+    project.members = members
+    db.session.add(project)
+    db.session.flush()
+    return project
+
+
+def update_project(actor: User, project: Project, data: ProjectInput) -> None:
+    """Rename a project, change its description or members."""
+    _require_hr(actor)
+    project.name, project.description, project.members = _clean_project(project, data)
+    db.session.flush()
+
+
+def set_project_archived(actor: User, project: Project, archived: bool) -> None:
+    """Archive a project (it leaves the compose sheet) or bring it back."""
+    _require_hr(actor)
+    project.archived = archived
+    db.session.flush()
+
+
+def _clean_milestone(data: MilestoneInput) -> tuple[str, date | None]:
+    errors: dict[str, str] = {}
+    name = _clean_text(data.name, "name", MAX_MILESTONE_NAME, errors)
+    due: date | None = None
+    raw = (data.due_date or "").strip()
+    if raw:
+        try:
+            due = date.fromisoformat(raw)
+        except ValueError:
+            errors["due_date"] = _("Enter a date like 2026-03-31.")
+        else:
+            if not 2000 <= due.year <= 2100:
+                errors["due_date"] = _("Enter a date like 2026-03-31.")
+    if errors:
+        raise FormError(errors)
+    return name, due
+
+
+def add_milestone(actor: User, project: Project, data: MilestoneInput) -> Milestone:
+    """Add a milestone to a project."""
+    _require_hr(actor)
+    name, due = _clean_milestone(data)
+    milestone = Milestone(project=project, name=name, due_date=due)
+    db.session.add(milestone)
+    db.session.flush()
+    return milestone
+
+
+def update_milestone(actor: User, milestone: Milestone, data: MilestoneInput) -> None:
+    """Rename a milestone or move its due date."""
+    _require_hr(actor)
+    milestone.name, milestone.due_date = _clean_milestone(data)
+    db.session.flush()
+
+
+def reach_milestone(actor: User, milestone: Milestone) -> None:
+    """Mark a milestone reached now and tell whoever listens (once, however often it is tapped)."""
+    _require_hr(actor)
+    if milestone.reached_at is not None:
+        return
+    milestone.reached_at = utcnow()
+    db.session.flush()
+    signals.milestone_reached.send(milestone, milestone=milestone, actor=actor)
+
+
+def unreach_milestone(actor: User, milestone: Milestone) -> None:
+    """Undo "reached": the milestone is open again."""
+    _require_hr(actor)
+    milestone.reached_at = None
+    db.session.flush()
+
+
+# --- tags -------------------------------------------------------------------------
+
+@dataclass
+class TagInput:
+    """The tag form."""
+
+    name_zh: str = ""
+    name_en: str = ""
+    kind: str = "value"
+    active: bool = True
+
+
+def tags_by_kind() -> dict[str, list[Tag]]:
+    """Capability, value and free tags, each list sorted by English name."""
+    grouped: dict[str, list[Tag]] = {"capability": [], "value": [], "free": []}
+    for tag in db.session.scalars(select(Tag).order_by(func.lower(Tag.name_en), Tag.id)):
+        grouped.setdefault(tag.kind, []).append(tag)
+    return grouped
+
+
+def _clean_tag(tag: Tag | None, data: TagInput) -> TagInput:
+    errors: dict[str, str] = {}
+    name_zh = _clean_text(data.name_zh, "name_zh", MAX_TAG_NAME, errors)
+    name_en = _clean_text(data.name_en, "name_en", MAX_TAG_NAME, errors)
+    if data.kind not in TAXONOMY_KINDS:
+        errors["kind"] = _("Choose capability or value.")
+    if "name_en" not in errors:
+        taken = select(Tag).where(Tag.key == name_en.lower())
+        if tag is not None:
+            taken = taken.where(Tag.id != tag.id)
+        other = db.session.scalar(taken.limit(1))
+        if other is not None:
+            errors["name_en"] = _("There is already a tag called “%(name)s”.", name=other.name_en)
+    if errors:
+        raise FormError(errors)
+    return TagInput(name_zh=name_zh, name_en=name_en, kind=data.kind, active=data.active)
+
+
+def _apply_tag(tag: Tag, data: TagInput) -> None:
+    tag.name_zh, tag.name_en, tag.kind, tag.active = data.name_zh, data.name_en, data.kind, data.active
+    tag.key = data.name_en.lower()
+
+
+def create_tag(actor: User, data: TagInput) -> Tag:
+    """Add a capability or value tag to the taxonomy."""
+    _require_hr(actor)
+    tag = Tag()
+    _apply_tag(tag, _clean_tag(None, data))
+    db.session.add(tag)
+    db.session.flush()
+    return tag
+
+
+def update_tag(actor: User, tag: Tag, data: TagInput) -> None:
+    """Rename a tag, change its kind (a free tag can join the taxonomy) or switch it on or off."""
+    _require_hr(actor)
+    _apply_tag(tag, _clean_tag(tag, data))
+    db.session.flush()
+
+
+def set_tag_active(actor: User, tag: Tag, active: bool) -> None:
+    """Offer a tag in the compose sheet again, or stop offering it (old feedback keeps it)."""
+    _require_hr(actor)
+    tag.active = active
+    db.session.flush()
