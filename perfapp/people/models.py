@@ -74,6 +74,11 @@ class User(UserMixin, db.Model):
 
     session_token = None  # str | None, set by the login loader; Flask-Login stores it, not the id
 
+    # UserMixin compares by get_id(), which is the session token here: use identity instead
+    # (SQLAlchemy's identity map already guarantees one object per row in a session).
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
     def get_id(self) -> str:
         if not self.session_token:
             raise RuntimeError("log in through perfapp.auth.services.start_session")

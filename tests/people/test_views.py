@@ -1,0 +1,78 @@
+"""Picker fragment, profiles, settings and the language switch over HTTP."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from perfapp.core.db import utcnow
+from perfapp.extensions import db
+from perfapp.feedback.services import FeedbackInput, give_feedback
+
+
+def test_picker_fragment_and_page(make_user, login) -> None:
+    me = make_user(name="王伟")
+    make_user(name="李娜", title="Designer")
+    c = login(me)
+    frag = c.get("/people/search?q=ln", headers={"HX-Request": "true", "HX-Target": "picker-results"})
+    body = frag.get_data(as_text=True)
+    assert frag.status_code == 200 and "李娜" in body and "<html" not in body
+    assert "HX-Request" in frag.headers["Vary"]
+    assert "<html" in c.get("/people/search?q=ln").get_data(as_text=True)
+    empty = c.get("/people/search?q=zzz", headers={"HX-Request": "true", "HX-Target": "picker-results"})
+    assert "zzz" in empty.get_data(as_text=True)
+
+
+def test_profile_shows_public_praise_and_tag_profile(make_user, login, make_tag) -> None:
+    tag = make_tag()
+    me, lina = make_user(name="王伟"), make_user(name="李娜")
+    give_feedback(me, FeedbackInput(recipient_id=lina.id, text="public thanks", tag_ids=[tag.id]))
+    give_feedback(me, FeedbackInput(recipient_id=lina.id, text="private note", kind="suggestion",
+                                    visibility="private", tag_ids=[tag.id]))
+    db.session.commit()
+    viewer = make_user(name="张敏")
+    body = login(viewer).get(f"/people/{lina.id}").get_data(as_text=True)
+    assert "public thanks" in body and "private note" not in body
+    assert "#Ownership <b>1</b>" in body
+    own = login(lina).get(f"/people/{lina.id}").get_data(as_text=True)
+    assert "#Ownership <b>2</b>" in own
+    assert login(viewer).get("/people/99999").status_code == 404
+
+
+def test_settings_switch_language_and_timezone(make_user, login) -> None:
+    me = make_user()
+    c = login(me)
+    r = c.submit("/people/settings", {"locale": "zh_Hans_CN", "timezone": "Asia/Tokyo"})
+    assert r.status_code == 303
+    page = c.get("/people/settings").get_data(as_text=True)
+    assert 'lang="zh-Hans"' in page and "设置" in page
+    db.session.refresh(me)
+    assert me.timezone == "Asia/Tokyo"
+    bad = c.submit("/people/settings", {"locale": "xx", "timezone": "Nowhere/Never"})
+    assert bad.status_code == 422 and bad.get_data(as_text=True).count('class="field-error"') == 2
+    db.session.refresh(me)
+    assert (me.locale, me.timezone) == ("zh_Hans_CN", "Asia/Tokyo")
+
+
+def test_language_switch_before_login_sets_cookie(client) -> None:
+    client.refresh_csrf()
+    r = client.submit("/people/language", {"locale": "zh_Hans_CN", "next": "/auth/login"})
+    assert r.status_code == 303 and r.headers["Location"] == "/auth/login"
+    page = client.get("/auth/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'lang="zh-Hans"' in page
+    assert client.submit("/people/language", {"locale": "fr"}).status_code == 400
+    r = client.submit("/people/language", {"locale": "en", "next": "https://evil.example/"})
+    assert r.headers["Location"] == "/"
+
+
+def test_relative_dates_are_localised(make_user, login) -> None:
+    me, lina = make_user(locale="zh_Hans_CN"), make_user(name="李娜", locale="en")
+    fb = give_feedback(me, FeedbackInput(recipient_id=lina.id, text="hi"))
+    fb.created_at = utcnow() - timedelta(minutes=3)
+    db.session.commit()
+    zh = login(me).get(f"/feedback/{fb.id}").get_data(as_text=True)
+    assert "3分钟前" in zh.replace(" ", "")
+    assert "3 minutes ago" in login(lina).get(f"/feedback/{fb.id}").get_data(as_text=True)
+
+
+def test_me_page_links_admin_only_for_hr(make_user, login) -> None:
+    assert "/admin/" not in login(make_user()).get("/people/me").get_data(as_text=True)
+    assert "/admin/" in login(make_user(role="hr")).get("/people/me").get_data(as_text=True)
