@@ -38,7 +38,7 @@ def test_compose_page_and_prefill(team, login, make_project) -> None:
     c = login(team["author"])
     page = c.get(f"/feedback/new?to={team['recipient'].id}&project={project.id}"
                  f"&milestone={project.milestones[0].id}").get_data(as_text=True)
-    assert 'name="recipient_id" value="%d"' % team["recipient"].id in page
+    assert f'name="recipient_id" value="{team["recipient"].id}"' in page
     assert f'<option value="{project.id}" selected>' in page
     assert "👍" in page and "🎯" in page
 
