@@ -26,7 +26,7 @@ def test_catalog_has_no_missing_or_fuzzy_entries() -> None:
 def test_every_string_in_the_code_is_in_the_catalog(tmp_path) -> None:
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-q", "-F",
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
          str(BASE_DIR / "translations" / "babel.cfg"), "-k", "_l", "--no-location", "-o", str(pot), "."],
         cwd=BASE_DIR, check=True, capture_output=True,
     )
