@@ -7,7 +7,6 @@ import sys
 import click
 from flask import Flask
 
-
 from perfapp.config import BASE_DIR
 
 TRANSLATIONS = BASE_DIR / "translations"
