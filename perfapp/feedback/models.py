@@ -85,6 +85,8 @@ class Feedback(db.Model):
         Index("ix_feedback_recipient_time", "recipient_id", "created_at", "id"),
         Index("ix_feedback_author_time", "author_id", "created_at", "id"),
         Index("ix_feedback_wall", "visibility", "kind", "created_at", "id"),
+        # Covers the visibility filter on someone's received feedback (tag_profile counts).
+        Index("ix_feedback_recipient_visibility", "recipient_id", "visibility", "author_id", "id"),
     )
 
     @classmethod

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, or_, select, union
+from sqlalchemy import Select, and_, func, or_, select, tuple_, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from perfapp.core import signals
@@ -201,8 +201,9 @@ def decode_cursor(raw: str | None) -> Cursor | None:
 def _before(cursor: Cursor | None):  # type: ignore[no-untyped-def]
     if cursor is None:
         return True
-    stamp, ident = cursor
-    return or_(Feedback.created_at < stamp, and_(Feedback.created_at == stamp, Feedback.id < ident))
+    # A row-value comparison lets both engines seek straight into the (…, created_at, id)
+    # indexes; the equivalent OR of two conditions makes them scan from the newest row.
+    return tuple_(Feedback.created_at, Feedback.id) < tuple_(*cursor)
 
 
 def _load(ids: list[int]) -> list[Feedback]:
@@ -265,12 +266,17 @@ def praise_wall(cursor: Cursor | None = None, limit: int = 20,
 
 def tag_profile(person: User, viewer: User, limit: int = 12) -> list[tuple[Tag, int]]:
     """Counts of tags this person received, over the feedback the viewer may read."""
-    count = func.count(FeedbackTag.feedback_id)
-    query: Select = (
-        select(Tag, count).join(FeedbackTag, FeedbackTag.tag_id == Tag.id)
+    # Count on the link table's integer key first and join the few tags afterwards: the
+    # filter then runs on ix_feedback_recipient_visibility alone (an index-only scan).
+    counts = (
+        select(FeedbackTag.tag_id, func.count().label("n"))
         .join(Feedback, Feedback.id == FeedbackTag.feedback_id)
         .where(Feedback.recipient_id == person.id, Feedback.visible_to(viewer))
-        .group_by(Tag.id).order_by(count.desc(), Tag.id).limit(limit)
+        .group_by(FeedbackTag.tag_id).subquery()
+    )
+    query: Select = (
+        select(Tag, counts.c.n).join(counts, counts.c.tag_id == Tag.id)
+        .order_by(counts.c.n.desc(), Tag.id).limit(limit)
     )
     return [(tag, n) for tag, n in db.session.execute(query).all()]
 

@@ -70,7 +70,11 @@ class User(UserMixin, db.Model):
     department: Mapped[Department | None] = relationship(lazy="joined")
     manager: Mapped[User | None] = relationship(remote_side=[id])
 
-    __table_args__ = (Index("ix_person_active_name", "active", "name"),)
+    __table_args__ = (
+        Index("ix_person_active_name", "active", "name"),
+        # Covers the picker's scan (search_people ranks on these columns alone).
+        Index("ix_person_search", "active", "search_key", "name", "id"),
+    )
 
     session_token = None  # str | None, set by the login loader; Flask-Login stores it, not the id
 
