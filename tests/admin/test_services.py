@@ -1,0 +1,458 @@
+"""Administration use cases without HTTP: people, departments, projects, milestones, tags."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from perfapp.admin import services
+from perfapp.admin.services import (
+    DepartmentInput,
+    MilestoneInput,
+    PersonInput,
+    ProjectInput,
+    TagInput,
+)
+from perfapp.auth import services as auth
+from perfapp.auth.models import Invite, LoginSession
+from perfapp.core import signals
+from perfapp.core.validation import FormError
+from perfapp.extensions import db
+from perfapp.feedback.models import Tag
+from perfapp.people.models import Department, User
+from perfapp.people.services import search_people
+from perfapp.projects.models import Milestone, Project
+from tests.conftest import PASSWORD
+
+
+def count(model) -> int:  # type: ignore[no-untyped-def]
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+@pytest.fixture()
+def hr(make_user):  # type: ignore[no-untyped-def]
+    return make_user(name="Helen HR", role="hr")
+
+
+@pytest.fixture()
+def admin(make_user):  # type: ignore[no-untyped-def]
+    return make_user(name="Adam Admin", role="admin")
+
+
+def person_input(**kw) -> PersonInput:  # type: ignore[no-untyped-def]
+    kw.setdefault("name", "李娜")
+    kw.setdefault("email", "Li.Na@Example.com")
+    return PersonInput(**kw)
+
+
+def assert_rejected(call, field: str, *models) -> FormError:  # type: ignore[no-untyped-def]
+    """The call raises FormError on `field` and leaves the row counts of `models` unchanged."""
+    before = [count(m) for m in models]
+    with pytest.raises(FormError) as caught:
+        call()
+    db.session.rollback()
+    assert field in caught.value.errors, caught.value.errors
+    assert [count(m) for m in models] == before
+    return caught.value
+
+
+# --- people -----------------------------------------------------------------------
+
+def test_create_person_adds_them_with_an_invite(hr) -> None:  # type: ignore[no-untyped-def]
+    dept = Department(name_zh="研发", name_en="R&D")
+    db.session.add(dept)
+    db.session.flush()
+    person, token = services.create_person(hr, person_input(
+        title="  Engineer ", department_id=dept.id, manager_id=hr.id, locale="zh_Hans_CN",
+        timezone="Asia/Tokyo"))
+    db.session.commit()
+    assert person.email == "li.na@example.com"
+    assert (person.title, person.department_id, person.manager_id) == ("Engineer", dept.id, hr.id)
+    assert (person.role, person.locale, person.timezone, person.active) == ("employee", "zh_Hans_CN", "Asia/Tokyo", True)
+    assert person.password_hash is None
+    assert " lina " in person.search_key and " li.na " in person.search_key
+    invite = auth.find_invite(token)
+    assert invite is not None and invite.user_id == person.id and invite.invited_by_id == hr.id
+
+
+def test_empty_locale_follows_the_browser(hr) -> None:  # type: ignore[no-untyped-def]
+    person, _token = services.create_person(hr, person_input(locale=""))
+    assert person.locale is None
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"name": ""}, "name"),
+    ({"name": "   "}, "name"),
+    ({"name": "x" * 81}, "name"),
+    ({"email": ""}, "email"),
+    ({"email": "not-an-email"}, "email"),
+    ({"email": "a@b"}, "email"),
+    ({"email": "two@@example.com"}, "email"),
+    ({"email": "a b@example.com"}, "email"),
+    ({"email": "x" * 250 + "@example.com"}, "email"),
+    ({"email": "HELEN.TAKEN@example.com"}, "email"),
+    ({"title": "x" * 121}, "title"),
+    ({"department_id": 999}, "department_id"),
+    ({"department_id": -1}, "department_id"),
+    ({"manager_id": 999}, "manager_id"),
+    ({"manager_id": -1}, "manager_id"),
+    ({"role": "boss"}, "role"),
+    ({"locale": "fr"}, "locale"),
+    ({"timezone": "Mars/Olympus"}, "timezone"),
+    ({"timezone": ""}, "timezone"),
+])
+def test_create_person_rejects_bad_input(admin, make_user, changes, field) -> None:  # type: ignore[no-untyped-def]
+    make_user(email="helen.taken@example.com")
+    assert_rejected(lambda: services.create_person(admin, person_input(**changes)), field, User, Invite)
+
+
+def test_all_errors_are_reported_at_once(hr) -> None:  # type: ignore[no-untyped-def]
+    error = assert_rejected(
+        lambda: services.create_person(hr, PersonInput(name="", email="bad", timezone="nowhere")),
+        "name", User)
+    assert set(error.errors) == {"name", "email", "timezone"}
+
+
+def test_deactivated_manager_is_refused_for_new_people(hr, make_user) -> None:  # type: ignore[no-untyped-def]
+    gone = make_user(name="Gone", active=False)
+    assert_rejected(lambda: services.create_person(hr, person_input(manager_id=gone.id)), "manager_id", User)
+
+
+@pytest.mark.parametrize("role", ["hr", "admin"])
+def test_only_an_admin_grants_hr_and_admin(hr, admin, role) -> None:  # type: ignore[no-untyped-def]
+    assert_rejected(lambda: services.create_person(hr, person_input(role=role)), "role", User, Invite)
+    person, _token = services.create_person(admin, person_input(role=role))
+    assert person.role == role
+
+
+def test_hr_cannot_promote_an_employee(hr, make_user) -> None:  # type: ignore[no-untyped-def]
+    employee = make_user(name="Eve", email="eve@example.com")
+    assert_rejected(lambda: services.update_person(hr, employee, person_input(
+        name="Eve", email="eve@example.com", role="hr")), "role")
+    assert db.session.get(User, employee.id).role == "employee"
+
+
+def test_hr_cannot_touch_hr_or_admin_accounts(hr, admin, make_user) -> None:  # type: ignore[no-untyped-def]
+    other_hr = make_user(name="Other HR", role="hr")
+    for target in (admin, other_hr):
+        data = person_input(name="Renamed", email=target.email, role=target.role)
+        with pytest.raises(PermissionError):
+            services.update_person(hr, target, data)
+        with pytest.raises(PermissionError):
+            services.deactivate_person(hr, target)
+        with pytest.raises(PermissionError):
+            services.resend_invite(hr, target)
+    assert not services.can_manage(hr, admin)
+    assert services.can_manage(hr, hr) and services.can_manage(admin, other_hr)
+
+
+def test_admin_changes_roles_but_not_their_own(admin, make_user) -> None:  # type: ignore[no-untyped-def]
+    employee = make_user(name="Eve", email="eve@example.com")
+    services.update_person(admin, employee, person_input(name="Eve", email="eve@example.com", role="hr"))
+    assert employee.role == "hr"
+    assert_rejected(lambda: services.update_person(admin, admin, person_input(
+        name=admin.name, email=admin.email, role="employee")), "role")
+    assert db.session.get(User, admin.id).role == "admin"
+
+
+def test_employees_cannot_use_admin_services(make_user) -> None:  # type: ignore[no-untyped-def]
+    employee = make_user()
+    with pytest.raises(PermissionError):
+        services.create_person(employee, person_input())
+    with pytest.raises(PermissionError):
+        services.create_department(employee, DepartmentInput(name_zh="研发", name_en="R&D"))
+    with pytest.raises(PermissionError):
+        services.create_tag(employee, TagInput(name_zh="担当", name_en="Ownership"))
+    assert count(User) == 1 and count(Department) == 0 and count(Tag) == 0
+
+
+def test_update_person_keeps_the_search_key_in_step(hr, make_user) -> None:  # type: ignore[no-untyped-def]
+    person = make_user(name="Old Name", email="old@example.com")
+    services.update_person(hr, person, person_input(name=" 张伟 ", email="Zhang.Wei@example.com"))
+    db.session.commit()
+    assert person.name == "张伟" and person.email == "zhang.wei@example.com"
+    assert " zhangwei " in person.search_key and " zw " in person.search_key
+    assert " zhang.wei " in person.search_key and "old" not in person.search_key
+    assert search_people(hr, "zhangw") == [person]
+
+
+def test_update_person_may_keep_their_own_email(hr, make_user) -> None:  # type: ignore[no-untyped-def]
+    person = make_user(email="same@example.com")
+    services.update_person(hr, person, person_input(name="Same", email="SAME@example.com"))
+    assert person.email == "same@example.com"
+
+
+def test_manager_cannot_be_themselves_or_close_a_loop(hr, make_user) -> None:  # type: ignore[no-untyped-def]
+    top = make_user(name="Top", email="top@example.com")
+    middle = make_user(name="Middle", manager=top)
+    bottom = make_user(name="Bottom", manager=middle)
+
+    def set_manager(person: User, manager: User):  # type: ignore[no-untyped-def]
+        return lambda: services.update_person(hr, person, person_input(
+            name=person.name, email=person.email, manager_id=manager.id))
+
+    assert_rejected(set_manager(top, top), "manager_id")
+    assert_rejected(set_manager(top, bottom), "manager_id")
+    assert_rejected(set_manager(top, middle), "manager_id")
+    assert db.session.get(User, top.id).manager_id is None
+    set_manager(bottom, top)()  # moving up the tree is fine
+    assert bottom.manager_id == top.id
+
+
+def test_a_deactivated_manager_may_stay(hr, make_user) -> None:  # type: ignore[no-untyped-def]
+    boss = make_user(name="Boss")
+    person = make_user(name="Report", email="report@example.com", manager=boss)
+    boss.active = False
+    db.session.commit()
+    services.update_person(hr, person, person_input(name="Report 2", email=person.email, manager_id=boss.id))
+    assert person.name == "Report 2" and person.manager_id == boss.id
+
+
+def test_deactivate_logs_out_everywhere_and_hides_them(hr, make_user) -> None:  # type: ignore[no-untyped-def]
+    person = make_user(name="Paul Gone", email="paul@example.com")
+    auth.start_session(person, "phone")
+    auth.start_session(person, "laptop")
+    auth.start_session(hr, "hr phone")
+    db.session.commit()
+    services.deactivate_person(hr, person)
+    db.session.commit()
+    assert person.active is False
+    assert db.session.scalar(select(func.count()).where(LoginSession.user_id == person.id)) == 0
+    assert count(LoginSession) == 1
+    assert search_people(hr, "paul") == []
+    with pytest.raises(FormError):
+        auth.authenticate("paul@example.com", PASSWORD)
+
+
+def test_nobody_can_deactivate_themselves(hr, admin) -> None:  # type: ignore[no-untyped-def]
+    for actor in (hr, admin):
+        assert_rejected(lambda a=actor: services.deactivate_person(a, a), "form")
+        assert db.session.get(User, actor.id).active is True
+
+
+def test_reactivate_lets_them_log_in_again(hr, make_user) -> None:  # type: ignore[no-untyped-def]
+    person = make_user(email="back@example.com", active=False)
+    services.reactivate_person(hr, person)
+    db.session.commit()
+    assert auth.authenticate("back@example.com", PASSWORD).id == person.id
+
+
+def test_resend_invite_makes_a_fresh_link(hr) -> None:  # type: ignore[no-untyped-def]
+    person, first = services.create_person(hr, person_input())
+    second = services.resend_invite(hr, person)
+    db.session.commit()
+    assert first != second
+    assert auth.find_invite(first) is None
+    assert auth.find_invite(second).user_id == person.id
+    auth.accept_invite(auth.find_invite(second), "a good password")
+    db.session.commit()
+    assert auth.find_invite(second) is None  # once only
+
+
+def test_no_invites_for_deactivated_people(hr, make_user) -> None:  # type: ignore[no-untyped-def]
+    person = make_user(active=False)
+    assert_rejected(lambda: services.resend_invite(hr, person), "form", Invite)
+
+
+def test_list_people_searches_and_pages(hr, make_user) -> None:  # type: ignore[no-untyped-def]
+    for n in range(23):
+        make_user(name=f"Member {n:02d}", title="Designer" if n % 2 else "Engineer")
+    li = make_user(name="李娜", email="lina@corp.example.com", title="Product lead")
+    gone = make_user(name="Aaron Gone", active=False)
+
+    first = services.list_people("", page=1)
+    assert (first.total, first.pages, len(first.items)) == (26, 2, 20)
+    assert all(p.active for p in first.items)
+    assert not first.has_prev and first.has_next
+    last = services.list_people("", page=2)
+    assert last.items[-1] == gone  # deactivated people come last
+    assert services.list_people("", page=99).number == 2
+    assert services.list_people("", page=-3).number == 1
+
+    assert services.list_people("lina").items == [li]
+    assert services.list_people("LN").items == [li]
+    assert services.list_people("corp.example").items == [li]
+    assert services.list_people("product LEAD").items == [li]
+    assert services.list_people("designer").total == 11
+    assert services.list_people("%").total == 0
+    assert services.list_people("nobody here").items == []
+
+
+# --- departments ------------------------------------------------------------------
+
+def test_departments_form_a_tree(hr) -> None:  # type: ignore[no-untyped-def]
+    rd = services.create_department(hr, DepartmentInput(name_zh="研发", name_en="R&D"))
+    sales = services.create_department(hr, DepartmentInput(name_zh="销售", name_en="Sales"))
+    web = services.create_department(hr, DepartmentInput(name_zh="前端", name_en="Web", parent_id=rd.id))
+    app = services.create_department(hr, DepartmentInput(name_zh="移动", name_en="Apps", parent_id=rd.id))
+    ios = services.create_department(hr, DepartmentInput(name_zh=" iOS ", name_en="iOS", parent_id=app.id))
+    db.session.commit()
+    assert ios.name_zh == "iOS"
+    tree = [(d.name_en, depth) for d, depth in services.department_tree()]
+    assert tree == [("R&D", 0), ("Apps", 1), ("iOS", 2), ("Web", 1), ("Sales", 0)]
+    services.update_department(hr, web, DepartmentInput(name_zh="网站", name_en="Web", parent_id=sales.id))
+    assert [(d.name_en, depth) for d, depth in services.department_tree()][-1] == ("Web", 1)
+    assert web.name_zh == "网站"
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"name_zh": ""}, "name_zh"),
+    ({"name_en": " "}, "name_en"),
+    ({"name_zh": "研" * 81}, "name_zh"),
+    ({"name_en": "x" * 81}, "name_en"),
+    ({"parent_id": 999}, "parent_id"),
+    ({"parent_id": -1}, "parent_id"),
+])
+def test_department_bad_input(hr, changes, field) -> None:  # type: ignore[no-untyped-def]
+    data = DepartmentInput(name_zh="研发", name_en="R&D")
+    for key, value in changes.items():
+        setattr(data, key, value)
+    assert_rejected(lambda: services.create_department(hr, data), field, Department)
+
+
+def test_department_cannot_move_inside_itself(hr) -> None:  # type: ignore[no-untyped-def]
+    top = services.create_department(hr, DepartmentInput(name_zh="总部", name_en="HQ"))
+    child = services.create_department(hr, DepartmentInput(name_zh="研发", name_en="R&D", parent_id=top.id))
+    grandchild = services.create_department(hr, DepartmentInput(name_zh="前端", name_en="Web", parent_id=child.id))
+    db.session.commit()
+    for parent in (top, child, grandchild):
+        assert_rejected(lambda p=parent: services.update_department(
+            hr, top, DepartmentInput(name_zh="总部", name_en="HQ", parent_id=p.id)), "parent_id")
+    assert db.session.get(Department, top.id).parent_id is None
+
+
+# --- projects and milestones ----------------------------------------------------------
+
+def test_create_and_update_project(hr, make_user) -> None:  # type: ignore[no-untyped-def]
+    a, b, c = make_user(name="Ann"), make_user(name="Bob"), make_user(name="Cy")
+    project = services.create_project(hr, ProjectInput(name=" Apollo ", description=" Moon ",
+                                                       member_ids=[b.id, a.id, a.id]))
+    db.session.commit()
+    assert (project.name, project.description, project.archived) == ("Apollo", "Moon", False)
+    assert [m.name for m in project.members] == ["Ann", "Bob"]
+    services.update_project(hr, project, ProjectInput(name="Apollo 2", member_ids=[c.id]))
+    db.session.commit()
+    assert project.name == "Apollo 2" and [m.id for m in project.members] == [c.id]
+    services.set_project_archived(hr, project, True)
+    assert project.archived is True
+    assert services.list_projects()[-1] == project
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"name": ""}, "name"),
+    ({"name": "x" * 121}, "name"),
+    ({"description": "x" * 2001}, "description"),
+    ({"member_ids": [999]}, "member_ids"),
+    ({"member_ids": [-1]}, "member_ids"),
+    ({"member_ids": list(range(1, 202))}, "member_ids"),
+])
+def test_project_bad_input(hr, changes, field) -> None:  # type: ignore[no-untyped-def]
+    data = ProjectInput(name="Apollo", **{k: v for k, v in changes.items() if k != "name"})
+    if "name" in changes:
+        data.name = changes["name"]
+    assert_rejected(lambda: services.create_project(hr, data), field, Project)
+
+
+def test_deactivated_people_cannot_join_but_may_stay(hr, make_user, make_project) -> None:  # type: ignore[no-untyped-def]
+    stays, gone_new = make_user(name="Stays"), make_user(name="Gone")
+    project = make_project(members=(stays,))
+    stays.active = gone_new.active = False
+    db.session.commit()
+    assert_rejected(lambda: services.update_project(
+        hr, project, ProjectInput(name="Apollo", member_ids=[stays.id, gone_new.id])), "member_ids")
+    services.update_project(hr, project, ProjectInput(name="Apollo", member_ids=[stays.id]))
+    assert [m.id for m in project.members] == [stays.id]
+
+
+@pytest.fixture()
+def reached_events() -> Iterator[list[dict]]:
+    events: list[dict] = []
+
+    def receiver(sender, **kw) -> None:  # type: ignore[no-untyped-def]
+        events.append({"sender": sender, **kw})
+
+    signals.milestone_reached.connect(receiver)
+    yield events
+    signals.milestone_reached.disconnect(receiver)
+
+
+def test_milestones_are_added_reached_and_undone(hr, make_project, reached_events) -> None:  # type: ignore[no-untyped-def]
+    project = make_project(milestones=())
+    milestone = services.add_milestone(hr, project, MilestoneInput(name=" Beta ", due_date="2026-03-31"))
+    db.session.commit()
+    assert (milestone.name, milestone.due_date, milestone.reached_at) == ("Beta", date(2026, 3, 31), None)
+    services.reach_milestone(hr, milestone)
+    services.reach_milestone(hr, milestone)  # a second tap changes nothing and tells nobody
+    assert milestone.reached_at is not None
+    assert reached_events == [{"sender": milestone, "milestone": milestone, "actor": hr}]
+    services.unreach_milestone(hr, milestone)
+    assert milestone.reached_at is None
+    services.update_milestone(hr, milestone, MilestoneInput(name="GA", due_date=""))
+    assert (milestone.name, milestone.due_date) == ("GA", None)
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"name": ""}, "name"),
+    ({"name": "x" * 121}, "name"),
+    ({"due_date": "31/03/2026"}, "due_date"),
+    ({"due_date": "2026-02-30"}, "due_date"),
+    ({"due_date": "1066-10-14"}, "due_date"),
+])
+def test_milestone_bad_input(hr, make_project, changes, field) -> None:  # type: ignore[no-untyped-def]
+    project = make_project(milestones=())
+    data = MilestoneInput(name="Beta", due_date="2026-03-31")
+    for key, value in changes.items():
+        setattr(data, key, value)
+    assert_rejected(lambda: services.add_milestone(hr, project, data), field, Milestone)
+
+
+# --- tags -------------------------------------------------------------------------
+
+def test_tags_by_kind_and_key(hr, make_tag) -> None:  # type: ignore[no-untyped-def]
+    make_tag("Teamwork", "团队合作", kind="free")
+    tag = services.create_tag(hr, TagInput(name_zh=" 学习 ", name_en="Learning  Fast", kind="capability"))
+    db.session.commit()
+    assert (tag.name_zh, tag.name_en, tag.key, tag.active) == ("学习", "Learning Fast", "learning fast", True)
+    grouped = services.tags_by_kind()
+    assert [t.name_en for t in grouped["capability"]] == ["Learning Fast"]
+    assert [t.name_en for t in grouped["free"]] == ["Teamwork"]
+    assert grouped["value"] == []
+
+
+def test_update_tag_and_promote_a_free_tag(hr, make_tag) -> None:  # type: ignore[no-untyped-def]
+    free = make_tag("teamwork", "teamwork", kind="free")
+    services.update_tag(hr, free, TagInput(name_zh="团队合作", name_en="Teamwork", kind="value", active=False))
+    db.session.commit()
+    assert (free.kind, free.name_zh, free.key, free.active) == ("value", "团队合作", "teamwork", False)
+    services.set_tag_active(hr, free, True)
+    assert free.active is True
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"name_zh": ""}, "name_zh"),
+    ({"name_en": ""}, "name_en"),
+    ({"name_zh": "担" * 33}, "name_zh"),
+    ({"name_en": "x" * 33}, "name_en"),
+    ({"kind": "free"}, "kind"),
+    ({"kind": "mood"}, "kind"),
+    ({"name_en": "OWNERSHIP"}, "name_en"),
+])
+def test_tag_bad_input(hr, make_tag, changes, field) -> None:  # type: ignore[no-untyped-def]
+    make_tag("Ownership", "担当")
+    data = TagInput(name_zh="学习", name_en="Learning", kind="value")
+    for key, value in changes.items():
+        setattr(data, key, value)
+    error = assert_rejected(lambda: services.create_tag(hr, data), field, Tag)
+    if changes.get("name_en") == "OWNERSHIP":
+        assert "Ownership" in error.errors["name_en"]
+
+
+def test_renaming_a_tag_onto_another_is_refused(hr, make_tag) -> None:  # type: ignore[no-untyped-def]
+    make_tag("Ownership", "担当")
+    other = make_tag("Courage", "勇气")
+    assert_rejected(lambda: services.update_tag(hr, other, TagInput(
+        name_zh="勇气", name_en="ownership", kind="value")), "name_en")
+    services.update_tag(hr, other, TagInput(name_zh="勇气", name_en="COURAGE", kind="value"))
+    assert other.key == "courage"
