@@ -1,0 +1,147 @@
+"""The demo and load data commands (flask seed-demo, flask seed-load)."""
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from perfapp.extensions import db
+from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackTag, Tag
+from perfapp.notify.models import Notification
+from perfapp.people.models import User
+from perfapp.projects.models import Milestone, Project
+from perfapp.seed import DEMO_PASSWORD
+
+ACCOUNTS = {"employee@example.com": "employee", "manager@example.com": "employee",
+            "hr@example.com": "hr", "admin@example.com": "admin"}
+
+
+def run(app: Flask, *args: str):  # type: ignore[no-untyped-def]
+    db.session.rollback()  # the command opens its own write transaction
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def count(model) -> int:  # type: ignore[no-untyped-def]
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def account(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == email))
+    assert user is not None, email
+    return user
+
+
+def reports_of(user: User) -> int:
+    return count(select(User.id).where(User.manager_id == user.id).subquery())
+
+
+def assert_demo_accounts() -> None:
+    for email, role in ACCOUNTS.items():
+        assert account(email).role == role
+    manager, employee = account("manager@example.com"), account("employee@example.com")
+    assert employee.manager_id == manager.id
+    assert reports_of(manager) >= 5
+
+
+def assert_visibility_rule() -> None:
+    """Only praise that is not development-only is ever public (give_feedback's rule)."""
+    public_non_praise = select(Feedback.id).where(
+        Feedback.visibility == "public", (Feedback.kind != "praise") | Feedback.development_only.is_(True))
+    assert count(public_non_praise.subquery()) == 0
+
+
+def test_seed_demo_builds_a_bilingual_organisation(app: Flask, login) -> None:
+    result = run(app, "seed-demo")
+    assert result.exit_code == 0, result.output
+    for email in ACCOUNTS:
+        assert email in result.output
+    assert DEMO_PASSWORD in result.output
+
+    assert 55 <= count(User) <= 65
+    assert_demo_accounts()
+    names = list(db.session.scalars(select(User.name)))
+    assert any(n.isascii() for n in names) and any(not n.isascii() for n in names)
+    assert {loc for (loc,) in db.session.execute(select(User.locale).distinct())} >= {"zh_Hans_CN", "en"}
+    assert count(Project) == 5
+    assert count(select(Milestone.id).where(Milestone.reached_at.is_not(None)).subquery()) > 0
+    assert {k for (k,) in db.session.execute(select(Tag.kind).distinct())} == {"value", "capability", "free"}
+    assert db.session.scalar(select(Tag).where(Tag.key == "customer-first")).name_zh == "客户第一"
+
+    assert 250 <= count(Feedback) <= 500
+    assert {k for (k,) in db.session.execute(select(Feedback.kind).distinct())} == {
+        "praise", "suggestion", "constructive"}
+    assert {v for (v,) in db.session.execute(select(Feedback.visibility).distinct())} == {
+        "public", "private", "manager"}
+    assert_visibility_rule()
+    assert count(FeedbackTag) > 0
+    assert count(select(Feedback.id).where(Feedback.confidential.is_(True)).subquery()) > 0
+    assert count(select(Feedback.id).where(Feedback.behaviour != "").subquery()) > 0
+    assert count(select(Feedback.id).where(Feedback.milestone_id.is_not(None)).subquery()) > 0
+    assert {s for (s,) in db.session.execute(select(FeedbackAsk.status).distinct())} == {
+        "open", "answered", "declined"}
+
+    employee = account("employee@example.com")
+    received = select(Feedback.id).where(Feedback.recipient_id == employee.id).subquery()
+    assert count(received) >= 30
+    assert count(select(Notification.id).where(Notification.user_id == employee.id).subquery()) >= 30
+
+    page = login(employee, password=DEMO_PASSWORD).get("/").get_data(as_text=True)
+    assert page.count('class="card fb ') == 20
+
+
+def test_seed_demo_if_empty_runs_once(app: Flask) -> None:
+    assert run(app, "seed-demo", "--if-empty").exit_code == 0
+    people, feedback = count(User), count(Feedback)
+    second = run(app, "seed-demo", "--if-empty")
+    assert second.exit_code == 0 and "skipped" in second.output
+    assert (count(User), count(Feedback)) == (people, feedback)
+
+
+def test_seed_demo_without_if_empty_refuses_a_populated_database(app: Flask, make_user) -> None:
+    make_user()
+    result = run(app, "seed-demo")
+    assert result.exit_code != 0 and "already has people" in result.output
+    assert count(User) == 1
+
+
+def test_seed_load_creates_exactly_the_requested_counts(app: Flask, login) -> None:
+    result = run(app, "seed-load", "--people", "50", "--feedback", "500")
+    assert result.exit_code == 0, result.output
+    assert count(User) == 50
+    assert count(Feedback) == 500
+    assert_demo_accounts()
+    assert_visibility_rule()
+    assert count(FeedbackTag) > 0 and count(FeedbackAsk) > 0 and count(Notification) > 0
+
+    employee = account("employee@example.com")
+    team = select(User.id).where(User.manager_id == employee.manager_id)
+    involving_team = select(Feedback.id).where(
+        Feedback.recipient_id.in_(team) | Feedback.author_id.in_(team)).subquery()
+    assert count(involving_team) >= 15  # a fair share for the demo team's feeds
+
+    # Rows written with explicit ids: new rows must still get fresh ids (PostgreSQL sequences).
+    extra = Feedback(author_id=employee.id, recipient_id=employee.manager_id, text="After the load")
+    db.session.add(extra)
+    db.session.commit()
+    assert extra.id == 501
+
+    client = login(employee, password=DEMO_PASSWORD)
+    assert client.get("/").status_code == 200
+
+
+def test_seed_load_refuses_a_populated_database_unless_forced(app: Flask, make_user) -> None:
+    make_user()
+    refused = run(app, "seed-load", "--people", "20", "--feedback", "10")
+    assert refused.exit_code != 0 and "--force" in refused.output
+    assert count(User) == 1
+
+    forced = run(app, "seed-load", "--people", "20", "--feedback", "10", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert (count(User), count(Feedback)) == (20, 10)
+
+
+@pytest.mark.parametrize("people", ["5", "abc"])
+def test_seed_load_rejects_bad_sizes(app: Flask, people: str) -> None:
+    result = run(app, "seed-load", "--people", people, "--feedback", "10")
+    assert result.exit_code == 2
+    assert count(User) == 0
