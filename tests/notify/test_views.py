@@ -24,6 +24,7 @@ def test_unread_count_and_reading_the_inbox(make_user, login) -> None:
     assert unread_badge(c.get("/").get_data(as_text=True)) == "4"
     inbox = c.get("/notify/").get_data(as_text=True)
     assert inbox.count('class="inbox-entry unread"') == 4 and "my slides" in inbox
+    assert unread_badge(inbox) is None  # opening the inbox reads it
     assert unread_badge(c.get("/").get_data(as_text=True)) is None
     assert services.unread_count(me) == 0
 
