@@ -9,3 +9,5 @@ feedback_given = _signals.signal("feedback-given")
 feedback_requested = _signals.signal("feedback-requested")
 #: sent with milestone=Milestone, actor=User after a milestone's reached_at is flushed
 milestone_reached = _signals.signal("milestone-reached")
+#: sent with notification=Notification after an inbox entry is flushed (push delivery hangs here)
+notification_created = _signals.signal("notification-created")

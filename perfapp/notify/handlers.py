@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 from perfapp.core import signals
-from perfapp.extensions import db
-from perfapp.notify.models import Notification
+from perfapp.notify.services import notify
 
 
 def on_feedback_given(_sender: object, feedback) -> None:  # type: ignore[no-untyped-def]
-    db.session.add(Notification(user_id=feedback.recipient_id, kind="feedback_received",
-                                feedback_id=feedback.id))
+    notify(feedback.recipient_id, "feedback_received", feedback_id=feedback.id,
+           dedupe_key=f"feedback:{feedback.id}")
 
 
 def on_feedback_requested(_sender: object, request) -> None:  # type: ignore[no-untyped-def]
     for ask in request.asks:
-        db.session.add(Notification(user_id=ask.recipient_id, kind="ask_received", ask_id=ask.id))
+        notify(ask.recipient_id, "ask_received", ask_id=ask.id, dedupe_key=f"ask:{ask.id}")
 
 
 def connect_handlers() -> None:

@@ -1,14 +1,35 @@
-"""The inbox: list, count unread, mark read."""
+"""The inbox: create entries, list, count unread, mark read."""
 from __future__ import annotations
+
+from collections import defaultdict
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
+from perfapp.core import signals
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest
 from perfapp.notify.models import Notification
+from perfapp.notify.registry import REGISTRY
 from perfapp.people.models import User
+
+
+def notify(user_id: int, kind: str, *, feedback_id: int | None = None, ask_id: int | None = None,
+           ref_type: str | None = None, ref_id: int | None = None,
+           dedupe_key: str | None = None) -> Notification | None:
+    """Add an inbox entry (the one entry point, so push delivery can hang on it); None if a duplicate."""
+    if dedupe_key is not None and db.session.scalar(
+        select(Notification.id).where(Notification.user_id == user_id,
+                                      Notification.dedupe_key == dedupe_key)
+    ):
+        return None
+    note = Notification(user_id=user_id, kind=kind, feedback_id=feedback_id, ask_id=ask_id,
+                        ref_type=ref_type, ref_id=ref_id, dedupe_key=dedupe_key)
+    db.session.add(note)
+    db.session.flush()
+    signals.notification_created.send(note, notification=note)
+    return note
 
 
 def unread_count(user: User) -> int:
@@ -20,7 +41,7 @@ def unread_count(user: User) -> int:
 
 
 def inbox(user: User, before_id: int | None = None, limit: int = 30) -> tuple[list[dict], int | None]:
-    """Inbox entries with their feedback/ask loaded, newest first (keyset on id)."""
+    """Inbox entries with what they point at loaded (one query per kind), newest first (keyset on id)."""
     query = select(Notification).where(Notification.user_id == user.id)
     if before_id:
         query = query.where(Notification.id < before_id)
@@ -37,11 +58,19 @@ def inbox(user: User, before_id: int | None = None, limit: int = 30) -> tuple[li
         select(FeedbackAsk).where(FeedbackAsk.id.in_(ask_ids))
         .options(joinedload(FeedbackAsk.request).joinedload(FeedbackRequest.requester))
     ).unique()} if ask_ids else {}
-    entries = [
-        {"note": n, "feedback": feedback.get(n.feedback_id), "ask": asks.get(n.ask_id)}
-        for n in rows
-    ]
-    return [e for e in entries if e["feedback"] or e["ask"]], (rows[-1].id if more and rows else None)
+    by_type: dict[str, list[int]] = defaultdict(list)
+    for n in rows:
+        if n.ref_type in REGISTRY and n.ref_id is not None:
+            by_type[n.ref_type].append(n.ref_id)
+    refs = {t: REGISTRY[t].load(ids, user) for t, ids in by_type.items()}
+    entries = []
+    for n in rows:
+        obj = refs.get(n.ref_type or "", {}).get(n.ref_id) if n.ref_type else None
+        entry = {"note": n, "feedback": feedback.get(n.feedback_id), "ask": asks.get(n.ask_id),
+                 "obj": obj, "template": REGISTRY[n.ref_type].template if obj is not None else None}
+        if entry["feedback"] or entry["ask"] or obj is not None:
+            entries.append(entry)
+    return entries, (rows[-1].id if more and rows else None)
 
 
 def mark_all_read(user: User) -> int:
