@@ -1,11 +1,12 @@
 """Import every domain's models so metadata (create_all, Alembic) sees all tables."""
 from perfapp.auth.models import Invite, LoginSession
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest, FeedbackTag, Tag
+from perfapp.moderation.models import PostingSuspension
 from perfapp.notify.models import Notification
 from perfapp.people.models import Department, User
 from perfapp.projects.models import Milestone, Project, ProjectMember
 
 __all__ = [
     "Department", "Feedback", "FeedbackAsk", "FeedbackRequest", "FeedbackTag", "Invite",
-    "LoginSession", "Milestone", "Notification", "Project", "ProjectMember", "Tag", "User",
+    "LoginSession", "Milestone", "PostingSuspension", "Notification", "Project", "ProjectMember", "Tag", "User",
 ]

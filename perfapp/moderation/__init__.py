@@ -1,0 +1,1 @@
+"""Safety (capability S): reports, the moderation queue, posting suspensions, the audit log."""

@@ -1,0 +1,31 @@
+"""Which kinds of rows can be reported and moderated.
+
+Each domain with public content registers its reportable model here once at
+import time. A reportable model has an integer `id` and a boolean `hidden`
+column: reporting sets hidden=True at once (every public query must filter
+`hidden.is_(False)` for people who are not HR); restoring clears it; deleting
+calls `on_delete(row)` first (e.g. to refund flowers) and then deletes the row.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reportable:
+    model: type
+    author_id: Callable[[Any], int]          # who posted it (suspensions apply to them)
+    template: str                             # fragment showing the row in the moderation queue (gets `obj`)
+    on_delete: Callable[[Any], None] | None = None
+
+
+REPORTABLE: dict[str, Reportable] = {}
+
+
+def register_reportable(type_name: str, model: type, author_id: Callable[[Any], int], template: str,
+                        on_delete: Callable[[Any], None] | None = None) -> None:
+    """Make rows of `model` reportable under the name `type_name` (e.g. "feedback", "comment", "flower")."""
+    REPORTABLE[type_name] = Reportable(model=model, author_id=author_id, template=template,
+                                       on_delete=on_delete)
