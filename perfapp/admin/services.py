@@ -69,6 +69,13 @@ def _get(model: type[T], row_id: int | None) -> T | None:
     return db.session.get(model, row_id)
 
 
+def _add(row: T) -> T:
+    """Add a new row and flush, so it has its id."""
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
 def _escape_like(q: str) -> str:
     return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -226,9 +233,7 @@ def create_person(actor: User, data: PersonInput) -> tuple[User, str]:
     clean = _clean_person(actor, None, data)
     person = User(active=True)
     _apply_person(person, clean)
-    db.session.add(person)
-    db.session.flush()
-    return person, create_invite(actor, person)
+    return _add(person), create_invite(actor, person)
 
 
 def update_person(actor: User, person: User, data: PersonInput) -> None:
@@ -330,9 +335,7 @@ def create_department(actor: User, data: DepartmentInput) -> Department:
     _require_hr(actor)
     dept = Department()
     _apply_department(dept, _clean_department(None, data))
-    db.session.add(dept)
-    db.session.flush()
-    return dept
+    return _add(dept)
 
 
 def update_department(actor: User, dept: Department, data: DepartmentInput) -> None:
@@ -406,11 +409,7 @@ def create_project(actor: User, data: ProjectInput) -> Project:
     """Start a project with its members."""
     _require_hr(actor)
     name, description, members = _clean_project(None, data)
-    project = Project(name=name, description=description, archived=False)
-    project.members = members
-    db.session.add(project)
-    db.session.flush()
-    return project
+    return _add(Project(name=name, description=description, archived=False, members=members))
 
 
 def update_project(actor: User, project: Project, data: ProjectInput) -> None:
@@ -449,10 +448,7 @@ def add_milestone(actor: User, project: Project, data: MilestoneInput) -> Milest
     """Add a milestone to a project."""
     _require_hr(actor)
     name, due = _clean_milestone(data)
-    milestone = Milestone(project=project, name=name, due_date=due)
-    db.session.add(milestone)
-    db.session.flush()
-    return milestone
+    return _add(Milestone(project=project, name=name, due_date=due))
 
 
 def update_milestone(actor: User, milestone: Milestone, data: MilestoneInput) -> None:
@@ -527,9 +523,7 @@ def create_tag(actor: User, data: TagInput) -> Tag:
     _require_hr(actor)
     tag = Tag()
     _apply_tag(tag, _clean_tag(None, data))
-    db.session.add(tag)
-    db.session.flush()
-    return tag
+    return _add(tag)
 
 
 def update_tag(actor: User, tag: Tag, data: TagInput) -> None:

@@ -1,7 +1,7 @@
 """Administration for HR and admins (people, departments, projects, tags)."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import wraps
 from typing import Any
 
@@ -33,6 +33,7 @@ from perfapp.people.views import COMMON_TIMEZONES
 from perfapp.projects.models import Milestone, Project
 
 ROLE_LABELS = {"employee": _l("Employee"), "hr": _l("HR"), "admin": _l("Admin")}
+TAG_SECTIONS = {"capability": _l("Capabilities"), "value": _l("Values"), "free": _l("Free tags")}
 # The invite link survives one redirect in the session, then it is gone for good.
 _INVITE_KEY = "admin_invite"
 
@@ -68,8 +69,13 @@ def _done(message: str, next_url: str, target: str, fragment: str,
 
 
 def _tree_options(rows: Iterable[tuple[Department, int]]) -> list[tuple[int, str]]:
-    """(department, depth) rows as select options, indented with no-break spaces."""
-    return [(dept.id, "\u00a0\u00a0\u00a0" * depth + dept.name) for dept, depth in rows]
+    """(department, depth) rows as select options labelled with their path ("R&D › Web")."""
+    options: list[tuple[int, str]] = []
+    path: list[str] = []
+    for dept, depth in rows:
+        path[depth:] = [dept.name]
+        options.append((dept.id, " › ".join(path)))
+    return options
 
 
 def _invalid(page: str, fragment: str, target: str, error: FormError,
@@ -78,6 +84,20 @@ def _invalid(page: str, fragment: str, target: str, error: FormError,
     db.session.rollback()
     context[errors_key] = error.errors
     return render(page, fragment, target=target, status=422, **context)
+
+
+def _edit(row: Any, page: str, target: str, parse: Callable[[Any], Any],
+          update: Callable[[User, Any, Any], None], context: Callable[[Any, Mapping], dict[str, Any]],
+          values: Callable[[Any], dict[str, str]], next_url: str) -> Response:
+    """An edit page: GET shows the saved values, POST saves them. The form is `admin/_<target>.html`."""
+    fragment = f"admin/_{target.replace('-', '_')}.html"
+    if request.method == "GET":
+        return render(page, errors={}, **context(row, values(row)))
+    try:
+        update(current_user, row, parse(request.form))
+    except FormError as e:
+        return _invalid(page, fragment, target, e, **context(row, request.form))
+    return _done(_("Saved."), next_url, target, fragment, errors={}, **context(row, values(row)))
 
 
 @bp.route("/")
@@ -245,18 +265,9 @@ def departments() -> Response:
 @bp.route("/departments/<int:department_id>", methods=["GET", "POST"])
 @hr_required
 def department(department_id: int) -> Response:
-    dept = db.get_or_404(Department, department_id)
-    if request.method == "GET":
-        return render("admin/department.html", errors={},
-                      **_department_context(dept, _department_values(dept)))
-    try:
-        services.update_department(current_user, dept, forms.parse_department(request.form))
-    except FormError as e:
-        return _invalid("admin/department.html", "admin/_department_form.html", "department-form",
-                        e, **_department_context(dept, request.form))
-    return _done(_("Saved."), url_for("admin.departments"), "department-form",
-                 "admin/_department_form.html", errors={},
-                 **_department_context(dept, _department_values(dept)))
+    return _edit(db.get_or_404(Department, department_id), "admin/department.html", "department-form",
+                 forms.parse_department, services.update_department, _department_context,
+                 _department_values, url_for("admin.departments"))
 
 
 # --- projects and milestones ----------------------------------------------------------
@@ -299,18 +310,9 @@ def project_new() -> Response:
 @bp.route("/projects/<int:project_id>", methods=["GET", "POST"])
 @hr_required
 def project(project_id: int) -> Response:
-    project = db.get_or_404(Project, project_id)
-    if request.method == "GET":
-        return render("admin/project.html", errors={},
-                      **_project_context(project, _project_values(project)))
-    try:
-        services.update_project(current_user, project, forms.parse_project(request.form))
-    except FormError as e:
-        return _invalid("admin/project.html", "admin/_project_form.html", "project-form", e,
-                        **_project_context(project, request.form))
-    return _done(_("Saved."), url_for("admin.project", project_id=project.id), "project-form",
-                 "admin/_project_form.html", errors={},
-                 **_project_context(project, _project_values(project)))
+    return _edit(db.get_or_404(Project, project_id), "admin/project.html", "project-form",
+                 forms.parse_project, services.update_project, _project_context, _project_values,
+                 url_for("admin.project", project_id=project_id))
 
 
 @bp.route("/projects/<int:project_id>/archived", methods=["POST"])
@@ -346,21 +348,17 @@ def _milestone_values(milestone: Milestone) -> dict[str, str]:
     return {"name": milestone.name, "due_date": due}
 
 
+def _milestone_context(milestone: Milestone, form: Mapping[str, str]) -> dict[str, Any]:
+    return {"milestone": milestone, "form": form}
+
+
 @bp.route("/milestones/<int:milestone_id>", methods=["GET", "POST"])
 @hr_required
 def milestone(milestone_id: int) -> Response:
     milestone = db.get_or_404(Milestone, milestone_id)
-    if request.method == "GET":
-        return render("admin/milestone.html", milestone=milestone, errors={},
-                      form=_milestone_values(milestone))
-    try:
-        services.update_milestone(current_user, milestone, forms.parse_milestone(request.form))
-    except FormError as e:
-        return _invalid("admin/milestone.html", "admin/_milestone_form.html", "milestone-form", e,
-                        milestone=milestone, form=request.form)
-    return _done(_("Saved."), url_for("admin.project", project_id=milestone.project_id),
-                 "milestone-form", "admin/_milestone_form.html", milestone=milestone, errors={},
-                 form=_milestone_values(milestone))
+    return _edit(milestone, "admin/milestone.html", "milestone-form", forms.parse_milestone,
+                 services.update_milestone, _milestone_context, _milestone_values,
+                 url_for("admin.project", project_id=milestone.project_id))
 
 
 @bp.route("/milestones/<int:milestone_id>/reached", methods=["POST"])
@@ -382,7 +380,7 @@ def milestone_reached(milestone_id: int) -> Response:
 
 def _tag_context(tag: Tag | None, form: Mapping[str, str]) -> dict[str, Any]:
     return {"tag": tag, "form": form, "tags": services.tags_by_kind(), "kinds": TAG_KINDS,
-            "taxonomy_kinds": services.TAXONOMY_KINDS}
+            "sections": TAG_SECTIONS, "taxonomy_kinds": services.TAXONOMY_KINDS}
 
 
 def _tag_values(tag: Tag | None) -> dict[str, str]:
@@ -410,16 +408,8 @@ def tags() -> Response:
 @bp.route("/tags/<int:tag_id>", methods=["GET", "POST"])
 @hr_required
 def tag(tag_id: int) -> Response:
-    tag = db.get_or_404(Tag, tag_id)
-    if request.method == "GET":
-        return render("admin/tag.html", errors={}, **_tag_context(tag, _tag_values(tag)))
-    try:
-        services.update_tag(current_user, tag, forms.parse_tag(request.form))
-    except FormError as e:
-        return _invalid("admin/tag.html", "admin/_tag_form.html", "tag-form", e,
-                        **_tag_context(tag, request.form))
-    return _done(_("Saved."), url_for("admin.tags"), "tag-form", "admin/_tag_form.html",
-                 errors={}, **_tag_context(tag, _tag_values(tag)))
+    return _edit(db.get_or_404(Tag, tag_id), "admin/tag.html", "tag-form", forms.parse_tag,
+                 services.update_tag, _tag_context, _tag_values, url_for("admin.tags"))
 
 
 @bp.route("/tags/<int:tag_id>/active", methods=["POST"])

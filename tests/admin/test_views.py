@@ -465,7 +465,7 @@ def test_milestone_bad_input_is_422(hr_client, world) -> None:  # type: ignore[n
 def test_tags_page_and_create(hr_client, world, make_tag) -> None:  # type: ignore[no-untyped-def]
     make_tag("Teamwork", "团队", kind="free")
     page = text(hr_client.get("/admin/tags"))
-    assert "Capability" in page and "Value" in page and "Free tag" in page and "#Ownership" in page
+    assert "Capabilities" in page and "Values" in page and "Free tags" in page and "#Ownership" in page
     response = hr_client.submit("/admin/tags", {"name_zh": "学习", "name_en": "Learning",
                                                 "kind": "capability", "active": "1"})
     assert response.status_code == 303
