@@ -504,9 +504,16 @@ def test_edit_and_toggle_tag(hr_client, world) -> None:  # type: ignore[no-untyp
     assert (tag.name_zh, tag.key, tag.active) == ("主人翁", "owner", True)
 
 
-def test_pages_render_in_chinese(hr_client, hr) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("htmx", [False, True])
+def test_pages_and_errors_in_chinese(hr_client, hr, htmx) -> None:  # type: ignore[no-untyped-def]
     hr.locale = "zh_Hans_CN"
     db.session.commit()
     for url in ("/admin/", "/admin/people", "/admin/tags"):
         response = hr_client.get(url)
         assert response.status_code == 200 and 'lang="zh-Hans"' in text(response)
+    response = hr_client.submit("/admin/tags", {"name_zh": "", "name_en": "x" * 33, "kind": ""},
+                                htmx=htmx, target="tag-form")
+    assert response.status_code == 422
+    messages = re.findall(r'class="field-error"[^>]*>([^<]+)<', text(response))
+    assert len(messages) == 3 and not any(m.isascii() for m in messages), messages
+    assert 'value="' + "x" * 33 + '"' in text(response)
