@@ -134,15 +134,12 @@
   // --- service worker --------------------------------------------------------
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {
-      navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {
-        // Keep the cached offline page in the person's current language.
-        var lang = document.documentElement.lang;
-        if (window.caches && localStorage.getItem("perfapp-offline-lang") !== lang) {
-          caches.open("perfapp-offline").then(function (c) { return c.add("/offline"); })
-            .then(function () { localStorage.setItem("perfapp-offline-lang", lang); })
-            .catch(function () {});
-        }
-      }).catch(function () {});
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+      // The worker keeps the offline page in every language; tell it which one this person
+      // reads, so a page that can't load offline is explained in that language.
+      navigator.serviceWorker.ready.then(function (reg) {
+        if (reg.active) reg.active.postMessage({ type: "lang", lang: document.documentElement.lang });
+      });
     });
   }
 })();

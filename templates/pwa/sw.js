@@ -1,0 +1,135 @@
+/* perfapp service worker (Workbox, vendored). Rendered by perfapp.pwa.views.service_worker.
+ * Version {{ version }}: changes with every precached file and offline page (their
+ * templates and each language's catalog), so the browser installs a new worker after a deploy. */
+"use strict";
+
+importScripts({{ workbox_sw|tojson }});
+workbox.setConfig({ modulePathPrefix: {{ workbox_prefix|tojson }}, debug: false });
+
+// Touch every module now: workbox-sw loads them with importScripts, which only works
+// while the worker first runs, not later inside an event handler.
+const { core, precaching, routing, strategies, expiration, navigationPreload } = workbox;
+
+// The offline page in each language (html lang -> URL), the default language first.
+const OFFLINE_PAGES = {{ offline_pages|tojson }};
+const STATIC_PREFIX = {{ static_prefix|tojson }};
+const PAGES_CACHE = "perfapp-pages";
+const STATIC_CACHE = "perfapp-static";
+const FORGET_PAGES_AFTER = {{ forget_pages_after|tojson }};
+
+core.setCacheNameDetails({ prefix: "perfapp" });
+// Old pages keep working with a new worker (their static URLs are versioned and the server
+// still answers them), so a new version takes over at once instead of waiting for every tab.
+self.skipWaiting();
+core.clientsClaim();
+navigationPreload.enable();
+
+precaching.cleanupOutdatedCaches();
+precaching.precacheAndRoute({{ precache|tojson }});
+
+// The language the person reads, as each page tells it (app.js). Kept in a cache too,
+// because the browser stops and restarts workers whenever it likes.
+const STATE_CACHE = "perfapp-state";
+const LANG_KEY = "/__sw/lang";
+let pageLang = null;
+const knownLang = (lang) => typeof lang === "string" && Object.prototype.hasOwnProperty.call(OFFLINE_PAGES, lang);
+
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  if (data.type !== "lang" || !knownLang(data.lang) || data.lang === pageLang) return;
+  pageLang = data.lang;
+  event.waitUntil(caches.open(STATE_CACHE).then((c) => c.put(LANG_KEY, new Response(data.lang))));
+});
+
+async function personLang() {
+  if (!pageLang) {
+    const saved = await caches.match(LANG_KEY, { cacheName: STATE_CACHE });
+    pageLang = saved ? await saved.text() : null;
+  }
+  if (knownLang(pageLang)) return pageLang;
+  // Nothing told yet: the browser's languages, then the app's default.
+  const langs = Object.keys(OFFLINE_PAGES);
+  for (const wanted of self.navigator.languages || []) {
+    const match = langs.find((l) => l.split("-")[0] === wanted.split("-")[0]);
+    if (match) return match;
+  }
+  return langs[0];
+}
+
+// Logging in or out or switching language makes the cached pages someone else's or in the
+// wrong language: forget them. No respondWith, so the POST itself goes to the network untouched.
+self.addEventListener("fetch", (event) => {
+  const { request } = event;
+  if (request.method !== "POST") return;
+  const url = new URL(request.url);
+  if (url.origin === self.location.origin && FORGET_PAGES_AFTER.includes(url.pathname)) {
+    event.waitUntil(caches.delete(PAGES_CACHE));
+  }
+});
+
+function isHtmx(request) {
+  return request.headers.get("HX-Request") === "true";
+}
+
+// Pages and their htmx fragments share URLs (responses say "Vary: HX-Request"), and which
+// one the server sends also depends on HX-Target, HX-Boosted and HX-History-Restore-Request
+// (perfapp.core.htmx.wants_fragment). So the cache key names the variant explicitly:
+// full pages (navigations, boosted links, history restores) share the plain URL, and a
+// fragment is keyed by its target.
+const keyByHtmxVariant = {
+  cacheKeyWillBeUsed: async ({ request }) => {
+    const h = request.headers;
+    if (!isHtmx(request) || h.get("HX-Boosted") === "true" || h.get("HX-History-Restore-Request") === "true") {
+      return request.url.split("#")[0];
+    }
+    const url = new URL(request.url);
+    url.searchParams.set("__hx-target", h.get("HX-Target") || "");
+    return url.href;
+  },
+};
+
+// Only what the server meant for this URL: no redirects (a login page under "/"),
+// no errors, nothing marked no-store.
+const onlyCleanResponses = {
+  cacheWillUpdate: async ({ response }) => {
+    if (!response || response.status !== 200 || response.redirected) return null;
+    if (/no-store/.test(response.headers.get("Cache-Control") || "")) return null;
+    return response;
+  },
+};
+
+routing.registerRoute(
+  ({ request, url }) => url.origin === self.location.origin && !url.pathname.startsWith(STATIC_PREFIX)
+    && (request.mode === "navigate" || isHtmx(request)),
+  new strategies.NetworkFirst({
+    cacheName: PAGES_CACHE,
+    networkTimeoutSeconds: 3,
+    plugins: [
+      keyByHtmxVariant,
+      onlyCleanResponses,
+      new expiration.ExpirationPlugin({ maxEntries: 80, maxAgeSeconds: 14 * 24 * 3600, purgeOnQuotaError: true }),
+    ],
+  }),
+);  // GET only (Workbox's default): a POST is never cached.
+
+// Static files carry their content hash in the URL, so a cached copy never goes stale.
+routing.registerRoute(
+  ({ url }) => url.origin === self.location.origin && url.pathname.startsWith(STATIC_PREFIX),
+  new strategies.CacheFirst({
+    cacheName: STATIC_CACHE,
+    plugins: [
+      onlyCleanResponses,
+      new expiration.ExpirationPlugin({ maxEntries: 60, maxAgeSeconds: 60 * 24 * 3600, purgeOnQuotaError: true }),
+    ],
+  }),
+);
+
+// A page that is neither reachable nor cached: the offline page, in the person's language.
+// Anything else fails as a network error, which app.js turns into a real navigation.
+routing.setCatchHandler(async ({ request }) => {
+  if (request.mode === "navigate") {
+    const offline = await precaching.matchPrecache(OFFLINE_PAGES[await personLang()]);
+    if (offline) return offline;
+  }
+  return Response.error();
+});
