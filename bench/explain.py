@@ -9,14 +9,18 @@ Run it against a seed-load database; it is a tool for reading plans, not a test.
 """
 from __future__ import annotations
 
-import argparse
-import re
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# bench/http.py would shadow the standard library's `http` package: drop this folder from
+# sys.path and put the project root there instead.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
+
+import argparse  # noqa: E402
+import re  # noqa: E402
+import time  # noqa: E402
+from typing import Any  # noqa: E402
 
 from sqlalchemy import event, select  # noqa: E402
 

@@ -470,18 +470,19 @@ def seed_demo(rng: random.Random) -> list[tuple[str, str]]:
     db.session.add_all(items)
     db.session.flush()
 
-    # Inbox entries as the signal handlers would have written them; older ones already read.
+    # Inbox entries as notify.handlers would have written them (same dedupe keys); older ones read.
     def read_at(created: datetime) -> datetime | None:
         return created + timedelta(hours=rng.randint(1, 30)) if now - created > timedelta(days=5) else None
 
     for item in items:
         db.session.add(Notification(user_id=item.recipient_id, kind="feedback_received",
-                                    feedback_id=item.id, created_at=item.created_at,
+                                    feedback_id=item.id, dedupe_key=f"feedback:{item.id}",
+                                    created_at=item.created_at,
                                     read_at=read_at(item.created_at)))
     for req in requests:
         for ask in req.asks:
             db.session.add(Notification(user_id=ask.recipient_id, kind="ask_received", ask_id=ask.id,
-                                        created_at=req.created_at,
+                                        dedupe_key=f"ask:{ask.id}", created_at=req.created_at,
                                         read_at=ask.responded_at or read_at(req.created_at)))
     db.session.flush()
     return [
@@ -712,7 +713,7 @@ def _load_feedback(org: LoadOrg, rng: random.Random, writer: BulkWriter, count: 
         created = writer.stamp(created_dt)
         links.extend((fid, tag) for tag in tags)
         if recipient in team_set:
-            notes.append((recipient, "feedback_received", fid, created,
+            notes.append((recipient, "feedback_received", fid, f"feedback:{fid}", created,
                           None if created_dt > unread_after else created))
         return (fid, author, recipient, kind, visibility, confidential, dev_only, text_, emoji, behaviour,
                 impact, suggestion, project, milestone, created)
@@ -725,7 +726,7 @@ def _load_feedback(org: LoadOrg, rng: random.Random, writer: BulkWriter, count: 
         links.clear()
         progress(len(rows))
     writer.write_chunked(Notification.__table__,  # type: ignore[arg-type]
-                         ("user_id", "kind", "feedback_id", "created_at", "read_at"), notes)
+                         ("user_id", "kind", "feedback_id", "dedupe_key", "created_at", "read_at"), notes)
 
 
 def _load_requests(org: LoadOrg, rng: random.Random, writer: BulkWriter) -> None:
@@ -752,14 +753,14 @@ def _load_requests(org: LoadOrg, rng: random.Random, writer: BulkWriter) -> None
             status = "open" if rid <= 4 else rng.choice(("open", "open", "answered", "declined"))
             responded = None if status == "open" else writer.stamp(created_dt + timedelta(hours=rng.randint(1, 72)))
             asks.append((len(asks) + 1, rid, person, status, responded))
-            notes.append((person, "ask_received", len(asks), created, responded or (
+            notes.append((person, "ask_received", len(asks), f"ask:{len(asks)}", created, responded or (
                 created if created_dt < now - timedelta(days=5) else None)))
     writer.write_chunked(FeedbackRequest.__table__,  # type: ignore[arg-type]
                          ("id", "requester_id", "about", "created_at", "expires_at"), requests)
     writer.write_chunked(FeedbackAsk.__table__,  # type: ignore[arg-type]
                          ("id", "request_id", "recipient_id", "status", "responded_at"), asks)
     writer.write_chunked(Notification.__table__,  # type: ignore[arg-type]
-                         ("user_id", "kind", "ask_id", "created_at", "read_at"), notes)
+                         ("user_id", "kind", "ask_id", "dedupe_key", "created_at", "read_at"), notes)
 
 
 def _wipe(conn: Connection) -> None:

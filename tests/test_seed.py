@@ -84,6 +84,8 @@ def test_seed_demo_builds_a_bilingual_organisation(app: Flask, login) -> None:
     received = select(Feedback.id).where(Feedback.recipient_id == employee.id).subquery()
     assert count(received) >= 30
     assert count(select(Notification.id).where(Notification.user_id == employee.id).subquery()) >= 30
+    no_key = select(Notification.id).where(Notification.dedupe_key.is_(None)).subquery()
+    assert count(no_key) == 0  # the keys notify() uses, so a replayed event cannot duplicate
 
     page = login(employee, password=DEMO_PASSWORD).get("/").get_data(as_text=True)
     assert page.count('class="card fb ') == 20

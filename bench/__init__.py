@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): load and page-size scripts that print figures."""

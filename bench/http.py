@@ -1,0 +1,129 @@
+"""HTTP load benchmark: gunicorn (gunicorn.conf.py) + wrk against a seed-load database.
+
+    .venv/bin/python bench/http.py                       # SQLite: bench/out/load.db
+    .venv/bin/python bench/http.py --database-url postgresql://postgres@127.0.0.1:5432/perfapp_bench
+
+The database comes from --database-url, else $DATABASE_URL, else bench/out/load.db. An
+empty database is migrated and filled with `flask seed-load` first (10 000 people,
+1 000 000 feedback by default), so the first run takes a minute longer.
+
+Logs in as employee@example.com, then runs wrk on each path in turn, in one run, with the
+session cookie. On two cores wrk and the server share the CPU, so the figures to compare
+across runs are the ratios to /healthz (a route that never touches the database), not the
+absolute requests per second. Benchmarks are not tests: this prints figures, it asserts
+nothing.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path, where this very file would
+# shadow the standard library's `http` package. Put the project root there instead.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import urllib.error  # noqa: E402
+import urllib.request  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+from bench.server import EMAIL, OUT, NoRedirect, database_url, ensure_seeded, gunicorn, log_in  # noqa: E402
+
+HOME_RATIO_TARGET, P99_TARGET_MS = 0.25, 50.0
+# Phones always ask for compressed pages; so does the benchmark, so compression is measured too.
+BROWSER_HEADERS = {"Accept-Encoding": "br, gzip", "Accept-Language": "en"}
+PICKER_HEADERS = {"HX-Request": "true", "HX-Target": "picker-results"}
+
+
+@dataclass
+class Result:
+    path: str
+    rps: float
+    p99_ms: float
+    errors: int
+
+
+def check(base: str, path: str, headers: dict[str, str]) -> None:
+    """Fail early if a page is not a logged-in 200 (wrk would happily measure redirects)."""
+    request = urllib.request.Request(base + path, headers=headers)
+    opener = urllib.request.build_opener(NoRedirect())
+    try:
+        with opener.open(request) as r:
+            if r.status != 200:
+                raise SystemExit(f"{path} answered {r.status}")
+    except urllib.error.HTTPError as e:
+        raise SystemExit(f"{path} answered {e.code}") from None
+
+
+def wrk(base: str, path: str, headers: dict[str, str], args: argparse.Namespace) -> Result:
+    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}", "--latency"]
+    for name, value in headers.items():
+        cmd += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*cmd, base + path], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    assert p99, out
+    p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    if socket_errors:
+        print(f"  {path}: socket errors: {socket_errors.group(1)}")
+    return Result(path, rps, p99_ms, int(errors.group(1)) if errors else 0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="gunicorn + wrk on the main logged-in pages")
+    parser.add_argument("--database-url", help="default: $DATABASE_URL, else sqlite bench/out/load.db")
+    parser.add_argument("--people", type=int, default=10_000, help="seed size for an empty database")
+    parser.add_argument("--feedback", type=int, default=1_000_000, help="seed size for an empty database")
+    parser.add_argument("--duration", default="10s")
+    parser.add_argument("--connections", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (make system-deps)")
+
+    url = database_url(args.database_url)
+    _me, colleague = ensure_seeded(url, args.people, args.feedback)
+    with gunicorn(url) as base:
+        cookie = {"Cookie": log_in(base), **BROWSER_HEADERS}
+        paths = [
+            ("/healthz", dict(BROWSER_HEADERS)),
+            ("/", cookie),
+            (f"/people/{colleague}", cookie),
+            ("/people/search?q=li", {**cookie, **PICKER_HEADERS}),
+        ]
+        for path, headers in paths:
+            check(base, path, headers)
+        # Warm up every worker (imports, template compilation, prepared statements, caches).
+        for path, headers in paths:
+            wrk(base, path, headers, argparse.Namespace(**{**vars(args), "duration": "2s"}))
+        results = [wrk(base, path, headers, args) for path, headers in paths]
+
+    engine = url.split(":", 1)[0]
+    ceiling = results[0].rps
+    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration} on {engine} "
+          f"({url.rsplit('/', 1)[-1]}), gunicorn.conf.py, logged in as {EMAIL}")
+    print(f"{'path':<24}{'req/s':>10}{'× healthz':>11}{'p99 ms':>9}  target")
+    for r in results:
+        ratio = r.rps / ceiling if ceiling else 0.0
+        goals = []
+        if r.path == "/":
+            goals.append(f"ratio≥{HOME_RATIO_TARGET}" + (" ok" if ratio >= HOME_RATIO_TARGET else " MISSED"))
+        if r.path != "/healthz":
+            goals.append(f"p99≤{P99_TARGET_MS:.0f}ms" + (" ok" if r.p99_ms <= P99_TARGET_MS else " MISSED"))
+        if r.errors:
+            goals.append(f"{r.errors} non-2xx")
+        print(f"{r.path:<24}{r.rps:>10.1f}{ratio:>11.2f}{r.p99_ms:>9.1f}  {', '.join(goals)}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"http-{engine}.json").write_text(json.dumps(
+        [{**vars(r), "ratio": r.rps / ceiling if ceiling else 0.0} for r in results], indent=2))
+
+
+if __name__ == "__main__":
+    main()

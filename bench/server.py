@@ -1,0 +1,136 @@
+"""What the benchmarks share: the seeded database, a gunicorn on a free local port, a login.
+
+Run the benchmarks as scripts (`python bench/http.py`); they put the project root first
+on sys.path and import this module as `bench.server`.
+"""
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+BIN = Path(sys.executable).parent
+DEFAULT_DB = OUT / "load.db"
+EMAIL, PASSWORD = "employee@example.com", "perfapp-demo"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def database_url(arg: str | None) -> str:
+    """--database-url, else $DATABASE_URL, else the benchmark's own SQLite file."""
+    return arg or os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DB}"
+
+
+def flask(url: str, *args: str) -> None:
+    env = {**os.environ, "DATABASE_URL": url}
+    subprocess.run([str(BIN / "flask"), "--app", "app", *args], cwd=ROOT, env=env, check=True)
+
+
+def ensure_seeded(url: str, people: int, feedback: int) -> tuple[int, int]:
+    """Migrate, and seed-load an empty database; returns (employee id, a teammate's id)."""
+    from sqlalchemy import create_engine, text
+
+    from perfapp.config import _normalise_db_url
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    flask(url, "db", "upgrade")
+    engine = create_engine(_normalise_db_url(url))
+    with engine.connect() as conn:
+        empty = conn.execute(text("SELECT count(*) FROM person")).scalar() == 0
+    if empty:
+        print(f"seeding {url} with {people} people and {feedback} feedback…", flush=True)
+        flask(url, "seed-load", "--people", str(people), "--feedback", str(feedback))
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT me.id, mate.id FROM person me JOIN person mate ON mate.manager_id = me.manager_id "
+            "WHERE me.email = :email AND mate.id <> me.id ORDER BY mate.id LIMIT 1"), {"email": EMAIL}).first()
+    engine.dispose()
+    if row is None:
+        raise SystemExit(f"{EMAIL} or a teammate is missing: not a seed-load database?")
+    return row[0], row[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(url: str) -> Iterator[str]:
+    """gunicorn with gunicorn.conf.py on 127.0.0.1:<free port>; yields the base URL, stops it by PID."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url}
+    env.pop("ACCESS_LOG", None)
+    OUT.mkdir(parents=True, exist_ok=True)
+    with (OUT / "gunicorn.log").open("wb") as log:
+        server = subprocess.Popen(
+            # No control socket: its default path is shared by every gunicorn of this user.
+            [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+             "--no-control-socket", "app:app"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_for(server, base)
+            yield base
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _wait_for(server: subprocess.Popen[bytes], base: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {server.returncode}; see {OUT / 'gunicorn.log'}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:  # refused, reset or timed out while the workers boot
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not answer /healthz within 30 s")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None
+
+
+def log_in(base: str) -> str:
+    """Log in through the form like a browser (page, CSRF token, post); returns the Cookie header."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
+    match = CSRF.search(opener.open(f"{base}/auth/login").read().decode())
+    if not match:
+        raise SystemExit("no csrf_token on the login page")
+    form = urllib.parse.urlencode({"email": EMAIL, "password": PASSWORD, "csrf_token": match.group(1)})
+    try:
+        opener.open(f"{base}/auth/login", data=form.encode())
+        raise SystemExit("login did not redirect: wrong password or not a seed-load database?")
+    except urllib.error.HTTPError as e:
+        if e.code != 303:
+            raise SystemExit(f"login answered {e.code}") from None
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def compress_static() -> None:
+    """What `make run` does before serving: precompressed .br/.gz next to each static file."""
+    subprocess.run([sys.executable, "-m", "whitenoise.compress", "-q", str(ROOT / "static")], check=True,
+                   stdout=subprocess.DEVNULL)
