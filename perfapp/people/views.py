@@ -21,9 +21,11 @@ COMMON_TIMEZONES = (
 @bp.route("/search")
 @login_required
 def search() -> Response:
-    """The picker: a fragment of matching people (also a page without htmx)."""
+    """The picker: a fragment of matching people (also a page without htmx).
+
+    ?me=1 keeps the viewer in the results (admin pickers: HR may manage their own project)."""
     q = request.args.get("q", "")
-    people = services.search_people(current_user, q)
+    people = services.search_people(current_user, q, exclude_self=request.args.get("me") != "1")
     mode = request.args.get("mode", "one")
     return render("people/search.html", "people/_results.html", target="picker-results",
                   people=people, q=q, mode=mode)

@@ -17,6 +17,8 @@ def test_picker_fragment_and_page(make_user, login) -> None:
     assert frag.status_code == 200 and "李娜" in body and "<html" not in body
     assert "HX-Request" in frag.headers["Vary"]
     assert "<html" in c.get("/people/search?q=ln").get_data(as_text=True)
+    assert "王伟" not in c.get("/people/search?q=wang").get_data(as_text=True)
+    assert "王伟" in c.get("/people/search?q=wang&me=1").get_data(as_text=True)
     empty = c.get("/people/search?q=zzz", headers={"HX-Request": "true", "HX-Target": "picker-results"})
     assert "zzz" in empty.get_data(as_text=True)
 
