@@ -24,6 +24,12 @@ self.skipWaiting();
 core.clientsClaim();
 navigationPreload.enable();
 
+// Precache without cookies. The offline pages render a CSRF token, and a response that sets
+// the session cookie while the person logs in (install runs alongside the first pages) would
+// overwrite their new session. Anonymous, the shell is the same for everyone anyway.
+precaching.addPlugins([{
+  requestWillFetch: async ({ request }) => new Request(request, { credentials: "omit" }),
+}]);
 precaching.cleanupOutdatedCaches();
 precaching.precacheAndRoute({{ precache|tojson }});
 

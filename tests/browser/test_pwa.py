@@ -102,6 +102,7 @@ def test_offline_pages(phone, org, lang, shot, tr, log_in, in_app) -> None:
     expect(page.locator("html")).to_have_attribute("lang", HTML_LANG[lang])
     expect(page.locator(".offline h2")).to_have_text(tr("You're offline", lang))
     assert page.url.endswith("/walls/")
+    expect(page.locator("nav.tabbar")).to_have_count(0)  # precached anonymously (no stale badge)
     shot(page, "offline", lang)
     # Visited: still there, from the cache (both the loaded page and the boosted one).
     page.goto("/people/me")
@@ -118,6 +119,36 @@ def test_offline_pages(phone, org, lang, shot, tr, log_in, in_app) -> None:
     page.reload()
     expect(page.locator(".offline")).to_have_count(0)
     expect(page.locator("nav.segmented a[aria-current=page]")).to_have_attribute("href", "/feedback/given")
+
+
+def test_precaching_never_touches_the_session(phone, org, live_server, log_in) -> None:
+    """The worker installs while the person logs in; a credentialed fetch of a page that
+    renders a CSRF token could answer with a Set-Cookie that overwrites the new session."""
+    from flask import request, request_started
+
+    precache_fetches: list[tuple[str, list[str]]] = []
+
+    def record(_sender, **_kw) -> None:  # type: ignore[no-untyped-def]
+        if request.path == "/offline" or request.path.startswith("/static/"):
+            precache_fetches.append((request.full_path, sorted(request.cookies)))
+
+    request_started.connect(record, live_server.app)
+    try:
+        p = phone("en")
+        log_in(p.page, org.emma)
+        wait_for_service_worker(p.page)
+        # The page's CSRF token still matches the session: an htmx POST goes through.
+        p.page.goto("/feedback/new")
+        p.page.locator("#picker-q").fill("lina")
+        p.page.locator("#picker-results [data-pick]").first.click()
+        p.page.locator("#text").fill("Thanks!")
+        p.page.locator(".sendbar button[type=submit]").click()
+        expect(p.page.locator("#compose.sent")).to_be_visible()
+    finally:
+        request_started.disconnect(record, live_server.app)
+    offline = [f for f in precache_fetches if f[0].startswith("/offline")]
+    assert {path for path, _ in offline} == {"/offline?lang=en", "/offline?lang=zh_Hans_CN"}
+    assert all(cookies == [] for _, cookies in offline), offline
 
 
 def test_offline_page_follows_a_language_switch(phone, org, tr, log_in, shot) -> None:
@@ -152,3 +183,30 @@ def test_logging_out_forgets_cached_pages(phone, org, log_in) -> None:
     assert page.evaluate(cached, "/people/me") is False
     # Nor did the POST itself get cached, or the redirect's login page under another URL.
     assert page.evaluate(cached, "/auth/logout") is False
+
+
+def test_fragments_are_cached_apart_from_pages(phone, org, log_in, shot) -> None:
+    """A URL answers with a page or an htmx fragment (Vary: HX-Request): offline, each request
+    gets back what it asked for, never the other one."""
+    p = phone("en")
+    page = p.page
+    log_in(page, org.emma)
+    wait_for_service_worker(page)
+    page.goto("/feedback/new")
+    page.locator("#picker-q").fill("lina")
+    expect(page.locator("#picker-results [data-pick]", has_text=org.lina.name)).to_be_visible()
+    keys = page.evaluate("""async () =>
+      (await (await caches.open("perfapp-pages")).keys()).map((r) => r.url.replace(location.origin, ""))""")
+    assert "/feedback/new" in keys
+    (search_key,) = [k for k in keys if k.startswith("/people/search")]
+    assert "q=lina" in search_key and "__hx-target=picker-results" in search_key
+
+    p.context.set_offline(True)
+    # The same URL as a page was never loaded: the offline page, not the cached fragment.
+    page.goto(search_key.split("&__hx-target")[0])
+    expect(page.locator(".offline")).to_be_visible()
+    # The compose page from the cache, and the picker answering "lina" from the cache too.
+    page.goto("/feedback/new")
+    page.locator("#picker-q").fill("lina")
+    expect(page.locator("#picker-results [data-pick]", has_text=org.lina.name)).to_be_visible()
+    shot(page, "offline-picker", "en")
