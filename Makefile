@@ -64,8 +64,11 @@ vendor: npm-deps
 	sed -i '/^\/\/# sourceMappingURL=/d' $$dest/*.js && \
 	cp node_modules/workbox-sw/LICENSE $$dest/ && rm -rf $$tmp && echo "vendored $$dest"
 
+# Benchmarks print figures (not tests): wrk on logged-in pages, then bytes over the wire in Chromium.
+# Uses DATABASE_URL when set, else bench/out/load.db (seed-load'ed on first run: about a minute).
 bench: install-dev compile
 	$(BIN)/python bench/http.py
+	$(BIN)/python bench/size.py
 
 clean:
 	rm -rf $(VENV) node_modules instance
