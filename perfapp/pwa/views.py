@@ -57,6 +57,8 @@ def service_worker() -> Response:
         workbox_prefix=workbox_prefix,
         precache=services.precache_entries(),
         offline_pages=services.offline_pages(),
+        # How long a page may take before the cached copy is shown instead.
+        network_timeout=current_app.config.get("PWA_NETWORK_TIMEOUT_SECONDS", 3),
         static_prefix=url_for("static", filename=""),
         # After these POSTs the cached pages belong to another person or language.
         forget_pages_after=[url_for("auth.login"), url_for("auth.logout"),

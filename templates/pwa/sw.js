@@ -109,7 +109,7 @@ routing.registerRoute(
     && (request.mode === "navigate" || isHtmx(request)),
   new strategies.NetworkFirst({
     cacheName: PAGES_CACHE,
-    networkTimeoutSeconds: 3,
+    networkTimeoutSeconds: {{ network_timeout|tojson }},
     plugins: [
       keyByHtmxVariant,
       onlyCleanResponses,

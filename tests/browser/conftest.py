@@ -73,6 +73,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
     class BrowserConfig(TestConfig):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
+        # A busy CI machine can take over 3 s for a page; the journeys want the network's
+        # answer then, not a cached copy (the offline tests fail fast, so still use the cache).
+        PWA_NETWORK_TIMEOUT_SECONDS = 30
 
     app = create_app(BrowserConfig)
     with app.app_context():
@@ -196,8 +199,9 @@ def in_app(live_server: LiveServer) -> Callable[..., Any]:
 def playwright() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing (make test installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=10_000)  # shared 2-core machines are slow at times
     with sync_playwright() as pw:
         yield pw
 
