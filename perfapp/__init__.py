@@ -45,13 +45,17 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.auth.session import init_login
     from perfapp.feedback import bp as feedback_bp
     from perfapp.feedback.views import home
+    from perfapp.moderation import bp as moderation_bp
     from perfapp.notify import bp as notify_bp
     from perfapp.notify.handlers import connect_handlers
     from perfapp.people import bp as people_bp
     from perfapp.pwa import bp as pwa_bp
+    from perfapp.reactions import bp as reactions_bp
     from perfapp.walls import bp as walls_bp
 
     init_login(app, login_manager)
+    for bp in (reactions_bp, moderation_bp):
+        app.register_blueprint(bp)
     for bp in (auth_bp, people_bp, feedback_bp, notify_bp, walls_bp, admin_bp, pwa_bp):
         app.register_blueprint(bp)
     app.add_url_rule("/", endpoint="home", view_func=home)

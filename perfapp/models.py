@@ -1,12 +1,14 @@
 """Import every domain's models so metadata (create_all, Alembic) sees all tables."""
 from perfapp.auth.models import Invite, LoginSession
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest, FeedbackTag, Tag
-from perfapp.moderation.models import PostingSuspension
+from perfapp.moderation.models import ModerationDecision, PostingSuspension, Report
 from perfapp.notify.models import Notification
 from perfapp.people.models import Department, User
 from perfapp.projects.models import Milestone, Project, ProjectMember
+from perfapp.reactions.models import Comment, Reaction
 
 __all__ = [
     "Department", "Feedback", "FeedbackAsk", "FeedbackRequest", "FeedbackTag", "Invite",
     "LoginSession", "Milestone", "PostingSuspension", "Notification", "Project", "ProjectMember", "Tag", "User",
+    "Comment", "ModerationDecision", "Reaction", "Report",
 ]

@@ -11,3 +11,5 @@ feedback_requested = _signals.signal("feedback-requested")
 milestone_reached = _signals.signal("milestone-reached")
 #: sent with notification=Notification after an inbox entry is flushed (push delivery hangs here)
 notification_created = _signals.signal("notification-created")
+#: sent with target_type=str, target_id=int just before moderation deletes a reported row
+content_deleted = _signals.signal("content-deleted")

@@ -15,8 +15,10 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    false,
     or_,
     select,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -74,6 +76,8 @@ class Feedback(db.Model):
     milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id", ondelete="SET NULL"))
     ask_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_ask.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Set when someone reports it: hidden from everyone but HR until HR decides (perfapp.moderation).
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     recipient: Mapped[User] = relationship(foreign_keys=[recipient_id])
@@ -86,21 +90,26 @@ class Feedback(db.Model):
         Index("ix_feedback_author_time", "author_id", "created_at", "id"),
         Index("ix_feedback_wall", "visibility", "kind", "created_at", "id"),
         # Covers the visibility filter on someone's received feedback (tag_profile counts).
-        Index("ix_feedback_recipient_visibility", "recipient_id", "visibility", "author_id", "id"),
+        Index("ix_feedback_recipient_visibility", "recipient_id", "visibility", "author_id", "id", "hidden"),
     )
 
     @classmethod
     def visible_to(cls, viewer: User) -> ColumnElement[bool]:
         """SQL condition: the rows this viewer may read (the one place this rule lives)."""
         reports = select(User.id).where(User.manager_id == viewer.id).scalar_subquery()
-        return or_(
-            cls.visibility == "public",
-            cls.author_id == viewer.id,
-            cls.recipient_id == viewer.id,
-            and_(cls.visibility == "manager", cls.recipient_id.in_(reports)),
+        return and_(
+            or_(
+                cls.visibility == "public",
+                cls.author_id == viewer.id,
+                cls.recipient_id == viewer.id,
+                and_(cls.visibility == "manager", cls.recipient_id.in_(reports)),
+            ),
+            true() if viewer.is_hr else cls.hidden.is_(False),
         )
 
     def can_be_read_by(self, viewer: User) -> bool:
+        if self.hidden and not viewer.is_hr:
+            return False
         if self.visibility == "public" or viewer.id in (self.author_id, self.recipient_id):
             return True
         return self.visibility == "manager" and self.recipient.manager_id == viewer.id

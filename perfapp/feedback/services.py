@@ -32,6 +32,7 @@ MAX_TAG_LEN = 32
 MAX_ASKED = 10
 MAX_ABOUT = 500
 REQUEST_TTL = timedelta(days=30)
+MAX_REPORT_BRANCHES = 50  # home_feed: per-report branches up to this team size
 
 
 @dataclass
@@ -243,9 +244,15 @@ def home_feed(viewer: User, cursor: Cursor | None = None, limit: int = 20) -> tu
     """What I received, what I gave, and (for managers) what my reports received that I may see."""
     branches = [Feedback.recipient_id == viewer.id, Feedback.author_id == viewer.id]
     if viewer.is_manager:
-        reports = select(User.id).where(User.manager_id == viewer.id).scalar_subquery()
-        branches.append(and_(Feedback.recipient_id.in_(reports),
-                             Feedback.visibility.in_(("public", "manager"))))
+        team_may_see = Feedback.visibility.in_(("public", "manager"))
+        reports = list(db.session.scalars(select(User.id).where(User.manager_id == viewer.id)))
+        if len(reports) <= MAX_REPORT_BRANCHES:
+            # One branch per report, each reading only that person's newest rows from
+            # ix_feedback_recipient_time. A single `recipient_id IN (…)` branch makes
+            # PostgreSQL fetch and sort the team's whole history on every page.
+            branches += [and_(Feedback.recipient_id == rid, team_may_see) for rid in reports]
+        else:
+            branches.append(and_(Feedback.recipient_id.in_(reports), team_may_see))
     return _page(branches, cursor, limit)
 
 

@@ -1,15 +1,29 @@
-"""Moderation use cases."""
+"""Moderation use cases: report a row, the HR queue, decisions (audited), posting suspensions."""
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
+from perfapp.core import signals
 from perfapp.core.db import utcnow
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
-from perfapp.moderation.models import PostingSuspension
+from perfapp.moderation.models import ModerationDecision, PostingSuspension, Report
+from perfapp.moderation.registry import REPORTABLE, Reportable
+from perfapp.notify.models import Notification
+from perfapp.notify.services import notify
 from perfapp.people.models import User
+
+MAX_REASON = 500
+MAX_SUSPENSION_DAYS = 365
+ACTIONS = ("restore", "delete", "suspend")
 
 
 def suspended_until(user: User):  # type: ignore[no-untyped-def]
@@ -25,3 +39,221 @@ def ensure_can_post(user: User) -> None:
     until = suspended_until(user)
     if until is not None:
         raise FormError({"form": _("You can't post until %(date)s.", date=format_datetime(until, "short"))})
+
+
+# --- reporting ---------------------------------------------------------------------
+
+def _row(target_type: str, target_id: int) -> tuple[Reportable, Any]:
+    kind = REPORTABLE.get(target_type)
+    obj = db.session.get(kind.model, target_id) if kind is not None else None
+    if kind is None or obj is None:
+        raise LookupError((target_type, target_id))
+    return kind, obj
+
+
+def reportable_for(viewer: User, target_type: str, target_id: int) -> tuple[Reportable, Any]:
+    """The registration and the row, if it exists and the viewer may see it; else LookupError (404)."""
+    kind, obj = _row(target_type, target_id)
+    if not kind.can_read(obj, viewer):
+        raise LookupError((target_type, target_id))
+    return kind, obj
+
+
+def can_report(viewer: User, target_type: str, obj: Any) -> bool:
+    """Whether to offer the report button: a registered type, and not the viewer's own post."""
+    kind = REPORTABLE.get(target_type)
+    return kind is not None and kind.author_id(obj) != viewer.id
+
+
+def report(reporter: User, target_type: str, target_id: int, reason: str) -> Report:
+    """Report a row with a reason: it is hidden from everyone but HR at once, until HR decides."""
+    kind, obj = reportable_for(reporter, target_type, target_id)
+    if kind.author_id(obj) == reporter.id:
+        raise FormError({"form": _("You can't report your own post.")})
+    reason = reason.strip()
+    if not reason:
+        raise FormError({"reason": _("Say briefly what is wrong with it.")})
+    if len(reason) > MAX_REASON:
+        raise FormError({"reason": _("Keep it under %(n)d characters.", n=MAX_REASON)})
+    row = Report(target_type=target_type, target_id=target_id, reporter_id=reporter.id, reason=reason)
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        raise FormError({"form": _("You have already reported this.")}) from None
+    obj.hidden = True
+    db.session.flush()
+    hr_ids = db.session.scalars(
+        select(User.id).where(User.role.in_(("hr", "admin")), User.active.is_(True), User.id != reporter.id)
+    )
+    for hr_id in hr_ids:
+        notify(hr_id, "content_reported", ref_type="report", ref_id=row.id, dedupe_key=f"report:{row.id}")
+    return row
+
+
+def _drop_report_notes(report_ids: list[int]) -> None:
+    if report_ids:
+        db.session.execute(delete(Notification).where(Notification.ref_type == "report",
+                                                      Notification.ref_id.in_(report_ids)))
+
+
+def forget_reports(target_type: str, target_ids: list[int]) -> None:
+    """Drop the reports (and HR's inbox entries) on rows that no longer exist; the audit log stays."""
+    if not target_ids:
+        return
+    where = (Report.target_type == target_type, Report.target_id.in_(target_ids))
+    _drop_report_notes(list(db.session.scalars(select(Report.id).where(*where))))
+    db.session.execute(delete(Report).where(*where))
+
+
+# --- the HR queue --------------------------------------------------------------------
+
+@dataclass
+class Case:
+    """A reported row and its open reports, as HR sees it in the queue."""
+
+    target_type: str
+    target_id: int
+    obj: Any
+    kind: Reportable
+    reports: list[Report] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.target_type}-{self.target_id}"
+
+    @property
+    def reported_at(self) -> datetime:
+        return self.reports[0].created_at
+
+
+def _require_hr(user: User) -> None:
+    if not user.is_hr:
+        raise PermissionError(user.id)
+
+
+def open_cases(viewer: User, limit: int = 50) -> list[Case]:
+    """Reported rows waiting for a decision, oldest report first (one load per reportable type)."""
+    _require_hr(viewer)
+    reports = db.session.scalars(
+        select(Report).where(Report.resolved_at.is_(None))
+        .options(joinedload(Report.reporter)).order_by(Report.created_at, Report.id).limit(limit * 10)
+    ).all()
+    grouped: dict[tuple[str, int], list[Report]] = {}
+    for r in reports:
+        if r.target_type in REPORTABLE:
+            grouped.setdefault((r.target_type, r.target_id), []).append(r)
+    by_type: dict[str, list[int]] = {}
+    for target_type, target_id in list(grouped)[:limit]:
+        by_type.setdefault(target_type, []).append(target_id)
+    rows: dict[tuple[str, int], Any] = {}
+    for target_type, ids in by_type.items():
+        model = REPORTABLE[target_type].model
+        for obj in db.session.scalars(select(model).where(model.id.in_(ids))):  # type: ignore[attr-defined]
+            rows[(target_type, obj.id)] = obj
+    return [Case(t, i, rows[(t, i)], REPORTABLE[t], grouped[(t, i)])
+            for t, i in list(grouped)[:limit] if (t, i) in rows]
+
+
+def open_case(viewer: User, target_type: str, target_id: int) -> Case:
+    """One reported row with its open reports; LookupError if there is none."""
+    _require_hr(viewer)
+    kind, obj = _row(target_type, target_id)
+    reports = list(db.session.scalars(
+        select(Report).where(Report.target_type == target_type, Report.target_id == target_id,
+                             Report.resolved_at.is_(None)).order_by(Report.created_at, Report.id)
+    ))
+    return Case(target_type, target_id, obj, kind, reports)
+
+
+def _parse_days(raw: str | int | None) -> int | None:
+    try:
+        days = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return None
+    return days if 1 <= days <= MAX_SUSPENSION_DAYS else None
+
+
+def decide(actor: User, target_type: str, target_id: int, action: str, reason: str = "",
+           days: str | int | None = None) -> ModerationDecision:
+    """HR's decision on a reported row: restore it, delete it, or delete it and suspend its author."""
+    _require_hr(actor)
+    kind, obj = _row(target_type, target_id)
+    errors: dict[str, str] = {}
+    reason = reason.strip()
+    if action not in ACTIONS:
+        errors["action"] = _("Choose restore, delete, or delete and suspend.")
+    if len(reason) > MAX_REASON:
+        errors["reason"] = _("Keep it under %(n)d characters.", n=MAX_REASON)
+    elif action in ("delete", "suspend") and not reason:
+        errors["reason"] = _("Say why, for the audit log.")
+    suspend_days = _parse_days(days) if action == "suspend" else None
+    if action == "suspend" and suspend_days is None:
+        errors["days"] = _("Suspend for 1 to %(n)d days.", n=MAX_SUSPENSION_DAYS)
+    if errors:
+        raise FormError(errors)
+    # Lock the open reports (PostgreSQL), so two HR people can't both decide the same case.
+    open_reports = list(db.session.scalars(
+        select(Report).where(Report.target_type == target_type, Report.target_id == target_id,
+                             Report.resolved_at.is_(None)).with_for_update()
+    ))
+    if not open_reports:
+        raise FormError({"form": _("This report was already decided.")})
+
+    author_id = kind.author_id(obj)
+    decision = ModerationDecision(actor_id=actor.id, target_type=target_type, target_id=target_id,
+                                  action=action, reason=reason, subject_id=author_id,
+                                  suspended_days=suspend_days)
+    db.session.add(decision)
+    if action == "restore":
+        obj.hidden = False
+        now = utcnow()
+        for r in open_reports:
+            r.resolved_at = now
+        _drop_report_notes([r.id for r in open_reports])
+    else:
+        if kind.on_delete is not None:
+            kind.on_delete(obj)
+        signals.content_deleted.send(target_type, target_type=target_type, target_id=target_id)
+        db.session.delete(obj)
+        forget_reports(target_type, [target_id])
+        if suspend_days is not None:
+            db.session.add(PostingSuspension(
+                user_id=author_id, until=utcnow() + timedelta(days=suspend_days), reason=reason,
+                created_by_id=actor.id,
+            ))
+    db.session.flush()
+    if action != "restore" and author_id != actor.id:
+        notify(author_id, "moderation_decision", ref_type="moderation", ref_id=decision.id,
+               dedupe_key=f"moderation:{decision.id}")
+    return decision
+
+
+def audit_log(viewer: User, before_id: int | None = None, limit: int = 50) -> tuple[list[ModerationDecision], int | None]:
+    """Moderation decisions, newest first (keyset on id)."""
+    _require_hr(viewer)
+    query = select(ModerationDecision).options(
+        joinedload(ModerationDecision.actor), joinedload(ModerationDecision.subject))
+    if before_id:
+        query = query.where(ModerationDecision.id < before_id)
+    rows = list(db.session.scalars(query.order_by(ModerationDecision.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more and rows else None)
+
+
+# --- inbox entries -------------------------------------------------------------------
+
+def load_reports_for_inbox(ids: list[int], viewer: User) -> dict[int, Report]:
+    """Open reports, for HR's inbox (a decided one drops out of it)."""
+    if not viewer.is_hr:
+        return {}
+    return {r.id: r for r in db.session.scalars(
+        select(Report).where(Report.id.in_(ids), Report.resolved_at.is_(None)))}
+
+
+def load_decisions_for_inbox(ids: list[int], viewer: User) -> dict[int, ModerationDecision]:
+    """Decisions about the viewer's own posts (nobody else's)."""
+    return {d.id: d for d in db.session.scalars(
+        select(ModerationDecision).where(ModerationDecision.id.in_(ids),
+                                         ModerationDecision.subject_id == viewer.id))}

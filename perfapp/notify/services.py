@@ -51,7 +51,7 @@ def inbox(user: User, before_id: int | None = None, limit: int = 30) -> tuple[li
     fb_ids = [n.feedback_id for n in rows if n.feedback_id]
     ask_ids = [n.ask_id for n in rows if n.ask_id]
     feedback = {f.id: f for f in db.session.scalars(
-        select(Feedback).where(Feedback.id.in_(fb_ids))
+        select(Feedback).where(Feedback.id.in_(fb_ids), Feedback.hidden.is_(False))
         .options(joinedload(Feedback.author), joinedload(Feedback.recipient))
     ).unique()} if fb_ids else {}
     asks = {a.id: a for a in db.session.scalars(

@@ -1,0 +1,116 @@
+"""Reporting (anyone) and the moderation queue and audit log (HR)."""
+from __future__ import annotations
+
+from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+
+from perfapp.core.htmx import is_htmx, render, wants_fragment
+from perfapp.core.validation import FormError, parse_int
+from perfapp.extensions import db
+from perfapp.moderation import bp, services
+from perfapp.moderation.models import ModerationDecision
+
+# HR's pages. Guarded here rather than with admin's hr_required: importing admin from this
+# package would close an import cycle (feedback.services -> moderation -> admin -> auth -> feedback).
+HR_ONLY = frozenset({"moderation.queue", "moderation.decide", "moderation.log"})
+
+
+@bp.before_request
+def hr_only() -> None:
+    if request.endpoint in HR_ONLY and current_user.is_authenticated and not current_user.is_hr:
+        abort(403)
+
+
+def _done_message(decision: ModerationDecision) -> str:
+    if decision.action == "restore":
+        return _("Restored. Everyone who could see it before sees it again.")
+    if decision.action == "delete":
+        return _("Deleted.")
+    name = decision.subject.name if decision.subject else ""
+    return ngettext("Deleted. %(name)s can't post for %(num)d day.",
+                    "Deleted. %(name)s can't post for %(num)d days.",
+                    decision.suspended_days or 0, name=name)
+
+
+@bp.route("/report/<target_type>/<int:target_id>", methods=["GET", "POST"])
+@login_required
+def report(target_type: str, target_id: int) -> Response:
+    """The report sheet; a report hides the row at once and replaces it on the page with a notice."""
+    try:
+        kind, obj = services.reportable_for(current_user, target_type, target_id)
+    except LookupError:
+        abort(404)
+    errors: dict[str, str] = {}
+    reason = ""
+    if request.method == "POST":
+        reason = request.form.get("reason", "")
+        try:
+            services.report(current_user, target_type, target_id, reason)
+        except FormError as e:
+            db.session.rollback()
+            errors = e.errors
+        else:
+            db.session.commit()
+            if is_htmx():
+                dom_id = kind.dom_id(obj) if kind.dom_id else f"sheet-{target_type}-{target_id}"
+                response = make_response(render_template("moderation/_reported.html", dom_id=dom_id))
+                response.headers["HX-Retarget"] = f"#{dom_id}"
+                response.headers["HX-Reswap"] = "outerHTML"
+                return response
+            flash(_("Thank you. It is hidden while HR looks at your report."), "success")
+            return redirect(url_for("home"), 303)  # type: ignore[return-value]
+    return render("moderation/report.html", "moderation/_report_sheet.html",
+                  target=f"sheet-{target_type}-{target_id}", status=422 if errors else 200,
+                  target_type=target_type, target_id=target_id, errors=errors, reason=reason,
+                  own=kind.author_id(obj) == current_user.id)
+
+
+@bp.route("/")
+@login_required
+def queue() -> Response:
+    return render("moderation/queue.html", cases=services.open_cases(current_user))
+
+
+@bp.route("/<target_type>/<int:target_id>", methods=["POST"])
+@login_required
+def decide(target_type: str, target_id: int) -> Response:
+    """HR's decision on one reported row: restore, delete, or delete and suspend the author."""
+    action = request.form.get("action", "")
+    target = f"case-{target_type}-{target_id}"
+    try:
+        decision = services.decide(current_user, target_type, target_id, action,
+                                   request.form.get("reason", ""), request.form.get("days"))
+    except LookupError:
+        abort(404)
+    except FormError as e:
+        db.session.rollback()
+        if "form" in e.errors:  # already decided by someone else
+            return render("errors/page.html", "errors/_error.html", target=target, status=409,
+                          message=e.errors["form"])
+        case = services.open_case(current_user, target_type, target_id)
+        if wants_fragment(target):
+            return render("moderation/_case.html", status=422, case=case, errors=e.errors,
+                          form=request.form)
+        return render("moderation/queue.html", status=422, cases=[case], errors=e.errors,
+                      form=request.form)
+    db.session.commit()
+    message = _done_message(decision)
+    if wants_fragment(target):
+        body = render_template("moderation/_decided.html", decision=decision, message=message,
+                               key=f"{target_type}-{target_id}")
+        body += render_template("admin/_toast.html", message=message)
+        response = make_response(body)
+        response.vary.add("HX-Request")
+        return response
+    flash(message, "success")
+    return redirect(url_for("moderation.queue"), 303)  # type: ignore[return-value]
+
+
+@bp.route("/log")
+@login_required
+def log() -> Response:
+    decisions, next_before = services.audit_log(current_user, parse_int(request.args.get("before")))
+    return render("moderation/log.html", "moderation/_log_rows.html", target="feed-more",
+                  decisions=decisions, next_before=next_before)

@@ -1,0 +1,6 @@
+"""Likes, emoji reactions and short comment threads on feedback (and other registered rows)."""
+from flask import Blueprint
+
+bp = Blueprint("reactions", __name__, url_prefix="/reactions")
+
+from perfapp.reactions import views, wiring  # noqa: E402,F401

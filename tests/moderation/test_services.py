@@ -1,0 +1,265 @@
+"""Reports, the HR queue, decisions and their audit log, suspensions — without HTTP."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, inspect, select
+
+from perfapp.core.db import utcnow
+from perfapp.core.validation import FormError
+from perfapp.extensions import db
+from perfapp.feedback import services as feedback_services
+from perfapp.feedback.models import Feedback
+from perfapp.feedback.services import FeedbackInput, give_feedback
+from perfapp.moderation import services
+from perfapp.moderation.models import ModerationDecision, PostingSuspension, Report
+from perfapp.notify.models import Notification
+from perfapp.notify.services import inbox
+from perfapp.reactions import services as reactions
+from perfapp.reactions.models import Comment, Reaction
+
+
+def count(model, *where) -> int:  # type: ignore[no-untyped-def]
+    return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def test_a_report_hides_the_item_from_everyone_but_hr_at_once(team, make_feedback) -> None:
+    item = make_feedback()
+    report = services.report(team["other"], "feedback", item.id, "  Not true  ")
+    db.session.commit()
+    assert report.reason == "Not true" and item.hidden
+    for who in ("author", "recipient", "other", "boss"):
+        viewer = team[who]
+        assert feedback_services.get_visible(viewer, item.id) is None
+        assert feedback_services.praise_wall()[0] == []
+        assert feedback_services.home_feed(viewer)[0] == []
+        assert feedback_services.given_feed(viewer)[0] == []
+    assert feedback_services.get_visible(team["hr"], item.id) is not None
+    # HR hears about it in the inbox.
+    [note] = db.session.scalars(select(Notification).where(Notification.user_id == team["hr"].id))
+    assert (note.kind, note.ref_type, note.ref_id) == ("content_reported", "report", report.id)
+
+
+def test_a_hidden_item_leaves_the_tag_profile_and_the_inbox(team, make_feedback, make_tag) -> None:
+    tag = make_tag()
+    item = make_feedback()
+    item.tags = [tag]
+    db.session.add(Notification(user_id=team["recipient"].id, kind="feedback_received", feedback_id=item.id))
+    db.session.commit()
+    assert feedback_services.tag_profile(team["recipient"], team["other"]) == [(tag, 1)]
+    services.report(team["other"], "feedback", item.id, "spam")
+    db.session.commit()
+    assert feedback_services.tag_profile(team["recipient"], team["other"]) == []
+    assert feedback_services.tag_profile(team["recipient"], team["recipient"]) == []
+    assert inbox(team["recipient"])[0] == []
+
+
+@pytest.mark.parametrize(("reason", "field"), [("", "reason"), ("   ", "reason"), ("x" * 501, "reason")])
+def test_bad_reasons_change_nothing(team, make_feedback, reason, field) -> None:
+    item = make_feedback()
+    with pytest.raises(FormError) as e:
+        services.report(team["other"], "feedback", item.id, reason)
+    assert set(e.value.errors) == {field}
+    db.session.rollback()
+    assert count(Report) == 0 and not db.session.get(Feedback, item.id).hidden
+
+
+def test_what_cant_be_reported(team, make_feedback) -> None:
+    item = make_feedback()
+    private = make_feedback(visibility="private")
+    with pytest.raises(FormError) as e:
+        services.report(team["author"], "feedback", item.id, "my own")
+    assert set(e.value.errors) == {"form"}
+    db.session.rollback()
+    for target in (("feedback", 999_999), ("nothing", item.id), ("comment", 999_999), ("feedback", private.id)):
+        with pytest.raises(LookupError):
+            services.report(team["other"], *target, "bad")
+    assert count(Report) == 0 and not db.session.get(Feedback, item.id).hidden
+
+
+def test_nobody_reports_the_same_thing_twice(team, make_feedback) -> None:
+    item = make_feedback()
+    services.report(team["other"], "feedback", item.id, "spam")
+    db.session.commit()
+    services.decide(team["hr"], "feedback", item.id, "restore")
+    db.session.commit()
+    with pytest.raises(FormError) as e:
+        services.report(team["other"], "feedback", item.id, "still spam")
+    assert set(e.value.errors) == {"form"}
+    db.session.rollback()
+    assert count(Report) == 1 and not db.session.get(Feedback, item.id).hidden
+    # Someone else can still report it.
+    services.report(team["boss"], "feedback", item.id, "spam again")
+    db.session.commit()
+    assert db.session.get(Feedback, item.id).hidden
+
+
+def test_a_recipient_may_report_private_feedback_they_received(team, make_feedback) -> None:
+    item = make_feedback(visibility="private", confidential=True, text="something nasty")
+    services.report(team["recipient"], "feedback", item.id, "abusive")
+    db.session.commit()
+    [case] = services.open_cases(team["hr"])
+    assert case.obj.id == item.id and case.kind.author_id(case.obj) == team["author"].id
+
+
+def test_comments_are_reportable_and_hidden_from_the_thread(team, make_feedback) -> None:
+    item = make_feedback()
+    comment = reactions.add_comment(team["boss"], "feedback", item.id, "rude words")
+    db.session.commit()
+    with pytest.raises(FormError):
+        services.report(team["boss"], "comment", comment.id, "mine")
+    db.session.rollback()
+    services.report(team["other"], "comment", comment.id, "rude")
+    db.session.commit()
+    assert comment.hidden
+    assert reactions.thread(team["author"], "feedback", item).comments == []
+    with pytest.raises(LookupError):  # already hidden: out of reach
+        services.report(team["author"], "comment", comment.id, "rude")
+    # Someone who can't read the item can't report its comments either.
+    private = make_feedback(visibility="private")
+    secret = reactions.add_comment(team["recipient"], "feedback", private.id, "between us")
+    db.session.commit()
+    with pytest.raises(LookupError):
+        services.report(team["other"], "comment", secret.id, "curious")
+
+
+def test_only_hr_sees_the_queue_and_decides(team, make_feedback) -> None:
+    item = make_feedback()
+    services.report(team["other"], "feedback", item.id, "spam")
+    db.session.commit()
+    for who in ("author", "recipient", "other", "boss"):
+        with pytest.raises(PermissionError):
+            services.open_cases(team[who])
+        with pytest.raises(PermissionError):
+            services.decide(team[who], "feedback", item.id, "restore")
+        with pytest.raises(PermissionError):
+            services.audit_log(team[who])
+    db.session.rollback()
+    assert db.session.get(Feedback, item.id).hidden and count(ModerationDecision) == 0
+
+
+def test_restore_unhides_and_is_audited_without_content(team, make_feedback) -> None:
+    item = make_feedback(text="A very specific sentence")
+    services.report(team["other"], "feedback", item.id, "spam")
+    db.session.commit()
+    [case] = services.open_cases(team["hr"])
+    assert [r.reason for r in case.reports] == ["spam"] and case.key == f"feedback-{item.id}"
+    decision = services.decide(team["hr"], "feedback", item.id, "restore", "  fine  ")
+    db.session.commit()
+    assert not item.hidden and services.open_cases(team["hr"]) == []
+    assert feedback_services.get_visible(team["other"], item.id) is not None
+    assert (decision.actor_id, decision.target_type, decision.target_id, decision.action, decision.reason,
+            decision.subject_id) == (team["hr"].id, "feedback", item.id, "restore", "fine", team["author"].id)
+    # The audit log keeps who/what/when/why and never the content.
+    columns = {c.key for c in inspect(ModerationDecision).columns}
+    assert columns == {"id", "actor_id", "target_type", "target_id", "action", "reason", "subject_id",
+                       "suspended_days", "created_at"}
+    assert "A very specific sentence" not in repr([getattr(decision, c) for c in columns])
+    # Decided once: a second decision is refused.
+    with pytest.raises(FormError) as e:
+        services.decide(team["hr"], "feedback", item.id, "delete", "changed my mind")
+    assert set(e.value.errors) == {"form"}
+
+
+def test_delete_removes_the_row_and_everything_on_it(team, make_feedback) -> None:
+    item = make_feedback()
+    keep = make_feedback(text="another")
+    reactions.toggle_reaction(team["other"], "feedback", item.id, "👍")
+    comment = reactions.add_comment(team["boss"], "feedback", item.id, "nice")
+    reactions.add_comment(team["boss"], "feedback", keep.id, "kept")
+    db.session.commit()
+    services.report(team["other"], "comment", comment.id, "meh")
+    services.report(team["recipient"], "feedback", item.id, "spam")
+    db.session.commit()
+    item_id = item.id
+    decision = services.decide(team["hr"], "feedback", item_id, "delete", "spam")
+    db.session.commit()
+    assert db.session.get(Feedback, item_id) is None
+    assert count(Reaction) == 0 and [c.text for c in db.session.scalars(select(Comment))] == ["kept"]
+    assert count(Report) == 0  # the reports went with the rows; the audit log stays
+    kept = db.session.scalar(select(Comment.id))
+    assert count(Notification, Notification.ref_type.in_(("reaction", "comment", "report"))) == 2
+    assert count(Notification, Notification.ref_type == "comment", Notification.ref_id == kept) == 2
+    assert decision.action == "delete" and decision.subject_id == team["author"].id
+    # The author is told (without the content or the reporter).
+    entries, _ = inbox(team["author"])
+    [entry] = [e for e in entries if e["note"].kind == "moderation_decision"]
+    assert entry["obj"].id == decision.id
+    assert inbox(team["other"])[0] == [] or all(e["note"].kind != "moderation_decision" for e in inbox(team["other"])[0])
+
+
+def test_delete_and_suspend_blocks_posting_for_n_days(team, make_feedback, make_user) -> None:
+    item = make_feedback()
+    services.report(team["other"], "feedback", item.id, "abuse")
+    db.session.commit()
+    decision = services.decide(team["hr"], "feedback", item.id, "suspend", "abuse", "3")
+    db.session.commit()
+    assert decision.suspended_days == 3
+    [suspension] = db.session.scalars(select(PostingSuspension))
+    assert suspension.user_id == team["author"].id and suspension.created_by_id == team["hr"].id
+    assert timedelta(days=2, hours=23) < suspension.until - utcnow() <= timedelta(days=3)
+    with pytest.raises(FormError) as e:
+        give_feedback(team["author"], FeedbackInput(recipient_id=team["other"].id, text="hello"))
+    assert set(e.value.errors) == {"form"}
+    with pytest.raises(FormError):
+        reactions.add_comment(team["author"], "feedback", make_feedback(author_id=team["other"].id).id, "hi")
+    db.session.rollback()
+    assert count(Feedback, Feedback.author_id == team["author"].id) == 0
+    # Reacting stays allowed; others post as usual.
+    other_item = make_feedback(author_id=team["other"].id, text="x")
+    assert reactions.toggle_reaction(team["author"], "feedback", other_item.id, "👍")
+    # When it ends, they can post again.
+    suspension.until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    services.ensure_can_post(team["author"])
+
+
+@pytest.mark.parametrize(("action", "reason", "days", "fields"), [
+    ("", "", None, {"action"}),
+    ("ban", "x", None, {"action"}),
+    ("delete", "", None, {"reason"}),
+    ("suspend", "   ", "3", {"reason"}),
+    ("suspend", "abuse", "", {"days"}),
+    ("suspend", "abuse", "0", {"days"}),
+    ("suspend", "abuse", "366", {"days"}),
+    ("suspend", "abuse", "three", {"days"}),
+    ("restore", "x" * 501, None, {"reason"}),
+])
+def test_bad_decisions_change_nothing(team, make_feedback, action, reason, days, fields) -> None:
+    item = make_feedback()
+    services.report(team["other"], "feedback", item.id, "spam")
+    db.session.commit()
+    with pytest.raises(FormError) as e:
+        services.decide(team["hr"], "feedback", item.id, action, reason, days)
+    assert set(e.value.errors) == fields
+    db.session.rollback()
+    assert db.session.get(Feedback, item.id).hidden
+    assert count(ModerationDecision) == 0 and count(PostingSuspension) == 0 and count(Report) == 1
+
+
+def test_deleting_a_comment_by_moderation(team, make_feedback) -> None:
+    item = make_feedback()
+    comment = reactions.add_comment(team["boss"], "feedback", item.id, "rude")
+    db.session.commit()
+    services.report(team["other"], "comment", comment.id, "rude")
+    db.session.commit()
+    [case] = services.open_cases(team["hr"])
+    assert case.target_type == "comment" and case.obj.text == "rude"
+    services.decide(team["hr"], "comment", comment.id, "suspend", "rude", 1)
+    db.session.commit()
+    assert count(Comment) == 0 and count(Notification, Notification.ref_type == "comment") == 0
+    assert services.suspended_until(team["boss"]) is not None
+    assert db.session.get(Feedback, item.id) is not None
+
+
+def test_audit_log_pages_newest_first(team, make_feedback) -> None:
+    for i in range(3):
+        item = make_feedback(text=f"item {i}")
+        services.report(team["other"], "feedback", item.id, "spam")
+        services.decide(team["hr"], "feedback", item.id, "restore")
+    db.session.commit()
+    first, before = services.audit_log(team["hr"], limit=2)
+    rest, after = services.audit_log(team["hr"], before_id=before, limit=2)
+    assert [d.id for d in first + rest] == sorted((d.id for d in first + rest), reverse=True)
+    assert len(first) == 2 and len(rest) == 1 and after is None
