@@ -39,7 +39,8 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
 
     @login_manager.unauthorized_handler
     def unauthorized() -> Response:
-        login_url = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+        next_url = request.full_path.rstrip("?") if request.method == "GET" else None
+        login_url = url_for("auth.login", next=next_url)
         if is_htmx():
             response = Response(status=401)
             response.headers["HX-Redirect"] = login_url

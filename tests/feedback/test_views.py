@@ -112,7 +112,7 @@ def test_csrf_is_required(team, login, token) -> None:
 
 def test_anonymous_is_sent_to_login_and_htmx_gets_401(client) -> None:
     r = client.get("/feedback/new")
-    assert r.status_code == 302 and "/auth/login" in r.headers["Location"]
+    assert r.status_code == 302 and r.headers["Location"] == "/auth/login?next=/feedback/new"
     r = client.get("/", headers={"HX-Request": "true"})
     assert r.status_code == 401 and "/auth/login" in r.headers["HX-Redirect"]
 
