@@ -10,6 +10,9 @@ from flask import Flask
 from perfapp.config import BASE_DIR
 
 TRANSLATIONS = BASE_DIR / "translations"
+# Babel skips every folder starting with "_" by default, which would miss templates/_macros.
+EXTRACT_ARGS = ("-F", str(TRANSLATIONS / "babel.cfg"), "-k", "_l", "--no-location",
+                "--ignore-dirs", ".* __pycache__ node_modules")
 
 
 def _pybabel(*args: str) -> None:
@@ -27,7 +30,7 @@ def register_cli(app: Flask) -> None:
     def update() -> None:
         """Extract strings and merge them into every catalog."""
         pot = str(TRANSLATIONS / "messages.pot")
-        _pybabel("extract", "-F", str(TRANSLATIONS / "babel.cfg"), "-k", "_l", "--no-location",
+        _pybabel("extract", *EXTRACT_ARGS,
                  "--sort-output", "-o", pot, ".")
         _pybabel("update", "-i", pot, "-d", str(TRANSLATIONS), "--no-fuzzy-matching", "--ignore-obsolete")
 
@@ -35,6 +38,10 @@ def register_cli(app: Flask) -> None:
     def compile() -> None:  # noqa: A001
         """Compile catalogs to .mo files."""
         _pybabel("compile", "-d", str(TRANSLATIONS))
+
+    from perfapp.core.idempotency import purge_command
+
+    app.cli.add_command(purge_command)
 
     from perfapp.seed import register_seed_commands
 

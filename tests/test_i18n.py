@@ -6,6 +6,7 @@ import sys
 
 from babel.messages.pofile import read_po
 
+from perfapp.cli import EXTRACT_ARGS
 from perfapp.config import BASE_DIR
 
 PO = BASE_DIR / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
@@ -26,8 +27,7 @@ def test_catalog_has_no_missing_or_fuzzy_entries() -> None:
 def test_every_string_in_the_code_is_in_the_catalog(tmp_path) -> None:
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
-         str(BASE_DIR / "translations" / "babel.cfg"), "-k", "_l", "--no-location", "-o", str(pot), "."],
+        [sys.executable, "-m", "babel.messages.frontend", "extract", *EXTRACT_ARGS, "-o", str(pot), "."],
         cwd=BASE_DIR, check=True, capture_output=True,
     )
     with pot.open("rb") as fh:
