@@ -51,15 +51,18 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.people import bp as people_bp
     from perfapp.pwa import bp as pwa_bp
     from perfapp.reactions import bp as reactions_bp
+    from perfapp.recognition import bp as recognition_bp
+    from perfapp.recognition.handlers import connect_handlers as connect_recognition
     from perfapp.walls import bp as walls_bp
 
     init_login(app, login_manager)
     for bp in (reactions_bp, moderation_bp):
         app.register_blueprint(bp)
-    for bp in (auth_bp, people_bp, feedback_bp, notify_bp, walls_bp, admin_bp, pwa_bp):
+    for bp in (auth_bp, people_bp, feedback_bp, notify_bp, walls_bp, admin_bp, pwa_bp, recognition_bp):
         app.register_blueprint(bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
     connect_handlers()
+    connect_recognition()
 
     from perfapp.cli import register_cli
 

@@ -31,6 +31,8 @@ class Config:
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    # The organisation's clock: flower allowances reset at midnight on the 1st here.
+    ORG_TIMEZONE = os.environ.get("ORG_TIMEZONE") or BABEL_DEFAULT_TIMEZONE
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
 

@@ -6,9 +6,18 @@ from perfapp.notify.models import Notification
 from perfapp.people.models import Department, User
 from perfapp.projects.models import Milestone, Project, ProjectMember
 from perfapp.reactions.models import Comment, Reaction
+from perfapp.recognition.models import (
+    Badge,
+    BadgeAward,
+    FlowerGift,
+    FlowerQuota,
+    GiverMonth,
+    RecognitionSetting,
+)
 
 __all__ = [
     "Department", "Feedback", "FeedbackAsk", "FeedbackRequest", "FeedbackTag", "Invite",
     "LoginSession", "Milestone", "PostingSuspension", "Notification", "Project", "ProjectMember", "Tag", "User",
     "Comment", "ModerationDecision", "Reaction", "Report",
+    "Badge", "BadgeAward", "FlowerGift", "FlowerQuota", "GiverMonth", "RecognitionSetting",
 ]

@@ -11,5 +11,9 @@ feedback_requested = _signals.signal("feedback-requested")
 milestone_reached = _signals.signal("milestone-reached")
 #: sent with notification=Notification after an inbox entry is flushed (push delivery hangs here)
 notification_created = _signals.signal("notification-created")
+#: sent with gift=FlowerGift after flowers are given and flushed
+flowers_given = _signals.signal("flowers-given")
+#: sent with award=BadgeAward after a badge is awarded (by a person or a rule) and flushed
+badge_awarded = _signals.signal("badge-awarded")
 #: sent with target_type=str, target_id=int just before moderation deletes a reported row
 content_deleted = _signals.signal("content-deleted")

@@ -1,18 +1,88 @@
-"""Walls: the company's praise wall (badge wall and stories come with recognition)."""
+"""Walls: the praise wall (praise, flowers and badges), people's badge walls, the company's badges."""
 from __future__ import annotations
 
-from flask import Response, request, url_for
-from flask_login import login_required
+from flask import Response, abort, request, url_for
+from flask_login import current_user, login_required
 
 from perfapp.core.htmx import render
-from perfapp.feedback import services as feedback_services
-from perfapp.walls import bp
+from perfapp.core.validation import parse_int
+from perfapp.extensions import db
+from perfapp.people.models import User
+from perfapp.recognition import services as recognition
+from perfapp.recognition.models import AWARDERS, Badge
+from perfapp.recognition.views import ensure_automatic_badges
+from perfapp.walls import bp, services
+
+
+def _wall_filter() -> services.WallFilter:
+    def positive(name: str) -> int | None:
+        value = parse_int(request.args.get(name))
+        return value if value and value > 0 else None
+
+    period = request.args.get("period", "")
+    return services.WallFilter(department_id=positive("department"), tag_id=positive("tag"),
+                               badge_id=positive("badge"), period=period if period in services.PERIODS else "")
 
 
 @bp.route("/")
 @login_required
 def praise() -> Response:
-    cursor = feedback_services.decode_cursor(request.args.get("before"))
-    items, next_cursor = feedback_services.praise_wall(cursor)
-    return render("walls/praise.html", "feedback/_items.html", target="feed-more",
-                  items=items, next_cursor=next_cursor, more_url=url_for("walls.praise"))
+    """The praise wall: public praise, flowers and badges, filterable; infinite scroll loads
+    the next page as a fragment."""
+    wall_filter = _wall_filter()
+    cursor = services.decode_cursor(request.args.get("before"))
+    items, next_cursor = services.praise_wall(current_user, wall_filter, cursor)
+    context = {"items": items, "next_cursor": next_cursor, "wall_filter": wall_filter,
+               "more_url": url_for("walls.praise", **wall_filter.args())}
+    if cursor is None:
+        context.update(top_values=services.top_values(), newest=services.newest_awards(),
+                       options=services.filter_options())
+    return render("walls/praise.html", "walls/_items.html", target="feed-more", **context)
+
+
+@bp.route("/people/<int:person_id>")
+@login_required
+def person(person_id: int) -> Response:
+    """A person's badge wall: badges as a grid, flowers received, top tags."""
+    person = db.get_or_404(User, person_id)
+    return render("walls/person.html", person=person, holdings=services.holdings(person, current_user),
+                  flowers=recognition.flower_total(person, current_user),
+                  top_tags=services.person_top_tags(person))
+
+
+@bp.route("/people/<int:person_id>/badges/<int:badge_id>")
+@login_required
+def citations(person_id: int, badge_id: int) -> Response:
+    """Why this person holds this badge (a fragment inside the grid, or a page of its own)."""
+    person = db.get_or_404(User, person_id)
+    badge = db.get_or_404(Badge, badge_id)
+    awards = services.citations(person, badge, current_user)
+    if not awards:
+        abort(404)
+    return render("walls/citations.html", "walls/_citations.html", target=f"citations-{badge.id}",
+                  person=person, badge=badge, awards=awards)
+
+
+@bp.route("/badges")
+@login_required
+def badges() -> Response:
+    """Every badge, grouped by value, with how many people hold it."""
+    ensure_automatic_badges()
+    catalogue = recognition.catalogue()
+    return render("walls/badges.html", groups=services.badge_categories(catalogue),
+                  counts=services.holder_counts())
+
+
+@bp.route("/badges/<int:badge_id>")
+@login_required
+def badge(badge_id: int) -> Response:
+    """One badge: what it is for and who holds it, most recent first (infinite scroll)."""
+    badge = db.get_or_404(Badge, badge_id)
+    cursor = services.decode_holder_cursor(request.args.get("before"))
+    holders, next_cursor = services.holders(badge, current_user, cursor)
+    context = {"badge": badge, "holders": holders, "next_cursor": next_cursor, "awarders": AWARDERS,
+               "more_url": url_for("walls.badge", badge_id=badge.id)}
+    if cursor is None:
+        context.update(total=services.holder_total(badge, current_user),
+                       refusal=recognition.award_refusal(current_user, badge))
+    return render("walls/badge.html", "walls/_holders.html", target="feed-more", **context)

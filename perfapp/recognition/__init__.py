@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("recognition", __name__, url_prefix="/recognition")
+
+from perfapp.recognition import views  # noqa: E402,F401

@@ -1,0 +1,64 @@
+"""Signal handlers (automatic badges, inbox entries) and the registries recognition joins:
+the inbox shows flowers and badges, moderation can hide and delete them."""
+from __future__ import annotations
+
+from typing import Any
+
+from perfapp.core import signals
+from perfapp.moderation.registry import register_reportable
+from perfapp.notify import registry as inbox_registry
+from perfapp.notify.services import notify
+from perfapp.people.models import User
+from perfapp.recognition import services
+from perfapp.recognition.models import BadgeAward, FlowerGift
+
+
+def on_feedback_given(_sender: object, feedback) -> None:  # type: ignore[no-untyped-def]
+    services.check_feedback_rules(feedback)
+
+
+def on_flowers_given(_sender: object, gift: FlowerGift) -> None:
+    notify(gift.receiver_id, "flowers_received", ref_type="flower_gift", ref_id=gift.id,
+           dedupe_key=f"flower_gift:{gift.id}")
+    services.check_flower_rules(gift)
+
+
+def on_badge_awarded(_sender: object, award: BadgeAward) -> None:
+    notify(award.receiver_id, "badge_received", ref_type="badge_award", ref_id=award.id,
+           dedupe_key=f"badge_award:{award.id}")
+
+
+def on_milestone_reached(_sender: object, milestone, actor=None) -> None:  # type: ignore[no-untyped-def]
+    services.check_milestone_rules(milestone)
+
+
+def _load_gifts(ids: list[int], viewer: User) -> dict[int, Any]:
+    from perfapp.walls.services import load_gifts
+
+    return {g.id: g for g in load_gifts(ids) if not g.hidden or viewer.is_hr}
+
+
+def _load_awards(ids: list[int], viewer: User) -> dict[int, Any]:
+    from perfapp.walls.services import load_awards
+
+    return {a.id: a for a in load_awards(ids) if not a.hidden or viewer.is_hr}
+
+
+def _readable(obj: Any, viewer: Any) -> bool:
+    return not obj.hidden or viewer.is_hr
+
+
+def connect_handlers() -> None:
+    """Connect once per process (blinker ignores a second identical connect)."""
+    signals.feedback_given.connect(on_feedback_given)
+    signals.flowers_given.connect(on_flowers_given)
+    signals.badge_awarded.connect(on_badge_awarded)
+    signals.milestone_reached.connect(on_milestone_reached)
+    inbox_registry.register("flower_gift", "recognition/_inbox_flower.html", _load_gifts)
+    inbox_registry.register("badge_award", "recognition/_inbox_badge.html", _load_awards)
+    register_reportable("flower", FlowerGift, lambda gift: gift.giver_id, "walls/_flower_item.html",
+                        on_delete=services.refund_flowers, can_read=_readable,
+                        dom_id=lambda gift: f"flower-{gift.id}")
+    # An automatic badge has no giver: a report of it concerns the person who holds it.
+    register_reportable("badge_award", BadgeAward, lambda award: award.giver_id or award.receiver_id,
+                        "walls/_badge_item.html", can_read=_readable, dom_id=lambda award: f"award-{award.id}")

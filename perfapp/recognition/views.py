@@ -1,0 +1,275 @@
+"""Give flowers, award badges; HR pages for the allowance, the badge catalogue and collusion signals."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+
+from perfapp.admin.views import hr_required
+from perfapp.core.db import write_transaction
+from perfapp.core.htmx import render, wants_fragment
+from perfapp.core.validation import FormError, parse_int
+from perfapp.extensions import db
+from perfapp.people.models import User
+from perfapp.recognition import bp, forms, services
+from perfapp.recognition.models import AWARDERS, BADGE_COLOURS, BADGE_ICONS, Badge
+
+UPLOAD_REQUEST_LIMIT = 256 * 1024  # a badge form with a 100 KB image is far below this
+
+
+def _person(raw: str | None) -> User | None:
+    person_id = parse_int(raw)
+    return db.session.get(User, person_id) if person_id and person_id > 0 else None
+
+
+def _sent(fragment: str, trigger: str, message: str, next_url: str, **context: Any) -> Response:
+    """Commit; htmx gets the celebration fragment, a plain form a 303 and a flash."""
+    db.session.commit()
+    if request.headers.get("HX-Request") == "true":
+        response = render(fragment, **context)
+        response.headers["HX-Trigger"] = trigger
+        return response
+    flash(message, "success")
+    return redirect(next_url, 303)  # type: ignore[return-value]
+
+
+def _refused(page: str, fragment: str, target: str, context: Any, error: FormError) -> Response:
+    """Nothing is kept; 422 with the form as typed and the messages next to the fields."""
+    db.session.rollback()
+    return render(page, fragment, target=target, status=422, **context(request.form.to_dict(), error.errors))
+
+
+# --- flowers -------------------------------------------------------------------------------
+
+def _flower_context(form: dict, errors: dict[str, str]) -> dict[str, Any]:
+    left, allowance = services.flowers_left(current_user)
+    return {"form": form, "errors": errors, "receiver": _person(form.get("receiver_id")),
+            "left": left, "allowance": allowance, "tags": services.value_tags(),
+            "max_flowers": services.MAX_FLOWERS_PER_GIFT, "max_message": services.MAX_MESSAGE}
+
+
+@bp.route("/flowers", methods=["GET", "POST"])
+@login_required
+def flowers() -> Response:
+    """Give little red flowers from this month's allowance. GET accepts ?to= to pre-fill."""
+    if request.method == "POST":
+        try:
+            gift = services.give_flowers(current_user, forms.parse_flowers(request.form))
+        except FormError as e:
+            return _refused("recognition/flowers.html", "recognition/_flower_form.html", "flower-form",
+                            _flower_context, e)
+        left, allowance = services.flowers_left(current_user)
+        message = ngettext("You sent %(num)d flower to %(name)s.", "You sent %(num)d flowers to %(name)s.",
+                           gift.count, name=gift.receiver.name)
+        return _sent("recognition/_flowers_sent.html", "flowers-sent", message, url_for("recognition.flowers"),
+                     gift=gift, left=left, allowance=allowance)
+    form = {"count": "1"}
+    if request.args.get("to"):
+        form["receiver_id"] = request.args["to"]
+    return render("recognition/flowers.html", **_flower_context(form, {}))
+
+
+# --- awarding badges -----------------------------------------------------------------------
+
+def _award_context(form: dict, errors: dict[str, str]) -> dict[str, Any]:
+    return {"form": form, "errors": errors, "receiver": _person(form.get("receiver_id")),
+            "badges": services.awardable_badges(current_user), "max_message": services.MAX_MESSAGE}
+
+
+@bp.route("/award", methods=["GET", "POST"])
+@login_required
+def award() -> Response:
+    """Award a badge with a citation. GET accepts ?to= and ?badge= to pre-fill."""
+    if request.method == "POST":
+        try:
+            award_row = services.award_badge(current_user, forms.parse_award(request.form))
+        except FormError as e:
+            return _refused("recognition/award.html", "recognition/_award_form.html", "award-form", _award_context, e)
+        message = _("You awarded “%(badge)s” to %(name)s.", badge=award_row.badge.name, name=award_row.receiver.name)
+        return _sent("recognition/_award_sent.html", "badge-awarded", message,
+                     url_for("walls.badge", badge_id=award_row.badge_id), award=award_row)
+    form = {}
+    for arg, key in (("to", "receiver_id"), ("badge", "badge_id")):
+        if request.args.get(arg):
+            form[key] = request.args[arg]
+    return render("recognition/award.html", **_award_context(form, {}))
+
+
+@bp.route("/badge-images/<name>")
+@login_required
+def badge_image(name: str) -> Response:
+    """An uploaded badge image: its real type (sniffed again), never sniffed by the browser,
+    cached for a year (names are random and never reused)."""
+    folder = services.upload_dir()
+    path = folder / name
+    if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
+        abort(404)
+    with path.open("rb") as fh:
+        kind = services.sniff_image(fh.read(16))
+    if kind is None:
+        abort(404)
+    response = send_file(path, mimetype=kind[1], conditional=True, max_age=60 * 60 * 24 * 365)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
+
+
+@bp.app_template_global("recognition_summary")
+def recognition_summary(person: User) -> dict[str, Any]:
+    """Flower total and badge count for the profile page (two small queries)."""
+    from perfapp.walls.services import holdings
+
+    held = holdings(person, current_user)
+    return {"flowers": services.flower_total(person, current_user), "holdings": held[:6],
+            "badge_count": sum(h.count for h in held)}
+
+
+# --- HR: the allowance --------------------------------------------------------------------
+
+def _allowance_context(errors: dict[str, str] | None = None, quota_errors: dict[str, str] | None = None,
+                       form: dict | None = None, quota_form: dict | None = None) -> dict[str, Any]:
+    return {"errors": errors or {}, "quota_errors": quota_errors or {},
+            "form": form or {"monthly_flowers": str(services.default_allowance())},
+            "quota_form": quota_form or {}, "quotas": services.list_quotas(),
+            "quota_person": _person((quota_form or {}).get("person_id"))}
+
+
+def _hr_done(message: str) -> Response:
+    db.session.commit()
+    if wants_fragment("allowance"):
+        response = render("recognition/_allowance.html", **_allowance_context())
+        response.headers["HX-Trigger"] = "allowance-saved"
+        return response
+    flash(message, "success")
+    return redirect(url_for("recognition.allowance"), 303)  # type: ignore[return-value]
+
+
+def _hr_invalid(**context: Any) -> Response:
+    db.session.rollback()
+    return render("recognition/allowance.html", "recognition/_allowance.html", target="allowance",
+                  status=422, **_allowance_context(**context))
+
+
+@bp.route("/admin/flowers", methods=["GET", "POST"])
+@hr_required
+def allowance() -> Response:
+    """HR: the default monthly allowance and people's own allowances."""
+    if request.method == "GET":
+        return render("recognition/allowance.html", **_allowance_context())
+    try:
+        services.set_default_allowance(current_user, parse_int(request.form.get("monthly_flowers")))
+    except FormError as e:
+        return _hr_invalid(errors=e.errors, form=request.form.to_dict())
+    return _hr_done(_("Saved."))
+
+
+@bp.route("/admin/flowers/people", methods=["POST"])
+@hr_required
+def allowance_person() -> Response:
+    try:
+        quota = services.set_quota(current_user, parse_int(request.form.get("person_id")),
+                                   parse_int(request.form.get("monthly")))
+    except FormError as e:
+        return _hr_invalid(quota_errors=e.errors, quota_form=request.form.to_dict())
+    return _hr_done(_("%(name)s can give %(n)d flowers a month.", name=quota.user.name, n=quota.monthly))
+
+
+@bp.route("/admin/flowers/people/<int:person_id>/remove", methods=["POST"])
+@hr_required
+def allowance_person_remove(person_id: int) -> Response:
+    services.remove_quota(current_user, person_id)
+    return _hr_done(_("Back to the default allowance."))
+
+
+# --- HR: the badge catalogue ---------------------------------------------------------------
+
+def _badge_values(badge: Badge | None) -> dict[str, str]:
+    if badge is None:
+        return {"icon": "award", "icon_source": "icon", "colour": BADGE_COLOURS[0], "awarders": "anyone",
+                "monthly_limit": "3", "active": "1"}
+    return {
+        "name_zh": badge.name_zh, "name_en": badge.name_en, "description_zh": badge.description_zh,
+        "description_en": badge.description_en, "icon": badge.icon or "award",
+        "icon_source": "image" if badge.image else "icon", "colour": badge.colour,
+        "tag_id": str(badge.tag_id or ""), "awarders": badge.awarders, "monthly_limit": str(badge.monthly_limit),
+        "active": "1" if badge.active else "",
+    }
+
+
+def _badge_context(badge: Badge | None, form: dict, errors: dict[str, str]) -> dict[str, Any]:
+    return {"badge": badge, "form": form, "errors": errors, "icons": BADGE_ICONS, "colours": BADGE_COLOURS,
+            "awarders": AWARDERS, "tags": services.value_tags(), "badges": services.catalogue(include_inactive=True),
+            "max_kb": services.ICON_MAX_BYTES // 1024}
+
+
+def _check_upload_size() -> None:
+    if (request.content_length or 0) > UPLOAD_REQUEST_LIMIT:
+        abort(413)
+
+
+def _badge_saved(badge: Badge, message: str) -> Response:
+    db.session.commit()
+    if wants_fragment("badge-form"):
+        response = render("recognition/_badge_form.html", **_badge_context(badge, _badge_values(badge), {}))
+        response.headers["HX-Trigger"] = "badge-saved"
+        return response
+    flash(message, "success")
+    return redirect(url_for("recognition.badge_edit", badge_id=badge.id), 303)  # type: ignore[return-value]
+
+
+def ensure_automatic_badges() -> None:
+    """Create the automatic badges' rows on first sight, in a write transaction of their own
+    (a GET's transaction only reads)."""
+    if services.automatic_badges_missing():
+        db.session.commit()
+        with write_transaction():
+            services.ensure_automatic_badges()
+            db.session.commit()
+
+
+@bp.route("/admin/badges", methods=["GET", "POST"])
+@hr_required
+def badges() -> Response:
+    """HR: the badge catalogue, and a form to add a badge."""
+    ensure_automatic_badges()
+    if request.method == "GET":
+        return render("recognition/badges.html", **_badge_context(None, _badge_values(None), {}))
+    _check_upload_size()
+    try:
+        badge = services.create_badge(current_user, forms.parse_badge(request.form, request.files))
+    except FormError as e:
+        db.session.rollback()
+        return render("recognition/badges.html", "recognition/_badge_form.html", target="badge-form", status=422,
+                      **_badge_context(None, request.form.to_dict(), e.errors))
+    return _badge_saved(badge, _("Added “%(name)s”.", name=badge.name))
+
+
+@bp.route("/admin/badges/<int:badge_id>", methods=["GET", "POST"])
+@hr_required
+def badge_edit(badge_id: int) -> Response:
+    badge = db.get_or_404(Badge, badge_id)
+    if request.method == "GET":
+        return render("recognition/badge_edit.html", **_badge_context(badge, _badge_values(badge), {}))
+    _check_upload_size()
+    try:
+        services.update_badge(current_user, badge, forms.parse_badge(request.form, request.files))
+    except FormError as e:
+        db.session.rollback()
+        badge = db.get_or_404(Badge, badge_id)
+        return render("recognition/badge_edit.html", "recognition/_badge_form.html", target="badge-form",
+                      status=422, **_badge_context(badge, request.form.to_dict(), e.errors))
+    return _badge_saved(badge, _("Saved."))
+
+
+# --- HR: collusion signals --------------------------------------------------------------------
+
+@bp.route("/signals")
+@hr_required
+def collusion() -> Response:
+    """HR: unusual giver→receiver patterns in the last 30 days (signals only)."""
+    return render("recognition/signals.html", signals=services.collusion_signals(current_user),
+                  days=services.SIGNAL_DAYS, repeat=services.SIGNAL_REPEAT)

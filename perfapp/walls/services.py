@@ -1,0 +1,387 @@
+"""Walls: the praise wall (public praise, flowers and badges in one stream), each person's badge
+wall and the company's badges with their holders.
+
+Only public praise that is not development-only ever reaches a wall, a count or a strip;
+reported (hidden) flowers and badges are left out for everyone but HR.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import ColumnElement, and_, exists, func, literal, select, true, tuple_, union_all
+from sqlalchemy.orm import joinedload, selectinload
+
+from perfapp.core.db import utcnow
+from perfapp.extensions import db
+from perfapp.feedback.models import Feedback, FeedbackTag, Tag
+from perfapp.feedback.services import decode_cursor as decode_pair_cursor
+from perfapp.people.models import Department, User
+from perfapp.recognition.models import Badge, BadgeAward, FlowerGift
+from perfapp.recognition.services import month_start
+
+PAGE_SIZE = 20
+HOLDERS_PAGE_SIZE = 24
+# Kinds in the merged stream; the rank breaks ties between rows of the same instant.
+RANKS = {"praise": 0, "flower": 1, "badge": 2}
+PERIODS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
+
+Cursor = tuple[datetime, int, int]  # (created_at, kind rank, id)
+
+
+@dataclass
+class WallItem:
+    kind: str  # praise | flower | badge
+    obj: Any
+
+    @property
+    def cursor(self) -> str:
+        return f"{self.obj.created_at.isoformat()}_{RANKS[self.kind]}_{self.obj.id}"
+
+
+@dataclass
+class WallFilter:
+    department_id: int | None = None
+    tag_id: int | None = None
+    badge_id: int | None = None
+    period: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.department_id or self.tag_id or self.badge_id or self.period)
+
+    def args(self) -> dict[str, str]:
+        """The filter as query-string arguments (for the next page's URL)."""
+        pairs = {"department": self.department_id, "tag": self.tag_id, "badge": self.badge_id,
+                 "period": self.period}
+        return {k: str(v) for k, v in pairs.items() if v}
+
+
+def decode_cursor(raw: str | None) -> Cursor | None:
+    """Parse a wall cursor; a malformed one means the first page."""
+    if not raw:
+        return None
+    try:
+        stamp, rank, ident = raw.rsplit("_", 2)
+        return datetime.fromisoformat(stamp), int(rank), int(ident)
+    except ValueError:
+        return None
+
+
+def public_praise() -> ColumnElement[bool]:
+    """The feedback a wall may show: public praise, never constructive, development-only or reported."""
+    return and_(Feedback.visibility == "public", Feedback.kind == "praise",
+                Feedback.development_only.is_(False), Feedback.hidden.is_(False))
+
+
+def _before(model: Any, rank: int, cursor: Cursor | None) -> ColumnElement[bool]:
+    """Rows after the cursor in the order (created_at, rank, id) descending, on one kind's index."""
+    if cursor is None:
+        return true()
+    at, c_rank, c_id = cursor
+    if rank < c_rank:
+        return model.created_at <= at
+    if rank > c_rank:
+        return model.created_at < at
+    return tuple_(model.created_at, model.id) < tuple_(literal(at), literal(c_id))
+
+
+def _department_ids(department_id: int) -> list[int]:
+    """The department and everything under it (the tree is small: walk it in Python)."""
+    children: dict[int | None, list[int]] = {}
+    for dep_id, parent_id in db.session.execute(select(Department.id, Department.parent_id)):
+        children.setdefault(parent_id, []).append(dep_id)
+    found, todo = [], [department_id]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def _branches(f: WallFilter, viewer: User) -> list[tuple[str, Any, list[ColumnElement[bool]]]]:
+    """(kind, model, conditions) for every kind the filter lets through."""
+    since = utcnow() - timedelta(days=PERIODS[f.period]) if f.period in PERIODS else None
+    people = None
+    if f.department_id:
+        people = select(User.id).where(User.department_id.in_(_department_ids(f.department_id)))
+    out: list[tuple[str, Any, list[ColumnElement[bool]]]] = []
+    if not f.badge_id:
+        praise = [public_praise()]
+        flower = [] if viewer.is_hr else [FlowerGift.hidden.is_(False)]
+        if people is not None:
+            praise.append(Feedback.recipient_id.in_(people))
+            flower.append(FlowerGift.receiver_id.in_(people))
+        if f.tag_id:
+            praise.append(exists().where(FeedbackTag.feedback_id == Feedback.id, FeedbackTag.tag_id == f.tag_id))
+            flower.append(FlowerGift.tag_id == f.tag_id)
+        out += [("praise", Feedback, praise), ("flower", FlowerGift, flower)]
+    badge = [] if viewer.is_hr else [BadgeAward.hidden.is_(False)]
+    if people is not None:
+        badge.append(BadgeAward.receiver_id.in_(people))
+    if f.badge_id:
+        badge.append(BadgeAward.badge_id == f.badge_id)
+    if f.tag_id:
+        badge.append(BadgeAward.badge_id.in_(select(Badge.id).where(Badge.tag_id == f.tag_id)))
+    out.append(("badge", BadgeAward, badge))
+    if since is not None:
+        for _kind, model, conds in out:
+            conds.append(model.created_at >= since)
+    return out
+
+
+def praise_wall(viewer: User, f: WallFilter | None = None, cursor: Cursor | None = None,
+                limit: int = PAGE_SIZE) -> tuple[list[WallItem], str | None]:
+    """Public praise, flowers and badge awards, newest first, one keyset page (a constant number
+    of queries: one to merge the kinds' top rows, one to load each kind)."""
+    f = f or WallFilter()
+    parts = []
+    for kind, model, conds in _branches(f, viewer):
+        rank = RANKS[kind]
+        parts.append(
+            select(literal(rank).label("rank"), model.id.label("id"), model.created_at.label("created_at"))
+            .where(*conds, _before(model, rank, cursor))
+            .order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1).subquery().select()
+        )
+    merged = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    rows = db.session.execute(
+        select(merged.c.rank, merged.c.id)
+        .order_by(merged.c.created_at.desc(), merged.c.rank.desc(), merged.c.id.desc()).limit(limit + 1)
+    ).all()
+    page = rows[:limit]
+    loaded = _load({kind: [i for r, i in page if r == rank] for kind, rank in RANKS.items()})
+    kinds = {rank: kind for kind, rank in RANKS.items()}
+    items = [WallItem(kinds[r], loaded[kinds[r]][i]) for r, i in page if i in loaded[kinds[r]]]
+    next_cursor = items[-1].cursor if len(rows) > limit and items else None
+    return items, next_cursor
+
+
+def _load(ids: dict[str, list[int]]) -> dict[str, dict[int, Any]]:
+    out: dict[str, dict[int, Any]] = {"praise": {}, "flower": {}, "badge": {}}
+    if ids["praise"]:
+        out["praise"] = {f.id: f for f in db.session.scalars(
+            select(Feedback).where(Feedback.id.in_(ids["praise"])).options(
+                joinedload(Feedback.author), joinedload(Feedback.recipient), joinedload(Feedback.project),
+                joinedload(Feedback.milestone), selectinload(Feedback.tags))).unique()}
+    if ids["flower"]:
+        out["flower"] = {g.id: g for g in load_gifts(ids["flower"])}
+    if ids["badge"]:
+        out["badge"] = {a.id: a for a in load_awards(ids["badge"])}
+    return out
+
+
+def load_gifts(ids: list[int]) -> list[FlowerGift]:
+    return list(db.session.scalars(select(FlowerGift).where(FlowerGift.id.in_(ids)).options(
+        joinedload(FlowerGift.giver), joinedload(FlowerGift.receiver), joinedload(FlowerGift.tag))))
+
+
+def load_awards(ids: list[int]) -> list[BadgeAward]:
+    return list(db.session.scalars(select(BadgeAward).where(BadgeAward.id.in_(ids)).options(
+        joinedload(BadgeAward.badge), joinedload(BadgeAward.giver), joinedload(BadgeAward.receiver))))
+
+
+# --- strips ------------------------------------------------------------------------------
+
+_cache: dict[str, tuple[float, Any]] = {}
+
+
+def _cached(key: str, compute: Any) -> Any:
+    """A per-process cache for company-wide aggregates that may be a few minutes old."""
+    ttl = current_app.config.get("WALL_STRIP_TTL", 300)
+    hit = _cache.get(key)
+    now = time.monotonic()
+    if ttl and hit is not None and hit[0] > now:
+        return hit[1]
+    value = compute()
+    _cache[key] = (now + ttl, value)
+    return value
+
+
+def _value_counts(since: datetime) -> list[tuple[int, int]]:
+    """(value tag id, count) over this month's public praise, flowers and badges."""
+    counts: dict[int, int] = {}
+    queries = [
+        select(FeedbackTag.tag_id, func.count()).join(Feedback, Feedback.id == FeedbackTag.feedback_id)
+        .join(Tag, Tag.id == FeedbackTag.tag_id)
+        .where(public_praise(), Feedback.created_at >= since, Tag.kind == "value").group_by(FeedbackTag.tag_id),
+        select(FlowerGift.tag_id, func.count()).where(
+            FlowerGift.hidden.is_(False), FlowerGift.created_at >= since, FlowerGift.tag_id.is_not(None))
+        .group_by(FlowerGift.tag_id),
+        select(Badge.tag_id, func.count()).select_from(BadgeAward).join(Badge, Badge.id == BadgeAward.badge_id).where(
+            BadgeAward.hidden.is_(False), BadgeAward.created_at >= since, Badge.tag_id.is_not(None))
+        .group_by(Badge.tag_id),
+    ]
+    for query in queries:
+        for tag_id, n in db.session.execute(query):
+            counts[tag_id] = counts.get(tag_id, 0) + n
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def top_values(limit: int = 5) -> list[tuple[Tag, int]]:
+    """This month's most used values (counts of values, never ranks of people)."""
+    since = month_start()
+    counts = _cached(f"values:{since.isoformat()}", lambda: _value_counts(since))[:limit]
+    if not counts:
+        return []
+    tags = {t.id: t for t in db.session.scalars(select(Tag).where(Tag.id.in_([t for t, _n in counts])))}
+    return [(tags[t], n) for t, n in counts if t in tags]
+
+
+def newest_awards(limit: int = 8) -> list[BadgeAward]:
+    """The latest badge awards, for the strip on top of the praise wall."""
+    ids = list(db.session.scalars(select(BadgeAward.id).where(BadgeAward.hidden.is_(False))
+                                  .order_by(BadgeAward.created_at.desc(), BadgeAward.id.desc()).limit(limit)))
+    by_id = {a.id: a for a in load_awards(ids)}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def filter_options() -> dict[str, list[Any]]:
+    """What the filter sheet offers: departments, values, badges."""
+    return {
+        "departments": list(db.session.scalars(select(Department).order_by(Department.name_en))),
+        "tags": list(db.session.scalars(select(Tag).where(Tag.kind == "value", Tag.active.is_(True)).order_by(Tag.id))),
+        "badges": list(db.session.scalars(select(Badge).where(Badge.active.is_(True)).order_by(Badge.id))),
+    }
+
+
+# --- a person's badge wall --------------------------------------------------------------------
+
+@dataclass
+class Holding:
+    badge: Badge
+    count: int
+    first: datetime
+    last: datetime
+
+
+def _hidden_filter(model: Any, viewer: User) -> ColumnElement[bool]:
+    return true() if viewer.is_hr else model.hidden.is_(False)
+
+
+def holdings(person: User, viewer: User) -> list[Holding]:
+    """The person's badges: how many times each, first and last earned (newest first)."""
+    agg = (select(BadgeAward.badge_id, func.count().label("n"), func.min(BadgeAward.created_at).label("first"),
+                  func.max(BadgeAward.created_at).label("last"))
+           .where(BadgeAward.receiver_id == person.id, _hidden_filter(BadgeAward, viewer))
+           .group_by(BadgeAward.badge_id).subquery())
+    rows = db.session.execute(select(Badge, agg.c.n, agg.c.first, agg.c.last)
+                              .join(agg, agg.c.badge_id == Badge.id).order_by(agg.c.last.desc(), Badge.id))
+    return [Holding(b, n, _dt(first), _dt(last)) for b, n, first, last in rows]
+
+
+def _dt(value: Any) -> datetime:
+    # Aggregates lose the column type on SQLite (strings come back): parse them here.
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def person_top_tags(person: User, limit: int = 8) -> list[tuple[Tag, int]]:
+    """Tags on this person's public praise and flowers (never private or development-only)."""
+    counts: dict[int, int] = {}
+    for query in (
+        select(FeedbackTag.tag_id, func.count()).join(Feedback, Feedback.id == FeedbackTag.feedback_id)
+        .where(Feedback.recipient_id == person.id, public_praise()).group_by(FeedbackTag.tag_id),
+        select(FlowerGift.tag_id, func.count()).where(
+            FlowerGift.receiver_id == person.id, FlowerGift.hidden.is_(False), FlowerGift.tag_id.is_not(None))
+        .group_by(FlowerGift.tag_id),
+    ):
+        for tag_id, n in db.session.execute(query):
+            counts[tag_id] = counts.get(tag_id, 0) + n
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    if not top:
+        return []
+    tags = {t.id: t for t in db.session.scalars(select(Tag).where(Tag.id.in_([t for t, _n in top])))}
+    return [(tags[t], n) for t, n in top if t in tags]
+
+
+def citations(person: User, badge: Badge, viewer: User, limit: int = 20) -> list[BadgeAward]:
+    """Why this person holds this badge: each award, newest first."""
+    ids = list(db.session.scalars(
+        select(BadgeAward.id).where(BadgeAward.receiver_id == person.id, BadgeAward.badge_id == badge.id,
+                                    _hidden_filter(BadgeAward, viewer))
+        .order_by(BadgeAward.created_at.desc(), BadgeAward.id.desc()).limit(limit)))
+    by_id = {a.id: a for a in load_awards(ids)}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+# --- the company's badges -------------------------------------------------------------------
+
+def holder_counts() -> dict[int, int]:
+    """People holding each badge (a few minutes old at most)."""
+    def compute() -> dict[int, int]:
+        return dict(db.session.execute(
+            select(BadgeAward.badge_id, func.count(func.distinct(BadgeAward.receiver_id)))
+            .where(BadgeAward.hidden.is_(False)).group_by(BadgeAward.badge_id)).all())
+    return _cached("holders", compute)
+
+
+def badge_categories(badges: list[Badge]) -> list[tuple[str, Tag | None, list[Badge]]]:
+    """Badges grouped for browsing: by linked value, then the rest, then the automatic ones."""
+    by_value: dict[int, tuple[Tag, list[Badge]]] = {}
+    other: list[Badge] = []
+    auto: list[Badge] = []
+    for b in badges:
+        if b.automatic:
+            auto.append(b)
+        elif b.tag is not None:
+            by_value.setdefault(b.tag.id, (b.tag, []))[1].append(b)
+        else:
+            other.append(b)
+    groups: list[tuple[str, Tag | None, list[Badge]]] = [("value", t, bs) for t, bs in by_value.values()]
+    if other:
+        groups.append(("other", None, other))
+    if auto:
+        groups.append(("automatic", None, auto))
+    return groups
+
+
+@dataclass
+class Holder:
+    person: User
+    count: int
+    last: datetime
+    latest: BadgeAward | None
+
+    @property
+    def cursor(self) -> str:
+        return f"{self.last.isoformat()}_{self.person.id}"
+
+
+def decode_holder_cursor(raw: str | None) -> tuple[datetime, int] | None:
+    """Holder cursors have the feedback feeds' "<iso time>_<id>" shape."""
+    return decode_pair_cursor(raw)
+
+
+def holders(badge: Badge, viewer: User, cursor: tuple[datetime, int] | None = None,
+            limit: int = HOLDERS_PAGE_SIZE) -> tuple[list[Holder], str | None]:
+    """People holding the badge, most recently earned first (keyset on (last earned, person))."""
+    last = func.max(BadgeAward.created_at)
+    query = (select(BadgeAward.receiver_id, func.count().label("n"), last.label("last"))
+             .where(BadgeAward.badge_id == badge.id, _hidden_filter(BadgeAward, viewer))
+             .group_by(BadgeAward.receiver_id))
+    if cursor is not None:
+        query = query.having(tuple_(last, BadgeAward.receiver_id) < tuple_(literal(cursor[0]), literal(cursor[1])))
+    rows = db.session.execute(query.order_by(last.desc(), BadgeAward.receiver_id.desc()).limit(limit + 1)).all()
+    page = rows[:limit]
+    if not page:
+        return [], None
+    ids = [r[0] for r in page]
+    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    # The newest citation of each holder on this page, in one query.
+    latest: dict[int, BadgeAward] = {}
+    for award in db.session.scalars(
+        select(BadgeAward).where(BadgeAward.badge_id == badge.id, BadgeAward.receiver_id.in_(ids),
+                                 _hidden_filter(BadgeAward, viewer))
+        .where(tuple_(BadgeAward.receiver_id, BadgeAward.created_at).in_([(r[0], _dt(r[2])) for r in page]))
+        .options(joinedload(BadgeAward.giver))
+    ):
+        latest.setdefault(award.receiver_id, award)
+    result = [Holder(people[r[0]], r[1], _dt(r[2]), latest.get(r[0])) for r in page if r[0] in people]
+    return result, (result[-1].cursor if len(rows) > limit and result else None)
+
+
+def holder_total(badge: Badge, viewer: User) -> int:
+    return db.session.scalar(select(func.count(func.distinct(BadgeAward.receiver_id)))
+                             .where(BadgeAward.badge_id == badge.id, _hidden_filter(BadgeAward, viewer))) or 0
