@@ -56,6 +56,15 @@ class Config:
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
     INVITE_TTL_DAYS = 7
     FEED_PAGE_SIZE = 20
+    # Voice notes: a local folder outside static/, or an S3-compatible bucket when one is named
+    # (credentials from these or boto3's usual sources: environment, ~/.aws, instance role).
+    VOICE_STORAGE_DIR = os.environ.get("VOICE_STORAGE_DIR") or str(BASE_DIR / "instance" / "voice")
+    VOICE_S3_BUCKET = os.environ.get("VOICE_S3_BUCKET")
+    VOICE_S3_PREFIX = os.environ.get("VOICE_S3_PREFIX", "voice/")
+    VOICE_S3_ENDPOINT_URL = os.environ.get("VOICE_S3_ENDPOINT_URL")
+    VOICE_S3_REGION = os.environ.get("VOICE_S3_REGION")
+    VOICE_S3_ACCESS_KEY_ID = os.environ.get("VOICE_S3_ACCESS_KEY_ID")
+    VOICE_S3_SECRET_ACCESS_KEY = os.environ.get("VOICE_S3_SECRET_ACCESS_KEY")
 
 
 class TestConfig(Config):

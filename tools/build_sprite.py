@@ -23,6 +23,8 @@ ICONS = [
     "undo-2", "corner-down-right", "folder-plus",
     # reactions and moderation
     "smile-plus", "trash-2",
+    # voice notes
+    "mic", "square", "play", "pause", "rotate-ccw",
     # recognition: flowers, the filter sheet and the built-in badge icons (recognition.models.BADGE_ICONS)
     "flower-2", "filter", "trophy", "star", "heart", "rocket", "flame", "zap", "target", "medal", "crown",
     "gem", "handshake", "shield-check", "party-popper", "graduation-cap", "puzzle", "mountain", "milestone",

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import FileStorage, MultiDict
 
 from perfapp.core.validation import parse_int
 from perfapp.feedback.services import FeedbackInput
+from perfapp.feedback.voice import VoiceUpload
 
 _TRUE = {"1", "on", "true", "yes"}
 
@@ -25,7 +26,19 @@ def split_free_tags(raw: str) -> list[str]:
     return [t for t in re.split(r"[,，、#＃\n]+", raw or "") if t.strip()]
 
 
-def parse_feedback(form: MultiDict) -> FeedbackInput:  # type: ignore[type-arg]
+def parse_voice(files: MultiDict | None) -> VoiceUpload | None:  # type: ignore[type-arg]
+    """The compose form's voice file; an empty file input (nothing recorded) counts as none."""
+    part: FileStorage | None = files.get("voice") if files else None
+    if part is None:
+        return None
+    if not part.filename:
+        if not part.stream.read(1):
+            return None
+        part.stream.seek(0)
+    return VoiceUpload(stream=part.stream, filename=part.filename or "")
+
+
+def parse_feedback(form: MultiDict, files: MultiDict | None = None) -> FeedbackInput:  # type: ignore[type-arg]
     # The compose sheet marks that it sent the checkbox; otherwise "default for the kind".
     dev = form.get("development_only", "0") if form.get("development_only_present") else None
     return FeedbackInput(
@@ -44,4 +57,5 @@ def parse_feedback(form: MultiDict) -> FeedbackInput:  # type: ignore[type-arg]
         project_id=parse_int(form.get("project_id")),
         milestone_id=parse_int(form.get("milestone_id")),
         ask_id=parse_int(form.get("ask_id")),
+        voice=parse_voice(files),
     )

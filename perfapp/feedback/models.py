@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -78,6 +79,11 @@ class Feedback(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Set when someone reports it: hidden from everyone but HR until HR decides (perfapp.moderation).
     hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A voice note (perfapp.feedback.voice): a random storage key, never the uploader's file name.
+    voice_key: Mapped[str | None] = mapped_column(String(64))
+    voice_mime: Mapped[str | None] = mapped_column(String(32))
+    voice_seconds: Mapped[float | None] = mapped_column(Float)
+    voice_bytes: Mapped[int | None] = mapped_column(Integer)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     recipient: Mapped[User] = relationship(foreign_keys=[recipient_id])
@@ -125,6 +131,12 @@ class Feedback(db.Model):
     @property
     def emoji_list(self) -> list[str]:
         return self.emoji.split() if self.emoji else []
+
+    @property
+    def voice_clock(self) -> str:
+        """The voice note's length as m:ss."""
+        seconds = round(self.voice_seconds or 0)
+        return f"{seconds // 60}:{seconds % 60:02d}"
 
     @property
     def has_template(self) -> bool:

@@ -13,6 +13,7 @@ from perfapp.core import signals
 from perfapp.core.db import utcnow
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
+from perfapp.feedback import voice
 from perfapp.feedback.models import (
     KINDS,
     QUICK_EMOJI,
@@ -23,6 +24,7 @@ from perfapp.feedback.models import (
     FeedbackTag,
     Tag,
 )
+from perfapp.feedback.voice import VoiceUpload
 from perfapp.people.models import User
 from perfapp.projects.models import Milestone, Project
 
@@ -54,6 +56,7 @@ class FeedbackInput:
     project_id: int | None = None
     milestone_id: int | None = None
     ask_id: int | None = None
+    voice: VoiceUpload | None = None  # a file part (perfapp.feedback.voice checks it)
 
 
 def _clean_free_tag(raw: str) -> str:
@@ -128,6 +131,7 @@ def _check_recipient(author: User, recipient_id: int | None, errors: dict[str, s
 def give_feedback(author: User, data: FeedbackInput) -> Feedback:
     """Validate and store one piece of feedback, then tell the other domains."""
     errors: dict[str, str] = {}
+    clip = voice.prepare(data.voice, errors) if data.voice is not None else None
     recipient = _check_recipient(author, data.recipient_id, errors)
     text = data.text.strip()
     template = {k: getattr(data, k).strip() for k in ("behaviour", "impact", "suggestion")}
@@ -156,8 +160,8 @@ def give_feedback(author: User, data: FeedbackInput) -> Feedback:
             errors["ask_id"] = _("This request is closed or was not sent to you.")
         elif recipient is not None and ask.request.requester_id != recipient.id:
             errors["recipient_id"] = _("Answer the person who asked.")
-    if not (text or emoji or tags or any(template.values())) and "tags" not in errors:
-        errors["text"] = _("Write a line, pick an emoji or add a tag.")
+    if not (text or emoji or tags or any(template.values()) or data.voice) and "tags" not in errors:
+        errors["text"] = _("Write a line, pick an emoji, record a voice note or add a tag.")
     if errors:
         raise FormError(errors)
 
@@ -171,6 +175,8 @@ def give_feedback(author: User, data: FeedbackInput) -> Feedback:
     )
     feedback.tags = tags
     db.session.add(feedback)
+    if clip is not None:
+        voice.attach(feedback, clip)
     if ask is not None:
         ask.status = "answered"
         ask.responded_at = utcnow()

@@ -9,11 +9,19 @@ from sqlalchemy import select
 from perfapp.core.htmx import is_htmx, render
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
-from perfapp.feedback import bp, services
+from perfapp.feedback import bp, services, voice
 from perfapp.feedback.forms import parse_feedback
 from perfapp.feedback.models import KINDS, QUICK_EMOJI, VISIBILITIES, Feedback
 from perfapp.people.models import User
 from perfapp.projects.models import Project
+
+
+@bp.url_value_preprocessor
+def _cap_upload_size(endpoint: str | None, _values: dict | None) -> None:
+    # URL value preprocessors run before every before_request hook, CSRF's included (it parses
+    # the body): so an oversized voice note is refused from its Content-Length, unread.
+    if endpoint == "feedback.compose":
+        request.max_content_length = voice.MAX_REQUEST_BYTES
 
 
 @login_required
@@ -63,7 +71,7 @@ def compose() -> Response:
     """The compose sheet. GET accepts ?to=, ?project=, ?milestone=, ?ask= to pre-fill it."""
     if request.method == "POST":
         try:
-            feedback = services.give_feedback(current_user, parse_feedback(request.form))
+            feedback = services.give_feedback(current_user, parse_feedback(request.form, request.files))
         except FormError as e:
             db.session.rollback()
             form = request.form.to_dict()
@@ -108,6 +116,8 @@ def feedback_json(item: Feedback, viewer: User) -> dict:
         "project": item.project.name if item.project else None,
         "milestone": item.milestone.name if item.milestone else None,
         "created_at": item.created_at.isoformat() + "Z",
+        "voice": {"url": url_for("feedback.voice_note", feedback_id=item.id), "seconds": item.voice_seconds,
+                  "type": item.voice_mime} if item.voice_key else None,
     }
 
 
@@ -122,6 +132,16 @@ def detail(feedback_id: int) -> Response:
         response.vary.add("Accept")
         return response
     return render("feedback/detail.html", item=item)
+
+
+@bp.route("/<int:feedback_id>/voice")
+@login_required
+def voice_note(feedback_id: int) -> Response:
+    """The voice note, to the people who may read the feedback (others get 404), with Range support."""
+    item = services.get_visible(current_user, feedback_id)
+    if item is None or not item.voice_key:
+        abort(404)
+    return voice.serve(item)
 
 
 # --- asking for feedback ------------------------------------------------------
