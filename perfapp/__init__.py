@@ -45,6 +45,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.auth.session import init_login
     from perfapp.feedback import bp as feedback_bp
     from perfapp.feedback.views import home
+    from perfapp.integrations import bp as integrations_bp
     from perfapp.moderation import bp as moderation_bp
     from perfapp.notify import bp as notify_bp
     from perfapp.notify.handlers import connect_handlers
@@ -53,12 +54,15 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.reactions import bp as reactions_bp
     from perfapp.recognition import bp as recognition_bp
     from perfapp.recognition.handlers import connect_handlers as connect_recognition
+    from perfapp.stories import bp as stories_bp
     from perfapp.walls import bp as walls_bp
 
     init_login(app, login_manager)
     for bp in (reactions_bp, moderation_bp):
         app.register_blueprint(bp)
     for bp in (auth_bp, people_bp, feedback_bp, notify_bp, walls_bp, admin_bp, pwa_bp, recognition_bp):
+        app.register_blueprint(bp)
+    for bp in (stories_bp, integrations_bp):
         app.register_blueprint(bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
     connect_handlers()

@@ -56,6 +56,8 @@ class Config:
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
     INVITE_TTL_DAYS = 7
     FEED_PAGE_SIZE = 20
+    # Shared with the mail server that POSTs customer emails to /integrations/inbound/email (unset: off).
+    INBOUND_EMAIL_SECRET = os.environ.get("INBOUND_EMAIL_SECRET")
     # Voice notes: a local folder outside static/, or an S3-compatible bucket when one is named
     # (credentials from these or boto3's usual sources: environment, ~/.aws, instance role).
     VOICE_STORAGE_DIR = os.environ.get("VOICE_STORAGE_DIR") or str(BASE_DIR / "instance" / "voice")

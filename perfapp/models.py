@@ -1,6 +1,7 @@
 """Import every domain's models so metadata (create_all, Alembic) sees all tables."""
 from perfapp.auth.models import Invite, LoginSession
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest, FeedbackTag, Tag
+from perfapp.integrations.models import CustomerPraise, CustomerPraisePerson, InboundNonce
 from perfapp.moderation.models import ModerationDecision, PostingSuspension, Report
 from perfapp.notify.models import Notification
 from perfapp.people.models import Department, User
@@ -14,10 +15,12 @@ from perfapp.recognition.models import (
     GiverMonth,
     RecognitionSetting,
 )
+from perfapp.stories.models import Story, StoryPerson, StoryTag
 
 __all__ = [
     "Department", "Feedback", "FeedbackAsk", "FeedbackRequest", "FeedbackTag", "Invite",
     "LoginSession", "Milestone", "PostingSuspension", "Notification", "Project", "ProjectMember", "Tag", "User",
+    "CustomerPraise", "CustomerPraisePerson", "InboundNonce", "Story", "StoryPerson", "StoryTag",
     "Comment", "ModerationDecision", "Reaction", "Report",
     "Badge", "BadgeAward", "FlowerGift", "FlowerQuota", "GiverMonth", "RecognitionSetting",
 ]

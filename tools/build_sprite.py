@@ -21,6 +21,8 @@ ICONS = [
     # admin
     "chevron-left", "copy", "mail", "user-check", "circle-check", "archive", "archive-restore",
     "undo-2", "corner-down-right", "folder-plus",
+    # stories and customer praise
+    "book-open",
     # reactions and moderation
     "smile-plus", "trash-2",
     # voice notes

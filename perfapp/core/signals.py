@@ -15,5 +15,9 @@ notification_created = _signals.signal("notification-created")
 flowers_given = _signals.signal("flowers-given")
 #: sent with award=BadgeAward after a badge is awarded (by a person or a rule) and flushed
 badge_awarded = _signals.signal("badge-awarded")
+#: sent with story=Story when everyone involved has accepted and the story is published
+story_published = _signals.signal("story-published")
+#: sent with praise=CustomerPraise after a customer's praise email is confirmed as being about people
+customer_praise_confirmed = _signals.signal("customer-praise-confirmed")
 #: sent with target_type=str, target_id=int just before moderation deletes a reported row
 content_deleted = _signals.signal("content-deleted")

@@ -69,3 +69,19 @@ def update_settings(user: User, locale: str | None, timezone: str | None) -> Non
     user.locale = locale
     user.timezone = timezone  # type: ignore[assignment]
     db.session.flush()
+
+
+def picked_people(ids: list[int], most: int) -> tuple[list[User], str | None]:
+    """The active people a multi-person picker sent (in order, repeats dropped), or why not (translated)."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return [], _("Choose at least one person.")
+    if len(ids) > most:
+        return [], _("Choose at most %(n)d people.", n=most)
+    found = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    for pid in ids:
+        if pid not in found:
+            return [], _("We couldn't find that person.")
+        if not found[pid].active:
+            return [], _("%(name)s is no longer active.", name=found[pid].name)
+    return [found[pid] for pid in ids], None
