@@ -27,3 +27,8 @@ def render(page: str, fragment: str | None = None, target: str | None = None,
 
 def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+def wants_json() -> bool:
+    """True when a programmatic sender (the outbox, the service worker) asks for JSON."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"

@@ -6,7 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from perfapp.core.htmx import is_htmx, render
+from perfapp.core.htmx import is_htmx, render, wants_json
+from perfapp.core.idempotency import idempotent
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.feedback import bp, services, voice
@@ -67,19 +68,28 @@ def _compose_context(form: dict, errors: dict[str, str]) -> dict:
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
+@idempotent
 def compose() -> Response:
-    """The compose sheet. GET accepts ?to=, ?project=, ?milestone=, ?ask= to pre-fill it."""
+    """The compose sheet. GET accepts ?to=, ?project=, ?milestone=, ?ask= to pre-fill it.
+
+    POST answers JSON to programmatic senders (the outbox): 201 {id, url} or 422 {errors}.
+    """
     if request.method == "POST":
         try:
             feedback = services.give_feedback(current_user, parse_feedback(request.form, request.files))
         except FormError as e:
             db.session.rollback()
+            if wants_json():
+                return _json(jsonify(errors=e.errors), 422)
             form = request.form.to_dict()
             form["emoji_list"] = request.form.getlist("emoji")
             form["tag_id_list"] = request.form.getlist("tag_ids")
             return render("feedback/compose.html", "feedback/_compose_form.html", target="compose",
                           status=422, **_compose_context(form, e.errors))
         db.session.commit()
+        if wants_json():
+            url = url_for("feedback.detail", feedback_id=feedback.id)
+            return _json(jsonify(id=feedback.id, url=url), 201)
         if is_htmx():
             response = render("feedback/_sent.html", feedback=feedback)
             response.headers["HX-Trigger"] = "feedback-sent"
@@ -100,6 +110,19 @@ def compose() -> Response:
         if request.args.get(arg):
             form[key] = request.args[arg]
     return render("feedback/compose.html", **_compose_context(form, {}))
+
+
+def _json(response: Response, status: int) -> Response:
+    response.status_code = status
+    response.vary.add("Accept")
+    return response
+
+
+@bp.route("/outbox")
+@login_required
+def outbox() -> Response:
+    """Drafts & outbox: the chrome is rendered here; outbox.js lists what this device holds."""
+    return render("feedback/outbox.html")
 
 
 def feedback_json(item: Feedback, viewer: User) -> dict:

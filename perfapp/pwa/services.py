@@ -15,6 +15,7 @@ from perfapp.core.i18n import html_lang
 SHELL_FILES = (
     "css/app.css",
     "js/app.js",
+    "js/outbox.js",
     "js/voice.js",
     "vendor/htmx/htmx.min.js",
     "icons/sprite.svg",

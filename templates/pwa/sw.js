@@ -139,3 +139,33 @@ routing.setCatchHandler(async ({ request }) => {
   }
   return Response.error();
 });
+
+// --- Offline outbox (drafts & outbox; static/js/outbox.js) ------------------------------------
+// Queued feedback lives in IndexedDB, shared with the pages. The pages send it on start and
+// when they come back online; here Workbox's background sync sends it even with no page open.
+// The sync tag is "workbox-background-sync:perfapp-outbox"; without background sync (Safari)
+// Workbox runs onSync whenever the worker starts.
+importScripts({{ static_url('js/outbox.js')|tojson }});
+const outboxSync = new workbox.backgroundSync.Queue("perfapp-outbox", {
+  onSync: async () => {
+    const result = await self.perfappOutbox.process({ force: true });
+    // Something could not be sent (offline, the server busy): fail, so the browser tries again.
+    if (result.retry) throw new Error("outbox: some items are still waiting");
+  },
+});
+
+// Keep a copy of a page (the outbox) so it opens offline, as if it had been visited.
+async function keepPage(href) {
+  const url = new URL(href, self.location.href);
+  if (url.origin !== self.location.origin) return;
+  const response = await fetch(url.href, { credentials: "same-origin" });
+  if (response.status === 200 && !response.redirected) {
+    await (await caches.open(PAGES_CACHE)).put(url.href.split("#")[0], response);
+  }
+}
+
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  if (data.type === "outbox-sync") event.waitUntil(outboxSync.registerSync());
+  if (data.type === "outbox-warm" && typeof data.url === "string") event.waitUntil(keepPage(data.url).catch(() => {}));
+});
