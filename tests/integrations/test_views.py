@@ -225,6 +225,8 @@ def test_confirm_with_htmx_then_profiles_show_it(team, login) -> None:
     assert 'id="customer-praise-title"' in profile and "感谢李娜的出色支持" in profile
     assert "wang.zong@client.example" not in profile and "client.example" in profile  # the domain, not the address
     assert 'id="customer-praise-title"' not in login(team["emma"]).get(f"/people/{team['zhang'].id}").get_data(as_text=True)
+    wall = login(team["zhang"]).get(f"/walls/people/{team['lina'].id}").get_data(as_text=True)
+    assert 'id="customer-praise-title"' in wall and "感谢李娜的出色支持" in wall
     kinds = set(db.session.scalars(select(Notification.kind).where(Notification.user_id == team["boss"].id)))
     assert kinds == {"customer_praise_team"}
     lina_inbox = login(team["lina"]).get("/notify/").get_data(as_text=True)
