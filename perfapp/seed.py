@@ -485,6 +485,11 @@ def seed_demo(rng: random.Random) -> list[tuple[str, str]]:
                                         dedupe_key=f"ask:{ask.id}", created_at=req.created_at,
                                         read_at=ask.responded_at or read_at(req.created_at)))
     db.session.flush()
+
+    from perfapp.recognition.seed import seed_demo_recognition
+
+    seed_demo_recognition(rng, everyone, employee, manager, people["hr"],
+                          {t.key: t.id for t in tags if t.kind == "value"}, lang, SPAN_DAYS)
     return [
         ("employee@example.com", f"{employee.name}, reports to {manager.name}"),
         ("manager@example.com", f"{manager.name}, {len(manager_team) - 1} direct reports"),
@@ -864,8 +869,10 @@ def _indexes_built_afterwards(conn: Connection, tables: Sequence[str] = BIG_TABL
             conn.commit()
 
 
-def seed_load(people: int, feedback: int, rng: random.Random, force: bool = False) -> dict[str, int]:
-    """Fill an empty database with `people` people and `feedback` feedback rows."""
+def seed_load(people: int, feedback: int, rng: random.Random, force: bool = False,
+              flowers: int = 0, badges: int = 0) -> dict[str, int]:
+    """Fill an empty database with `people` people, `feedback` feedback rows and optionally
+    `flowers` flower gifts and `badges` badge awards."""
     from perfapp.feedback.models import Tag
 
     password_hash = _hash_once()
@@ -892,6 +899,14 @@ def seed_load(people: int, feedback: int, rng: random.Random, force: bool = Fals
                 _load_requests(org, rng, writer)
                 done("feedback")
             done("indexes")
+            if flowers or badges:
+                from perfapp.recognition.seed import load_recognition
+
+                values = {key: i for i, key, kind, *_names in tag_rows if kind == "value"}
+                with _indexes_built_afterwards(conn, ("flower_gift", "badge_award")):
+                    with click.progressbar(length=flowers + badges, label="recognition") as bar:
+                        load_recognition(org, rng, writer, flowers, badges, values, SPAN_DAYS, bar.update)
+                done("recognition")
             _finish(conn)
             done("analyze")
     return org.demo_ids
@@ -917,14 +932,19 @@ def register_seed_commands(app: Flask) -> None:
     @click.option("--feedback", default=1_000_000, show_default=True, type=click.IntRange(0))
     @click.option("--seed", default=42, show_default=True, help="Random seed (same seed, same data).")
     @click.option("--force", is_flag=True, help="Delete every existing row first.")
-    def seed_load_command(people: int, feedback: int, seed: int, force: bool) -> None:
+    @click.option("--flowers", default=0, show_default=True, type=click.IntRange(0),
+                  help="Little red flower gifts to add (the recognition benchmark uses 200000).")
+    @click.option("--badges", default=0, show_default=True, type=click.IntRange(0),
+                  help="Badge awards to add (the recognition benchmark uses 100000).")
+    def seed_load_command(people: int, feedback: int, seed: int, force: bool, flowers: int, badges: int) -> None:
         """Fill a database for benchmarks with bulk inserts (refuses a non-empty one)."""
         if not _is_empty() and not force:
             raise click.ClickException("The database is not empty; use --force to delete everything first.")
         db.session.rollback()
         began = time.perf_counter()
-        seed_load(people, feedback, random.Random(seed), force=force)
-        click.echo(f"Loaded {people} people and {feedback} feedback in {time.perf_counter() - began:.1f}s.")
+        seed_load(people, feedback, random.Random(seed), force=force, flowers=flowers, badges=badges)
+        click.echo(f"Loaded {people} people, {feedback} feedback, {flowers} flower gifts and {badges} badge awards "
+                   f"in {time.perf_counter() - began:.1f}s.")
         _print_logins([(f"{k}@example.com", "") for k in ("employee", "manager", "hr", "admin")])
 
 

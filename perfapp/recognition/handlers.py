@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import url_for
+from flask_babel import gettext as _
+
 from perfapp.core import signals
 from perfapp.moderation.registry import register_reportable
 from perfapp.notify import registry as inbox_registry
 from perfapp.notify.services import notify
 from perfapp.people.models import User
+from perfapp.reactions.registry import Target, register_target
 from perfapp.recognition import services
 from perfapp.recognition.models import BadgeAward, FlowerGift
 
@@ -35,17 +39,35 @@ def on_milestone_reached(_sender: object, milestone, actor=None) -> None:  # typ
 def _load_gifts(ids: list[int], viewer: User) -> dict[int, Any]:
     from perfapp.walls.services import load_gifts
 
-    return {g.id: g for g in load_gifts(ids) if not g.hidden or viewer.is_hr}
+    return {g.id: g for g in load_gifts(ids) if _readable(g, viewer)}
 
 
 def _load_awards(ids: list[int], viewer: User) -> dict[int, Any]:
     from perfapp.walls.services import load_awards
 
-    return {a.id: a for a in load_awards(ids) if not a.hidden or viewer.is_hr}
+    return {a.id: a for a in load_awards(ids) if _readable(a, viewer)}
 
 
 def _readable(obj: Any, viewer: Any) -> bool:
     return not obj.hidden or viewer.is_hr
+
+
+def _gift_label(gift: FlowerGift, viewer: User) -> str:
+    if viewer.id == gift.receiver_id:
+        return _("the flowers you received")
+    if viewer.id == gift.giver_id:
+        return _("your flowers to %(name)s", name=gift.receiver.name)
+    return _("flowers to %(name)s", name=gift.receiver.name)
+
+
+def _award_label(award: BadgeAward, viewer: User) -> str:
+    if viewer.id == award.receiver_id:
+        return _("your badge “%(badge)s”", badge=award.badge.name)
+    return _("%(name)s's badge “%(badge)s”", name=award.receiver.name, badge=award.badge.name)
+
+
+def _by_id(rows: list[Any]) -> dict[int, Any]:
+    return {row.id: row for row in rows}
 
 
 def connect_handlers() -> None:
@@ -56,9 +78,25 @@ def connect_handlers() -> None:
     signals.milestone_reached.connect(on_milestone_reached)
     inbox_registry.register("flower_gift", "recognition/_inbox_flower.html", _load_gifts)
     inbox_registry.register("badge_award", "recognition/_inbox_badge.html", _load_awards)
-    register_reportable("flower", FlowerGift, lambda gift: gift.giver_id, "walls/_flower_item.html",
+    register_reportable("flower", FlowerGift, lambda gift: gift.giver_id, "recognition/_flower_case.html",
                         on_delete=services.refund_flowers, can_read=_readable,
                         dom_id=lambda gift: f"flower-{gift.id}")
     # An automatic badge has no giver: a report of it concerns the person who holds it.
     register_reportable("badge_award", BadgeAward, lambda award: award.giver_id or award.receiver_id,
-                        "walls/_badge_item.html", can_read=_readable, dom_id=lambda award: f"award-{award.id}")
+                        "recognition/_award_case.html", can_read=_readable, dom_id=lambda award: f"award-{award.id}")
+    # Likes, reactions and comments on flowers and badges, like on public praise.
+    from perfapp.walls.services import load_awards, load_gifts
+
+    register_target("flower", Target(
+        model=FlowerGift, can_read=_readable, people=lambda gift: (gift.giver_id, gift.receiver_id),
+        secret_author_id=lambda _gift: None, label=_gift_label,
+        url=lambda gift: url_for("walls.flower", gift_id=gift.id), template="walls/_flower_item.html",
+        load=lambda ids: _by_id(load_gifts(ids)),
+    ))
+    register_target("badge_award", Target(
+        model=BadgeAward, can_read=_readable,
+        people=lambda award: tuple(p for p in (award.giver_id, award.receiver_id) if p is not None),
+        secret_author_id=lambda _award: None, label=_award_label,
+        url=lambda award: url_for("walls.award", award_id=award.id), template="walls/_badge_item.html",
+        load=lambda ids: _by_id(load_awards(ids)),
+    ))

@@ -173,6 +173,13 @@ def _load(ids: dict[str, list[int]]) -> dict[str, dict[int, Any]]:
     return out
 
 
+def readable(model: Any, row_id: int, viewer: User) -> Any:
+    """One flower gift or badge award, or None if missing or reported (HR still sees it)."""
+    loaded = (load_gifts if model is FlowerGift else load_awards)([row_id])
+    row = loaded[0] if loaded else None
+    return row if row is not None and (not row.hidden or viewer.is_hr) else None
+
+
 def load_gifts(ids: list[int]) -> list[FlowerGift]:
     return list(db.session.scalars(select(FlowerGift).where(FlowerGift.id.in_(ids)).options(
         joinedload(FlowerGift.giver), joinedload(FlowerGift.receiver), joinedload(FlowerGift.tag))))

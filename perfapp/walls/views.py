@@ -9,7 +9,7 @@ from perfapp.core.validation import parse_int
 from perfapp.extensions import db
 from perfapp.people.models import User
 from perfapp.recognition import services as recognition
-from perfapp.recognition.models import AWARDERS, Badge
+from perfapp.recognition.models import AWARDERS, Badge, BadgeAward, FlowerGift
 from perfapp.recognition.views import ensure_automatic_badges
 from perfapp.walls import bp, services
 
@@ -86,3 +86,23 @@ def badge(badge_id: int) -> Response:
         context.update(total=services.holder_total(badge, current_user),
                        refusal=recognition.award_refusal(current_user, badge))
     return render("walls/badge.html", "walls/_holders.html", target="feed-more", **context)
+
+
+@bp.route("/flowers/<int:gift_id>")
+@login_required
+def flower(gift_id: int) -> Response:
+    """One flower gift with its comments open (where reactions and inbox entries link)."""
+    gift = services.readable(FlowerGift, gift_id, current_user)
+    if gift is None:
+        abort(404)
+    return render("walls/item.html", kind="flower", obj=gift, title=gift.receiver.name)
+
+
+@bp.route("/awards/<int:award_id>")
+@login_required
+def award(award_id: int) -> Response:
+    """One badge award with its comments open."""
+    award_row = services.readable(BadgeAward, award_id, current_user)
+    if award_row is None:
+        abort(404)
+    return render("walls/item.html", kind="badge", obj=award_row, title=award_row.badge.name)

@@ -272,3 +272,40 @@ def test_collusion_page_lists_signals_for_hr(org, login) -> None:
     db.session.commit()
     page = text(login(org.hr).get("/recognition/signals"))
     assert "5 times" in page and "1 / 5" in page  # 李娜 → Emma once, Emma → 李娜 five times
+
+
+# --- reports, moderation and reactions on flowers and badges ----------------------------------
+
+def test_a_reported_flower_is_hidden_and_deleting_it_refunds_the_giver(org, login) -> None:
+    from perfapp.moderation import services as moderation
+
+    login(org.emma).submit("/recognition/flowers", {"receiver_id": org.lina.id, "count": 4, "message": "Suspicious"})
+    gift = db.session.scalar(select(FlowerGift))
+    reporter = login(org.zhang)
+    assert "Suspicious" in text(reporter.get("/walls/"))
+    r = reporter.submit(f"/moderation/report/flower/{gift.id}", {"reason": "Looks like a swap"})
+    assert r.status_code in (200, 303)
+    assert "Suspicious" not in text(reporter.get("/walls/"))
+    assert reporter.get(f"/walls/flowers/{gift.id}").status_code == 404
+    assert services.flower_total(org.lina) == 0  # hidden rows don't count for non-HR
+    hr = login(org.hr)
+    assert "Suspicious" in text(hr.get("/moderation/"))
+    moderation.decide(org.hr, "flower", gift.id, "delete", "Swap ring")
+    db.session.commit()
+    assert count(FlowerGift) == 0 and services.flowers_left(org.emma) == (10, 10)
+
+
+def test_people_react_to_and_comment_on_flowers_and_badges(org, login) -> None:
+    client = login(org.emma)
+    client.submit("/recognition/flowers", {"receiver_id": org.lina.id, "count": 1, "message": "Thanks"})
+    client.submit("/recognition/award", {"receiver_id": org.lina.id, "badge_id": org.anyone.id, "citation": "Great"})
+    gift, award_row = db.session.scalar(select(FlowerGift)), db.session.scalar(select(BadgeAward))
+    other = login(org.zhang)
+    wall = text(other.get("/walls/"))
+    assert f'id="rx-flower-{gift.id}"' in wall and f'id="rx-badge_award-{award_row.id}"' in wall
+    assert other.submit(f"/reactions/flower/{gift.id}/react", {"emoji": "👍"}, htmx=True,
+                        target=f"rx-flower-{gift.id}").status_code == 200
+    page = text(other.get(f"/walls/flowers/{gift.id}"))
+    assert "Thanks" in page and f'id="rx-flower-{gift.id}-like"' in page
+    assert other.get(f"/walls/awards/{award_row.id}").status_code == 200
+    assert other.get("/walls/awards/99999").status_code == 404
