@@ -25,6 +25,7 @@ sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolv
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
@@ -32,7 +33,16 @@ import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
-from bench.server import EMAIL, OUT, NoRedirect, database_url, ensure_seeded, gunicorn, log_in  # noqa: E402
+from bench.server import (  # noqa: E402
+    EMAIL,
+    OUT,
+    NoRedirect,
+    Server,
+    database_url,
+    ensure_seeded,
+    gunicorn,
+    log_in,
+)
 
 HOME_RATIO_TARGET, P99_TARGET_MS = 0.25, 50.0
 # Phones always ask for compressed pages; so does the benchmark, so compression is measured too.
@@ -46,6 +56,7 @@ class Result:
     rps: float
     p99_ms: float
     errors: int
+    cpu_ms: float = 0.0  # server CPU per request (gunicorn master + workers)
 
 
 def check(base: str, path: str, headers: dict[str, str]) -> None:
@@ -60,12 +71,15 @@ def check(base: str, path: str, headers: dict[str, str]) -> None:
         raise SystemExit(f"{path} answered {e.code}") from None
 
 
-def wrk(base: str, path: str, headers: dict[str, str], args: argparse.Namespace) -> Result:
+def wrk(server: Server, path: str, headers: dict[str, str], args: argparse.Namespace) -> Result:
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}", "--latency"]
     for name, value in headers.items():
         cmd += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*cmd, base + path], capture_output=True, text=True, check=True).stdout
+    cpu_before = server.cpu_seconds()
+    out = subprocess.run([*cmd, server.base + path], capture_output=True, text=True, check=True).stdout
+    cpu = server.cpu_seconds() - cpu_before
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    count = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
     assert p99, out
     p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
@@ -73,7 +87,7 @@ def wrk(base: str, path: str, headers: dict[str, str], args: argparse.Namespace)
     socket_errors = re.search(r"Socket errors: (.*)", out)
     if socket_errors:
         print(f"  {path}: socket errors: {socket_errors.group(1)}")
-    return Result(path, rps, p99_ms, int(errors.group(1)) if errors else 0)
+    return Result(path, rps, p99_ms, int(errors.group(1)) if errors else 0, cpu * 1000 / max(count, 1))
 
 
 def main() -> None:
@@ -90,8 +104,8 @@ def main() -> None:
 
     url = database_url(args.database_url)
     _me, colleague = ensure_seeded(url, args.people, args.feedback)
-    with gunicorn(url) as base:
-        cookie = {"Cookie": log_in(base), **BROWSER_HEADERS}
+    with gunicorn(url) as server:
+        cookie = {"Cookie": log_in(server.base), **BROWSER_HEADERS}
         paths = [
             ("/healthz", dict(BROWSER_HEADERS)),
             ("/", cookie),
@@ -99,19 +113,21 @@ def main() -> None:
             ("/people/search?q=li", {**cookie, **PICKER_HEADERS}),
         ]
         for path, headers in paths:
-            check(base, path, headers)
+            check(server.base, path, headers)
         # Warm up every worker (imports, template compilation, prepared statements, caches).
         for path, headers in paths:
-            wrk(base, path, headers, argparse.Namespace(**{**vars(args), "duration": "2s"}))
-        results = [wrk(base, path, headers, args) for path, headers in paths]
+            wrk(server, path, headers, argparse.Namespace(**{**vars(args), "duration": "2s"}))
+        results = [wrk(server, path, headers, args) for path, headers in paths]
 
     engine = url.split(":", 1)[0]
-    ceiling = results[0].rps
+    ceiling, ceiling_cpu = results[0].rps, results[0].cpu_ms
     print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration} on {engine} "
-          f"({url.rsplit('/', 1)[-1]}), gunicorn.conf.py, logged in as {EMAIL}")
-    print(f"{'path':<24}{'req/s':>10}{'× healthz':>11}{'p99 ms':>9}  target")
+          f"({url.rsplit('/', 1)[-1]}), gunicorn.conf.py, logged in as {EMAIL}; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'path':<24}{'req/s':>9}{'× healthz':>11}{'p99 ms':>9}{'CPU ms/req':>12}{'CPU × healthz':>15}  target")
     for r in results:
         ratio = r.rps / ceiling if ceiling else 0.0
+        cpu_ratio = ceiling_cpu / r.cpu_ms if r.cpu_ms else 0.0
         goals = []
         if r.path == "/":
             goals.append(f"ratio≥{HOME_RATIO_TARGET}" + (" ok" if ratio >= HOME_RATIO_TARGET else " MISSED"))
@@ -119,7 +135,10 @@ def main() -> None:
             goals.append(f"p99≤{P99_TARGET_MS:.0f}ms" + (" ok" if r.p99_ms <= P99_TARGET_MS else " MISSED"))
         if r.errors:
             goals.append(f"{r.errors} non-2xx")
-        print(f"{r.path:<24}{r.rps:>10.1f}{ratio:>11.2f}{r.p99_ms:>9.1f}  {', '.join(goals)}")
+        print(f"{r.path:<24}{r.rps:>9.1f}{ratio:>11.2f}{r.p99_ms:>9.1f}{r.cpu_ms:>12.2f}{cpu_ratio:>15.2f}  "
+              f"{', '.join(goals)}")
+    print("CPU × healthz: healthz's gunicorn CPU per request over the page's, a ratio that other load "
+          "on the machine hardly skews (wrk's CPU and a PostgreSQL server's CPU are not counted).")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"http-{engine}.json").write_text(json.dumps(
         [{**vars(r), "ratio": r.rps / ceiling if ceiling else 0.0} for r in results], indent=2))

@@ -17,6 +17,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,9 +68,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass
+class Server:
+    base: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the gunicorn master and its workers so far (Linux /proc)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended while we looked
+                continue
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            if self.pid in (pid, ppid):
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / tick
+
+
 @contextmanager
-def gunicorn(url: str) -> Iterator[str]:
-    """gunicorn with gunicorn.conf.py on 127.0.0.1:<free port>; yields the base URL, stops it by PID."""
+def gunicorn(url: str) -> Iterator[Server]:
+    """gunicorn with gunicorn.conf.py on 127.0.0.1:<free port>; yields it, then stops it by PID."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url}
     env.pop("ACCESS_LOG", None)
@@ -84,7 +105,7 @@ def gunicorn(url: str) -> Iterator[str]:
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_for(server, base)
-            yield base
+            yield Server(base, server.pid)
         finally:
             server.terminate()
             try:

@@ -94,7 +94,8 @@ def main() -> None:
     ensure_seeded(url, args.people, args.feedback)
     compress_static()
     results = []
-    with gunicorn(url) as base, sync_playwright() as pw:
+    with gunicorn(url) as server, sync_playwright() as pw:
+        base = server.base
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-GB",
                                       service_workers="block", base_url=base)
