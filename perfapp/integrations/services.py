@@ -166,8 +166,10 @@ def get_visible(viewer: User, praise_id: int) -> CustomerPraise | None:
 
 
 def _pending_for(actor: User, praise_id: int) -> CustomerPraise:
-    praise = get_visible(actor, praise_id)
-    if praise is None:
+    # Locked: of two people confirming (or discarding) at once, the second sees the first's outcome.
+    praise = db.session.scalar(select(CustomerPraise).where(CustomerPraise.id == praise_id).with_for_update()
+                               .execution_options(populate_existing=True))
+    if praise is None or not praise.can_be_read_by(actor):
         raise LookupError(praise_id)
     if praise.is_confirmed:
         raise FormError({"form": _("This customer praise is already confirmed.")})

@@ -178,7 +178,9 @@ def _published(story: Story) -> None:
 
 def respond(user: User, story_id: int, accept: bool) -> Story:
     """Record one person's yes or no; the story is published when everyone said yes."""
-    story = db.session.get(Story, story_id)
+    # Lock the story: two last answers at once must not each see the other still pending.
+    story = db.session.scalar(select(Story).where(Story.id == story_id).with_for_update()
+                              .execution_options(populate_existing=True))
     if story is None or not story.can_be_read_by(user):
         raise LookupError(story_id)
     mine = story.consent_of(user)

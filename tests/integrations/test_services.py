@@ -14,6 +14,7 @@ from perfapp.integrations import mail, services
 from perfapp.integrations.models import CustomerPraise, InboundNonce
 from perfapp.notify.models import Notification
 from perfapp.notify.services import inbox
+from perfapp.people.models import User
 from tests.integrations import corpus
 
 SECRET = "s3cret-for-tests"
@@ -317,3 +318,21 @@ def test_inbound_malformed_is_422_and_not_remembered(team) -> None:
     assert e.value.status == 422
     db.session.rollback()
     assert praise_count() == 0
+
+
+def test_two_people_confirming_at_once_confirm_once(app, team) -> None:
+    from tests.recognition.test_concurrency import race
+
+    item = services.import_email(team["zhang"], corpus.gb18030(), "upload")
+    db.session.commit()
+    item_id, actors, people = item.id, [team["zhang"].id, team["hr"].id], [team["lina"].id, team["emma"].id]
+    db.session.commit()
+
+    def confirm(i: int) -> None:
+        services.confirm(db.session.get(User, actors[i]), item_id, [people[i]])
+
+    assert sorted(race(app, confirm, n=2)) == ["ok", "refused"]
+    db.session.expire_all()
+    assert len(db.session.get(CustomerPraise, item_id).people) == 1
+    assert db.session.scalar(select(func.count()).select_from(Notification)
+                             .where(Notification.kind == "customer_praise")) == 1

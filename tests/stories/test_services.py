@@ -12,6 +12,7 @@ from perfapp.feedback.services import decode_cursor
 from perfapp.integrations.models import CustomerPraise
 from perfapp.notify.models import Notification
 from perfapp.notify.services import inbox
+from perfapp.people.models import User
 from perfapp.stories import services
 from perfapp.stories.models import Story, StoryPerson
 from perfapp.stories.services import StoryInput
@@ -301,3 +302,23 @@ def test_confirmed_customer_praise_is_a_source_and_drafts_are_not(team) -> None:
         services.draft(team["boss"], "customer_praise", draft.id)
     with pytest.raises(services.NotEligible):
         services.draft(team["hr"], "customer_praise", draft.id)
+
+
+def test_everyone_accepting_at_once_publishes_exactly_once(app, team, praise, make_user) -> None:
+    from tests.recognition.test_concurrency import race
+
+    people = [team["lina"], *(make_user(manager=team["boss"]) for _i in range(5))]
+    story = services.promote(team["boss"], story_input(praise(), people))
+    db.session.commit()
+    story_id, ids = story.id, [p.id for p in people]
+    db.session.commit()  # end the set-up transaction (it would hold SQLite's write lock)
+
+    def accept(i: int) -> None:
+        services.respond(db.session.get(User, ids[i]), story_id, accept=True)
+
+    assert race(app, accept, n=len(ids)) == ["ok"] * len(ids)
+    db.session.expire_all()
+    story = db.session.get(Story, story_id)
+    assert story.status == "published"
+    assert db.session.scalar(select(func.count()).select_from(Notification)
+                             .where(Notification.kind == "story_published")) == len(ids) + 1
