@@ -134,8 +134,8 @@ class Feedback(db.Model):
 
     @property
     def voice_clock(self) -> str:
-        """The voice note's length as m:ss."""
-        seconds = round(self.voice_seconds or 0)
+        """The voice note's length as m:ss, whole seconds down as players show them (at least 0:01)."""
+        seconds = max(1, int(self.voice_seconds or 0))
         return f"{seconds // 60}:{seconds % 60:02d}"
 
     @property

@@ -18,7 +18,7 @@
   var carried = null;  // a recording kept across the form's re-render after a validation error
 
   function clock(seconds) {
-    var s = Math.max(0, Math.round(seconds || 0));
+    var s = Math.max(0, Math.floor(seconds || 0));  // whole seconds down, as media players count
     return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   }
   function text(s, name, time) {
@@ -200,7 +200,7 @@
     showPlayback(s);
     playLabel(s);
     if (isNew) {
-      announce(s, text(s, "recorded", clock(clip.duration)));
+      announce(s, text(s, "recorded", clock(Math.max(1, clip.duration))));
       changed(s);
     }
   }
@@ -219,8 +219,8 @@
     // MediaRecorder's WebM has no duration in its header (the element says Infinity): use ours.
     var total = s.clip.duration || 0;
     var now = s.audio.currentTime || 0;
-    var playing = s.widget.hasAttribute("data-playing");
-    s.time.textContent = clock(playing || now > 0 ? now : total);
+    var started = now > 0 || s.widget.hasAttribute("data-playing");
+    s.time.textContent = started ? clock(now) + " / " + clock(Math.max(1, total)) : clock(Math.max(1, total));
     s.progress.style.width = total ? Math.min(100, now / total * 100) + "%" : "0";
   }
   function playLabel(s) {

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
@@ -28,8 +28,11 @@ from perfapp.feedback.models import Feedback
 from perfapp.feedback.services import FeedbackInput, give_feedback
 from perfapp.feedback.voice import VoiceTooLarge, VoiceUpload
 from tests.conftest import htmx_headers
+from tests.feedback import test_views
+from tests.feedback.test_views import feedback_count
 
 MB = 1024 * 1024
+team = test_views.team  # the fixture: boss, author, recipient (reports to boss), other
 
 
 def ffmpeg(*args: str) -> None:
@@ -78,6 +81,9 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def store_dir(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "voice"
     monkeypatch.setitem(app.config, "VOICE_STORAGE_DIR", str(root))
+    # This test's own temporary folder, so leftovers are ours (other test runs share /tmp).
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     return root
 
 
@@ -86,22 +92,7 @@ def stored_files(root: Path) -> list[Path]:
 
 
 def temp_leftovers() -> list[str]:
-    return [n for n in os.listdir(tempfile.gettempdir()) if n.startswith("perfapp-voice-")]
-
-
-def feedback_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(Feedback)) or 0
-
-
-@pytest.fixture()
-def team(make_user):  # type: ignore[no-untyped-def]
-    boss = make_user(name="王伟", email="boss@example.com")
-    return {
-        "boss": boss,
-        "author": make_user(name="Emma Wilson", email="emma@example.com"),
-        "recipient": make_user(name="李娜", email="lina@example.com", manager=boss),
-        "outsider": make_user(name="张敏", email="zhang@example.com"),
-    }
+    return os.listdir(tempfile.gettempdir())  # the test's own folder (see store_dir)
 
 
 def upload(media: dict[str, Path], name: str, filename: str | None = None) -> VoiceUpload:
@@ -438,8 +429,8 @@ def test_range_requests(team, login, note, store_dir) -> None:
 
 @pytest.mark.parametrize(("visibility", "who", "status"), [
     ("private", "author", 200), ("private", "recipient", 200), ("private", "boss", 404),
-    ("private", "outsider", 404), ("manager", "boss", 200), ("manager", "outsider", 404),
-    ("public", "outsider", 200),
+    ("private", "other", 404), ("manager", "boss", 200), ("manager", "other", 404),
+    ("public", "other", 200),
 ])
 def test_only_readers_can_play_it(team, login, media, store_dir, visibility, who, status) -> None:
     fb = give_voice(team, media, visibility=visibility)
@@ -451,7 +442,7 @@ def test_hidden_feedback_and_feedback_without_voice_are_404(team, login, media, 
     plain = give_feedback(team["author"], FeedbackInput(recipient_id=team["recipient"].id, text="hi"))
     fb.hidden = True
     db.session.commit()
-    c = login(team["outsider"])
+    c = login(team["other"])
     assert c.get(f"/feedback/{fb.id}/voice").status_code == 404
     assert c.get(f"/feedback/{plain.id}/voice").status_code == 404
     assert c.get("/feedback/999999/voice").status_code == 404
