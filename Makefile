@@ -34,11 +34,16 @@ npm-deps:
 compile:
 	$(FLASK) translate compile >/dev/null
 
-# Installs, migrates, seeds a demo organisation into an empty database, serves on 127.0.0.1:$(PORT).
+# Installs, migrates, seeds a demo organisation into an empty database, serves on 127.0.0.1:$(PORT)
+# with the background job consumer alongside.
 run: install compile
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	$(BIN)/python -m whitenoise.compress -q static >/dev/null
+	@# The job consumer (push delivery, nudges) runs beside gunicorn and stops when it exits.
+	@# -m 2: an idle SQLite queue is polled at least every 2 s, so a push never waits long.
+	$(BIN)/huey_consumer perfapp.tasks.huey -w 2 -k thread -m 2 -q & consumer=$$!; \
+	trap 'kill $$consumer 2>/dev/null; wait $$consumer 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) app:app
 
 # Installs everything (Debian packages, Python dev deps, npm dev packages) and runs the whole suite.

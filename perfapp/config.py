@@ -58,6 +58,27 @@ class Config:
     FEED_PAGE_SIZE = 20
     # Shared with the mail server that POSTs customer emails to /integrations/inbound/email (unset: off).
     INBOUND_EMAIL_SECRET = os.environ.get("INBOUND_EMAIL_SECRET")
+
+    # Background jobs (perfapp.tasks): run inline instead of queueing (tests).
+    HUEY_IMMEDIATE = False
+    # Web push (perfapp.notify.push). VAPID keys as PEM or base64url; unset: made on first use
+    # and kept in the database. The subject is the contact push services see (an email address).
+    VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY")
+    VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY")
+    VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:webpush@perfapp.example")
+    # Subscription endpoints must be https on one of these hosts ("*." matches subdomains).
+    PUSH_HOST_ALLOWLIST = tuple(h.strip() for h in os.environ.get("PUSH_HOST_ALLOWLIST", "").split(",") if h.strip()) or (
+        "fcm.googleapis.com", "updates.push.services.mozilla.com", "web.push.apple.com", "*.notify.windows.com",
+    )
+    # Only tests turn this on: admits http:// and loopback addresses for a local test push service
+    # that is also on the allow-list. Deliberately not read from the environment.
+    PUSH_ALLOW_INSECURE_LOCAL_TEST_SERVICE = False
+    PUSH_TIMEOUT_SECONDS = 10
+    PUSH_SEND_THREADS = 8          # concurrent sends within one delivery job
+    PUSH_BATCH_SIZE = 100          # inbox entries per delivery job
+    PUSH_MAX_ATTEMPTS = 6          # tries per device on 429/5xx/network errors
+    PUSH_RETRY_BASE_SECONDS = 30   # backoff: base * 2**attempt, at least Retry-After, capped below
+    PUSH_RETRY_MAX_SECONDS = 3600
     # Voice notes: a local folder outside static/, or an S3-compatible bucket when one is named
     # (credentials from these or boto3's usual sources: environment, ~/.aws, instance role).
     VOICE_STORAGE_DIR = os.environ.get("VOICE_STORAGE_DIR") or str(BASE_DIR / "instance" / "voice")
@@ -77,3 +98,4 @@ class TestConfig(Config):
     )
     COMPRESS_REGISTER = False
     PASSWORD_HASH_FAST = True  # argon2 with low cost so the suite stays quick
+    HUEY_IMMEDIATE = True

@@ -63,7 +63,18 @@ def _compose_context(form: dict, errors: dict[str, str]) -> dict:
         "form": form, "errors": errors, "recipient": recipient, "ask": ask,
         "tags": services.active_tags(), "projects": _projects(),
         "kinds": KINDS, "visibilities": VISIBILITIES, "quick_emoji": QUICK_EMOJI,
+        **_teammates(form.get("project_id")),
     }
+
+
+def _teammates(project_id: str | None) -> dict:
+    """With a project in context (a milestone nudge opens compose so), its members are suggested."""
+    pid = parse_int(project_id)
+    project = db.session.get(Project, pid) if pid and pid > 0 else None
+    if project is None or project.archived:
+        return {"teammates": []}
+    people = [m for m in project.members if m.active and m.id != current_user.id][:12]
+    return {"teammates": people, "teammates_label": _("Teammates on %(project)s", project=project.name)}
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from perfapp.core.db import utcnow
@@ -36,3 +36,72 @@ class Notification(db.Model):
         Index("ix_notification_user_read", "user_id", "read_at", "id"),
         UniqueConstraint("user_id", "dedupe_key", name="uq_notification_user_dedupe"),
     )
+
+
+# --- web push ------------------------------------------------------------------------------
+
+class PushSubscription(db.Model):
+    """One browser's push subscription (a person has one per device). The endpoint is the
+    push service's URL for that browser: unique, so a device that changes hands moves along."""
+
+    __tablename__ = "push_subscription"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(1024), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(128))
+    auth: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class NotificationPreference(db.Model):
+    """Which nudges a person wants pushed, their quiet hours and daily cap. No row: the defaults."""
+
+    __tablename__ = "notification_preference"
+    user_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    milestone: Mapped[bool] = mapped_column(Boolean, default=True)
+    received: Mapped[bool] = mapped_column(Boolean, default=True)   # feedback, flowers, badges
+    requests: Mapped[bool] = mapped_column(Boolean, default=True)   # feedback requests and reminders
+    weekly: Mapped[bool] = mapped_column(Boolean, default=True)
+    other: Mapped[bool] = mapped_column(Boolean, default=True)      # anything else in the inbox
+    quiet_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Minutes after local midnight, in the person's timezone.
+    quiet_start: Mapped[int] = mapped_column(Integer, default=21 * 60)
+    quiet_end: Mapped[int] = mapped_column(Integer, default=8 * 60)
+    daily_cap: Mapped[int] = mapped_column(Integer, default=5)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class PushDelivery(db.Model):
+    """What push delivery decided for one inbox entry. The row is the claim (a job that runs
+    twice never pushes twice) and "sent" rows count towards the person's daily cap."""
+
+    __tablename__ = "push_delivery"
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))  # sent | capped
+    decided_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_push_delivery_user_time", "user_id", "status", "decided_at"),)
+
+
+class VapidKey(db.Model):
+    """The server's VAPID key pair, made on first use (unless configured). `slot` is always 1:
+    the unique constraint makes two workers racing on first run agree on one key."""
+
+    __tablename__ = "vapid_key"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, default=1, unique=True)
+    private_pem: Mapped[str] = mapped_column(Text)
+    public_key: Mapped[str] = mapped_column(String(100))  # base64url, uncompressed P-256 point
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class NudgeSetting(db.Model):
+    """Organisation-wide nudge switches that HR controls (one row, id 1; absent: defaults)."""
+
+    __tablename__ = "nudge_setting"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    weekly_nudge: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -17,6 +17,7 @@ SHELL_FILES = (
     "js/app.js",
     "js/outbox.js",
     "js/voice.js",
+    "js/push.js",
     "vendor/htmx/htmx.min.js",
     "icons/sprite.svg",
     "icons/icon-192.png",

@@ -48,6 +48,12 @@ def reactions_for(target_type: str, obj: Any) -> services.Summary:
 
 
 @bp.app_template_global()
+def on_own_page(target_type: str, obj: Any) -> bool:
+    """True on the target's own page (its thread is shown open there)."""
+    return request.path == TARGETS[target_type].url(obj)
+
+
+@bp.app_template_global()
 def comment_thread(target_type: str, obj: Any) -> services.Thread:
     return services.thread(current_user, target_type, obj)
 

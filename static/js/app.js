@@ -131,6 +131,26 @@
     if (elt && elt.tagName === "A" && elt.href) window.location.href = elt.href;
   });
 
+  // --- push: the service worker showed a notification; refresh the unread count --------
+  function refreshUnread(url) {
+    var badge = document.getElementById("unread");
+    if (!badge || !url || new URL(url, location.href).origin !== location.origin) return;
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (d) {
+        if (!d) return;
+        badge.textContent = d.count < 100 ? String(d.count) : "99+";
+        badge.hidden = !d.count;
+        badge.setAttribute("aria-label", d.label);
+      })
+      .catch(function () {});
+  }
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.addEventListener("message", function (e) {
+      if (e.data && e.data.type === "unread") refreshUnread(e.data.url);
+    });
+  }
+
   // --- service worker --------------------------------------------------------
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {

@@ -169,3 +169,68 @@ self.addEventListener("message", (event) => {
   if (data.type === "outbox-sync") event.waitUntil(outboxSync.registerSync());
   if (data.type === "outbox-warm" && typeof data.url === "string") event.waitUntil(keepPage(data.url).catch(() => {}));
 });
+
+// --- web push (perfapp.notify) -------------------------------------------------------------------
+// The server sends the text already in the person's language: {title, body, url, tag, lang}.
+// Showing it tells open pages to refresh the unread count; a tap focuses an open window
+// (or opens one) at the payload's url, which is always a page of this app.
+const PUSH_ICON = {{ static_url('icons/icon-192.png')|tojson }};
+const UNREAD_URL = {{ url_for('notify.unread')|tojson }};
+
+function appUrl(path) {
+  try {
+    const url = new URL(path || "/", self.location.origin);
+    if (url.origin === self.location.origin) return url.href;
+  } catch (e) { /* not a URL: the home page */ }
+  return new URL("/", self.location.origin).href;
+}
+
+async function tellPagesUnread() {
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  windows.forEach((client) => client.postMessage({ type: "unread", url: UNREAD_URL }));
+}
+
+// A script-made event (tests) cannot extend its lifetime; the work still runs.
+function keepAlive(event, promise) {
+  try { event.waitUntil(promise); } catch (e) { /* untrusted event */ }
+  return promise;
+}
+
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (e) {
+    data = { body: event.data ? event.data.text() : "" };
+  }
+  const options = {
+    body: data.body || "", icon: PUSH_ICON, badge: PUSH_ICON,
+    data: { url: appUrl(data.url) },
+  };
+  if (data.tag) options.tag = data.tag;
+  if (data.lang) options.lang = data.lang;
+  keepAlive(event, Promise.all([
+    self.registration.showNotification(data.title || "perfapp", options),
+    tellPagesUnread(),
+  ]));
+});
+
+async function openFromNotification(url) {
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const same = windows.find((client) => client.url === url);
+  if (same) return same.focus();
+  for (const client of windows) {
+    if (new URL(client.url).origin !== self.location.origin) continue;
+    try { await client.focus(); } catch (e) { /* focusing needs the tap's user activation */ }
+    if ("navigate" in client) {
+      const moved = await client.navigate(url).catch(() => null);
+      if (moved) return moved;
+    }
+  }
+  return self.clients.openWindow(url);
+}
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  keepAlive(event, openFromNotification(appUrl(event.notification.data && event.notification.data.url)));
+});
