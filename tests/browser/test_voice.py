@@ -137,6 +137,9 @@ def test_record_play_send_and_the_recipient_plays_it(mic_phone, org, lang, shot,
     expect(widget).not_to_have_attribute("data-playing", "")
     expect(page.locator("[data-voice-time]")).to_have_text(re.compile(r"0:0\d / 0:0[23]"))
     shot(page, "voice-recorded", lang)
+    page.emulate_media(color_scheme="dark")
+    shot(page, "voice-recorded-dark", lang)
+    page.emulate_media(color_scheme="light")
 
     if lang == "en":
         # A validation error re-renders the form: the recording stays with it.
