@@ -576,16 +576,16 @@
     saveNow();
     e.detail.headers["Idempotency-Key"] = compose.id;
     e.detail.headers["X-Perfapp-User"] = USER;
-    var entries = [];
-    e.detail.formData.forEach(function (v, k) { entries.push([k, v]); });
-    form._outboxEntries = entries;  // what was posted, for the queue if the network fails
+    form._outboxFormData = e.detail.formData;  // what is posted (voice.js may still add to it)
     form._outboxId = compose.id;
   });
   document.addEventListener("htmx:sendError", function (e) {
     var form = e.detail.elt;
-    if (!isCompose(form) || !form._outboxEntries) return;
+    if (!isCompose(form) || !form._outboxFormData) return;
+    var entries = [];
+    form._outboxFormData.forEach(function (v, k) { entries.push([k, v]); });
     compose.id = form._outboxId;
-    queue(form, form._outboxEntries);
+    queue(form, entries);
   });
   document.addEventListener("htmx:afterSettle", function () { swapping = null; });
   document.addEventListener("htmx:beforeSwap", function (e) {
