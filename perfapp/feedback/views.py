@@ -63,18 +63,21 @@ def _compose_context(form: dict, errors: dict[str, str]) -> dict:
         "form": form, "errors": errors, "recipient": recipient, "ask": ask,
         "tags": services.active_tags(), "projects": _projects(),
         "kinds": KINDS, "visibilities": VISIBILITIES, "quick_emoji": QUICK_EMOJI,
-        **_teammates(form.get("project_id")),
+        **_teammates(form.get("project_id"), form.get("milestone_id")),
     }
 
 
-def _teammates(project_id: str | None) -> dict:
+def _teammates(project_id: str | None, milestone_id: str | None) -> dict:
     """With a project in context (a milestone nudge opens compose so), its members are suggested."""
-    pid = parse_int(project_id)
+    pid, mid = parse_int(project_id), parse_int(milestone_id)
     project = db.session.get(Project, pid) if pid and pid > 0 else None
     if project is None or project.archived:
         return {"teammates": []}
     people = [m for m in project.members if m.active and m.id != current_user.id][:12]
-    return {"teammates": people, "teammates_label": _("Teammates on %(project)s", project=project.name)}
+    milestone = next((m for m in project.milestones if m.id == mid), None)
+    label = (_("Teammates on %(project)s › %(milestone)s", project=project.name, milestone=milestone.name)
+             if milestone else _("Teammates on %(project)s", project=project.name))
+    return {"teammates": people, "teammates_label": label}
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -198,13 +198,13 @@ def generic_text(_note: Notification, _locale: str) -> PushText:
                     url=path_for("notify.inbox"))
 
 
-def locale_of(user: User) -> str:
-    return user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+def locale_for(user: User, sub: PushSubscription) -> str:
+    """The language the person chose, else the one the device's page was in when it subscribed."""
+    return user.locale or sub.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def render(note: Notification, user: User) -> tuple[PushText, bytes] | None:
-    """The text in the person's language and the JSON payload the service worker shows."""
-    locale = locale_of(user)
+def render(note: Notification, locale: str) -> tuple[PushText, bytes] | None:
+    """The text in this language and the JSON payload the service worker shows."""
     kind = PUSH_KINDS.get(note.kind)
     with force_locale(locale):
         text = kind.render(note, locale) if kind else generic_text(note, locale)
@@ -302,15 +302,18 @@ def plan_delivery(note_ids: list[int], now: datetime | None = None) -> Plan:
             db.session.add(PushDelivery(notification_id=note.id, user_id=user.id, status="capped", decided_at=now))
             plan.capped += 1
             continue
-        rendered = render(note, user)
-        if rendered is None:
-            continue
-        text, payload = rendered
+        rendered = {locale: render(note, locale) for locale in {locale_for(user, s) for s in subs[user.id]}}
+        if not any(rendered.values()):
+            continue  # nothing to say any more (hidden, answered meanwhile)
         counts[user.id] += 1
         db.session.add(PushDelivery(notification_id=note.id, user_id=user.id, status="sent", decided_at=now))
         plan.sent += 1
-        plan.outgoing += [Outgoing(note.id, s.id, s.endpoint, s.p256dh, s.auth, payload, text.ttl, text.urgency)
-                          for s in subs[user.id]]
+        for sub in subs[user.id]:
+            message = rendered[locale_for(user, sub)]
+            if message is not None:
+                text, payload = message
+                plan.outgoing.append(Outgoing(note.id, sub.id, sub.endpoint, sub.p256dh, sub.auth, payload,
+                                              text.ttl, text.urgency))
     db.session.flush()
     return plan
 
@@ -329,7 +332,7 @@ def plan_retry(note_id: int, subscription_id: int, now: datetime | None = None) 
     wait_until = quiet_until(pref, zone_of(user), now)
     if wait_until is not None:
         return wait_until
-    rendered = render(note, user)
+    rendered = render(note, locale_for(user, sub))
     if rendered is None:
         return None
     text, payload = rendered
@@ -354,8 +357,7 @@ def send_all(items: list[Outgoing], sender: push.Sender | None = None,
         return []
     crypto = crypto or encrypter()
     sender = sender or default_sender()
-    if len(items) == 1:
-        return [(items[0], _send_one(items[0], crypto, sender))]
+    # Always from the pool's long-lived threads, which keep their connections open between jobs.
     results = _pool().map(lambda item: _send_one(item, crypto, sender), items)
     return list(zip(items, results, strict=True))
 

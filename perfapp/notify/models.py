@@ -51,6 +51,8 @@ class PushSubscription(db.Model):
     p256dh: Mapped[str] = mapped_column(String(128))
     auth: Mapped[str] = mapped_column(String(64))
     user_agent: Mapped[str] = mapped_column(String(200), default="")
+    # The page's language when it subscribed: pushes use it unless the person chose a language.
+    locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

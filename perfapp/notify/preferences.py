@@ -89,9 +89,10 @@ class SubscriptionInput:
     p256dh: str
     auth: str
     user_agent: str = ""
+    locale: str | None = None  # the page's language
 
 
-def parse_subscription(data: Any, user_agent: str = "") -> SubscriptionInput:
+def parse_subscription(data: Any, user_agent: str = "", locale: str | None = None) -> SubscriptionInput:
     """What PushSubscription.toJSON() gives: {"endpoint", "keys": {"p256dh", "auth"}}."""
     keys = data.get("keys") if isinstance(data, dict) else None
     fields = (data.get("endpoint") if isinstance(data, dict) else None,
@@ -100,7 +101,8 @@ def parse_subscription(data: Any, user_agent: str = "") -> SubscriptionInput:
     if not all(isinstance(f, str) and f for f in fields):
         raise FormError({"subscription": _("The browser sent an incomplete push subscription.")})
     endpoint, p256dh, auth = fields  # type: ignore[misc]
-    return SubscriptionInput(endpoint=endpoint, p256dh=p256dh, auth=auth, user_agent=user_agent[:200])
+    return SubscriptionInput(endpoint=endpoint, p256dh=p256dh, auth=auth, user_agent=user_agent[:200],
+                             locale=locale)
 
 
 def subscribe(user: User, data: SubscriptionInput) -> PushSubscription:
@@ -137,6 +139,7 @@ def subscribe(user: User, data: SubscriptionInput) -> PushSubscription:
 
 def _fill(sub: PushSubscription, user: User, data: SubscriptionInput) -> None:
     sub.user_id, sub.p256dh, sub.auth, sub.user_agent = user.id, data.p256dh, data.auth, data.user_agent
+    sub.locale = data.locale
 
 
 def unsubscribe(user: User, endpoint: str) -> bool:

@@ -14,8 +14,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -127,7 +127,7 @@ def push_subscribe() -> Response:
     """The page's push.js posts this device's PushSubscription (JSON)."""
     try:
         sub = preferences.subscribe(current_user, preferences.parse_subscription(
-            request.get_json(silent=True), request.user_agent.string or ""))
+            request.get_json(silent=True), request.user_agent.string or "", str(get_locale())))
     except FormError as e:
         db.session.rollback()
         return _json_error(next(iter(e.errors.values())))

@@ -327,3 +327,19 @@ def test_configured_vapid_keys_win(app, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setitem(app.config, "VAPID_PUBLIC_KEY", push.generate_vapid_keys().public_key)
     with pytest.raises(RuntimeError):
         delivery.vapid_keys()
+
+
+def test_without_a_chosen_language_each_device_gets_its_pages_language(make_user, subscribe, push_service) -> None:
+    me = make_user(name="Lina")  # never chose a language
+    zh_sub, zh_browser = subscribe(me)
+    en_sub, en_browser = subscribe(me)
+    zh_sub.locale, en_sub.locale = "zh_Hans_CN", "en"
+    db.session.commit()
+    notify(me.id, "anything")
+    db.session.commit()
+    (zh,), (en,) = push_service.read(zh_browser), push_service.read(en_browser)
+    assert zh["body"] == "你的收件箱有新消息。" and en["body"] == "You have something new in your inbox."
+    me.locale = "en"  # a chosen language wins everywhere
+    notify(me.id, "anything")
+    db.session.commit()
+    assert push_service.read(zh_browser)[1]["body"] == "You have something new in your inbox."

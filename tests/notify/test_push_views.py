@@ -156,6 +156,13 @@ def test_subscribe_several_devices_and_see_them(make_user, login) -> None:
     assert "Chrome · Android" in page and "Firefox · Windows" in page
 
 
+def test_a_device_remembers_the_language_of_its_page(make_user, login) -> None:
+    me = make_user()  # no language chosen: the page follows the browser
+    c = login(me)
+    post_json(c, "/notify/push/subscribe", subscription(FCM + "zh-phone"), **ZH)
+    assert db.session.scalar(select(PushSubscription.locale)) == "zh_Hans_CN"
+
+
 def test_a_device_that_changes_hands_moves_to_the_new_person(make_user, login) -> None:
     first, second = make_user(), make_user()
     data = subscription(FCM + "shared-tablet")
@@ -272,9 +279,10 @@ def test_compose_suggests_the_projects_teammates(make_user, make_project, login)
     project = make_project("Apollo", members=(me, lina, emma, gone))
     milestone = project.milestones[0]
     page = login(me).get(f"/feedback/new?project={project.id}&milestone={milestone.id}").get_data(as_text=True)
-    assert "Teammates on Apollo" in page
+    assert f"Teammates on Apollo › {milestone.name}" in page
     chips = re.findall(r'class="suggest-chip" data-pick="(\d+)"', page)
     assert sorted(map(int, chips)) == sorted([lina.id, emma.id])
     assert re.search(rf'<option value="{project.id}" selected>', page)
     assert re.search(rf'<option value="{milestone.id}" data-project="{project.id}" selected>', page)
     assert "suggest-chip" not in login(me).get("/feedback/new").get_data(as_text=True)
+    assert "Teammates on Apollo<" in login(me).get(f"/feedback/new?project={project.id}").get_data(as_text=True)
