@@ -110,7 +110,7 @@ def test_react_comment_report_and_resolve(phone, org, lang, shot, tr, log_in, in
     page = phone(lang).page
     log_in(page, hr)
     page.locator("nav.tabbar a[data-tab=me]").click()
-    page.locator(f"a[href='/admin/']").click()
+    page.locator("a[href='/admin/']").click()
     page.locator("a[href='/moderation/']").click()
     case = page.locator(f"#case-{key}")
     expect(case).to_contain_text(text)
