@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -203,16 +204,34 @@ def locale_for(user: User, sub: PushSubscription) -> str:
     return user.locale or sub.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def render(note: Notification, locale: str) -> tuple[PushText, bytes] | None:
-    """The text in this language and the JSON payload the service worker shows."""
-    kind = PUSH_KINDS.get(note.kind)
-    with force_locale(locale):
-        text = kind.render(note, locale) if kind else generic_text(note, locale)
-        if text is None:
-            return None
-        payload = push.build_payload(text.title, text.body, text.url, tag=f"note-{note.id}",
-                                     id=note.id, kind=note.kind, lang=html_lang())
-    return text, payload
+@lru_cache(maxsize=16)
+def _babel_locale(name: str) -> Locale:
+    return Locale.parse(name)  # parsing is slow; force_locale takes a Locale as it is
+
+
+TextCache = dict[tuple[Any, ...], tuple[PushText, str] | None]
+
+
+def render(note: Notification, locale: str, cache: TextCache | None = None) -> tuple[PushText, bytes] | None:
+    """The text in this language and the JSON payload the service worker shows.
+
+    With a cache, one text per event and language: a fan-out of one event (a milestone
+    reached) renders it once per language, not once per person."""
+    key = (note.kind, note.ref_type, note.ref_id, note.feedback_id, note.ask_id, locale)
+    if cache is None or key not in cache:
+        kind = PUSH_KINDS.get(note.kind)
+        with force_locale(_babel_locale(locale)):
+            text = kind.render(note, locale) if kind else generic_text(note, locale)
+            rendered = None if text is None else (text, html_lang())
+        if cache is None:
+            cache = {}
+        cache[key] = rendered
+    rendered = cache[key]
+    if rendered is None:
+        return None
+    text, lang = rendered
+    return text, push.build_payload(text.title, text.body, text.url, tag=f"note-{note.id}",
+                                    id=note.id, kind=note.kind, lang=lang)
 
 
 def category_of(note: Notification) -> str:
@@ -287,6 +306,7 @@ def plan_delivery(note_ids: list[int], now: datetime | None = None) -> Plan:
         select(NotificationPreference).where(NotificationPreference.user_id.in_(reachable)))}
     zones = {uid: zone_of(u) for uid, u in users.items()}
     counts = _sent_today(users, zones, now)
+    texts: TextCache = {}
     for note in notes:
         user = users.get(note.user_id)
         if note.id in decided or user is None or not user.active:
@@ -302,7 +322,7 @@ def plan_delivery(note_ids: list[int], now: datetime | None = None) -> Plan:
             db.session.add(PushDelivery(notification_id=note.id, user_id=user.id, status="capped", decided_at=now))
             plan.capped += 1
             continue
-        rendered = {locale: render(note, locale) for locale in {locale_for(user, s) for s in subs[user.id]}}
+        rendered = {locale: render(note, locale, texts) for locale in {locale_for(user, s) for s in subs[user.id]}}
         if not any(rendered.values()):
             continue  # nothing to say any more (hidden, answered meanwhile)
         counts[user.id] += 1

@@ -13,6 +13,7 @@ import binascii
 import http.client
 import ipaddress
 import json
+import re
 import socket
 import threading
 import time
@@ -36,6 +37,7 @@ MAX_RESPONSE_BYTES = 64 * 1024
 VAPID_TOKEN_SECONDS = 12 * 3600
 
 Resolver = Callable[[str, int], list[str]]
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 class EndpointRefused(ValueError):
@@ -106,8 +108,8 @@ def check_endpoint(url: str, allowlist: Iterable[str], *, allow_local_test: bool
     """Refuse anything but https on an allow-listed push host, port 443 (test mode: http, any port)."""
     if not isinstance(url, str) or not url or len(url) > MAX_ENDPOINT_LENGTH:
         raise EndpointRefused("missing or too long")
-    if any(c.isspace() or ord(c) < 32 for c in url):
-        raise EndpointRefused("control characters")
+    if _SPACE_OR_CONTROL.search(url):
+        raise EndpointRefused("whitespace or control characters")
     try:
         parts = urlsplit(url)
         port = parts.port

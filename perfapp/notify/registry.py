@@ -50,6 +50,8 @@ class PushText:
 
 #: (notification, locale) -> PushText, or None when there is nothing to say any more (the
 #: thing was hidden or answered meanwhile). Called inside flask_babel.force_locale(locale).
+#: The text may depend on the entry's kind and what it points at (ref, feedback, ask), not on
+#: who receives it: delivery renders it once per event and language for a whole batch.
 PushRenderer = Callable[[Any, str], PushText | None]
 
 
