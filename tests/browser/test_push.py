@@ -347,3 +347,21 @@ def test_milestone_reached_nudges_members_and_the_tap_opens_a_prefilled_compose(
     while in_app(sent) is None and time.monotonic() < deadline:
         time.sleep(0.1)
     assert in_app(sent) == (org.emma.id, org.project_id, org.milestone_id)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_turning_push_off_unsubscribes_and_forgets_the_device(phone, live_server, org: Org, lang, tr, log_in,
+                                                              in_app, push_testing_service, push_allowed) -> None:
+    p = push_phone(phone, live_server, push_testing_service, lang)
+    log_in(p.page, org.emma)
+    turn_on_push(p.page, tr, lang)
+    assert subscription_count(in_app, org.emma.id) == 1
+    p.page.reload()  # the page finds the browser's subscription again without asking anything
+    expect(p.page.locator("[data-push-status]")).to_have_text(tr("Push notifications are on for this device.", lang))
+    assert p.page.evaluate("window.__permissionAsks") == 0
+    p.page.get_by_role("button", name=tr("Turn off on this device", lang)).click()
+    expect(p.page.locator("[data-push-status]")).to_have_text(tr("Push notifications are off for this device.", lang))
+    expect(p.page.get_by_role("button", name=tr("Turn on push notifications", lang))).to_be_visible()
+    expect(p.page.locator("#push-devices .push-device-row")).to_have_count(0)
+    assert subscription_count(in_app, org.emma.id) == 0
+    assert p.page.evaluate("localStorage.getItem('__testPushSub')") is None  # the browser unsubscribed too
