@@ -33,6 +33,8 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     # The organisation's clock: flower allowances reset at midnight on the 1st here.
     ORG_TIMEZONE = os.environ.get("ORG_TIMEZONE") or BABEL_DEFAULT_TIMEZONE
+    # Seconds the walls may show company-wide counts (top values, badge holders) before recounting.
+    WALL_STRIP_TTL = 300
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
 
@@ -92,6 +94,7 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    WALL_STRIP_TTL = 0  # counts always fresh, so tests see what they just wrote
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = _normalise_db_url(
         os.environ.get("TEST_DATABASE_URL") or "sqlite:///:memory:"

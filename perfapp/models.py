@@ -11,6 +11,7 @@ from perfapp.reactions.models import Comment, Reaction
 from perfapp.recognition.models import (
     Badge,
     BadgeAward,
+    BadgeHolding,
     FlowerGift,
     FlowerQuota,
     GiverMonth,
@@ -24,5 +25,5 @@ __all__ = [
     "LoginSession", "Milestone", "PostingSuspension", "Notification", "Project", "ProjectMember", "Tag", "User",
     "CustomerPraise", "CustomerPraisePerson", "InboundNonce", "Story", "StoryPerson", "StoryTag",
     "Comment", "ModerationDecision", "Reaction", "Report",
-    "Badge", "BadgeAward", "FlowerGift", "FlowerQuota", "GiverMonth", "RecognitionSetting",
+    "Badge", "BadgeAward", "BadgeHolding", "FlowerGift", "FlowerQuota", "GiverMonth", "RecognitionSetting",
 ]

@@ -905,7 +905,7 @@ def seed_load(people: int, feedback: int, rng: random.Random, force: bool = Fals
                 values = {key: i for i, key, kind, *_names in tag_rows if kind == "value"}
                 with (_indexes_built_afterwards(conn, ("flower_gift", "badge_award")),
                       click.progressbar(length=flowers + badges, label="recognition") as bar):
-                    load_recognition(org, rng, writer, flowers, badges, values, SPAN_DAYS, bar.update)
+                    load_recognition(org, rng, writer, flowers, badges, values, bar.update)
                 done("recognition")
             _finish(conn)
             done("analyze")

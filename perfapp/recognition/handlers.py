@@ -13,7 +13,7 @@ from perfapp.notify import registry as inbox_registry
 from perfapp.notify.services import notify
 from perfapp.people.models import User
 from perfapp.reactions.registry import Target, register_target
-from perfapp.recognition import services
+from perfapp.recognition import holdings, services
 from perfapp.recognition.models import BadgeAward, FlowerGift
 
 
@@ -72,6 +72,7 @@ def _by_id(rows: list[Any]) -> dict[int, Any]:
 
 def connect_handlers() -> None:
     """Connect once per process (blinker ignores a second identical connect)."""
+    holdings.install()
     signals.feedback_given.connect(on_feedback_given)
     signals.flowers_given.connect(on_flowers_given)
     signals.badge_awarded.connect(on_badge_awarded)

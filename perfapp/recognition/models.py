@@ -40,7 +40,8 @@ BADGE_COLOURS = ("#e5484d", "#f76b15", "#ffb224", "#30a46c", "#12a594", "#0090ff
 
 
 def _zh() -> bool:
-    return str(get_locale() or "en").startswith("zh")
+    locale = get_locale()  # comparing .language: str(locale) builds the identifier on every call
+    return locale is not None and locale.language == "zh"
 
 
 class RecognitionSetting(db.Model):
@@ -165,4 +166,27 @@ class BadgeAward(db.Model):
         Index("ix_badge_award_badge_time", "badge_id", "hidden", "created_at", "id"),
         Index("ix_badge_award_receiver", "receiver_id", "hidden", "badge_id", "created_at"),
         Index("ix_badge_award_giver", "giver_id", "badge_id", "month"),
+    )
+
+
+class BadgeHolding(db.Model):
+    """Who holds which badge, from the awards nobody has reported: how often, first and last.
+
+    Kept in step with badge_award on every flush (perfapp.recognition.holdings), so the walls
+    read one indexed row per holder instead of grouping thousands of awards on each request."""
+
+    __tablename__ = "badge_holding"
+    badge_id: Mapped[int] = mapped_column(ForeignKey("badge.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(DateTime)
+    last_at: Mapped[datetime] = mapped_column(DateTime)
+    last_award_id: Mapped[int] = mapped_column(Integer)  # the newest award (its citation is shown)
+
+    badge: Mapped[Badge] = relationship()
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (
+        Index("ix_badge_holding_recent", "badge_id", "last_at", "user_id"),
+        Index("ix_badge_holding_user", "user_id", "last_at"),
     )

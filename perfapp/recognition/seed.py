@@ -69,6 +69,9 @@ CITATIONS: dict[str, tuple[str, ...]] = {
            "One dashboard and the whole team saw the priorities.", "Spotted the risk that mattered in the design review."),
 }
 FLOWER_COUNTS = (1, 1, 1, 1, 2, 2, 3, 5)
+# seed-load spreads recognition over a year: 200 000 gifts then use about a quarter of what
+# 10 000 people's allowances allow, so nobody's budget runs dry and generation stays linear.
+LOAD_SPAN_DAYS = 365
 
 
 def _month(at: datetime) -> str:
@@ -191,7 +194,8 @@ def seed_demo_recognition(rng: random.Random, everyone: Sequence[User], employee
 # --- seed-load -----------------------------------------------------------------------------
 
 def load_recognition(org: LoadOrg, rng: random.Random, writer: BulkWriter, flowers: int, badges: int,
-                     value_tag_ids: dict[str, int], span_days: int, progress: Callable[[int], None]) -> None:
+                     value_tag_ids: dict[str, int], progress: Callable[[int], None],
+                     span_days: int = LOAD_SPAN_DAYS) -> None:
     """Bulk-insert `flowers` flower gifts and `badges` badge awards (ids in time order), the
     catalogue, the givers' monthly spending and the demo team's inbox entries."""
     from perfapp.notify.models import Notification
@@ -316,6 +320,10 @@ def load_recognition(org: LoadOrg, rng: random.Random, writer: BulkWriter, flowe
     progress(len(awards))
     writer.write_chunked(Notification.__table__, ("user_id", "kind", "ref_type", "ref_id", "dedupe_key",  # type: ignore[arg-type]
                                                   "created_at", "read_at"), notes)
+    from perfapp.recognition.holdings import rebuild
+
+    rebuild(writer.conn)  # the bulk rows bypassed the session that keeps holdings in step
+    writer.conn.commit()
 
 
 _GIFT_COLUMNS = ("id", "giver_id", "receiver_id", "count", "message", "tag_id", "month", "created_at", "hidden")

@@ -30,6 +30,7 @@ from perfapp.recognition.models import (
     BADGE_ICONS,
     Badge,
     BadgeAward,
+    BadgeHolding,
     FlowerGift,
     FlowerQuota,
     GiverMonth,
@@ -423,9 +424,8 @@ class AwardInput:
 
 
 def holds(person: User, badge: Badge) -> bool:
-    return db.session.scalar(select(BadgeAward.id).where(
-        BadgeAward.badge_id == badge.id, BadgeAward.receiver_id == person.id,
-        BadgeAward.hidden.is_(False)).limit(1)) is not None
+    """Holds it through an award nobody reported."""
+    return db.session.get(BadgeHolding, (badge.id, person.id)) is not None
 
 
 def award_refusal(giver: User, badge: Badge) -> str | None:

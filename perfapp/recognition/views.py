@@ -3,14 +3,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, request, send_file, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from perfapp.admin.views import hr_required
 from perfapp.core.db import write_transaction
-from perfapp.core.htmx import render, wants_fragment
+from perfapp.core.htmx import is_htmx, render, wants_fragment
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.people.models import User
@@ -138,12 +148,15 @@ def _allowance_context(errors: dict[str, str] | None = None, quota_errors: dict[
             "quota_person": _person((quota_form or {}).get("person_id"))}
 
 
+def _with_toast(response: Response, message: str) -> Response:
+    response.set_data(response.get_data(as_text=True) + render_template("admin/_toast.html", message=message))
+    return response
+
+
 def _hr_done(message: str) -> Response:
     db.session.commit()
     if wants_fragment("allowance"):
-        response = render("recognition/_allowance.html", **_allowance_context())
-        response.headers["HX-Trigger"] = "allowance-saved"
-        return response
+        return _with_toast(render("recognition/_allowance.html", **_allowance_context()), message)
     flash(message, "success")
     return redirect(url_for("recognition.allowance"), 303)  # type: ignore[return-value]
 
@@ -211,14 +224,19 @@ def _check_upload_size() -> None:
         abort(413)
 
 
-def _badge_saved(badge: Badge, message: str) -> Response:
+def _badge_saved(badge: Badge, message: str, created: bool = False) -> Response:
+    """Commit; an edit made with htmx gets the form back with a toast, a new badge opens its own page."""
     db.session.commit()
-    if wants_fragment("badge-form"):
-        response = render("recognition/_badge_form.html", **_badge_context(badge, _badge_values(badge), {}))
-        response.headers["HX-Trigger"] = "badge-saved"
-        return response
+    if wants_fragment("badge-form") and not created:
+        return _with_toast(render("recognition/_badge_form.html", **_badge_context(badge, _badge_values(badge), {})),
+                           message)
     flash(message, "success")
-    return redirect(url_for("recognition.badge_edit", badge_id=badge.id), 303)  # type: ignore[return-value]
+    url = url_for("recognition.badge_edit", badge_id=badge.id)
+    if is_htmx():
+        response = make_response("")
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, 303)  # type: ignore[return-value]
 
 
 def ensure_automatic_badges() -> None:
@@ -245,7 +263,7 @@ def badges() -> Response:
         db.session.rollback()
         return render("recognition/badges.html", "recognition/_badge_form.html", target="badge-form", status=422,
                       **_badge_context(None, request.form.to_dict(), e.errors))
-    return _badge_saved(badge, _("Added “%(name)s”.", name=badge.name))
+    return _badge_saved(badge, _("Added “%(name)s”.", name=badge.name), created=True)
 
 
 @bp.route("/admin/badges/<int:badge_id>", methods=["GET", "POST"])

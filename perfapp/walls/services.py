@@ -13,18 +13,19 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, exists, func, literal, select, true, tuple_, union_all
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackTag, Tag
 from perfapp.feedback.services import decode_cursor as decode_pair_cursor
 from perfapp.people.models import Department, User
-from perfapp.recognition.models import Badge, BadgeAward, FlowerGift
+from perfapp.recognition.models import Badge, BadgeAward, BadgeHolding, FlowerGift
 from perfapp.recognition.services import month_start
 
-PAGE_SIZE = 20
-HOLDERS_PAGE_SIZE = 24
+# Ten cards fill three or four phone screens; the infinite scroll brings the next ten.
+PAGE_SIZE = 10
+HOLDERS_PAGE_SIZE = 12  # a phone screen and a half; the infinite scroll brings more
 # Kinds in the merged stream; the rank breaks ties between rows of the same instant.
 RANKS = {"praise": 0, "flower": 1, "badge": 2}
 PERIODS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
@@ -159,13 +160,17 @@ def praise_wall(viewer: User, f: WallFilter | None = None, cursor: Cursor | None
     return items, next_cursor
 
 
+# Cards show names, not departments: skip the person's department join the model does by default.
+_PERSON = (lazyload(User.department),)
+
+
 def _load(ids: dict[str, list[int]]) -> dict[str, dict[int, Any]]:
     out: dict[str, dict[int, Any]] = {"praise": {}, "flower": {}, "badge": {}}
     if ids["praise"]:
         out["praise"] = {f.id: f for f in db.session.scalars(
             select(Feedback).where(Feedback.id.in_(ids["praise"])).options(
-                joinedload(Feedback.author), joinedload(Feedback.recipient), joinedload(Feedback.project),
-                joinedload(Feedback.milestone), selectinload(Feedback.tags))).unique()}
+                joinedload(Feedback.author).options(*_PERSON), joinedload(Feedback.recipient).options(*_PERSON),
+                joinedload(Feedback.project), joinedload(Feedback.milestone), selectinload(Feedback.tags))).unique()}
     if ids["flower"]:
         out["flower"] = {g.id: g for g in load_gifts(ids["flower"])}
     if ids["badge"]:
@@ -182,27 +187,32 @@ def readable(model: Any, row_id: int, viewer: User) -> Any:
 
 def load_gifts(ids: list[int]) -> list[FlowerGift]:
     return list(db.session.scalars(select(FlowerGift).where(FlowerGift.id.in_(ids)).options(
-        joinedload(FlowerGift.giver), joinedload(FlowerGift.receiver), joinedload(FlowerGift.tag))))
+        joinedload(FlowerGift.giver).options(*_PERSON), joinedload(FlowerGift.receiver).options(*_PERSON),
+        joinedload(FlowerGift.tag))))
 
 
 def load_awards(ids: list[int]) -> list[BadgeAward]:
     return list(db.session.scalars(select(BadgeAward).where(BadgeAward.id.in_(ids)).options(
-        joinedload(BadgeAward.badge), joinedload(BadgeAward.giver), joinedload(BadgeAward.receiver))))
+        joinedload(BadgeAward.badge), joinedload(BadgeAward.giver).options(*_PERSON),
+        joinedload(BadgeAward.receiver).options(*_PERSON))))
 
 
 # --- strips ------------------------------------------------------------------------------
 
 _cache: dict[str, tuple[float, Any]] = {}
+CACHE_ENTRIES = 4096
 
 
 def _cached(key: str, compute: Any) -> Any:
     """A per-process cache for company-wide aggregates that may be a few minutes old."""
-    ttl = current_app.config.get("WALL_STRIP_TTL", 300)
+    ttl = current_app.config["WALL_STRIP_TTL"]
     hit = _cache.get(key)
     now = time.monotonic()
     if ttl and hit is not None and hit[0] > now:
         return hit[1]
     value = compute()
+    if len(_cache) >= CACHE_ENTRIES:
+        _cache.clear()  # crude but bounded: it refills with what people look at
     _cache[key] = (now + ttl, value)
     return value
 
@@ -270,10 +280,16 @@ def _hidden_filter(model: Any, viewer: User) -> ColumnElement[bool]:
 
 def holdings(person: User, viewer: User) -> list[Holding]:
     """The person's badges: how many times each, first and last earned (newest first)."""
+    if not viewer.is_hr:
+        rows = db.session.execute(select(Badge, BadgeHolding.count, BadgeHolding.first_at, BadgeHolding.last_at)
+                                  .join(BadgeHolding, BadgeHolding.badge_id == Badge.id)
+                                  .where(BadgeHolding.user_id == person.id)
+                                  .order_by(BadgeHolding.last_at.desc(), Badge.id))
+        return [Holding(b, n, first, last) for b, n, first, last in rows]
+    # HR also sees reported awards, which the holdings leave out: count the awards themselves.
     agg = (select(BadgeAward.badge_id, func.count().label("n"), func.min(BadgeAward.created_at).label("first"),
                   func.max(BadgeAward.created_at).label("last"))
-           .where(BadgeAward.receiver_id == person.id, _hidden_filter(BadgeAward, viewer))
-           .group_by(BadgeAward.badge_id).subquery())
+           .where(BadgeAward.receiver_id == person.id).group_by(BadgeAward.badge_id).subquery())
     rows = db.session.execute(select(Badge, agg.c.n, agg.c.first, agg.c.last)
                               .join(agg, agg.c.badge_id == Badge.id).order_by(agg.c.last.desc(), Badge.id))
     return [Holding(b, n, _dt(first), _dt(last)) for b, n, first, last in rows]
@@ -285,22 +301,37 @@ def _dt(value: Any) -> datetime:
 
 
 def person_top_tags(person: User, limit: int = 8) -> list[tuple[Tag, int]]:
-    """Tags on this person's public praise and flowers (never private or development-only)."""
-    counts: dict[int, int] = {}
-    for query in (
-        select(FeedbackTag.tag_id, func.count()).join(Feedback, Feedback.id == FeedbackTag.feedback_id)
-        .where(Feedback.recipient_id == person.id, public_praise()).group_by(FeedbackTag.tag_id),
-        select(FlowerGift.tag_id, func.count()).where(
-            FlowerGift.receiver_id == person.id, FlowerGift.hidden.is_(False), FlowerGift.tag_id.is_not(None))
-        .group_by(FlowerGift.tag_id),
-    ):
-        for tag_id, n in db.session.execute(query):
-            counts[tag_id] = counts.get(tag_id, 0) + n
-    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    """Tags on this person's public praise and flowers (never private or development-only),
+    counted at most every few minutes per person: someone praised thousands of times would
+    otherwise cost a scan of it all on every visit to their wall."""
+    top = _cached(f"tags:{person.id}", lambda: _person_tag_counts(person.id))[:limit]
     if not top:
         return []
     tags = {t.id: t for t in db.session.scalars(select(Tag).where(Tag.id.in_([t for t, _n in top])))}
     return [(tags[t], n) for t, n in top if t in tags]
+
+
+def _person_tag_counts(person_id: int) -> list[tuple[int, int]]:
+    counts: dict[int, int] = {}
+    for query in (
+        select(FeedbackTag.tag_id, func.count()).join(Feedback, Feedback.id == FeedbackTag.feedback_id)
+        .where(Feedback.recipient_id == person_id, public_praise()).group_by(FeedbackTag.tag_id),
+        select(FlowerGift.tag_id, func.count()).where(
+            FlowerGift.receiver_id == person_id, FlowerGift.hidden.is_(False), FlowerGift.tag_id.is_not(None))
+        .group_by(FlowerGift.tag_id),
+    ):
+        for tag_id, n in db.session.execute(query):
+            counts[tag_id] = counts.get(tag_id, 0) + n
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def earned(person: User, badge: Badge, viewer: User) -> Holding | None:
+    """How often and when the person earned the badge (what the grid cell opens to)."""
+    row = db.session.execute(
+        select(func.count(), func.min(BadgeAward.created_at), func.max(BadgeAward.created_at))
+        .where(BadgeAward.receiver_id == person.id, BadgeAward.badge_id == badge.id, _hidden_filter(BadgeAward, viewer))
+    ).one()
+    return Holding(badge, row[0], _dt(row[1]), _dt(row[2])) if row[0] else None
 
 
 def citations(person: User, badge: Badge, viewer: User, limit: int = 20) -> list[BadgeAward]:
@@ -319,8 +350,7 @@ def holder_counts() -> dict[int, int]:
     """People holding each badge (a few minutes old at most)."""
     def compute() -> dict[int, int]:
         return dict(db.session.execute(
-            select(BadgeAward.badge_id, func.count(func.distinct(BadgeAward.receiver_id)))
-            .where(BadgeAward.hidden.is_(False)).group_by(BadgeAward.badge_id)).all())
+            select(BadgeHolding.badge_id, func.count()).group_by(BadgeHolding.badge_id)).all())
     return _cached("holders", compute)
 
 
@@ -364,31 +394,39 @@ def decode_holder_cursor(raw: str | None) -> tuple[datetime, int] | None:
 def holders(badge: Badge, viewer: User, cursor: tuple[datetime, int] | None = None,
             limit: int = HOLDERS_PAGE_SIZE) -> tuple[list[Holder], str | None]:
     """People holding the badge, most recently earned first (keyset on (last earned, person))."""
-    last = func.max(BadgeAward.created_at)
-    query = (select(BadgeAward.receiver_id, func.count().label("n"), last.label("last"))
-             .where(BadgeAward.badge_id == badge.id, _hidden_filter(BadgeAward, viewer))
-             .group_by(BadgeAward.receiver_id))
-    if cursor is not None:
-        query = query.having(tuple_(last, BadgeAward.receiver_id) < tuple_(literal(cursor[0]), literal(cursor[1])))
-    rows = db.session.execute(query.order_by(last.desc(), BadgeAward.receiver_id.desc()).limit(limit + 1)).all()
+    if viewer.is_hr:
+        rows = _holders_with_reported(badge, cursor, limit)
+    else:
+        query = (select(BadgeHolding.user_id, BadgeHolding.count, BadgeHolding.last_at, BadgeHolding.last_award_id)
+                 .where(BadgeHolding.badge_id == badge.id))
+        if cursor is not None:
+            query = query.where(tuple_(BadgeHolding.last_at, BadgeHolding.user_id)
+                                < tuple_(literal(cursor[0]), literal(cursor[1])))
+        rows = db.session.execute(query.order_by(BadgeHolding.last_at.desc(), BadgeHolding.user_id.desc())
+                                  .limit(limit + 1)).all()
     page = rows[:limit]
     if not page:
         return [], None
-    ids = [r[0] for r in page]
-    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
-    # The newest citation of each holder on this page, in one query.
-    latest: dict[int, BadgeAward] = {}
-    for award in db.session.scalars(
-        select(BadgeAward).where(BadgeAward.badge_id == badge.id, BadgeAward.receiver_id.in_(ids),
-                                 _hidden_filter(BadgeAward, viewer))
-        .where(tuple_(BadgeAward.receiver_id, BadgeAward.created_at).in_([(r[0], _dt(r[2])) for r in page]))
-        .options(joinedload(BadgeAward.giver))
-    ):
-        latest.setdefault(award.receiver_id, award)
-    result = [Holder(people[r[0]], r[1], _dt(r[2]), latest.get(r[0])) for r in page if r[0] in people]
+    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([r[0] for r in page])))}
+    latest = {a.id: a for a in db.session.scalars(
+        select(BadgeAward).where(BadgeAward.id.in_([r[3] for r in page])).options(joinedload(BadgeAward.giver)))}
+    result = [Holder(people[r[0]], r[1], _dt(r[2]), latest.get(r[3])) for r in page if r[0] in people]
     return result, (result[-1].cursor if len(rows) > limit and result else None)
 
 
+def _holders_with_reported(badge: Badge, cursor: tuple[datetime, int] | None, limit: int) -> list[Any]:
+    """HR's holder list counts reported awards too, so it groups the awards themselves."""
+    last = func.max(BadgeAward.created_at)
+    query = (select(BadgeAward.receiver_id, func.count(), last, func.max(BadgeAward.id))
+             .where(BadgeAward.badge_id == badge.id).group_by(BadgeAward.receiver_id))
+    if cursor is not None:
+        query = query.having(tuple_(last, BadgeAward.receiver_id) < tuple_(literal(cursor[0]), literal(cursor[1])))
+    return list(db.session.execute(query.order_by(last.desc(), BadgeAward.receiver_id.desc()).limit(limit + 1)))
+
+
 def holder_total(badge: Badge, viewer: User) -> int:
-    return db.session.scalar(select(func.count(func.distinct(BadgeAward.receiver_id)))
-                             .where(BadgeAward.badge_id == badge.id, _hidden_filter(BadgeAward, viewer))) or 0
+    if viewer.is_hr:
+        return db.session.scalar(select(func.count(func.distinct(BadgeAward.receiver_id)))
+                                 .where(BadgeAward.badge_id == badge.id)) or 0
+    return db.session.scalar(select(func.count()).select_from(BadgeHolding)
+                             .where(BadgeHolding.badge_id == badge.id)) or 0

@@ -36,8 +36,16 @@ def praise() -> Response:
                "more_url": url_for("walls.praise", **wall_filter.args())}
     if cursor is None:
         context.update(top_values=services.top_values(), newest=services.newest_awards(),
-                       options=services.filter_options())
+                       options=services.filter_options() if wall_filter.active else None)
     return render("walls/praise.html", "walls/_items.html", target="feed-more", **context)
+
+
+@bp.route("/filter")
+@login_required
+def wall_filter_form() -> Response:
+    """The filter sheet's form, loaded when it is first opened (a page of its own without htmx)."""
+    return render("walls/filter.html", "walls/_filter_form.html", target="wall-filter-body",
+                  wall_filter=_wall_filter(), options=services.filter_options())
 
 
 @bp.route("/people/<int:person_id>")
@@ -60,7 +68,7 @@ def citations(person_id: int, badge_id: int) -> Response:
     if not awards:
         abort(404)
     return render("walls/citations.html", "walls/_citations.html", target=f"citations-{badge.id}",
-                  person=person, badge=badge, awards=awards)
+                  person=person, badge=badge, awards=awards, span=services.earned(person, badge, current_user))
 
 
 @bp.route("/badges")

@@ -139,3 +139,19 @@ def test_racing_http_posts_never_overspend(app, org) -> None:
         t.join(60)
     assert sorted(codes) == [303, 303] + [422] * (THREADS - 2)
     assert spent(giver_id) == flowers_given(giver_id) == 8
+
+
+def test_racing_awards_to_one_person_keep_the_holding_exact(app, org, make_user) -> None:
+    givers = [make_user(name=f"Giver {i}").id for i in range(THREADS)]
+    badge_id, receiver_id = org.anyone.id, org.lina.id
+    db.session.commit()
+
+    def award(i: int) -> None:
+        services.award_badge(db.session.get(User, givers[i]), services.AwardInput(badge_id, receiver_id, f"race {i}"))
+
+    assert race(app, award).count("ok") == THREADS
+    from perfapp.recognition.models import BadgeHolding
+
+    holding = db.session.get(BadgeHolding, (badge_id, receiver_id))
+    assert holding.count == THREADS
+    assert holding.last_award_id == db.session.scalar(select(func.max(BadgeAward.id)))

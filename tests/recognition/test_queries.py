@@ -7,9 +7,10 @@ from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback
 from perfapp.recognition.models import Badge, BadgeAward, FlowerGift
+from perfapp.walls.services import HOLDERS_PAGE_SIZE, PAGE_SIZE
 from tests.feedback.test_queries import recorded_statements
 
-FEW, MANY = 3, 20
+FEW = 3
 
 
 def cost(client, url: str, marker: str, expect: int) -> list[str]:  # type: ignore[no-untyped-def]
@@ -60,7 +61,7 @@ def test_praise_wall_has_no_n_plus_1(org, login, make_user) -> None:
     add_wall_items(org, people, 0, FEW)
     few = cost(client, "/walls/", markers, FEW)
     add_wall_items(org, people, FEW, 40)
-    many = cost(client, "/walls/", markers, MANY)
+    many = cost(client, "/walls/", markers, PAGE_SIZE)
     assert_same(few, many)
     assert len(many) <= 26  # session, strips, filters, 3 kinds, reactions and comments per kind
 
@@ -102,7 +103,7 @@ def test_badge_holders_have_no_n_plus_1(org, login, make_user) -> None:
     award(people[:FEW])
     few = cost(client, f"/walls/badges/{org.anyone.id}", 'class="card holder"', FEW)
     award(people[FEW:])
-    many = cost(client, f"/walls/badges/{org.anyone.id}", 'class="card holder"', 24)
+    many = cost(client, f"/walls/badges/{org.anyone.id}", 'class="card holder"', HOLDERS_PAGE_SIZE)
     assert_same(few, many)
 
 

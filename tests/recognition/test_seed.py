@@ -59,3 +59,13 @@ def test_seed_demo_has_flowers_badges_and_automatic_badges(app: Flask) -> None:
     assert count(BadgeAward, BadgeAward.source == "once") > 10
     assert count(BadgeAward, BadgeAward.source.like("milestone:%")) > 10
     assert_consistent()
+    from tests.recognition.test_services import holdings_from_awards, holdings_stored
+
+    assert holdings_stored() == holdings_from_awards()
+
+
+def test_seeded_holdings_match_the_awards(app: Flask) -> None:
+    from tests.recognition.test_services import holdings_from_awards, holdings_stored
+
+    assert run(app, "seed-load", "--people", "40", "--feedback", "10", "--badges", "300").exit_code == 0
+    assert holdings_stored() == holdings_from_awards() != {}

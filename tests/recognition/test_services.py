@@ -392,3 +392,40 @@ def test_collusion_signals_find_repeats_reciprocal_pairs_and_rings(org, make_use
     assert [tuple(p.name for p in ring) for ring in signals.rings] == [("E", "F", "G")]
     with pytest.raises(PermissionError):
         services.collusion_signals(org.emma)
+
+
+# --- holdings (the walls' summary of who holds what) ----------------------------------------
+
+def holdings_from_awards() -> dict[tuple[int, int], tuple[int, int]]:
+    from sqlalchemy import func
+
+    rows = db.session.execute(select(BadgeAward.badge_id, BadgeAward.receiver_id, func.count(), func.max(BadgeAward.id))
+                              .where(BadgeAward.hidden.is_(False)).group_by(BadgeAward.badge_id, BadgeAward.receiver_id))
+    return {(b, r): (n, last) for b, r, n, last in rows}
+
+
+def holdings_stored() -> dict[tuple[int, int], tuple[int, int]]:
+    from perfapp.recognition.models import BadgeHolding
+
+    return {(h.badge_id, h.user_id): (h.count, h.last_award_id) for h in db.session.scalars(select(BadgeHolding))}
+
+
+def test_holdings_follow_awards_reports_restores_and_deletes(org, make_project) -> None:
+    first = award(org.emma, org.anyone, org.lina)
+    award(org.zhang, org.anyone, org.lina)
+    award(org.boss, org.managers, org.lina)
+    project = make_project("Apollo", members=(org.lina, org.emma))
+    admin_services.reach_milestone(org.hr, project.milestones[0])
+    db.session.commit()
+    assert holdings_stored() == holdings_from_awards() and holdings_stored()[(org.anyone.id, org.lina.id)][0] == 2
+    first.hidden = True  # reported
+    db.session.commit()
+    assert holdings_stored() == holdings_from_awards() and holdings_stored()[(org.anyone.id, org.lina.id)][0] == 1
+    first.hidden = False  # restored
+    db.session.commit()
+    assert holdings_stored()[(org.anyone.id, org.lina.id)][0] == 2
+    coach = db.session.scalar(select(BadgeAward).where(BadgeAward.badge_id == org.managers.id))
+    db.session.delete(coach)  # deleted by moderation
+    db.session.commit()
+    assert holdings_stored() == holdings_from_awards() and (org.managers.id, org.lina.id) not in holdings_stored()
+    assert not services.holds(org.lina, org.managers) and services.holds(org.lina, org.anyone)

@@ -199,7 +199,12 @@ def test_hr_adds_a_badge_with_an_icon_and_with_an_upload(org, login) -> None:
     r = client.submit("/recognition/admin/badges", badge_form(
         name_en="Upload", icon_source="image", image=(BytesIO(WEBP), "shiny.png")),
         htmx=True, target="badge-form", content_type="multipart/form-data")
-    assert r.status_code == 200 and is_fragment(r)
+    uploaded = db.session.scalar(select(Badge).where(Badge.name_en == "Upload"))
+    assert r.status_code == 200 and r.headers["HX-Redirect"] == f"/recognition/admin/badges/{uploaded.id}"
+    r = client.submit(f"/recognition/admin/badges/{uploaded.id}", badge_form(name_en="Upload", icon_source="image",
+                                                                               colour="#30a46c"),
+                      htmx=True, target="badge-form")  # no new file: the image stays
+    assert r.status_code == 200 and is_fragment(r) and "Saved." in text(r)
     uploaded = db.session.scalar(select(Badge).where(Badge.name_en == "Upload"))
     assert uploaded.image.endswith(".webp") and "shiny" not in uploaded.image
     image = client.get(f"/recognition/badge-images/{uploaded.image}")

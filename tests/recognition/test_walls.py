@@ -1,8 +1,10 @@
 """The walls: the merged praise wall (filters, strips, keyset pages), badge walls and holders."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from html import unescape
+from urllib.parse import unquote
 
 import pytest
 
@@ -128,13 +130,27 @@ def test_praise_wall_page_and_its_next_page_fragment(wall, login) -> None:
     for hidden in ("private praise", "manager praise", "development only praise", "constructive",
                    "hidden flower", "hidden badge"):
         assert hidden not in page
-    assert page.count('class="card rc rc-flower') + page.count('class="card rc rc-badge') + page.count('class="card fb ') == 20
-    more = client.get("/walls/?before=" + services.praise_wall(wall.emma)[1], headers=htmx_headers("feed-more"))
+    cards = 'class="card rc rc-flower', 'class="card rc rc-badge', 'class="card fb '
+    assert sum(page.count(c) for c in cards) == services.PAGE_SIZE
+    assert 'id="wf-department"' not in page  # the filter form loads when the sheet opens
+    cursor = services.praise_wall(wall.emma, limit=20)[1]  # the page after the first 20 of 28
+    more = client.get(f"/walls/?before={cursor}", headers=htmx_headers("feed-more"))
     body = text(more)
     assert more.status_code == 200 and "<html" not in body and "This month's top values" not in body
-    assert body.count('class="card rc') == 8  # 28 on the wall, 20 on the first page
+    assert body.count('class="card rc') == 8
     filtered = text(client.get(f"/walls/?badge={wall.anyone.id}"))
     assert "a badge" in filtered and "a flower" not in filtered and "Filters on" in filtered
+    assert f'<option value="{wall.anyone.id}" selected>' in filtered  # an active filter shows its form
+
+
+def test_the_filter_form_as_a_fragment_and_a_page(wall, login) -> None:
+    client = login(wall.emma)
+    fragment = client.get(f"/walls/filter?tag={wall.value.id}", headers=htmx_headers("wall-filter-body"))
+    body = text(fragment)
+    assert fragment.status_code == 200 and "<html" not in body
+    assert f'<option value="{wall.value.id}" selected>#Ownership</option>' in body
+    assert 'id="wf-department"' in body and "R&D" in body and "Web" in body
+    assert "<html" in text(client.get("/walls/filter"))
 
 
 def test_bad_wall_arguments_are_ignored(wall, login) -> None:
@@ -151,10 +167,10 @@ def test_a_persons_badge_wall_shows_counts_citations_and_top_tags(wall, login) -
     page = text(client.get(f"/walls/people/{wall.lina.id}"))
     assert "Helper" in page and "×2" in page and "Coach" not in page
     assert "#Ownership" in page  # public praise and the flower; not the private ones
-    assert "First earned <time" in page and ">3 days ago</time>, latest <time" in page
     url = f"/walls/people/{wall.lina.id}/badges/{wall.anyone.id}"
     fragment = client.get(url, headers=htmx_headers(f"citations-{wall.anyone.id}"))
     body = text(fragment)
+    assert "First earned <time" in body and ">3 days ago</time>, latest <time" in body
     assert "<html" not in body and body.index("second time") < body.index("first time")
     assert "from Emma Wilson" in body
     assert "<html" in text(client.get(url))
@@ -184,11 +200,18 @@ def test_company_badges_and_a_badges_holders_newest_first(org, login, make_user)
     assert "30 people hold it" in page and "Award this badge" in page
     assert page.index("Holder 0") < page.index("Holder 29") < page.index("Holder 28")
     assert "×2" in page and "again" in page and "reported citation" not in page
-    assert page.count('class="card holder"') == 24
-    holders, cursor = services.holders(org.anyone, org.zhang)
-    more = client.get(f"/walls/badges/{org.anyone.id}?before={cursor}", headers=htmx_headers("feed-more"))
-    body = text(more)
-    assert "<html" not in body and body.count('class="card holder"') == 6 and "Holder 5" in body
+    assert page.count('class="card holder"') == services.HOLDERS_PAGE_SIZE
+    # Following the infinite scroll shows each of the 30 holders exactly once.
+    seen = re.findall(r'id="holder-(\d+)"', page)
+    cursor = services.holders(org.anyone, org.zhang)[1]
+    while cursor:
+        more = client.get(f"/walls/badges/{org.anyone.id}?before={cursor}", headers=htmx_headers("feed-more"))
+        body = text(more)
+        assert "<html" not in body
+        seen += re.findall(r'id="holder-(\d+)"', body)
+        found = re.search(r'hx-get="/walls/badges/\d+\?before=([^"]+)"', body)
+        cursor = unquote(found.group(1)) if found else None
+    assert sorted(map(int, seen)) == sorted(p.id for p in people)
     coach = text(client.get(f"/walls/badges/{org.managers.id}"))
     assert "Nobody holds this badge yet." in coach and "Award this badge" not in coach
     assert client.get("/walls/badges/99999").status_code == 404
