@@ -511,10 +511,13 @@
   // The outbox page must open offline too: have the service worker keep a copy.
   function warmOutboxPage() {
     var link = document.querySelector("[data-outbox-link]");
-    if (!link || !navigator.onLine || !("serviceWorker" in navigator)) return;
-    navigator.serviceWorker.ready.then(function (reg) {
-      if (reg.active) reg.active.postMessage({ type: "outbox-warm", url: link.href });
-    });
+    if (!link || !navigator.onLine || !("serviceWorker" in navigator) || !global.caches) return;
+    caches.match(link.href).then(function (kept) {
+      if (kept) return;
+      return navigator.serviceWorker.ready.then(function (reg) {
+        if (reg.active) reg.active.postMessage({ type: "outbox-warm", url: link.href });
+      });
+    }).catch(function () {});
   }
 
   function isCompose(elt) { return elt && elt.id === "compose" && elt.tagName === "FORM"; }

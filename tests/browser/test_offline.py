@@ -220,6 +220,25 @@ def test_start_over_discards_the_draft(phone, org, log_in) -> None:
     assert items(page) == []
 
 
+def test_a_draft_is_sent_from_the_outbox(phone, org, tr, log_in, in_app) -> None:
+    p = phone("zh")
+    page = p.page
+    log_in(page, org.emma)
+    page.goto(f"/feedback/new?to={org.james.id}")
+    page.locator("#text").fill("Great demo")
+    wait_for_items(page, "items.length === 1 && items[0].text === 'Great demo'")
+    page.locator("[data-outbox-link]").click()
+    page.wait_for_url("**/feedback/outbox")
+    row = outbox_row(page)
+    expect(row).to_have_attribute("data-state", "draft")
+    expect(row.locator(".outbox-state")).to_have_text(tr("Draft", "zh"))
+    expect(row.locator("[data-slot=name]")).to_have_text(tr("To %(name)s", "zh", name=org.james.name))
+    row.locator("[data-action=send]").click()
+    expect(row).to_have_attribute("data-state", "sent")
+    wait_for_items(page, "items.length === 0")
+    assert [(r[0], r[1]) for r in feedback_rows(in_app)] == [(org.james.id, "Great demo")]
+
+
 # --- offline: queued, then sent exactly once ----------------------------------------------------
 
 @pytest.mark.parametrize("lang", LANGS)
