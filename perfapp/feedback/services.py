@@ -25,6 +25,7 @@ from perfapp.feedback.models import (
     Tag,
 )
 from perfapp.feedback.voice import VoiceUpload
+from perfapp.moderation.services import ensure_can_post
 from perfapp.people.models import User
 from perfapp.projects.models import Milestone, Project
 
@@ -130,6 +131,7 @@ def _check_recipient(author: User, recipient_id: int | None, errors: dict[str, s
 
 def give_feedback(author: User, data: FeedbackInput) -> Feedback:
     """Validate and store one piece of feedback, then tell the other domains."""
+    ensure_can_post(author)
     errors: dict[str, str] = {}
     clip = voice.prepare(data.voice, errors) if data.voice is not None else None
     recipient = _check_recipient(author, data.recipient_id, errors)
@@ -228,9 +230,9 @@ def _load(ids: list[int]) -> list[Feedback]:
 
 
 def _page(branches: list, cursor: Cursor | None, limit: int) -> tuple[list[Feedback], str | None]:  # type: ignore[type-arg]
-    """Newest-first keyset page over the union of several indexed branches."""
+    """Newest-first keyset page over the union of several indexed branches (reported, hidden rows left out)."""
     subqueries = [
-        select(Feedback.id, Feedback.created_at).where(cond, _before(cursor))
+        select(Feedback.id, Feedback.created_at).where(cond, Feedback.hidden.is_(False), _before(cursor))
         .order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(limit + 1).subquery()
         for cond in branches
     ]
