@@ -52,7 +52,9 @@ def _configure_sqlite(engine: Engine) -> None:
         if not memory:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=10000")
+        # Writers queue behind each other; under heavy load a burst of writers can wait
+        # several seconds, which is better than failing with "database is locked".
+        cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
