@@ -17,8 +17,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 
 from perfapp.admin.views import hr_required
+from perfapp.core.assets import icon
 from perfapp.core.db import write_transaction
 from perfapp.core.htmx import is_htmx, render, wants_fragment
 from perfapp.core.validation import FormError, parse_int
@@ -126,6 +128,25 @@ def badge_image(name: str) -> Response:
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
     return response
+
+
+@bp.app_template_global("badge_icon")
+def badge_icon(badge: Badge, size: str = "") -> Markup:
+    """A badge's icon: a sprite icon, or its uploaded image at a fixed size, lazily (no layout shift).
+    A Python global rather than a macro: walls draw dozens of them."""
+    if badge.image:
+        src = escape(url_for("recognition.badge_image", name=badge.image))
+        inner = Markup(f'<img src="{src}" alt="" width="48" height="48" loading="lazy" decoding="async">')
+    else:
+        inner = icon(badge.icon or "award")
+    return Markup(f'<span class="badge-icon {escape(size)}" style="--badge:{escape(badge.colour)}" '
+                  f'aria-hidden="true">{inner}</span>')
+
+
+@bp.app_template_global("flower_row")
+def flower_row(count: int) -> Markup:
+    """`count` little red flowers (at most five per gift)."""
+    return Markup(f'<span class="flower-row" aria-hidden="true">{icon("flower-2") * count}</span>')
 
 
 @bp.app_template_global("recognition_summary")
