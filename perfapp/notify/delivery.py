@@ -54,19 +54,33 @@ PREFERENCE_DEFAULTS: dict[str, Any] = {
 _PENDING = "perfapp.push.pending"
 
 
-def queue_after_commit(note_id: int) -> None:
+def queue_after_commit(note: Notification) -> None:
     """Push this inbox entry once the current transaction commits (never if it rolls back)."""
-    db.session.info.setdefault(_PENDING, []).append(note_id)
+    db.session.info.setdefault(_PENDING, []).append((note.id, note.user_id))
+
+
+def _keep_reachable(session: Session) -> None:
+    # Still inside the transaction: one query keeps only the entries of people with a device,
+    # so the many without one cost no job (and no second write transaction) at all.
+    pending = session.info.get(_PENDING)
+    if not pending or session.in_nested_transaction():
+        return
+    user_ids = sorted({user_id for _note_id, user_id in pending})
+    reachable: set[int] = set()
+    for i in range(0, len(user_ids), 1000):
+        reachable.update(session.scalars(select(PushSubscription.user_id).distinct()
+                                         .where(PushSubscription.user_id.in_(user_ids[i:i + 1000]))))
+    session.info[_PENDING] = [(n, u) for n, u in pending if u in reachable]
 
 
 def _enqueue_pending(session: Session) -> None:
     if session.in_nested_transaction():  # a SAVEPOINT released (begin_nested): not committed yet
         return
-    ids = session.info.pop(_PENDING, None)
-    if ids:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
         from perfapp.notify.tasks import enqueue_delivery
 
-        enqueue_delivery(ids)
+        enqueue_delivery(note_id for note_id, _user_id in pending)
 
 
 def _drop_pending(session: Session) -> None:
@@ -75,6 +89,7 @@ def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
+event.listen(Session, "before_commit", _keep_reachable)
 event.listen(Session, "after_commit", _enqueue_pending)
 event.listen(Session, "after_rollback", _drop_pending)
 

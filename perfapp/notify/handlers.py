@@ -19,7 +19,7 @@ def on_feedback_requested(_sender: object, request) -> None:  # type: ignore[no-
 
 
 def on_notification_created(_sender: object, notification: Notification) -> None:
-    delivery.queue_after_commit(notification.id)
+    delivery.queue_after_commit(notification)
 
 
 def connect_handlers() -> None:

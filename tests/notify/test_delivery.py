@@ -343,3 +343,26 @@ def test_without_a_chosen_language_each_device_gets_its_pages_language(make_user
     notify(me.id, "anything")
     db.session.commit()
     assert push_service.read(zh_browser)[1]["body"] == "You have something new in your inbox."
+
+
+def test_people_without_a_device_cost_no_job(make_user, subscribe, push_service) -> None:
+    from huey.signals import SIGNAL_ENQUEUED
+
+    queued: list[str] = []
+
+    def seen(_signal, task, *_args) -> None:  # type: ignore[no-untyped-def]
+        queued.append(task.name)
+
+    huey.signal(SIGNAL_ENQUEUED)(seen)
+    try:
+        nobody, someone = make_user(), make_user()
+        notify(nobody.id, "anything")
+        db.session.commit()
+        assert queued == []
+        subscribe(someone)
+        notify(nobody.id, "anything")
+        notify(someone.id, "anything")
+        db.session.commit()
+        assert queued == ["perfapp.notify.tasks.deliver_notifications"]
+    finally:
+        huey.disconnect_signal(seen, SIGNAL_ENQUEUED)
