@@ -363,6 +363,6 @@ def test_people_without_a_device_cost_no_job(make_user, subscribe, push_service)
         notify(nobody.id, "anything")
         notify(someone.id, "anything")
         db.session.commit()
-        assert queued == ["perfapp.notify.tasks.deliver_notifications"]
+        assert queued == ["deliver_notifications"]
     finally:
         huey.disconnect_signal(seen, SIGNAL_ENQUEUED)
