@@ -54,6 +54,11 @@ def prepare(url: str, args: argparse.Namespace) -> dict[str, int]:
         subprocess.run([str(BIN / "flask"), "--app", "app", "seed-load", "--people", str(args.people),
                         "--feedback", str(args.feedback), "--flowers", str(args.flowers),
                         "--badges", str(args.badges)], cwd=ROOT, env=env, check=True)
+    with engine.begin() as conn:
+        if conn.execute(text("SELECT count(*) FROM badge_holding")).scalar() == 0:
+            from perfapp.recognition.holdings import rebuild
+
+            rebuild(conn)  # a database seeded before holdings existed
     with engine.connect() as conn:
         mate = conn.execute(text(
             "SELECT mate.id FROM person me JOIN person mate ON mate.manager_id = me.manager_id "
