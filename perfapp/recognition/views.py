@@ -155,7 +155,7 @@ def recognition_summary(person: User) -> dict[str, Any]:
     from perfapp.walls.services import holdings
 
     held = holdings(person, current_user)
-    return {"flowers": services.flower_total(person, current_user), "holdings": held[:6],
+    return {"flowers": services.flower_total(person, current_user), "holdings": held[:4],
             "badge_count": sum(h.count for h in held)}
 
 
