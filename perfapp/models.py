@@ -25,6 +25,5 @@ __all__ = [
     "LoginSession", "Milestone", "PostingSuspension", "Notification", "Project", "ProjectMember", "Tag", "User",
     "CustomerPraise", "CustomerPraisePerson", "InboundNonce", "Story", "StoryPerson", "StoryTag",
     "Comment", "ModerationDecision", "Reaction", "Report",
-    "Badge", "BadgeAward", "FlowerGift", "FlowerQuota", "GiverMonth", "RecognitionSetting",
     "Badge", "BadgeAward", "BadgeHolding", "FlowerGift", "FlowerQuota", "GiverMonth", "RecognitionSetting",
 ]
