@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -237,33 +237,28 @@ def load_recognition(org: LoadOrg, rng: random.Random, writer: BulkWriter, flowe
     this_month = month_of(now)
     employee = org.demo_ids["employee"]
     step = span_days * 86400 / max(flowers, 1)
-    gifts: list[tuple[Any, ...]] = []
-    fid = 0
-    while fid < flowers:
-        at = start + timedelta(seconds=(fid + rng.random()) * step)
-        receiver = rng.choice(org.team) if rng.random() < 0.02 else rng.randint(1, n)
-        giver = colleague(receiver)
-        count = rng.choice(FLOWER_COUNTS)
-        month = month_of(at)
-        cap = 4 if giver == employee and month == this_month else services.DEFAULT_MONTHLY_FLOWERS
-        if spent[giver, month] + count > cap:
-            continue  # this giver has no flowers left this month: someone else gives
-        spent[giver, month] += count
-        fid += 1
-        stamp = writer.stamp(at)
-        gifts.append((fid, giver, receiver, count, rng.choice(MESSAGES["zh" if org.zh[giver] else "en"]),
-                      rng.choice(values) if values and rng.random() < 0.6 else None, month, stamp, False))
-        if receiver in team:
-            notes.append((receiver, "flowers_received", "flower_gift", fid, f"flower_gift:{fid}", stamp,
-                          None if at > unread_after else stamp))
-        if len(gifts) >= 20_000:
-            writer.write(FlowerGift.__table__, _GIFT_COLUMNS, gifts)  # type: ignore[arg-type]
-            writer.conn.commit()
-            progress(len(gifts))
-            gifts.clear()
-    writer.write(FlowerGift.__table__, _GIFT_COLUMNS, gifts)  # type: ignore[arg-type]
-    writer.conn.commit()
-    progress(len(gifts))
+
+    def gift_rows() -> Iterator[tuple[Any, ...]]:
+        fid = 0
+        while fid < flowers:
+            at = start + timedelta(seconds=(fid + rng.random()) * step)
+            receiver = rng.choice(org.team) if rng.random() < 0.02 else rng.randint(1, n)
+            giver = colleague(receiver)
+            count = rng.choice(FLOWER_COUNTS)
+            month = month_of(at)
+            cap = 4 if giver == employee and month == this_month else services.DEFAULT_MONTHLY_FLOWERS
+            if spent[giver, month] + count > cap:
+                continue  # this giver has no flowers left this month: someone else gives
+            spent[giver, month] += count
+            fid += 1
+            stamp = writer.stamp(at)
+            if receiver in team:
+                notes.append((receiver, "flowers_received", "flower_gift", fid, f"flower_gift:{fid}", stamp,
+                              None if at > unread_after else stamp))
+            yield (fid, giver, receiver, count, rng.choice(MESSAGES["zh" if org.zh[giver] else "en"]),
+                   rng.choice(values) if values and rng.random() < 0.6 else None, month, stamp, False)
+
+    writer.write_chunked(FlowerGift.__table__, _GIFT_COLUMNS, gift_rows(), progress)  # type: ignore[arg-type]
     writer.write_chunked(GiverMonth.__table__, ("user_id", "month", "flowers_spent"),  # type: ignore[arg-type]
                          [(g, m, c) for (g, m), c in spent.items()])
 
@@ -276,48 +271,43 @@ def load_recognition(org: LoadOrg, rng: random.Random, writer: BulkWriter, flowe
     once: set[tuple[int, int]] = set()
     hr = org.demo_ids["hr"]
     step = span_days * 86400 / max(badges, 1)
-    awards: list[tuple[Any, ...]] = []
-    aid = 0
-    while aid < badges:
-        at = start + timedelta(seconds=(aid + rng.random()) * step)
-        receiver = rng.choice(org.team) if rng.random() < 0.02 else rng.randint(1, n)
-        roll = rng.random()
-        if roll < 0.12 and (auto_ids["first-feedback"], receiver) not in once:
-            badge, giver, source, citation = auto_ids["first-feedback"], None, "once", ""
-            once.add((badge, receiver))
-        elif roll < 0.15 and (auto_ids["five-departments"], receiver) not in once:
-            badge, giver, source, citation = auto_ids["five-departments"], None, "once", ""
-            once.add((badge, receiver))
-        else:
-            badge = rng.choices(manual, weights=BADGE_WEIGHTS)[0]
-            source = None
-            if who[badge] == "managers":
-                giver = org.manager[receiver] or hr
-            elif who[badge] in ("hr", "holders"):
-                giver = hr if rng.random() < 0.5 else colleague(receiver)
+
+    def award_rows() -> Iterator[tuple[Any, ...]]:
+        aid = 0
+        while aid < badges:
+            at = start + timedelta(seconds=(aid + rng.random()) * step)
+            receiver = rng.choice(org.team) if rng.random() < 0.02 else rng.randint(1, n)
+            roll = rng.random()
+            if roll < 0.12 and (auto_ids["first-feedback"], receiver) not in once:
+                badge, giver, source, citation = auto_ids["first-feedback"], None, "once", ""
+                once.add((badge, receiver))
+            elif roll < 0.15 and (auto_ids["five-departments"], receiver) not in once:
+                badge, giver, source, citation = auto_ids["five-departments"], None, "once", ""
+                once.add((badge, receiver))
             else:
-                giver = colleague(receiver)
-            if giver == receiver:
-                continue
-            key = (giver, badge, month_of(at))
-            if given[key] >= limits[badge]:
-                continue
-            given[key] += 1
-            citation = rng.choice(CITATIONS["zh" if org.zh[giver] else "en"])
-        aid += 1
-        stamp = writer.stamp(at)
-        awards.append((aid, badge, receiver, giver, citation, source, month_of(at), stamp, False))
-        if receiver in team:
-            notes.append((receiver, "badge_received", "badge_award", aid, f"badge_award:{aid}", stamp,
-                          None if at > unread_after else stamp))
-        if len(awards) >= 20_000:
-            writer.write(BadgeAward.__table__, _AWARD_COLUMNS, awards)  # type: ignore[arg-type]
-            writer.conn.commit()
-            progress(len(awards))
-            awards.clear()
-    writer.write(BadgeAward.__table__, _AWARD_COLUMNS, awards)  # type: ignore[arg-type]
-    writer.conn.commit()
-    progress(len(awards))
+                badge = rng.choices(manual, weights=BADGE_WEIGHTS)[0]
+                source = None
+                if who[badge] == "managers":
+                    giver = org.manager[receiver] or hr
+                elif who[badge] in ("hr", "holders"):
+                    giver = hr if rng.random() < 0.5 else colleague(receiver)
+                else:
+                    giver = colleague(receiver)
+                if giver == receiver:
+                    continue
+                key = (giver, badge, month_of(at))
+                if given[key] >= limits[badge]:
+                    continue  # this giver used up the badge this month
+                given[key] += 1
+                citation = rng.choice(CITATIONS["zh" if org.zh[giver] else "en"])
+            aid += 1
+            stamp = writer.stamp(at)
+            if receiver in team:
+                notes.append((receiver, "badge_received", "badge_award", aid, f"badge_award:{aid}", stamp,
+                              None if at > unread_after else stamp))
+            yield (aid, badge, receiver, giver, citation, source, month_of(at), stamp, False)
+
+    writer.write_chunked(BadgeAward.__table__, _AWARD_COLUMNS, award_rows(), progress)  # type: ignore[arg-type]
     writer.write_chunked(Notification.__table__, ("user_id", "kind", "ref_type", "ref_id", "dedupe_key",  # type: ignore[arg-type]
                                                   "created_at", "read_at"), notes)
     from perfapp.recognition.holdings import rebuild

@@ -96,21 +96,22 @@ def badge(badge_id: int) -> Response:
     return render("walls/badge.html", "walls/_holders.html", target="feed-more", **context)
 
 
+def _item_page(model: type, row_id: int, kind: str) -> Response:
+    """One flower gift or badge award with its comments open (where reactions and the inbox link)."""
+    row = services.readable(model, row_id, current_user)
+    if row is None:
+        abort(404)
+    title = row.receiver.name if kind == "flower" else row.badge.name
+    return render("walls/item.html", kind=kind, obj=row, title=title)
+
+
 @bp.route("/flowers/<int:gift_id>")
 @login_required
 def flower(gift_id: int) -> Response:
-    """One flower gift with its comments open (where reactions and inbox entries link)."""
-    gift = services.readable(FlowerGift, gift_id, current_user)
-    if gift is None:
-        abort(404)
-    return render("walls/item.html", kind="flower", obj=gift, title=gift.receiver.name)
+    return _item_page(FlowerGift, gift_id, "flower")
 
 
 @bp.route("/awards/<int:award_id>")
 @login_required
 def award(award_id: int) -> Response:
-    """One badge award with its comments open."""
-    award_row = services.readable(BadgeAward, award_id, current_user)
-    if award_row is None:
-        abort(404)
-    return render("walls/item.html", kind="badge", obj=award_row, title=award_row.badge.name)
+    return _item_page(BadgeAward, award_id, "badge")
