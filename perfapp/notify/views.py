@@ -80,8 +80,10 @@ def _settings_page(errors: dict[str, str], form: MultiDict | None = None,  # typ
         return render("notify/settings.html", "notify/_devices.html", target="push-devices", **context)
     context["vapid_public_key"] = delivery.vapid_keys().public_key
     db.session.commit()  # the key pair, made on first use
-    if not nudges.weekly_nudge_enabled():
+    context["kept"] = {}
+    if not nudges.weekly_nudge_enabled():  # not offered, but the person's choice is kept for later
         context["categories"] = [c for c in context["categories"] if c[0] != "weekly"]
+        context["kept"] = {"weekly": values["weekly"]}
     return render("notify/settings.html", "notify/_settings_form.html", target="push-settings",
                   status=422 if errors else 200, **context)
 

@@ -255,8 +255,12 @@ def test_only_hr_switches_the_weekly_nudge(make_user, login) -> None:
     assert 'href="/notify/organisation"' in h.get("/admin/").get_data(as_text=True)
     assert h.submit("/notify/organisation", {}).status_code == 303
     assert db.session.get(NudgeSetting, 1).weekly_nudge is False
-    # Switched off for everyone: the personal switch is not offered.
-    assert 'name="weekly"' not in e.get("/notify/settings").get_data(as_text=True)
+    # Switched off for everyone: the personal switch is not offered, and saving keeps it as it was.
+    page = e.get("/notify/settings").get_data(as_text=True)
+    assert 'type="checkbox" name="weekly"' not in page and '<input type="hidden" name="weekly" value="1">' in page
+    e.submit("/notify/settings", {"quiet_start": "21:00", "quiet_end": "08:00", "daily_cap": "5",
+                                  "weekly": "1"})
+    assert db.session.get(NotificationPreference, employee.id).weekly is True
     r = h.submit("/notify/organisation", {"weekly_nudge": "1"}, htmx=True, target="org-nudges")
     assert r.status_code == 200 and "Nudge settings saved." in r.get_data(as_text=True)
     db.session.expire_all()
