@@ -41,11 +41,14 @@ def prepare(url: str, args: argparse.Namespace) -> dict[str, int]:
 
     OUT.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([str(BIN / "flask"), "--app", "app", "db", "upgrade"], cwd=ROOT, env=env, check=True)
     engine = create_engine(_normalise_db_url(url))
-    # Until the recognition tables (and others' new columns) have their migration, bring the
-    # database up to the models.
-    complete_schema(engine)
+    flask = [str(BIN / "flask"), "--app", "app", "db"]
+    if subprocess.run([*flask, "upgrade"], cwd=ROOT, env=env).returncode:
+        # A database whose newer tables were made from the models before their migration
+        # existed: complete it from the models and mark it as migrated.
+        complete_schema(engine)
+        subprocess.run([*flask, "stamp", "head"], cwd=ROOT, env=env, check=True)
+    complete_schema(engine)  # whatever models have gained since the last migration
     with engine.connect() as conn:
         empty = conn.execute(text("SELECT count(*) FROM person")).scalar() == 0
     if empty:
