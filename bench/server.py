@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Engine, literal, text
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 BIN = Path(sys.executable).parent
@@ -40,7 +42,7 @@ def flask(url: str, *args: str) -> None:
 
 def ensure_seeded(url: str, people: int, feedback: int) -> tuple[int, int]:
     """Migrate, and seed-load an empty database; returns (employee id, a teammate's id)."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
 
     from perfapp.config import _normalise_db_url
 
@@ -52,6 +54,7 @@ def ensure_seeded(url: str, people: int, feedback: int) -> tuple[int, int]:
     if empty:
         print(f"seeding {url} with {people} people and {feedback} feedback…", flush=True)
         flask(url, "seed-load", "--people", str(people), "--feedback", str(feedback))
+    complete_schema(engine)
     with engine.connect() as conn:
         row = conn.execute(text(
             "SELECT me.id, mate.id FROM person me JOIN person mate ON mate.manager_id = me.manager_id "
@@ -60,6 +63,50 @@ def ensure_seeded(url: str, people: int, feedback: int) -> tuple[int, int]:
     if row is None:
         raise SystemExit(f"{EMAIL} or a teammate is missing: not a seed-load database?")
     return row[0], row[1]
+
+
+def complete_schema(engine: Engine) -> None:
+    """Bring an older benchmark database up to the models without reseeding it.
+
+    Features add tables, columns and index columns before their migration exists (the lead
+    writes one at the end), so a database seeded earlier lacks them: create missing tables,
+    add missing columns (NOT NULL ones with their scalar default), build missing indexes and
+    rebuild those whose columns changed. Only for benchmark databases; real ones get `flask db upgrade`.
+    """
+    from sqlalchemy import inspect
+    from sqlalchemy.schema import CreateIndex, DropIndex
+
+    from perfapp import models  # noqa: F401  (every table on the metadata)
+    from perfapp.extensions import db
+
+    metadata = db.metadata
+    with engine.begin() as conn:
+        metadata.create_all(conn)  # only what is missing
+        found = inspect(conn)
+        for table in metadata.sorted_tables:
+            have = {c["name"] for c in found.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in have:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                clause = ""
+                default = column.default.arg if column.default is not None and column.default.is_scalar else None
+                if not column.nullable and default is not None:
+                    value = literal(default, column.type).compile(
+                        dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+                    clause = f" NOT NULL DEFAULT {value}"
+                print(f"adding {table.name}.{column.name} {kind}{clause}", flush=True)
+                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{clause}'))
+            indexes = {i["name"]: i["column_names"] for i in found.get_indexes(table.name)}
+            for index in table.indexes:
+                columns = [c.name for c in index.columns]
+                if index.name not in indexes:
+                    print(f"building index {index.name} on {columns}", flush=True)
+                    conn.execute(CreateIndex(index))
+                elif indexes[index.name] != columns:
+                    print(f"rebuilding index {index.name} on {columns}", flush=True)
+                    conn.execute(DropIndex(index))
+                    conn.execute(CreateIndex(index))
 
 
 def free_port() -> int:

@@ -17,11 +17,16 @@ def create_app(config: type[Config] | None = None) -> Flask:
     )
     app.config.from_object(config or Config)
 
+    from perfapp.core.templating import FastEnvironment, init_templating
+
+    app.jinja_environment = FastEnvironment  # before anything touches app.jinja_env
+
     from perfapp.extensions import babel, compress, csrf, db, htmx, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "perfapp" / "migrations"))
     csrf.init_app(app)
+    init_templating(app)
     htmx.init_app(app)
     if app.config.get("COMPRESS_REGISTER", True):
         compress.init_app(app)

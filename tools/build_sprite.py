@@ -23,16 +23,16 @@ ICONS = [
     "undo-2", "corner-down-right", "folder-plus",
     # stories and customer praise
     "book-open",
+    # recognition: flowers, the filter sheet and the built-in badge icons (recognition.models.BADGE_ICONS)
+    "flower-2", "filter", "trophy", "star", "heart", "rocket", "flame", "zap", "target", "medal", "crown",
+    "gem", "handshake", "shield-check", "party-popper", "graduation-cap", "puzzle", "mountain", "milestone",
+    "message-square-heart", "smile",
     # reactions and moderation
     "smile-plus", "trash-2",
     # voice notes
     "mic", "square", "play", "pause", "rotate-ccw",
     # push notifications
     "bell", "bell-off", "smartphone",
-    # recognition: flowers, the filter sheet and the built-in badge icons (recognition.models.BADGE_ICONS)
-    "flower-2", "filter", "trophy", "star", "heart", "rocket", "flame", "zap", "target", "medal", "crown",
-    "gem", "handshake", "shield-check", "party-popper", "graduation-cap", "puzzle", "mountain", "milestone",
-    "message-square-heart", "smile",
 ]
 
 

@@ -6,6 +6,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, url_for
+from markupsafe import Markup, escape
+
+from perfapp.core.templating import request_context
 
 STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
 
@@ -17,7 +20,28 @@ def file_hash(filename: str) -> str:
 
 
 def static_url(filename: str) -> str:
-    return url_for("static", filename=filename, v=file_hash(filename))
+    """The versioned URL; built once per file, hash and script root (url_for costs ~15 µs)."""
+    version = file_hash(filename)
+    ctx = request_context()
+    if ctx is None:  # CLI, jobs: SERVER_NAME decides, no memo
+        return url_for("static", filename=filename, v=version)
+    urls = ctx.app.extensions["static_urls"]
+    key = (ctx.request.root_path, filename, version)
+    url = urls.get(key)
+    if url is None:
+        url = url_for("static", filename=filename, v=version)
+        if len(urls) < 4096:
+            urls[key] = url
+    return url
+
+
+def icon(name: str, label: str | None = None, cls: str = "") -> Markup:
+    """An icon from the sprite, as the icon macro in _macros/ui.html rendered it (escaped the same way)."""
+    href = escape(static_url("icons/sprite.svg"))
+    if label:
+        return Markup(f'<svg class="icon {escape(cls)}" role="img" aria-label="{escape(label)}">'
+                      f'<use href="{href}#{escape(name)}"/></svg>')
+    return Markup(f'<svg class="icon {escape(cls)}" aria-hidden="true"><use href="{href}#{escape(name)}"/></svg>')
 
 
 def assets_version(filenames: list[str]) -> str:
@@ -29,7 +53,9 @@ def assets_version(filenames: list[str]) -> str:
 
 
 def init_assets(app: Flask) -> None:
+    app.extensions["static_urls"] = {}
     app.jinja_env.globals["static_url"] = static_url
+    app.jinja_env.globals["icon"] = icon
     if not app.debug:
         return
     file_hash.cache_clear()

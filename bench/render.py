@@ -1,0 +1,181 @@
+"""CPU per request of the main logged-in pages, in-process (no HTTP, no other processes counted).
+
+    DATABASE_URL=sqlite:////work/main/bench/out/load.db .venv/bin/python bench/render.py [-n 50]
+    ... bench/render.py --profile / [--sort tottime] [--limit 40]
+
+Logs in as employee@example.com through the test client and requests each page n times,
+measuring the thread's CPU time (time.thread_time: steady on a shared machine, unlike wall
+time) and the CPU spent inside SQL statements (cursor execute and fetch, from SQLAlchemy's
+events, so row processing in Python is counted as rendering). It prints the median and the
+minimum per page. With --profile PATH it runs cProfile over n requests of that page and
+prints the top functions. A tool for finding what a page costs, not a test.
+
+On a busy shared machine CPU time still drifts with the load (caches, frequency). For a
+count that does not, run it under valgrind and count instructions instead:
+
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=bench/out/callgrind.%p \
+        .venv/bin/python bench/render.py --instructions -n 5
+
+(instrumentation is switched on only around each page's requests; millions of instructions
+per request are printed, SQLite's own work included.)
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# bench/http.py would shadow the standard library's `http` package: drop this folder from
+# sys.path and put the project root there instead.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
+
+import argparse  # noqa: E402
+import cProfile  # noqa: E402
+import gc  # noqa: E402
+import os  # noqa: E402
+import pstats  # noqa: E402
+import re  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+from sqlalchemy import event, select  # noqa: E402
+
+from perfapp import create_app  # noqa: E402
+from perfapp.config import Config  # noqa: E402
+from perfapp.extensions import db  # noqa: E402
+from perfapp.people.models import User  # noqa: E402
+from perfapp.seed import DEMO_PASSWORD  # noqa: E402
+
+OUT = _HERE / "out"
+GC_ON = "--gc" in sys.argv
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+PICKER = {"HX-Request": "true", "HX-Target": "picker-results"}
+FEED_MORE = {"HX-Request": "true", "HX-Target": "feed-more"}  # the feed's 20 items without the page
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=50, help="requests per page")
+    parser.add_argument("--user", default="employee@example.com")
+    parser.add_argument("--lang", default="en", help="Accept-Language (a person's own setting wins)")
+    parser.add_argument("--encoding", default="br, gzip", help="Accept-Encoding, as bench/http.py sends")
+    parser.add_argument("--profile", help="cProfile this path instead")
+    parser.add_argument("--instructions", action="store_true", help="under callgrind: count instructions")
+    parser.add_argument("--gc", action="store_true", help="with --instructions: leave the garbage collector on")
+    parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--dump", help="with --profile: also save the pstats file here")
+    parser.add_argument("--limit", type=int, default=45)
+    args = parser.parse_args()
+
+    class BenchConfig(Config):
+        WTF_CSRF_ENABLED = True
+
+    app = create_app(BenchConfig)
+    with app.app_context():
+        db.create_all()  # tables other features added since the database was seeded
+        employee = db.session.scalar(select(User).where(User.email == args.user))
+        if employee is None:
+            raise SystemExit(f"no {args.user}: run `flask seed-load` first")
+        colleague = db.session.scalar(
+            select(User.id).where(User.manager_id == employee.manager_id, User.id != employee.id).limit(1))
+        engine = db.engine
+        db.session.remove()
+
+    sql = {"cpu": 0.0, "n": 0}
+    started: list[float] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def before(*_a) -> None:  # type: ignore[no-untyped-def]
+        started.append(time.thread_time())
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def after(*_a) -> None:  # type: ignore[no-untyped-def]
+        sql["cpu"] += time.thread_time() - started.pop()
+        sql["n"] += 1
+
+    client = app.test_client()
+    headers = {"Accept-Language": args.lang, "Accept-Encoding": args.encoding}
+    token = CSRF.search(client.get("/auth/login").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    response = client.post("/auth/login", headers=headers,
+                           data={"email": args.user, "password": DEMO_PASSWORD, "csrf_token": token})
+    assert response.status_code == 303, response.status_code
+
+    pages = [("/", {}), (f"/people/{colleague}", {}), ("/people/search?q=li", PICKER),
+             ("/healthz", {}), ("/ (feed-more)", FEED_MORE)]
+    if args.profile:
+        path = args.profile.replace("{colleague}", str(colleague))
+        extra = dict(PICKER) if path.startswith("/people/search") else {}
+        for _ in range(3):
+            client.get(path, headers={**headers, **extra})
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(args.n):
+            client.get(path, headers={**headers, **extra})
+        profiler.disable()
+        if args.dump:
+            profiler.dump_stats(args.dump)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.limit)
+        return
+
+    if args.instructions:
+        print(f"{'path':<24}{'M instructions/request':>24}")
+        for label, extra in pages:
+            path = label.split(" ")[0]
+            for _ in range(2):
+                client.get(path, headers={**headers, **extra})
+            sent = {**headers, **extra}
+            count = _instructions(lambda path=path, sent=sent: client.get(path, headers=sent), args.n)
+            print(f"{label:<24}{count:>24.2f}", flush=True)
+        return
+
+    print(f"{'path':<24}{'CPU ms median':>14}{'min':>8}{'SQL ms':>8}{'stmts':>7}{'KB':>7}")
+    for label, extra in pages:
+        path = label.split(" ")[0]
+        for _ in range(3):  # warm: template compilation, caches
+            response = client.get(path, headers={**headers, **extra})
+            assert response.status_code == 200, (path, response.status_code)
+        cpu, sql_cpu, count = [], [], 0
+        for _ in range(args.n):
+            sql.update(cpu=0.0, n=0)
+            began = time.thread_time()
+            response = client.get(path, headers={**headers, **extra})
+            cpu.append((time.thread_time() - began) * 1000)
+            sql_cpu.append(sql["cpu"] * 1000)
+            count = sql["n"]
+        size = len(response.get_data()) / 1024  # as sent (compressed when asked)
+        print(f"{label:<24}{statistics.median(cpu):>14.2f}{min(cpu):>8.2f}"
+              f"{statistics.median(sql_cpu):>8.2f}{count:>7}{size:>7.1f}")
+
+
+def _callgrind(*args: str) -> str:
+    return subprocess.run(["callgrind_control", *args, str(os.getpid())], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def _instructions(request, n: int) -> float:  # type: ignore[no-untyped-def]
+    """Millions of instructions per call of `request`, counted by callgrind (zeroed, then dumped).
+
+    The cyclic garbage collector is off while counting (a full collection landing in one run
+    and not the next would swamp the difference being measured); --gc measures with it on.
+    """
+    gc.collect()
+    if not GC_ON:
+        gc.disable()
+    _callgrind("--zero")
+    _callgrind("--instr=on")
+    for _ in range(n):
+        request()
+    _callgrind("--instr=off")
+    gc.enable()
+    _callgrind("--dump")
+    dumps = sorted(OUT.glob(f"callgrind.{os.getpid()}*"), key=lambda p: p.stat().st_mtime)
+    for line in reversed(dumps[-1].read_text().splitlines()):
+        if line.startswith(("totals:", "summary:")):
+            return int(line.split()[1]) / n / 1e6
+    raise SystemExit(f"no totals in {dumps[-1]}")
+
+
+if __name__ == "__main__":
+    main()
