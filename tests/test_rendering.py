@@ -1,0 +1,187 @@
+"""The rendering shortcuts (perfapp.core.templating, i18n, assets) give what the slow paths gave.
+
+Each shortcut replaces a library call on a hot path (Flask-Babel's gettext and date formats,
+Jinja's macro imports, Flask-WTF's csrf_token, url_for for static files); these tests compare
+them with the library's own answers, in both languages and several timezones.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import pytest
+from flask import Flask, render_template_string
+from flask_babel import (
+    force_locale,
+    format_date,
+    format_datetime,
+    format_timedelta,
+    get_translations,
+    refresh,
+)
+from flask_wtf.csrf import generate_csrf
+from jinja2 import DictLoader, Environment
+from markupsafe import Markup
+
+from perfapp.core import assets, i18n
+from perfapp.core.db import utcnow
+
+LOCALES = ("en", "zh_Hans_CN")
+
+
+def babel_ago(value: datetime) -> Markup:
+    """What i18n.ago rendered before it was made fast: Flask-Babel's formatters, call by call."""
+    delta = value - utcnow()
+    if abs(delta) < timedelta(days=7):
+        text = format_timedelta(delta, add_direction=True, threshold=1.0)
+    else:
+        text = format_date(value, "medium")
+    return Markup('<time datetime="{iso}Z" title="{full}">{text}</time>').format(
+        iso=value.isoformat(timespec="seconds"), full=format_datetime(value, "medium"), text=text)
+
+
+@pytest.fixture()
+def viewer(app: Flask, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A request context whose locale and timezone the test chooses (as a signed-in person's would be)."""
+    chosen = {"locale": "en", "tz": "Asia/Shanghai"}
+    babel = app.extensions["babel"]
+    monkeypatch.setattr(babel, "locale_selector", lambda: chosen["locale"])
+    monkeypatch.setattr(babel, "timezone_selector", lambda: chosen["tz"])
+
+    @contextmanager
+    def enter(locale: str, tz: str) -> Iterator[None]:
+        chosen.update(locale=locale, tz=tz)
+        with app.app_context(), app.test_request_context("/"):  # a fresh `g`, as every request has
+            yield
+
+    return enter
+
+
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "America/New_York", "Europe/London", "UTC", "Australia/Lord_Howe"])
+@pytest.mark.parametrize("locale", LOCALES)
+def test_ago_matches_flask_babel(viewer, locale: str, tz: str) -> None:  # type: ignore[no-untyped-def]
+    rnd = random.Random(f"{locale}{tz}")
+    with viewer(locale, tz):
+        now = utcnow().replace(microsecond=0)
+        seconds = [0, 1, 59, 60, 89, 90, 3599, 3600, 5399, 5400, 86399, 86400, 6 * 86400 + 86399, 7 * 86400,
+                   *(rnd.randint(0, 900 * 86400) for _ in range(300))]
+        # Whole seconds an hour or more ahead of now, so the clock ticking during the test
+        # cannot move a value across a unit; plus the future, and around DST changes.
+        values = [now - timedelta(hours=1, seconds=s) for s in seconds]
+        values += [now + timedelta(days=1, seconds=rnd.randint(0, 9 * 86400)) for _ in range(30)]
+        values += [datetime(2025, 3, 30, 0, 59, 59), datetime(2025, 3, 30, 1, 0), datetime(2025, 10, 26, 1, 0),
+                   datetime(2025, 11, 2, 6, 30), datetime(2024, 2, 29, 23, 59, 59)]
+        assert [str(i18n.ago(v)) for v in values] == [str(babel_ago(v)) for v in values]
+        assert i18n.ago(None) == ""
+
+
+def test_ago_follows_force_locale_and_refresh(viewer) -> None:  # type: ignore[no-untyped-def]
+    value = utcnow() - timedelta(days=3, hours=2)
+    old = utcnow() - timedelta(days=40)
+    with viewer("en", "Asia/Shanghai"):
+        assert i18n.ago(value) == babel_ago(value)
+        assert "ago" in i18n.ago(value)
+        with force_locale("zh_Hans_CN"):
+            assert i18n.ago(value) == babel_ago(value)
+            assert "前" in i18n.ago(value)
+        assert "ago" in i18n.ago(value)
+        from flask_babel import get_babel
+        get_babel().timezone_selector = lambda: "America/New_York"
+        before = i18n.ago(old)
+        refresh()  # what the settings page does after a person changes timezone
+        assert i18n.ago(old) == babel_ago(old)
+        assert i18n.ago(old) != before  # the title's clock moved 12 or 13 hours
+
+
+TEMPLATE = (
+    "{{ _('Home') }}|{{ _('Someone (confidential)') }}|{{ gettext('Voice note, %(time)s', time=t) }}|"
+    "{{ _('No one matches “%(q)s”.', q=q) }}|{{ ngettext('%(num)d unread', '%(num)d unread', n) }}|"
+    "{{ ngettext('%(num)d comment', '%(num)d comments', 1) }}|{{ _('100%% sure') }}|{{ _('%(a)s and %(b)s', a=q, b=t) }}|"
+    "{{ pgettext('ctx', 'Home') }}|{{ npgettext('ctx', '%(num)d x', '%(num)d xs', n) }}"
+)
+
+
+def reference_env(autoescape: bool) -> Environment:
+    """Jinja with the callables Flask-Babel installs (newstyle), as the app had before."""
+    env = Environment(extensions=["jinja2.ext.i18n"], autoescape=autoescape)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: get_translations().ugettext(s),
+        ngettext=lambda s, p, n: get_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n),
+    )
+    return env
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+@pytest.mark.parametrize("locale", LOCALES)
+def test_template_gettext_matches_jinja_newstyle(app: Flask, viewer, locale: str, autoescape: bool) -> None:  # type: ignore[no-untyped-def]
+    ours = app.jinja_env.overlay(autoescape=autoescape).from_string(TEMPLATE)
+    theirs = reference_env(autoescape).from_string(TEMPLATE)
+    values = {"t": "0:07", "q": "<b>李 & \"x\"</b>"}
+    with viewer(locale, "UTC"):
+        for n in (0, 1, 2, 5, 120):
+            for _ in range(2):  # the second time from the memo
+                assert ours.render(n=n, **values) == theirs.render(n=n, **values)
+        if autoescape:
+            assert "&lt;b&gt;" in ours.render(n=1, **values)
+        with force_locale("en" if locale != "en" else "zh_Hans_CN"):
+            assert ours.render(n=3, **values) == theirs.render(n=3, **values)
+    zh = app.jinja_env.from_string("{{ _('Home') }}")
+    with viewer("zh_Hans_CN", "UTC"):
+        assert zh.render() == "首页"
+    with viewer("en", "UTC"):
+        assert zh.render() == "Home"
+
+
+def test_icon_renders_what_the_macro_rendered(app: Flask) -> None:
+    macro = app.jinja_env.overlay(autoescape=True).from_string(
+        "{% macro icon(name, label=None, cls='') -%}"
+        '<svg class="icon {{ cls }}" {% if label %}role="img" aria-label="{{ label }}"{% else %}aria-hidden="true"'
+        "{% endif %}><use href=\"{{ static_url('icons/sprite.svg') }}#{{ name }}\"/></svg>"
+        "{%- endmacro %}{{ icon(a, b, c) }}")
+    ours = app.jinja_env.overlay(autoescape=True).from_string("{{ icon(a, b, c) }}")
+    imported = app.jinja_env.from_string('{% from "_macros/ui.html" import icon %}{{ icon(a, b, c) }}')
+    with app.test_request_context("/"):
+        for args in [("house", None, ""), ('x"<>', "lab<'\"&>", "big"), ("a", Markup("<b>x</b>"), "c&"), ("a", "", "")]:
+            expected = macro.render(a=args[0], b=args[1], c=args[2])
+            assert ours.render(a=args[0], b=args[1], c=args[2]) == expected
+            assert imported.render(a=args[0], b=args[1], c=args[2]) == expected
+
+
+def test_static_url_follows_the_script_root_and_the_file(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    with app.test_request_context("/"):
+        plain = assets.static_url("css/app.css")
+        assert plain.startswith("/static/css/app.css?v=")
+        assert assets.static_url("css/app.css") == plain
+    with app.app_context(), app.test_request_context("/", base_url="http://localhost/perf"):
+        assert assets.static_url("css/app.css") == "/perf" + plain
+    monkeypatch.setattr(assets, "file_hash", lambda _name: "0123456789")
+    with app.test_request_context("/"):
+        assert assets.static_url("css/app.css") == "/static/css/app.css?v=0123456789"
+    monkeypatch.setitem(app.config, "SERVER_NAME", "perf.example")
+    with app.app_context():  # no request: url_for as before (SERVER_NAME decides)
+        assert assets.static_url("css/app.css") == "http://perf.example/static/css/app.css?v=0123456789"
+
+
+def test_csrf_token_is_flask_wtfs(app: Flask) -> None:
+    with app.app_context(), app.test_request_context("/"):
+        first = render_template_string("{{ csrf_token() }}")
+        assert first == generate_csrf()
+        assert render_template_string("{{ csrf_token() }}") == first
+    with app.app_context(), app.test_request_context("/"):
+        assert render_template_string("{{ csrf_token() }}") != first  # a new signature per request
+
+
+def test_imports_still_see_new_globals(app: Flask) -> None:
+    """Jinja makes a fresh macro module when the importing template has globals it lacks."""
+    env = app.jinja_env.overlay(loader=DictLoader({"m.html": "{% macro who() %}[{{ extra }}]{% endmacro %}"}))
+    plain = env.from_string('{% from "m.html" import who %}{{ who() }}')
+    with_extra = env.from_string('{% from "m.html" import who %}{{ who() }}', globals={"extra": "x"})
+    with app.test_request_context("/"):
+        assert plain.render() == "[]"
+        assert with_extra.render() == "[x]"
+        assert plain.render() == "[]"
