@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, or_, select, tuple_, union
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from perfapp.core import signals
@@ -112,6 +113,18 @@ def _resolve_tags(data: FeedbackInput, errors: dict[str, str]) -> list[Tag]:
     return tags
 
 
+def _saved_free_tag(tag: Tag) -> Tag:
+    """Insert a new free tag, or take the one a concurrent request has just inserted."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(tag)
+            db.session.flush()
+        return tag
+    except IntegrityError:
+        # Another writer created the same key first (PostgreSQL runs such posts in parallel).
+        return db.session.scalars(select(Tag).where(Tag.key == tag.key)).one()
+
+
 def _check_recipient(author: User, recipient_id: int | None, errors: dict[str, str],
                      field_name: str = "recipient_id") -> User | None:
     if recipient_id is None:
@@ -175,7 +188,7 @@ def give_feedback(author: User, data: FeedbackInput) -> Feedback:
         project_id=project.id if project else None, milestone_id=milestone.id if milestone else None,
         ask_id=ask.id if ask else None,
     )
-    feedback.tags = tags
+    feedback.tags = [_saved_free_tag(t) if t.id is None else t for t in tags]
     db.session.add(feedback)
     if clip is not None:
         voice.attach(feedback, clip)
