@@ -33,7 +33,7 @@ LOCALES = ("en", "zh_Hans_CN")
 
 def babel_ago(value: datetime) -> Markup:
     """What i18n.ago rendered before it was made fast: Flask-Babel's formatters, call by call."""
-    delta = value - utcnow()
+    delta = value - i18n.utcnow()  # the clock ago reads (frozen in the tests below)
     if abs(delta) < timedelta(days=7):
         text = format_timedelta(delta, add_direction=True, threshold=1.0)
     else:
@@ -59,25 +59,31 @@ def viewer(app: Flask, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unty
     return enter
 
 
+@pytest.fixture()
+def frozen_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    now = utcnow().replace(microsecond=250_000)
+    monkeypatch.setattr(i18n, "utcnow", lambda: now)
+    return now
+
+
 @pytest.mark.parametrize("tz", ["Asia/Shanghai", "America/New_York", "Europe/London", "UTC", "Australia/Lord_Howe"])
 @pytest.mark.parametrize("locale", LOCALES)
-def test_ago_matches_flask_babel(viewer, locale: str, tz: str) -> None:  # type: ignore[no-untyped-def]
+def test_ago_matches_flask_babel(viewer, frozen_now: datetime, locale: str, tz: str) -> None:  # type: ignore[no-untyped-def]
     rnd = random.Random(f"{locale}{tz}")
     with viewer(locale, tz):
-        now = utcnow().replace(microsecond=0)
-        seconds = [0, 1, 59, 60, 89, 90, 3599, 3600, 5399, 5400, 86399, 86400, 6 * 86400 + 86399, 7 * 86400,
-                   *(rnd.randint(0, 900 * 86400) for _ in range(300))]
-        # Whole seconds an hour or more ahead of now, so the clock ticking during the test
-        # cannot move a value across a unit; plus the future, and around DST changes.
-        values = [now - timedelta(hours=1, seconds=s) for s in seconds]
-        values += [now + timedelta(days=1, seconds=rnd.randint(0, 9 * 86400)) for _ in range(30)]
+        now = frozen_now
+        seconds = [0, 1, 44, 45, 59, 60, 89, 90, 3599, 3600, 5399, 5400, 86399, 86400, 6 * 86400 + 86399,
+                   7 * 86400, *(rnd.randint(0, 900 * 86400) for _ in range(300))]
+        # Around each unit and rounding boundary, at random, in the future, around DST changes.
+        values = [now - timedelta(seconds=s) for s in seconds] + [now - timedelta(seconds=s + 0.5) for s in seconds]
+        values += [now + timedelta(seconds=rnd.randint(0, 10 * 86400)) for _ in range(30)]
         values += [datetime(2025, 3, 30, 0, 59, 59), datetime(2025, 3, 30, 1, 0), datetime(2025, 10, 26, 1, 0),
                    datetime(2025, 11, 2, 6, 30), datetime(2024, 2, 29, 23, 59, 59)]
         assert [str(i18n.ago(v)) for v in values] == [str(babel_ago(v)) for v in values]
         assert i18n.ago(None) == ""
 
 
-def test_ago_follows_force_locale_and_refresh(viewer) -> None:  # type: ignore[no-untyped-def]
+def test_ago_follows_force_locale_and_refresh(viewer, frozen_now: datetime) -> None:  # type: ignore[no-untyped-def]
     value = utcnow() - timedelta(days=3, hours=2)
     old = utcnow() - timedelta(days=40)
     with viewer("en", "Asia/Shanghai"):
@@ -185,3 +191,39 @@ def test_imports_still_see_new_globals(app: Flask) -> None:
         assert plain.render() == "[]"
         assert with_extra.render() == "[x]"
         assert plain.render() == "[]"
+
+
+def test_template_url_for_matches_flask_for_every_route(app: Flask) -> None:
+    from flask import url_for
+    from werkzeug.routing import IntegerConverter
+
+    from perfapp.core.templating import template_url_for
+
+    rnd = random.Random(5)
+    with app.test_request_context("/"):
+        checked = 0
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint == "static":
+                continue
+            ints = [a for a in rule.arguments if isinstance(rule._converters.get(a), IntegerConverter)]
+            for extra in ({}, {"before": 17}, {"page": "next_one"}):
+                for _ in range(4):
+                    values = {a: (rnd.randint(0, 10**9) if a in ints else rnd.choice(["feedback", "badge_award"]))
+                              for a in rule.arguments}
+                    values.update(extra)
+                    try:
+                        expected = url_for(rule.endpoint, **values)
+                    except Exception:  # noqa: BLE001 (a converter refusing the value: not a URL to compare)
+                        continue
+                    assert template_url_for(rule.endpoint, **values) == expected
+                    checked += 1
+        assert checked > 100
+        # What takes Flask's path every time: other strings, None, negative numbers, options.
+        assert template_url_for("people.search", q="李 娜&x") == url_for("people.search", q="李 娜&x")
+        assert template_url_for("people.search", q="li", me=None) == url_for("people.search", q="li")
+        assert template_url_for("home", before=-3) == url_for("home", before=-3)
+        assert template_url_for("home", _anchor="feed") == url_for("home", _anchor="feed")
+        assert template_url_for("people.profile", person_id=5, _external=True) == url_for(
+            "people.profile", person_id=5, _external=True)
+    with app.app_context(), app.test_request_context("/", base_url="http://localhost/perf"):
+        assert template_url_for("people.profile", person_id=12) == "/perf/people/12"

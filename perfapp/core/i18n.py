@@ -153,10 +153,11 @@ class _Dates:
         self.time_pattern = dates.parse_pattern(dates.get_time_format("medium", locale=locale))
 
     def local(self, value: datetime) -> datetime:
-        """Naive UTC to the viewer's timezone, as Flask-Babel's to_user_timezone does."""
-        local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(self.tz)
-        normalize = getattr(self.tz, "normalize", None)  # pytz zones
-        return normalize(local) if normalize else local
+        """Naive UTC to the viewer's timezone, as Flask-Babel's to_user_timezone does.
+
+        (It also calls pytz's normalize(), which after astimezone() gives the same datetime.)
+        """
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(self.tz)
 
     def medium_date(self, local: datetime) -> str:
         """babel.dates.format_date(local, "medium", locale)."""
