@@ -35,9 +35,9 @@ def database_url(arg: str | None) -> str:
     return arg or os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DB}"
 
 
-def flask(url: str, *args: str) -> None:
+def flask(url: str, *args: str, check: bool = True) -> int:
     env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([str(BIN / "flask"), "--app", "app", *args], cwd=ROOT, env=env, check=True)
+    return subprocess.run([str(BIN / "flask"), "--app", "app", *args], cwd=ROOT, env=env, check=check).returncode
 
 
 def ensure_seeded(url: str, people: int, feedback: int) -> tuple[int, int]:
@@ -47,8 +47,12 @@ def ensure_seeded(url: str, people: int, feedback: int) -> tuple[int, int]:
     from perfapp.config import _normalise_db_url
 
     OUT.mkdir(parents=True, exist_ok=True)
-    flask(url, "db", "upgrade")
     engine = create_engine(_normalise_db_url(url))
+    if flask(url, "db", "upgrade", check=False):
+        # Newer tables were made from the models (complete_schema) before their migration
+        # existed: complete the database from the models and mark it as migrated.
+        complete_schema(engine)
+        flask(url, "db", "stamp", "head")
     with engine.connect() as conn:
         empty = conn.execute(text("SELECT count(*) FROM person")).scalar() == 0
     if empty:

@@ -39,10 +39,12 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.core.assets import init_assets
     from perfapp.core.db import init_db
     from perfapp.core.errors import init_errors
+    from perfapp.core.ui import init_ui
 
     init_db(app)
     init_errors(app)
     init_assets(app)
+    init_ui(app)
 
     from perfapp import models  # noqa: F401  (registers every table with the metadata)
     from perfapp.admin import bp as admin_bp

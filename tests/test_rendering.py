@@ -227,3 +227,65 @@ def test_template_url_for_matches_flask_for_every_route(app: Flask) -> None:
             "people.profile", person_id=5, _external=True)
     with app.app_context(), app.test_request_context("/", base_url="http://localhost/perf"):
         assert template_url_for("people.profile", person_id=12) == "/perf/people/12"
+
+
+# The macros as they were (kind_chip without the newline its {% set %} line left before the chip).
+OLD_MACROS = """
+{% macro avatar(person, size='') -%}
+<span class="avatar {{ size }}" style="--h:{{ person.avatar_hue }}" aria-hidden="true">{{ person.initials }}</span>
+{%- endmacro %}
+{% macro anon_avatar(size='') -%}
+<span class="avatar avatar-anon {{ size }}" aria-hidden="true">?</span>
+{%- endmacro %}
+{% macro kind_chip(kind) -%}
+{% set meta = {'praise': ('heart-handshake', _('Praise')), 'suggestion': ('lightbulb', _('Suggestion')),
+               'constructive': ('sprout', _('Constructive'))} -%}
+<span class="chip chip-{{ kind }}">{{ icon(meta[kind][0]) }}{{ meta[kind][1] }}</span>
+{%- endmacro %}
+{% macro visibility_label(item) -%}
+{% if item.visibility == 'public' %}<span class="meta-item">{{ icon('globe') }}{{ _("Public") }}</span>
+{% elif item.visibility == 'manager' %}<span class="meta-item">{{ icon('users') }}{{ _("Recipient and manager") }}</span>
+{% else %}<span class="meta-item">{{ icon('lock') }}{{ _("Private") }}</span>{% endif %}
+{%- endmacro %}
+"""
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_ui_helpers_render_what_the_macros_rendered(app: Flask, viewer, make_user, locale: str) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    people = [make_user(name="李娜"), make_user(name="Emma <Wilson>"), None, {"initials": "AB", "avatar_hue": 4}]
+    calls = ("{{ avatar(p) }}|{{ avatar(p, 'avatar-sm') }}|{{ anon_avatar() }}|{{ anon_avatar('avatar-lg') }}|"
+             "{{ kind_chip(k) }}|{{ visibility_label(item) }}")
+    old = app.jinja_env.from_string(OLD_MACROS.strip().replace("%}\n{% macro", "%}{% macro") + calls)
+    new = app.jinja_env.from_string(calls)
+    imported = app.jinja_env.from_string(
+        '{% from "_macros/ui.html" import avatar, anon_avatar, kind_chip, visibility_label %}' + calls)
+    with viewer(locale, "UTC"):
+        for person in people:
+            for kind in ("praise", "suggestion", "constructive"):
+                for visibility in ("public", "manager", "private"):
+                    values = {"p": person, "k": kind, "item": SimpleNamespace(visibility=visibility)}
+                    assert new.render(**values) == old.render(**values)
+                    assert imported.render(**values) == old.render(**values)
+
+
+@pytest.mark.parametrize("locale", [*LOCALES, "en_GB", "de", "ja", "ar"])
+def test_ago_clock_formats_times_as_babel(locale: str) -> None:
+    from datetime import time
+
+    import pytz
+    from babel import Locale
+    from babel.dates import format_time
+
+    parsed = Locale.parse(locale)
+    fmt = i18n._Dates(parsed, pytz.timezone("UTC"))
+    if locale in LOCALES:
+        assert fmt.clock is not None  # the short path is taken for the languages we serve
+    if fmt.clock is None:
+        return
+    for hour in range(24):
+        for minute in range(60):
+            for second in (0, 7, 59):
+                assert fmt.clock(hour, minute, second) == format_time(time(hour, minute, second), "medium",
+                                                                     locale=parsed)

@@ -35,13 +35,25 @@ def static_url(filename: str) -> str:
     return url
 
 
+_ICONS: dict[tuple[str, str, str], Markup] = {}
+
+
 def icon(name: str, label: str | None = None, cls: str = "") -> Markup:
-    """An icon from the sprite, as the icon macro in _macros/ui.html rendered it (escaped the same way)."""
-    href = escape(static_url("icons/sprite.svg"))
+    """An icon from the sprite, as the icon macro in _macros/ui.html rendered it (escaped the same way).
+
+    Unlabelled icons are kept by (sprite URL, name, class): a page shows a few dozen, many times over.
+    """
+    href = static_url("icons/sprite.svg")
     if label:
         return Markup(f'<svg class="icon {escape(cls)}" role="img" aria-label="{escape(label)}">'
-                      f'<use href="{href}#{escape(name)}"/></svg>')
-    return Markup(f'<svg class="icon {escape(cls)}" aria-hidden="true"><use href="{href}#{escape(name)}"/></svg>')
+                      f'<use href="{escape(href)}#{escape(name)}"/></svg>')
+    plain = type(name) is str and type(cls) is str
+    if plain and (found := _ICONS.get((href, name, cls))) is not None:
+        return found
+    svg = Markup(f'<svg class="icon {escape(cls)}" aria-hidden="true"><use href="{escape(href)}#{escape(name)}"/></svg>')
+    if plain and len(_ICONS) < 2048:
+        _ICONS[(href, name, cls)] = svg
+    return svg
 
 
 def assets_version(filenames: list[str]) -> str:

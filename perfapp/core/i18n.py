@@ -102,6 +102,11 @@ def _formatted(translations: Any, autoescape: bool, string: str) -> str:
     return rv
 
 
+def markup_gettext(string: str) -> Markup:
+    """_(string) as an autoescaped template gets it, for Python that builds template HTML."""
+    return _formatted(_translations(), True, string)  # type: ignore[return-value]
+
+
 @pass_eval_context
 def template_gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
     translations = _translations()
@@ -151,6 +156,7 @@ class _Dates:
         self.key = str(locale)
         self.datetime_format = dates.get_datetime_format("medium", locale=locale).replace("'", "")
         self.time_pattern = dates.parse_pattern(dates.get_time_format("medium", locale=locale))
+        self.clock = _clock(self.time_pattern, locale)
 
     def local(self, value: datetime) -> datetime:
         """Naive UTC to the viewer's timezone, as Flask-Babel's to_user_timezone does.
@@ -165,7 +171,10 @@ class _Dates:
 
     def medium_datetime(self, local: datetime) -> str:
         """babel.dates.format_datetime(value, "medium", tzinfo, locale), step for step (local: in tz)."""
-        time = self.time_pattern.apply(local.timetz(), self.locale, reference_date=local.date())
+        if self.clock is not None:
+            time = self.clock(local.hour, local.minute, local.second)
+        else:
+            time = self.time_pattern.apply(local.timetz(), self.locale, reference_date=local.date())
         return self.datetime_format.replace("{0}", time).replace("{1}", self.medium_date(local))
 
     def relative(self, delta: timedelta) -> str:
@@ -187,6 +196,44 @@ def _dates() -> _Dates:
     return found
 
 
+# Babel's time fields that depend on nothing but the hour, minute and second, as it formats them.
+_CLOCK_FIELDS = {
+    "h": lambda h, m, s: h % 12 or 12, "K": lambda h, m, s: h % 12, "H": lambda h, m, s: h,
+    "k": lambda h, m, s: h or 24, "m": lambda h, m, s: m, "s": lambda h, m, s: s,
+}
+_CLOCK_CHECKS = [(h, m, s) for h in range(24) for m, s in ((0, 0), (5, 9), (59, 59))]
+
+
+def _clock(pattern: dates.DateTimePattern, locale: Locale) -> Any:
+    """A function (hour, minute, second) -> what pattern.apply() gives, for patterns made only of
+    hour, minute, second and am/pm fields (the medium time of every locale we serve); else None.
+    Checked against Babel here, for every hour."""
+    fmt, getters = "", []
+    for kind, token in dates.tokenize_pattern(pattern.pattern):
+        if kind == "chars":
+            fmt += token.replace("%", "%%")
+            continue
+        char, count = token
+        if char == "a":
+            am, pm = (dates.parse_pattern("a" * count).apply(datetime(2000, 1, 1, hour, tzinfo=UTC), locale)
+                      for hour in (9, 21))
+            fmt += "%s"
+            getters.append(lambda h, m, s, am=am, pm=pm: pm if h >= 12 else am)
+        elif char in _CLOCK_FIELDS:
+            fmt += f"%0{count}d"
+            getters.append(_CLOCK_FIELDS[char])
+        else:
+            return None
+
+    def clock(h: int, m: int, s: int) -> str:
+        return fmt % tuple(get(h, m, s) for get in getters)
+
+    for h, m, s in _CLOCK_CHECKS:
+        if clock(h, m, s) != pattern.apply(datetime(2000, 1, 1, h, m, s, tzinfo=UTC).timetz(), locale):
+            return None
+    return clock
+
+
 @lru_cache(maxsize=4096)
 def _medium_date(key: str, locale: Locale, day: date) -> str:
     return dates.format_date(day, "medium", locale=locale)
@@ -202,7 +249,7 @@ def _relative(key: str, locale: Locale, delta: timedelta) -> str:
     text is kept per (locale, unit, value, direction); the unit and value are picked here
     exactly as Babel picks them. Only deltas under a week come here: a few hundred keys.
     """
-    seconds = int(delta.days * 86400 + delta.seconds)
+    seconds = delta.total_seconds()  # as Babel >= 2.18 does (older Babel truncated to whole seconds)
     for unit, per_unit in dates.TIMEDELTA_UNITS:
         value = abs(seconds) / per_unit
         if value >= 1.0 or unit == "second":

@@ -1,0 +1,63 @@
+"""Python versions of the small macros every feed card calls (templates/_macros/ui.html exports them).
+
+A Jinja macro call costs as much as rendering a dozen lines of template; a feed page makes
+~80 of them for avatars, kind chips and visibility labels. These give the same HTML, escaped
+the same way (attributes that are missing render empty, as Jinja's undefined does).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from markupsafe import Markup, escape
+
+from perfapp.core.assets import icon
+from perfapp.core.i18n import markup_gettext as _
+
+
+def _attr(obj: Any, name: str) -> Any:
+    """What `{{ obj.name }}` reads: the attribute, else the item, else nothing."""
+    try:
+        return getattr(obj, name)
+    except AttributeError:
+        pass
+    try:
+        return obj[name]
+    except (TypeError, LookupError, AttributeError):
+        return ""
+
+
+def avatar(person: Any, size: str = "") -> Markup:
+    return Markup(f'<span class="avatar {escape(size)}" style="--h:{escape(_attr(person, "avatar_hue"))}" '
+                  f'aria-hidden="true">{escape(_attr(person, "initials"))}</span>')
+
+
+def anon_avatar(size: str = "") -> Markup:
+    return Markup(f'<span class="avatar avatar-anon {escape(size)}" aria-hidden="true">?</span>')
+
+
+def kind_chip(kind: str) -> Markup:
+    """The kind as a chip: an icon and the translated name (only the one shown is translated)."""
+    if kind == "praise":
+        inner = icon("heart-handshake") + _("Praise")
+    elif kind == "suggestion":
+        inner = icon("lightbulb") + _("Suggestion")
+    elif kind == "constructive":
+        inner = icon("sprout") + _("Constructive")
+    else:
+        inner = Markup("")
+    return Markup(f'<span class="chip chip-{escape(kind)}">{inner}</span>')
+
+
+def visibility_label(item: Any) -> Markup:
+    visibility = _attr(item, "visibility")
+    if visibility == "public":
+        return Markup(f'<span class="meta-item">{icon("globe")}{_("Public")}</span>\n')
+    if visibility == "manager":
+        return Markup(f'<span class="meta-item">{icon("users")}{_("Recipient and manager")}</span>\n')
+    return Markup(f'<span class="meta-item">{icon("lock")}{_("Private")}</span>')
+
+
+def init_ui(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        avatar=avatar, anon_avatar=anon_avatar, kind_chip=kind_chip, visibility_label=visibility_label)
