@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
@@ -40,6 +40,8 @@ class CustomerPraise(db.Model):
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Reported: hidden from everyone but HR until moderation decides (perfapp.moderation).
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
@@ -60,13 +62,21 @@ class CustomerPraise(db.Model):
         """Who wrote it, as everyone may see it: the name and the company's domain, not the address."""
         return f"{self.sender_name} · {self.sender_domain}" if self.sender_name else self.sender_domain
 
+    @property
+    def author_id(self) -> int | None:
+        """Whose post it is for moderation: who imported it, or (arrived by itself) who confirmed it."""
+        return self.created_by_id or self.confirmed_by_id
+
     def can_be_confirmed_by(self, user: User) -> bool:
         if self.status == "draft":
             return user.is_hr or user.id == self.created_by_id
         return self.status == "queued" and user.is_hr
 
     def can_be_read_by(self, viewer: User) -> bool:
-        """Confirmed events are public recognition; before that only who may confirm them."""
+        """Confirmed events are public recognition; before that only who may confirm them.
+        A reported event is HR's alone until HR decides."""
+        if self.hidden and not viewer.is_hr:
+            return False
         return self.is_confirmed or self.can_be_confirmed_by(viewer)
 
 

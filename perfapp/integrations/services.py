@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask import url_for
 from flask_babel import gettext as _
 from pypinyin import lazy_pinyin
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import selectinload
 
 from perfapp.core import signals
@@ -19,6 +19,7 @@ from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.integrations import mail
 from perfapp.integrations.models import CustomerPraise, CustomerPraisePerson, InboundNonce
+from perfapp.moderation.registry import register_reportable
 from perfapp.notify.registry import register
 from perfapp.notify.services import notify
 from perfapp.people.models import User
@@ -224,20 +225,25 @@ def my_drafts(user: User, limit: int = 10) -> list[CustomerPraise]:
     ))
 
 
-def confirmed_for(person_id: int, limit: int = 5) -> list[CustomerPraise]:
+def _shown_to(viewer: User | None) -> list[ColumnElement[bool]]:
+    """Reported (hidden) events are left out for everyone but HR."""
+    return [] if viewer is not None and viewer.is_hr else [CustomerPraise.hidden.is_(False)]
+
+
+def confirmed_for(person_id: int, limit: int = 5, viewer: User | None = None) -> list[CustomerPraise]:
     """Confirmed customer praise about one person, newest first (their profile and wall)."""
     return list(db.session.scalars(
         select(CustomerPraise).join(CustomerPraisePerson, CustomerPraisePerson.praise_id == CustomerPraise.id)
-        .where(CustomerPraisePerson.user_id == person_id, CustomerPraise.status == "confirmed")
+        .where(CustomerPraisePerson.user_id == person_id, CustomerPraise.status == "confirmed", *_shown_to(viewer))
         .order_by(CustomerPraise.confirmed_at.desc(), CustomerPraise.id.desc()).limit(limit)
         .options(selectinload(CustomerPraise.people))
     ))
 
 
-def recent_confirmed(limit: int = 5) -> list[CustomerPraise]:
+def recent_confirmed(limit: int = 5, viewer: User | None = None) -> list[CustomerPraise]:
     """The newest confirmed customer praise across the company (for walls)."""
     return list(db.session.scalars(
-        select(CustomerPraise).where(CustomerPraise.status == "confirmed")
+        select(CustomerPraise).where(CustomerPraise.status == "confirmed", *_shown_to(viewer))
         .order_by(CustomerPraise.confirmed_at.desc(), CustomerPraise.id.desc()).limit(limit)
         .options(selectinload(CustomerPraise.people))
     ))
@@ -305,3 +311,8 @@ register_source("customer_praise", StorySource(
     template="integrations/_source.html",
     text=lambda praise: praise.body[:2000],
 ))
+# Anyone who can see a confirmed event can report it; the person who imported it answers for it.
+register_reportable("customer_praise", CustomerPraise, lambda praise: praise.author_id,
+                    "integrations/_case.html",
+                    can_read=lambda praise, viewer: praise.is_confirmed and praise.can_be_read_by(viewer),
+                    dom_id=lambda praise: f"customer-praise-{praise.id}")

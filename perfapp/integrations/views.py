@@ -201,10 +201,10 @@ def _json(code: int, **body: Any) -> Response:
 @bp.app_template_global("customer_praise_for")
 def customer_praise_for(person_id: int) -> list:
     """For templates: confirmed customer praise about one person (profile section)."""
-    return services.confirmed_for(person_id)
+    return services.confirmed_for(person_id, viewer=current_user)
 
 
 @bp.app_template_global("recent_customer_praise")
 def recent_customer_praise(limit: int = 5) -> list:
     """For templates: the newest confirmed customer praise (walls)."""
-    return services.recent_confirmed(limit)
+    return services.recent_confirmed(limit, viewer=current_user)

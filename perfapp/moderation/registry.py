@@ -22,7 +22,7 @@ def _anyone(_obj: Any, _viewer: Any) -> bool:
 @dataclass(frozen=True)
 class Reportable:
     model: type
-    author_id: Callable[[Any], int]          # who posted it (suspensions apply to them)
+    author_id: Callable[[Any], int | None]   # who posted it (suspensions apply to them); None: nobody
     template: str                             # fragment showing the row in the moderation queue (gets `obj`)
     on_delete: Callable[[Any], None] | None = None
     # Who may see the row, and so report it (the row's own visibility rule; hidden rows: HR only).
@@ -34,7 +34,7 @@ class Reportable:
 REPORTABLE: dict[str, Reportable] = {}
 
 
-def register_reportable(type_name: str, model: type, author_id: Callable[[Any], int], template: str,
+def register_reportable(type_name: str, model: type, author_id: Callable[[Any], int | None], template: str,
                         on_delete: Callable[[Any], None] | None = None, *,
                         can_read: Callable[[Any, Any], bool] = _anyone,
                         dom_id: Callable[[Any], str] | None = None) -> None:

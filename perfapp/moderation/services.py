@@ -190,6 +190,9 @@ def decide(actor: User, target_type: str, target_id: int, action: str, reason: s
     suspend_days = _parse_days(days) if action == "suspend" else None
     if action == "suspend" and suspend_days is None:
         errors["days"] = _("Suspend for 1 to %(n)d days.", n=MAX_SUSPENSION_DAYS)
+    elif action == "suspend" and kind.author_id(obj) is None:
+        # e.g. customer praise that arrived by itself from a person whose account is gone
+        errors["days"] = _("Nobody posted this, so nobody can be suspended.")
     if errors:
         raise FormError(errors)
     # Lock the open reports (PostgreSQL), so two HR people can't both decide the same case.
@@ -223,7 +226,7 @@ def decide(actor: User, target_type: str, target_id: int, action: str, reason: s
                 created_by_id=actor.id,
             ))
     db.session.flush()
-    if action != "restore" and author_id != actor.id:
+    if action != "restore" and author_id is not None and author_id != actor.id:
         notify(author_id, "moderation_decision", ref_type="moderation", ref_id=decision.id,
                dedupe_key=f"moderation:{decision.id}")
     return decision

@@ -15,6 +15,7 @@ from perfapp.people.models import User
 from perfapp.reactions.registry import Target, register_target
 from perfapp.recognition import holdings, services
 from perfapp.recognition.models import BadgeAward, FlowerGift
+from perfapp.stories.sources import StorySource, register_source
 
 
 def on_feedback_given(_sender: object, feedback) -> None:  # type: ignore[no-untyped-def]
@@ -66,6 +67,22 @@ def _award_label(award: BadgeAward, viewer: User) -> str:
     return _("%(name)s's badge “%(badge)s”", name=award.receiver.name, badge=award.badge.name)
 
 
+def _load_gift(gift_id: int, viewer: User) -> FlowerGift | None:
+    from perfapp.walls.services import readable
+
+    return readable(FlowerGift, gift_id, viewer)
+
+
+def _load_award(award_id: int, viewer: User) -> BadgeAward | None:
+    from perfapp.walls.services import readable
+
+    return readable(BadgeAward, award_id, viewer)
+
+
+def _value_ids(tag: Any) -> list[int]:
+    return [tag.id] if tag is not None and tag.kind == "value" and tag.active else []
+
+
 def _by_id(rows: list[Any]) -> dict[int, Any]:
     return {row.id: row for row in rows}
 
@@ -85,6 +102,18 @@ def connect_handlers() -> None:
     # An automatic badge has no giver: a report of it concerns the person who holds it.
     register_reportable("badge_award", BadgeAward, lambda award: award.giver_id or award.receiver_id,
                         "recognition/_award_case.html", can_read=_readable, dom_id=lambda award: f"award-{award.id}")
+    # Flowers and badges are public recognition: HR and managers can retell them as stories
+    # (never while a report keeps them hidden; a deleted one can't be loaded at all).
+    register_source("flower", StorySource(
+        load=_load_gift, eligible=lambda gift: not gift.hidden, people=lambda gift: [gift.receiver],
+        url=lambda gift: url_for("walls.flower", gift_id=gift.id), template="stories/_source_flower.html",
+        text=lambda gift: gift.message, tag_ids=lambda gift: _value_ids(gift.tag),
+    ))
+    register_source("badge_award", StorySource(
+        load=_load_award, eligible=lambda award: not award.hidden, people=lambda award: [award.receiver],
+        url=lambda award: url_for("walls.award", award_id=award.id), template="stories/_source_badge.html",
+        text=lambda award: award.citation or award.badge.description, tag_ids=lambda award: _value_ids(award.badge.tag),
+    ))
     # Likes, reactions and comments on flowers and badges, like on public praise.
     from perfapp.walls.services import load_awards, load_gifts
 

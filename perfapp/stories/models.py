@@ -4,7 +4,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
@@ -50,6 +60,8 @@ class Story(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | published | declined
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Reported: hidden from everyone but HR until moderation decides (perfapp.moderation).
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     promoter: Mapped[User] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary="story_tag", order_by="Tag.id")
@@ -71,7 +83,10 @@ class Story(db.Model):
         return self.consent_of(user) is not None
 
     def can_be_read_by(self, viewer: User) -> bool:
-        """Published stories are for everyone; until then only the promoter, the people and HR."""
+        """Published stories are for everyone; until then only the promoter, the people and HR.
+        A reported story is HR's alone until HR decides."""
+        if self.hidden and not viewer.is_hr:
+            return False
         return self.is_published or viewer.is_hr or viewer.id == self.promoter_id or self.involves(viewer)
 
     def refresh_status(self) -> None:

@@ -14,6 +14,7 @@ from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.feedback.models import Tag
 from perfapp.feedback.services import Cursor
+from perfapp.moderation.registry import register_reportable
 from perfapp.notify.registry import register
 from perfapp.notify.services import notify
 from perfapp.people.models import User
@@ -233,9 +234,12 @@ def encode_cursor(story: Story) -> str:
 
 
 def library(value_id: int | None = None, cursor: Cursor | None = None,
-            limit: int = 20) -> tuple[list[Story], str | None]:
-    """Published stories, newest first, optionally only those illustrating one value."""
+            limit: int = 20, viewer: User | None = None) -> tuple[list[Story], str | None]:
+    """Published stories, newest first, optionally only those illustrating one value
+    (reported ones only for HR)."""
     query = select(Story).where(Story.status == "published")
+    if viewer is None or not viewer.is_hr:
+        query = query.where(Story.hidden.is_(False))
     if value_id is not None:
         query = query.where(Story.id.in_(select(StoryTag.story_id).where(StoryTag.tag_id == value_id)))
     if cursor is not None:
@@ -252,6 +256,7 @@ def awaiting(viewer: User, limit: int = 20) -> list[Story]:
     """Unpublished stories the viewer promoted or is in (HR: all of them), newest first."""
     query = select(Story).where(Story.status != "published")
     if not viewer.is_hr:
+        query = query.where(Story.hidden.is_(False))
         mine = select(StoryPerson.story_id).where(StoryPerson.user_id == viewer.id)
         query = query.where(or_(Story.promoter_id == viewer.id, Story.id.in_(mine)))
     return list(db.session.scalars(
@@ -273,3 +278,7 @@ def _load_for_inbox(ids: list[int], viewer: User) -> dict[int, Story]:
 
 
 register("story", "stories/_inbox_entry.html", _load_for_inbox)
+# A story speaks for the person who promoted it: a report's decision (and a suspension) concerns them.
+register_reportable("story", Story, lambda story: story.promoter_id, "stories/_case.html",
+                    can_read=lambda story, viewer: story.can_be_read_by(viewer),
+                    dom_id=lambda story: f"story-{story.id}")

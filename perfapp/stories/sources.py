@@ -1,7 +1,7 @@
 """Which recognitions can become stories: a small registry of source kinds.
 
 Each domain with recognitions registers its kind once at import time (feedback praise here,
-customer praise in perfapp.integrations; flowers and badges can follow). A story points at its
+customer praise in perfapp.integrations, flowers and badge awards in perfapp.recognition.handlers). A story points at its
 recognition with (source_type, source_id) and asks the registry how to load, check and show it.
 """
 from __future__ import annotations

@@ -29,7 +29,7 @@ def index() -> Response:
     value_id = parse_int(request.args.get("value"))
     value = next((v for v in values if v.id == value_id), None)
     cursor = decode_cursor(request.args.get("before"))
-    items, next_cursor = services.library(value.id if value else None, cursor)
+    items, next_cursor = services.library(value.id if value else None, cursor, viewer=current_user)
     more_url = url_for("stories.index", value=value.id) if value else url_for("stories.index")
     return render("stories/index.html", "stories/_cards.html", target="feed-more",
                   items=items, next_cursor=next_cursor, more_url=more_url, values=values, value=value,
