@@ -169,3 +169,107 @@ def test_upload_customer_praise_and_confirm_the_employee(phone, org, lang, shot,
     no_horizontal_scroll(page)
     section.scroll_into_view_if_needed()
     shot(page, "customer-praise-profile", lang)
+
+
+def flower_gift(org, message: str) -> int:  # type: ignore[no-untyped-def]
+    from perfapp.recognition.models import FlowerGift
+
+    gift = FlowerGift(giver_id=org.emma.id, receiver_id=org.lina.id, count=3, message=message,
+                      tag_id=org.tag_id, month="2026-11")
+    db.session.add(gift)
+    db.session.commit()
+    return gift.id
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_flowers_become_a_story_then_a_report_and_hr_decides(phone, org, lang, shot, tr, log_in, in_app) -> None:
+    from perfapp.moderation.models import ModerationDecision
+    from tests.browser.test_reactions_moderation import hr_person
+
+    message = "谢谢李娜周末赶来修好支付故障！" if lang == "zh" else "Thank you for fixing the payments outage on Sunday!"
+    gift_id = in_app(flower_gift, org, message)
+    hr = in_app(hr_person)
+
+    # HR sees the flowers on the praise wall and promotes them.
+    page = phone(lang).page
+    log_in(page, hr)
+    tap_tab(page, "walls")
+    card = page.locator(f"#flower-{gift_id}")
+    expect(card).to_contain_text(message)
+    promote = card.locator("a.promote-link")
+    expect(promote).to_have_text(re.compile(tr("Promote to story", lang)))
+    card.scroll_into_view_if_needed()
+    no_horizontal_scroll(page)
+    shot(page, "story-flower-wall", lang)
+    promote.click()
+    page.wait_for_url(re.compile(r"/stories/new\?source_type=flower"))
+    expect(page.locator("#picked .picked-chip", has_text=org.lina.name)).to_be_visible()
+    expect(page.locator("#story-text")).to_have_value(message)
+    expect(page.locator(f"input[name=tag_ids][value='{org.tag_id}']")).to_be_checked()
+    title = "周日的支付故障" if lang == "zh" else "The Sunday payments outage"
+    page.locator("#story-title").fill(title)
+    page.locator("#story-form button[type=submit]").click()
+    expect(page.locator("#story-form.sent")).to_contain_text(tr("Story saved", lang))
+    story_id = in_app(lambda: db.session.scalar(select(Story.id)))
+
+    # 李娜 accepts from her inbox: published.
+    lina = phone(lang).page
+    log_in(lina, org.lina)
+    lina.goto("/notify/")
+    entry = lina.locator(".story-note", has_text=title)
+    entry.locator("button[data-consent=accept]").click()
+    expect(entry).to_contain_text(tr("You agreed to this story.", lang))
+    assert in_app(lambda: db.session.get(Story, story_id).status) == "published"
+
+    # 张敏 reads it, with the flowers it started from, and reports it.
+    reader = phone(lang).page
+    log_in(reader, org.zhang)
+    reader.goto(f"/stories/{story_id}")
+    expect(reader.locator("article.story")).to_contain_text(title)
+    expect(reader.locator(f"#flower-{gift_id}")).to_contain_text(message)
+    expect(reader.locator(f"#flower-{gift_id} a.promote-link")).to_have_count(0)
+    no_horizontal_scroll(reader)
+    shot(reader, "story-flower-page", lang)
+    reader.locator(f"#story-{story_id} a[href='/moderation/report/story/{story_id}']").click()
+    sheet = reader.locator(f"#sheet-story-{story_id} dialog.sheet")
+    expect(sheet.locator(".sheet-title")).to_have_text(tr("Report this story", lang))
+    sheet.locator("button.btn-primary").click()
+    expect(sheet.locator(".field-error")).to_have_text(tr("Say briefly what is wrong with it.", lang))
+    reason = "故事内容与事实不符" if lang == "zh" else "This isn't what happened"
+    sheet.locator("textarea").fill(reason)
+    shot(reader, "story-report-sheet", lang)
+    sheet.locator("button.btn-primary").click()
+    expect(reader.locator(f"#story-{story_id}.rx-reported")).to_contain_text(
+        tr("Thank you. It is hidden while HR looks at your report.", lang))
+    assert in_app(lambda: db.session.get(Story, story_id).hidden)
+
+    # Hidden from everyone but HR at once: 李娜 (in it) gets a 404, the library leaves it out.
+    lina.goto(f"/stories/{story_id}")
+    expect(lina.locator(".error-code")).to_have_text("404")
+    lina.goto("/stories/")
+    expect(lina.locator("#main")).not_to_contain_text(title)
+
+    # HR decides in the moderation queue.
+    page.goto("/moderation/")
+    case = page.locator(f"#case-story-{story_id}")
+    expect(case).to_contain_text(title)
+    expect(case).to_contain_text(reason)
+    no_horizontal_scroll(page)
+    shot(page, "moderation-queue-story", lang)
+    if lang == "en":
+        case.locator("button[value=restore]").click()
+        expect(case.locator(".admin-done")).to_contain_text(
+            tr("Restored. Everyone who could see it before sees it again.", lang))
+        lina.goto(f"/stories/{story_id}")
+        expect(lina.locator("article.story")).to_contain_text(title)
+    else:
+        case.locator("textarea[name=reason]").fill("内容不实")
+        case.locator("button[value=delete]").click()
+        expect(page.locator(f"#case-story-{story_id} .admin-done")).to_contain_text(tr("Deleted.", lang))
+        assert in_app(lambda: db.session.get(Story, story_id)) is None
+        page.locator("a.appbar-action", has_text=tr("Audit log", lang)).click()
+        log = page.locator(".mod-log")
+        expect(log).to_contain_text(f"{tr('Story', lang)} #{story_id}")
+        expect(log).not_to_contain_text(title)
+        shot(page, "moderation-log-story", lang)
+    assert in_app(lambda: db.session.scalar(select(ModerationDecision.target_type))) == "story"
