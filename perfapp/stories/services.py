@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import exists, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from perfapp.core import signals
@@ -19,6 +19,7 @@ from perfapp.notify.registry import register
 from perfapp.notify.services import notify
 from perfapp.people.models import User
 from perfapp.people.services import picked_people
+from perfapp.recognition.models import BadgeAward
 from perfapp.stories.models import Story, StoryPerson, StoryTag
 from perfapp.stories.sources import SOURCES, StorySource
 
@@ -234,14 +235,20 @@ def encode_cursor(story: Story) -> str:
 
 
 def library(value_id: int | None = None, cursor: Cursor | None = None,
-            limit: int = 20, viewer: User | None = None) -> tuple[list[Story], str | None]:
-    """Published stories, newest first, optionally only those illustrating one value
-    (reported ones only for HR)."""
+            limit: int = 20, viewer: User | None = None,
+            badge_id: int | None = None) -> tuple[list[Story], str | None]:
+    """Published stories, newest first, optionally only those illustrating one value or told
+    from awards of one badge (reported ones only for HR)."""
     query = select(Story).where(Story.status == "published")
     if viewer is None or not viewer.is_hr:
         query = query.where(Story.hidden.is_(False))
     if value_id is not None:
         query = query.where(Story.id.in_(select(StoryTag.story_id).where(StoryTag.tag_id == value_id)))
+    if badge_id is not None:
+        # Correlated on the award's primary key: a badge can have 100,000 awards but a handful of
+        # stories, so probe per published story instead of collecting every award of the badge.
+        query = query.where(Story.source_type == "badge_award", exists().where(
+            BadgeAward.id == Story.source_id, BadgeAward.badge_id == badge_id))
     if cursor is not None:
         query = query.where(tuple_(Story.published_at, Story.id) < tuple_(*cursor))
     rows = list(db.session.scalars(

@@ -12,6 +12,7 @@ from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.feedback.services import decode_cursor
 from perfapp.people.models import User
+from perfapp.recognition.models import Badge
 from perfapp.stories import bp, services
 from perfapp.stories.forms import parse_story
 
@@ -24,16 +25,20 @@ def _refuse(status: int, message: str) -> Response:
 @bp.route("/")
 @login_required
 def index() -> Response:
-    """Published stories, filtered by one value; above them, stories still waiting for consent."""
+    """Published stories, filtered by one value or one badge (the badge page's "see all");
+    above them, stories still waiting for consent."""
     values = services.value_tags()
     value_id = parse_int(request.args.get("value"))
     value = next((v for v in values if v.id == value_id), None)
+    badge_id = parse_int(request.args.get("badge"))
+    badge = db.session.get(Badge, badge_id) if badge_id and badge_id > 0 else None
     cursor = decode_cursor(request.args.get("before"))
-    items, next_cursor = services.library(value.id if value else None, cursor, viewer=current_user)
-    more_url = url_for("stories.index", value=value.id) if value else url_for("stories.index")
+    items, next_cursor = services.library(value.id if value else None, cursor, viewer=current_user,
+                                          badge_id=badge.id if badge else None)
+    more_url = url_for("stories.index", value=value.id if value else None, badge=badge.id if badge else None)
     return render("stories/index.html", "stories/_cards.html", target="feed-more",
                   items=items, next_cursor=next_cursor, more_url=more_url, values=values, value=value,
-                  awaiting=services.awaiting(current_user) if cursor is None else [])
+                  badge=badge, awaiting=services.awaiting(current_user) if cursor is None and not badge else [])
 
 
 def _form_context(draft: services.Draft, form: dict, errors: dict[str, str], people: list[User]) -> dict:

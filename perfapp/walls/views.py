@@ -11,7 +11,10 @@ from perfapp.people.models import User
 from perfapp.recognition import services as recognition
 from perfapp.recognition.models import AWARDERS, Badge, BadgeAward, FlowerGift
 from perfapp.recognition.views import ensure_automatic_badges
+from perfapp.stories.services import library
 from perfapp.walls import bp, services
+
+BADGE_STORIES = 3  # a glance on a phone; "see all" opens the library filtered by the badge
 
 
 def _wall_filter() -> services.WallFilter:
@@ -91,8 +94,15 @@ def badge(badge_id: int) -> Response:
     context = {"badge": badge, "holders": holders, "next_cursor": next_cursor, "awarders": AWARDERS,
                "more_url": url_for("walls.badge", badge_id=badge.id)}
     if cursor is None:
+        # The stories behind it lead the page (the holders scroll on below them), so only the
+        # first page reads them, through the library's own visibility rules. Only stories told
+        # from awards of this badge: a story merely tagged with the badge's value is about that
+        # value (the library's value filter has it) and would put people under a badge they
+        # never earned.
+        stories, more_stories = library(viewer=current_user, badge_id=badge.id, limit=BADGE_STORIES)
         context.update(total=services.holder_total(badge, current_user),
-                       refusal=recognition.award_refusal(current_user, badge))
+                       refusal=recognition.award_refusal(current_user, badge),
+                       stories=stories, more_stories=more_stories is not None)
     return render("walls/badge.html", "walls/_holders.html", target="feed-more", **context)
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback
+from perfapp.recognition.models import Badge, BadgeAward, FlowerGift
 
 
 @pytest.fixture()
@@ -38,5 +39,41 @@ def praise(team):  # type: ignore[no-untyped-def]
         db.session.add(item)
         db.session.commit()
         return item
+
+    return make
+
+
+def committed(model: Any, fields: dict[str, Any], overrides: dict[str, Any]) -> Any:
+    row = model(**{**fields, **overrides})
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+@pytest.fixture()
+def flower(team):  # type: ignore[no-untyped-def]
+    """flower(**columns) -> a committed gift of 3 flowers, Emma → 李娜, for the value Ownership."""
+
+    def make(**kw: Any) -> FlowerGift:
+        return committed(FlowerGift, {"giver_id": team["emma"].id, "receiver_id": team["lina"].id, "count": 3,
+                                      "message": "谢谢李娜周末帮忙排查线上问题！", "tag_id": team["ownership"].id,
+                                      "month": "2026-11"}, kw)
+
+    return make
+
+
+@pytest.fixture()
+def award(team):  # type: ignore[no-untyped-def]
+    """award(**columns) -> a committed award of the badge "Helper" (linked to Customer first), Emma → 李娜."""
+    badge = Badge(name_zh="热心助人", name_en="Helper", icon="star", colour="#e5484d",
+                  tag_id=team["customer"].id, description_en="Always there to help")
+    db.session.add(badge)
+    db.session.commit()
+
+    def make(**kw: Any) -> BadgeAward:
+        return committed(BadgeAward, {"badge_id": badge.id, "giver_id": team["emma"].id,
+                                      "receiver_id": team["lina"].id,
+                                      "citation": "She answered every customer call during the outage.",
+                                      "month": "2026-11"}, kw)
 
     return make

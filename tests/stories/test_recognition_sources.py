@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from perfapp.extensions import db
 from perfapp.moderation import services as moderation
-from perfapp.recognition.models import Badge, BadgeAward, FlowerGift
 from perfapp.stories import services
 from perfapp.stories.models import Story
 from perfapp.stories.services import StoryInput
@@ -19,44 +18,6 @@ ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 
 def story_count() -> int:
     return db.session.scalar(select(func.count()).select_from(Story)) or 0
-
-
-@pytest.fixture()
-def flower(team):  # type: ignore[no-untyped-def]
-    """flower(**columns) -> a committed gift of 3 flowers, Emma → 李娜, for the value Ownership."""
-
-    def make(**kw: Any) -> FlowerGift:
-        fields: dict[str, Any] = {"giver_id": team["emma"].id, "receiver_id": team["lina"].id, "count": 3,
-                                  "message": "谢谢李娜周末帮忙排查线上问题！", "tag_id": team["ownership"].id,
-                                  "month": "2026-11"}
-        fields.update(kw)
-        gift = FlowerGift(**fields)
-        db.session.add(gift)
-        db.session.commit()
-        return gift
-
-    return make
-
-
-@pytest.fixture()
-def award(team):  # type: ignore[no-untyped-def]
-    """award(**columns) -> a committed award of the badge "Helper" (linked to Ownership), Emma → 李娜."""
-    badge = Badge(name_zh="热心助人", name_en="Helper", icon="star", colour="#e5484d",
-                  tag_id=team["customer"].id, description_en="Always there to help")
-    db.session.add(badge)
-    db.session.commit()
-
-    def make(**kw: Any) -> BadgeAward:
-        fields: dict[str, Any] = {"badge_id": badge.id, "giver_id": team["emma"].id, "receiver_id": team["lina"].id,
-                                  "citation": "She answered every customer call during the outage.",
-                                  "month": "2026-11"}
-        fields.update(kw)
-        row = BadgeAward(**fields)
-        db.session.add(row)
-        db.session.commit()
-        return row
-
-    return make
 
 
 def form(source_type: str, obj: Any, people: list, **kw: Any) -> dict[str, Any]:
