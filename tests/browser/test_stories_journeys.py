@@ -273,3 +273,79 @@ def test_flowers_become_a_story_then_a_report_and_hr_decides(phone, org, lang, s
         expect(log).not_to_contain_text(title)
         shot(page, "moderation-log-story", lang)
     assert in_app(lambda: db.session.scalar(select(ModerationDecision.target_type))) == "story"
+
+
+def badge_with_stories(org, lang: str) -> tuple[int, list[str]]:  # type: ignore[no-untyped-def]
+    """A badge awarded four times, each award retold as a published story (the newest last)."""
+    from datetime import timedelta
+
+    from perfapp.core.db import utcnow
+    from perfapp.recognition.models import Badge, BadgeAward
+    from perfapp.stories.models import StoryPerson
+
+    badge = Badge(name_zh="客户守护者", name_en="Customer guardian", icon="shield-check", colour="#30a46c",
+                  description_zh="把客户的事当成自己的事。", description_en="Treats customers' problems as their own.",
+                  tag_id=org.tag_id)
+    db.session.add(badge)
+    db.session.flush()
+    titles = (["周末抢修支付故障", "陪客户熬过上线夜", "一通电话留住大客户", "把投诉变成表扬"] if lang == "zh" else
+              ["The weekend payments fix", "A launch night with the customer", "One call that kept a client",
+               "A complaint turned into praise"])
+    now = utcnow()
+    for i, (receiver, title) in enumerate(zip((org.lina, org.emma, org.james, org.lina), titles, strict=True)):
+        award = BadgeAward(badge_id=badge.id, giver_id=org.boss.id, receiver_id=receiver.id, citation=title,
+                           month="2026-11", created_at=now - timedelta(days=10 - i))
+        db.session.add(award)
+        db.session.flush()
+        story = Story(source_type="badge_award", source_id=award.id, title=title, text=title,
+                      promoter_id=org.boss.id, status="published", published_at=now - timedelta(days=4 - i))
+        story.people = [StoryPerson(user_id=receiver.id, consent="accepted", responded_at=now)]
+        db.session.add(story)
+    db.session.commit()
+    return badge.id, titles
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_badge_shows_the_stories_behind_it(phone, org, lang, shot, tr, log_in, in_app) -> None:
+    from pathlib import Path
+
+    badge_id, titles = in_app(badge_with_stories, org, lang)
+    page = phone(lang).page
+    log_in(page, org.zhang)
+    tap_tab(page, "walls")
+    page.locator("nav.wall-tabs a[href='/walls/badges']").click()
+    page.wait_for_url("**/walls/badges")
+    page.locator(".bw-tile", has_text="客户守护者" if lang == "zh" else "Customer guardian").click()
+    page.wait_for_url(f"**/walls/badges/{badge_id}")
+
+    # The three newest stories, above the holders, and a way to all four.
+    section = page.locator("section[aria-labelledby=stories-behind-title]")
+    expect(section.locator("h2")).to_have_text(tr("Stories behind this badge", lang))
+    links = section.locator("a[id^=story-link-]")
+    expect(links).to_have_count(3)
+    for n, title in enumerate(reversed(titles[1:])):
+        expect(links.nth(n)).to_contain_text(title)
+    expect(links.first).to_contain_text(org.lina.name)
+    expect(section).not_to_contain_text(titles[0])
+    expect(page.locator("article.holder")).to_have_count(3)
+    no_horizontal_scroll(page)
+    shot(page, "badge-stories", lang)
+    Path("/tmp/shots").mkdir(exist_ok=True)
+    page.screenshot(path=f"/tmp/shots/badge-stories-{lang}.png")
+
+    see_all = section.locator("a.story-links-all")
+    expect(see_all).to_have_text(tr("See all stories", lang))
+    see_all.click()
+    page.wait_for_url(f"**/stories/?badge={badge_id}")
+    heading = "“客户守护者”徽章背后的案例" if lang == "zh" else "Stories behind the badge “Customer guardian”"
+    expect(page.locator("#published-title")).to_have_text(heading)
+    expect(page.locator("article.story-card")).to_have_count(4)
+    no_horizontal_scroll(page)
+    assert page.evaluate("window.scrollY") == 0  # the heading says which badge, so it must be in view
+    page.screenshot(path=f"/tmp/shots/badge-stories-library-{lang}.png")
+
+    page.go_back()
+    page.wait_for_url(f"**/walls/badges/{badge_id}")
+    page.locator("section[aria-labelledby=stories-behind-title] a[id^=story-link-]").first.click()
+    page.wait_for_url(re.compile(r"/stories/\d+$"))
+    expect(page.locator("article.story")).to_contain_text(titles[3])
