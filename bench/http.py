@@ -98,13 +98,15 @@ def main() -> None:
     parser.add_argument("--duration", default="10s")
     parser.add_argument("--connections", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-cache", action="store_true",
+                        help="switch off the page and card caches: what every request costs to render")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (make system-deps)")
 
     url = database_url(args.database_url)
     _me, colleague = ensure_seeded(url, args.people, args.feedback)
-    with gunicorn(url) as server:
+    with gunicorn(url, cache=not args.no_cache) as server:
         cookie = {"Cookie": log_in(server.base), **BROWSER_HEADERS}
         paths = [
             ("/healthz", dict(BROWSER_HEADERS)),
@@ -123,7 +125,8 @@ def main() -> None:
     ceiling, ceiling_cpu = results[0].rps, results[0].cpu_ms
     print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration} on {engine} "
           f"({url.rsplit('/', 1)[-1]}), gunicorn.conf.py, logged in as {EMAIL}; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
+          f"{'page and card caches OFF' if args.no_cache else 'page and card caches on (warm after the warm-up)'}")
     print(f"{'path':<24}{'req/s':>9}{'× healthz':>11}{'p99 ms':>9}{'CPU ms/req':>12}{'CPU × healthz':>15}  target")
     for r in results:
         ratio = r.rps / ceiling if ceiling else 0.0

@@ -140,10 +140,14 @@ class Server:
 
 
 @contextmanager
-def gunicorn(url: str) -> Iterator[Server]:
-    """gunicorn with gunicorn.conf.py on 127.0.0.1:<free port>; yields it, then stops it by PID."""
+def gunicorn(url: str, cache: bool = True) -> Iterator[Server]:
+    """gunicorn with gunicorn.conf.py on 127.0.0.1:<free port>; yields it, then stops it by PID.
+
+    cache=False switches off the page and card caches (the render path alone)."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url}
+    if not cache:
+        env.update(PAGE_CACHE="0", FRAGMENT_CACHE="0")
     env.pop("ACCESS_LOG", None)
     OUT.mkdir(parents=True, exist_ok=True)
     with (OUT / "gunicorn.log").open("wb") as log:

@@ -39,9 +39,11 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.core.assets import init_assets
     from perfapp.core.db import init_db
     from perfapp.core.errors import init_errors
+    from perfapp.core.pagecache import init_pagecache
     from perfapp.core.ui import init_ui
 
     init_db(app)
+    init_pagecache(app)
     init_errors(app)
     init_assets(app)
     init_ui(app)

@@ -1,6 +1,6 @@
 """Import every domain's models so metadata (create_all, Alembic) sees all tables."""
 from perfapp.auth.models import Invite, LoginSession
-from perfapp.core.models import IdempotencyRecord
+from perfapp.core.models import CacheGeneration, IdempotencyRecord
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest, FeedbackTag, Tag
 from perfapp.integrations.models import CustomerPraise, CustomerPraisePerson, InboundNonce
 from perfapp.moderation.models import ModerationDecision, PostingSuspension, Report
@@ -20,7 +20,7 @@ from perfapp.recognition.models import (
 from perfapp.stories.models import Story, StoryPerson, StoryTag
 
 __all__ = [
-    "IdempotencyRecord",
+    "CacheGeneration", "IdempotencyRecord",
     "Department", "Feedback", "FeedbackAsk", "FeedbackRequest", "FeedbackTag", "Invite",
     "LoginSession", "Milestone", "PostingSuspension", "Notification", "Project", "ProjectMember", "Tag", "User",
     "CustomerPraise", "CustomerPraisePerson", "InboundNonce", "Story", "StoryPerson", "StoryTag",

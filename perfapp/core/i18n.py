@@ -14,6 +14,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from perfapp.core.db import utcnow
+from perfapp.core.fragments import _recording, ago_marker
 from perfapp.core.templating import app_globals
 
 LANG_COOKIE = "lang"
@@ -157,6 +158,7 @@ class _Dates:
         self.datetime_format = dates.get_datetime_format("medium", locale=locale).replace("'", "")
         self.time_pattern = dates.parse_pattern(dates.get_time_format("medium", locale=locale))
         self.clock = _clock(self.time_pattern, locale)
+        self.ago_parts: dict[datetime, tuple[str, str]] = {}
 
     def local(self, value: datetime) -> datetime:
         """Naive UTC to the viewer's timezone, as Flask-Babel's to_user_timezone does.
@@ -181,18 +183,28 @@ class _Dates:
         return _relative(self.key, self.locale, delta)
 
 
+# One per (locale, timezone), shared by every request: building one checks its clock against Babel.
+_DATES: dict[tuple[str, str], _Dates] = {}
+
+
 def _dates() -> _Dates:
     ns = _babel_context()
     try:
-        found = ns.perf_dates
-        if found.locale is ns.babel_locale and found.tz is ns.babel_tzinfo:
+        found, for_locale, for_tz = ns.perf_dates
+        if for_locale is ns.babel_locale and for_tz is ns.babel_tzinfo:
             return found  # type: ignore[no-any-return]
     except AttributeError:
         pass
-    found = _Dates(get_locale(), get_timezone())  # type: ignore[arg-type]
+    locale, tz = get_locale(), get_timezone()
+    key = (str(locale), str(tz))
+    found = _DATES.get(key)
+    if found is None or found.locale != locale:
+        found = _Dates(locale, tz)  # type: ignore[arg-type]
+        if len(_DATES) < 1024:
+            _DATES[key] = found
     ns = _babel_context()
     if ns is not None:
-        ns.perf_dates = found
+        ns.perf_dates = (found, getattr(ns, "babel_locale", None), getattr(ns, "babel_tzinfo", None))
     return found
 
 
@@ -275,12 +287,32 @@ def ago(value: datetime | None) -> Markup:
     """
     if value is None:
         return Markup("")
-    fmt = _dates()
-    local = fmt.local(value)
+    if _recording.get():
+        return ago_marker(value)  # a cached card: filled in on every use (perfapp.core.fragments)
+    return _ago(_dates(), value)
+
+
+def _ago(fmt: _Dates, value: datetime) -> Markup:
+    # The <time> tag's opening (with the title) and the medium date depend only on the value,
+    # the locale and the timezone: kept per _Dates (one per locale and timezone, shared).
+    parts = fmt.ago_parts.get(value)
+    if parts is None:
+        local = fmt.local(value)
+        parts = (f'<time datetime="{escape(value.isoformat(timespec="seconds"))}Z" '
+                 f'title="{escape(fmt.medium_datetime(local))}">', str(escape(fmt.medium_date(local))))
+        if len(fmt.ago_parts) < 20_000:
+            fmt.ago_parts[value] = parts
     delta = value - utcnow()
-    text = fmt.relative(delta) if abs(delta) < timedelta(days=7) else fmt.medium_date(local)
-    return Markup(f'<time datetime="{escape(value.isoformat(timespec="seconds"))}Z" '
-                  f'title="{escape(fmt.medium_datetime(local))}">{escape(text)}</time>')
+    text = str(escape(fmt.relative(delta))) if abs(delta) < _WEEK else parts[1]
+    return Markup(parts[0] + text + "</time>")
+
+
+def ago_iso(iso: str) -> Markup:
+    """ago() of a naive UTC datetime given as its isoformat() (the fragment cache's markers)."""
+    return _ago(_dates(), datetime.fromisoformat(iso))
+
+
+_WEEK = timedelta(days=7)
 
 
 def init_i18n(app: Flask) -> None:

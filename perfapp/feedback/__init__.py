@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
 
-from perfapp.feedback import views  # noqa: E402,F401
+from perfapp.feedback import cards, views  # noqa: E402,F401

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from perfapp.core.htmx import is_htmx, render, wants_json
 from perfapp.core.idempotency import idempotent
+from perfapp.core.pagecache import cached_page
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.feedback import bp, services, voice
@@ -26,6 +27,7 @@ def _cap_upload_size(endpoint: str | None, _values: dict | None) -> None:
 
 
 @login_required
+@cached_page
 def home() -> Response:
     """Home: my feed (received, given, my team's). Infinite scroll loads the next page as a fragment."""
     cursor = services.decode_cursor(request.args.get("before"))

@@ -7,6 +7,7 @@ from flask_babel import refresh
 from flask_login import current_user, login_required
 
 from perfapp.core.htmx import render
+from perfapp.core.pagecache import cached_page
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.feedback import services as feedback_services
@@ -20,6 +21,7 @@ COMMON_TIMEZONES = (
 
 @bp.route("/search")
 @login_required
+@cached_page
 def search() -> Response:
     """The picker: a fragment of matching people (also a page without htmx).
 
@@ -33,6 +35,7 @@ def search() -> Response:
 
 @bp.route("/<int:person_id>")
 @login_required
+@cached_page
 def profile(person_id: int) -> Response:
     person = services.get_person(person_id)
     if person is None:

@@ -63,6 +63,14 @@ def may_report(target_type: str, obj: Any) -> bool:
     return can_report(current_user, target_type, obj)
 
 
+def footer_key(target_type: str, obj: Any) -> tuple[Any, ...]:
+    """Every value reactions/_footer.html shows for `obj` to the current viewer in a list (the
+    thread closed, no errors): a fragment-cache key part for cards (perfapp.core.fragments)."""
+    rx = reactions_for(target_type, obj)
+    return (target_type, obj.id, bool(obj.hidden), tuple(sorted(rx.counts.items())), tuple(sorted(rx.mine)),
+            rx.comments, may_report(target_type, obj), on_own_page(target_type, obj))
+
+
 @bp.app_context_processor
 def reaction_constants() -> dict[str, Any]:
     return {"REACTIONS": REACTIONS, "LIKE": LIKE, "MAX_COMMENT": MAX_COMMENT}

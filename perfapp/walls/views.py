@@ -5,6 +5,7 @@ from flask import Response, abort, request, url_for
 from flask_login import current_user, login_required
 
 from perfapp.core.htmx import render
+from perfapp.core.pagecache import cached_page
 from perfapp.core.validation import parse_int
 from perfapp.extensions import db
 from perfapp.people.models import User
@@ -29,6 +30,7 @@ def _wall_filter() -> services.WallFilter:
 
 @bp.route("/")
 @login_required
+@cached_page
 def praise() -> Response:
     """The praise wall: public praise, flowers and badges, filterable; infinite scroll loads
     the next page as a fragment."""
@@ -53,6 +55,7 @@ def wall_filter_form() -> Response:
 
 @bp.route("/people/<int:person_id>")
 @login_required
+@cached_page
 def person(person_id: int) -> Response:
     """A person's badge wall: badges as a grid, flowers received, top tags."""
     person = db.get_or_404(User, person_id)
@@ -76,6 +79,7 @@ def citations(person_id: int, badge_id: int) -> Response:
 
 @bp.route("/badges")
 @login_required
+@cached_page
 def badges() -> Response:
     """Every badge, grouped by value, with how many people hold it."""
     ensure_automatic_badges()
@@ -86,6 +90,7 @@ def badges() -> Response:
 
 @bp.route("/badges/<int:badge_id>")
 @login_required
+@cached_page
 def badge(badge_id: int) -> Response:
     """One badge: what it is for and who holds it, most recent first (infinite scroll)."""
     badge = db.get_or_404(Badge, badge_id)

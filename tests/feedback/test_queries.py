@@ -42,6 +42,12 @@ def statements_for(client, url: str, expect_items: int) -> list[str]:  # type: i
     return statements
 
 
+@pytest.fixture(autouse=True)
+def _render_every_time(app, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The page cache would answer the second visit without rendering (tests/test_pagecache.py)."""
+    monkeypatch.setitem(app.config, "PAGE_CACHE", False)
+
+
 @pytest.fixture()
 def org(make_user, make_tag, make_project):  # type: ignore[no-untyped-def]
     boss = make_user(name="王伟", email="boss@example.com")

@@ -1,0 +1,184 @@
+"""A page cache for the most-read logged-in pages, made stale by any committed change.
+
+The home feed, profiles, walls and the people picker are read far more often than anything
+changes (people reload, go back, switch tabs). `@cached_page` keeps each page's HTML per
+viewer, URL, htmx target and language in the worker's memory, stamped with the database's
+*generation*: a counter (table cache_generation, one row) that every transaction changing
+anything increments before it commits, whichever process or host runs it. A cached page is
+used only while the generation, the organisation's date and its one-minute lifetime are the
+same, so a change is visible on the very next request, as it would be without the cache; the
+one-minute lifetime bounds what depends on the clock alone (a request expiring, say).
+
+Per-request parts (relative dates, the CSRF token) are left out of the stored HTML and filled
+in on every use (perfapp.core.fragments). Pages that flash a message, touch the session or
+answer anything but a 200 are not stored.
+
+Bumping: SQLAlchemy session events note that a transaction wrote (a flush with changes, or an
+INSERT/UPDATE/DELETE executed through the session) and, just before it commits, add one to
+the counter in the same transaction. Writes outside the session (bulk seeding) don't bump;
+they happen before a server starts.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import datetime
+from functools import wraps
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from flask import Flask, Response, current_app, g, make_response, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import TextClause, event, text
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from perfapp.core.fragments import _fill, _recording
+from perfapp.extensions import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+LIFETIME = 60.0  # seconds
+_WROTE = "perfapp_wrote"
+_BUMP = text("UPDATE cache_generation SET n = n + 1 WHERE id = 1")
+_READ = text("SELECT n FROM cache_generation WHERE id = 1")
+_KEPT_HEADERS = ("Content-Type", "Vary", "HX-Push-Url", "HX-Trigger", "HX-Retarget", "HX-Reswap")
+
+
+class _Pages:
+    """An LRU of pages, bounded by the characters it holds."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+        self.chars = 0
+        self.data: OrderedDict[Hashable, tuple[float, str, list[tuple[str, str]]]] = OrderedDict()
+        self.lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable) -> tuple[str, list[tuple[str, str]]] | None:
+        now = time.monotonic()
+        with self.lock:
+            entry = self.data.get(key)
+            if entry is None or entry[0] < now:
+                self.misses += 1
+                return None
+            self.hits += 1
+            self.data.move_to_end(key)
+            return entry[1], entry[2]
+
+    def put(self, key: Hashable, body: str, headers: list[tuple[str, str]]) -> None:
+        with self.lock:
+            old = self.data.pop(key, None)
+            if old is not None:
+                self.chars -= len(old[1])
+            self.data[key] = (time.monotonic() + LIFETIME, body, headers)
+            self.chars += len(body)
+            while self.chars > self.max_chars and self.data:
+                _key, (_t, dropped, _h) = self.data.popitem(last=False)
+                self.chars -= len(dropped)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.data.clear()
+            self.chars = 0
+            self.hits = self.misses = 0
+
+
+PAGES = _Pages(24_000_000)
+
+
+def generation() -> int | None:
+    """The database's change counter, read once per request (None: no counter row, no caching)."""
+    if "_cache_generation" not in g:
+        # Through the connection: the ORM's execute event would take a text() statement for a write.
+        g._cache_generation = db.session.connection().execute(_READ).scalar()
+    return g._cache_generation  # type: ignore[no-any-return]
+
+
+def _org_date() -> str:
+    return datetime.now(ZoneInfo(current_app.config["ORG_TIMEZONE"])).date().isoformat()
+
+
+def cached_page(view: F) -> F:
+    """Serve a logged-in GET page from the cache while nothing has changed (see the module)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if (not current_app.config.get("PAGE_CACHE", True) or request.method != "GET"
+                or not current_user.is_authenticated or "_flashes" in session):
+            return view(*args, **kwargs)
+        stamp = generation()
+        if stamp is None:
+            return view(*args, **kwargs)
+        headers = request.headers
+        key = (request.full_path, headers.get("HX-Request"), headers.get("HX-Target"),
+               headers.get("HX-Boosted"), headers.get("HX-History-Restore-Request"),
+               current_user.id, str(get_locale()), stamp, _org_date())
+        found = PAGES.get(key)
+        if found is not None:
+            body, kept = found
+            response = Response(_fill(body), 200)
+            for name, value in kept:
+                response.headers[name] = value
+            return response
+        modified = session.modified
+        token = _recording.set(True)
+        try:
+            response = make_response(view(*args, **kwargs))
+        finally:
+            _recording.reset(token)
+        if response.direct_passthrough or not response.mimetype.startswith("text/"):
+            return response
+        body = response.get_data(as_text=True)
+        if (response.status_code == 200 and "Set-Cookie" not in response.headers
+                and session.modified == modified and "_flashes" not in session):
+            PAGES.put(key, body, [(k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS])
+        response.set_data(_fill(body))
+        return response
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _note_write(state: ORMExecuteState) -> None:
+    if state.is_select:
+        return
+    statement = state.statement
+    if isinstance(statement, TextClause) and statement.text.lstrip()[:6].upper() in ("SELECT", "PRAGMA"):
+        return
+    state.session.info[_WROTE] = True
+
+
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+def _bump(session: Session) -> None:
+    """Before the outermost commit: add one to the generation, in the same transaction."""
+    if session.in_nested_transaction():
+        # A savepoint's commit (this event fires for those too): the outermost commit counts it.
+        # (Committing the outermost transaction with a savepoint still open would skip the
+        # count too; nothing here does that: savepoints are `with begin_nested()` blocks.)
+        return
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    if session.info.pop(_WROTE, False):
+        session.connection().execute(_BUMP)
+
+
+def _forget(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
+def init_pagecache(app: Flask) -> None:
+    """Count committed changes on the app's sessions (Flask-SQLAlchemy's session class)."""
+    with app.app_context():
+        session_class = db.session.session_factory.class_  # type: ignore[attr-defined]
+    if getattr(session_class, "_perfapp_generation", False):
+        return
+    session_class._perfapp_generation = True
+    event.listen(session_class, "do_orm_execute", _note_write)
+    event.listen(session_class, "after_flush", _note_flush)
+    event.listen(session_class, "before_commit", _bump)
+    event.listen(session_class, "after_transaction_end", _forget)
