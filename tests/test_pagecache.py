@@ -236,3 +236,29 @@ def test_markers_cannot_be_forged_from_text(app: Flask, team, login) -> None:  #
     page = login(team["me"]).get("/").get_data(as_text=True)
     assert ":csrf:" in page  # shown as text, not replaced
     assert fragments._MARK.search("\x00" + "0" * 16 + ":csrf:\x00") is None
+
+
+def test_cached_pages_are_compressed_once_while_nothing_moves(app: Flask, team, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Production compresses with Flask-Compress (switched off in tests): a hit compresses the
+    filled page itself and keeps the bytes while the filled page stays the same."""
+    import brotli
+
+    from perfapp.extensions import compress
+
+    give(team["mate"], team["me"], text="Old news")
+    db.session.execute(update(Feedback).values(created_at=utcnow() - timedelta(days=30)))
+    db.session.commit()
+    c = login(team["me"])
+    plain = c.get("/").get_data(as_text=True)  # the miss: stored
+    for name, value in {"COMPRESS_REGISTER": True, "COMPRESS_BR_MODE": 0, "COMPRESS_BR_LEVEL": 4,
+                        "COMPRESS_BR_WINDOW": 22, "COMPRESS_BR_BLOCK": 0, "COMPRESS_LEVEL": 6}.items():
+        monkeypatch.setitem(app.config, name, value)
+    monkeypatch.setattr(compress, "enabled_algorithms", ("br", "gzip"), raising=False)
+    first = c.get("/", headers={"Accept-Encoding": "br, gzip"})
+    assert first.headers["Content-Encoding"] == "br"
+    assert brotli.decompress(first.get_data()).decode() == plain
+    entry = next(e for e in pagecache.PAGES.data.values() if e.packed)
+    packed = entry.packed
+    second = c.get("/", headers={"Accept-Encoding": "br, gzip"})
+    assert second.get_data() == first.get_data() and entry.packed is packed  # reused, not redone
+    assert "Content-Encoding" not in c.get("/", headers={"Accept-Encoding": "identity"}).headers

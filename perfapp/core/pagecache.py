@@ -31,12 +31,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, current_app, g, make_response, request, session
 from flask_babel import get_locale
+from flask_compress.flask_compress import _choose_algorithm, _compress_data
 from flask_login import current_user
 from sqlalchemy import TextClause, event, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from perfapp.core.fragments import _fill, _recording
-from perfapp.extensions import db
+from perfapp.extensions import compress, db
 
 F = TypeVar("F", bound=Callable[..., Any])
 LIFETIME = 60.0  # seconds
@@ -46,37 +47,49 @@ _READ = text("SELECT n FROM cache_generation WHERE id = 1")
 _KEPT_HEADERS = ("Content-Type", "Vary", "HX-Push-Url", "HX-Trigger", "HX-Retarget", "HX-Reswap")
 
 
+class _Entry:
+    """A cached page: its HTML with markers, the headers to repeat, and the last compressed
+    answer (the filled HTML it was made from, the encoding, the bytes)."""
+
+    __slots__ = ("expires", "body", "headers", "packed")
+
+    def __init__(self, body: str, headers: list[tuple[str, str]]) -> None:
+        self.expires = time.monotonic() + LIFETIME
+        self.body, self.headers = body, headers
+        self.packed: tuple[str, str, bytes] | None = None
+
+
 class _Pages:
     """An LRU of pages, bounded by the characters it holds."""
 
     def __init__(self, max_chars: int) -> None:
         self.max_chars = max_chars
         self.chars = 0
-        self.data: OrderedDict[Hashable, tuple[float, str, list[tuple[str, str]]]] = OrderedDict()
+        self.data: OrderedDict[Hashable, _Entry] = OrderedDict()
         self.lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get(self, key: Hashable) -> tuple[str, list[tuple[str, str]]] | None:
+    def get(self, key: Hashable) -> _Entry | None:
         now = time.monotonic()
         with self.lock:
             entry = self.data.get(key)
-            if entry is None or entry[0] < now:
+            if entry is None or entry.expires < now:
                 self.misses += 1
                 return None
             self.hits += 1
             self.data.move_to_end(key)
-            return entry[1], entry[2]
+            return entry
 
     def put(self, key: Hashable, body: str, headers: list[tuple[str, str]]) -> None:
         with self.lock:
             old = self.data.pop(key, None)
             if old is not None:
-                self.chars -= len(old[1])
-            self.data[key] = (time.monotonic() + LIFETIME, body, headers)
+                self.chars -= len(old.body)
+            self.data[key] = _Entry(body, headers)
             self.chars += len(body)
             while self.chars > self.max_chars and self.data:
-                _key, (_t, dropped, _h) = self.data.popitem(last=False)
-                self.chars -= len(dropped)
+                _key, dropped = self.data.popitem(last=False)
+                self.chars -= len(dropped.body)
 
     def clear(self) -> None:
         with self.lock:
@@ -117,11 +130,7 @@ def cached_page(view: F) -> F:
                current_user.id, str(get_locale()), stamp, _org_date())
         found = PAGES.get(key)
         if found is not None:
-            body, kept = found
-            response = Response(_fill(body), 200)
-            for name, value in kept:
-                response.headers[name] = value
-            return response
+            return _answer(found)
         modified = session.modified
         token = _recording.set(True)
         try:
@@ -138,6 +147,27 @@ def cached_page(view: F) -> F:
         return response
 
     return wrapper  # type: ignore[return-value]
+
+
+def _answer(entry: _Entry) -> Response:
+    """A cached page as a response. The filled HTML changes only when a relative date moves
+    on, so the compressed bytes are kept with the entry and reused while it is the same."""
+    filled = _fill(entry.body)
+    algorithm = None
+    if current_app.config.get("COMPRESS_REGISTER", True):  # as create_app registers Flask-Compress
+        algorithm = _choose_algorithm(compress.enabled_algorithms, request.headers.get("Accept-Encoding", ""))
+    if algorithm is None:
+        response = Response(filled, 200)
+    else:
+        packed = entry.packed
+        if packed is None or packed[0] != filled or packed[1] != algorithm:
+            packed = (filled, algorithm, _compress_data(current_app, filled.encode(), algorithm))
+            entry.packed = packed
+        response = Response(packed[2], 200)
+        response.headers["Content-Encoding"] = algorithm  # Flask-Compress leaves it as it is
+    for name, value in entry.headers:
+        response.headers[name] = value
+    return response
 
 
 def _note_write(state: ORMExecuteState) -> None:
