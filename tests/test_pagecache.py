@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask, render_template
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from perfapp.core import fragments, pagecache
@@ -262,3 +262,24 @@ def test_cached_pages_are_compressed_once_while_nothing_moves(app: Flask, team, 
     second = c.get("/", headers={"Accept-Encoding": "br, gzip"})
     assert second.get_data() == first.get_data() and entry.packed is packed  # reused, not redone
     assert "Content-Encoding" not in c.get("/", headers={"Accept-Encoding": "identity"}).headers
+
+
+def test_a_session_keeps_one_csrf_token_and_it_is_accepted(app: Flask, team, login) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    def token(c) -> str:  # type: ignore[no-untyped-def]
+        page = c.get(f"/people/{team['mate'].id}").get_data(as_text=True)
+        return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+    me, other = login(team["me"]), login(team["other"])
+    first = token(me)
+    time.sleep(1.1)  # Flask-WTF's signature carries the second it was made
+    assert token(me) == first
+    assert token(other) != first
+    give(team["mate"], team["me"], visibility="public")
+    item = db.session.scalars(select(Feedback)).one()
+    me.csrf = first
+    assert me.submit(f"/reactions/feedback/{item.id}/react", {"emoji": "👍"}).status_code in (200, 303)
+    other.csrf = first  # someone else's token is refused
+    assert other.submit(f"/reactions/feedback/{item.id}/react", {"emoji": "👍"}).status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(Reaction)) == 1

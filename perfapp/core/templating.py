@@ -13,7 +13,7 @@ from collections import ChainMap
 from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
 
-from flask import Flask, url_for
+from flask import Flask, session, url_for
 from flask.globals import _cv_app, _cv_request
 from flask.templating import Environment as FlaskEnvironment
 from flask_wtf.csrf import generate_csrf
@@ -185,13 +185,32 @@ def init_templating(app: Flask) -> None:
     """Swap in the faster csrf_token() and url_for() globals (call after CSRFProtect.init_app)."""
     field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
+    # Signed tokens by the session's raw token. Flask-WTF signs the raw token with the time on
+    # every request; with no time limit (WTF_CSRF_TIME_LIMIT = None) any signature of the same
+    # raw token is as good, so one per session is kept: pages stay byte-identical between
+    # requests and the page cache can reuse their compressed bytes (perfapp.core.pagecache).
+    signed: dict[str, str] = {}
+    memo = app.config.get("WTF_CSRF_TIME_LIMIT", 3600) is None
+
     def csrf_token() -> str:
         """Flask-WTF's generate_csrf(): the token it keeps on `g` for this app context, else a new one."""
         if _recording.get():
             return csrf_marker()  # a cached card: filled in on every use (perfapp.core.fragments)
         g = app_globals()
         token = None if g is None else g.__dict__.get(field)
-        return token if token is not None else generate_csrf()
+        if token is not None:
+            return token
+        raw = session.get(field) if memo else None
+        if raw is not None and (token := signed.get(raw)) is not None:
+            setattr(g, field, token)  # where generate_csrf() looks first
+            return token
+        token = generate_csrf()
+        raw = session.get(field) if memo else None
+        if raw is not None:
+            if len(signed) > 50_000:
+                signed.clear()
+            signed[raw] = token
+        return token
 
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.extensions["url_templates"] = {}
