@@ -402,3 +402,21 @@ def test_eight_concurrent_retries_create_one_row_processes(app, pair, login) -> 
     for p in procs:
         p.join(60)
     _check_one_row(outcomes)
+
+
+def test_the_consumer_purges_expired_keys_daily(app, pair) -> None:
+    from datetime import datetime
+
+    from perfapp.core.tasks import purge_idempotency_keys
+    from perfapp.tasks import huey
+
+    author, _recipient = pair
+    db.session.add(IdempotencyRecord(user_id=author.id, key="old-key-1", request_hash="h", state="done",
+                                     created_at=utcnow() - timedelta(days=2)))
+    db.session.add(IdempotencyRecord(user_id=author.id, key="new-key-1", request_hash="h", state="done"))
+    db.session.commit()
+    due = {t.name for t in huey.read_periodic(datetime(2026, 11, 27, 3, 41))}  # the consumer's daily check
+    assert due == {"purge_idempotency_keys"}
+    purge_idempotency_keys.call_local()
+    db.session.rollback()
+    assert list(db.session.scalars(select(IdempotencyRecord.key))) == ["new-key-1"]

@@ -1,0 +1,17 @@
+"""Housekeeping jobs of the core (huey periodic tasks; the consumer runs them)."""
+from __future__ import annotations
+
+from huey import crontab
+
+from perfapp.core.idempotency import purge_expired
+from perfapp.extensions import db
+from perfapp.tasks import huey, in_app_context
+
+
+@huey.periodic_task(crontab(hour="3", minute="41"))
+@in_app_context
+def purge_idempotency_keys() -> int:
+    """Daily: forget Idempotency-Key records past their retention (24 hours by default)."""
+    count = purge_expired()
+    db.session.commit()
+    return count
