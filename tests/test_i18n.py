@@ -35,3 +35,33 @@ def test_every_string_in_the_code_is_in_the_catalog(tmp_path) -> None:
     with PO.open("rb") as fh:
         have = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
     assert sorted(wanted - have) == []
+
+
+def test_no_translated_string_hides_inside_an_f_string() -> None:
+    """Babel's extractor skips f-strings: `f"{_('Public')}"` would never reach the catalog, and
+    the zh page would say "Public" (it did, once)."""
+    import ast
+    from pathlib import Path
+
+    calls = {"_", "gettext", "ngettext", "pgettext", "npgettext", "lazy_gettext", "_l"}
+    found = []
+    for path in Path(__file__).resolve().parent.parent.joinpath("perfapp").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.JoinedStr):
+                for call in ast.walk(node):
+                    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in calls:
+                        found.append(f"{path.name}:{call.lineno}")
+    assert found == []
+
+
+def test_feed_cards_say_their_visibility_in_chinese(app) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from flask_babel import force_locale
+
+    from perfapp.core.ui import kind_chip, visibility_label
+
+    with app.test_request_context("/"), force_locale("zh_Hans_CN"):
+        labels = [str(visibility_label(SimpleNamespace(visibility=v))) for v in ("public", "manager", "private")]
+        assert ["公开" in labels[0], "接收人及上级" in labels[1], "私密" in labels[2]] == [True, True, True]
+        assert "表扬" in str(kind_chip("praise"))

@@ -50,12 +50,16 @@ def kind_chip(kind: str) -> Markup:
 
 
 def visibility_label(item: Any) -> Markup:
+    # The labels are outside the f-strings: Babel's extractor does not look inside f-strings.
     visibility = _attr(item, "visibility")
     if visibility == "public":
-        return Markup(f'<span class="meta-item">{icon("globe")}{_("Public")}</span>\n')
+        label = _("Public")
+        return Markup(f'<span class="meta-item">{icon("globe")}{label}</span>\n')
     if visibility == "manager":
-        return Markup(f'<span class="meta-item">{icon("users")}{_("Recipient and manager")}</span>\n')
-    return Markup(f'<span class="meta-item">{icon("lock")}{_("Private")}</span>')
+        label = _("Recipient and manager")
+        return Markup(f'<span class="meta-item">{icon("users")}{label}</span>\n')
+    label = _("Private")
+    return Markup(f'<span class="meta-item">{icon("lock")}{label}</span>')
 
 
 def init_ui(app: Flask) -> None:
