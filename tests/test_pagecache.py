@@ -254,13 +254,20 @@ def test_cached_pages_are_compressed_once_while_nothing_moves(app: Flask, team, 
                         "COMPRESS_BR_WINDOW": 22, "COMPRESS_BR_BLOCK": 0, "COMPRESS_LEVEL": 6}.items():
         monkeypatch.setitem(app.config, name, value)
     monkeypatch.setattr(compress, "enabled_algorithms", ("br", "gzip"), raising=False)
+    from perfapp.core import i18n
+
+    clock = {"now": utcnow()}
+    monkeypatch.setattr(i18n, "utcnow", lambda: clock["now"])
     first = c.get("/", headers={"Accept-Encoding": "br, gzip"})
     assert first.headers["Content-Encoding"] == "br"
     assert brotli.decompress(first.get_data()).decode() == plain
-    entry = next(e for e in pagecache.PAGES.data.values() if e.packed)
+    entry = next(e for e in pagecache.PAGES.data.values() if e.packed and e.packed[0][2] == "br")
     packed = entry.packed
     second = c.get("/", headers={"Accept-Encoding": "br, gzip"})
-    assert second.get_data() == first.get_data() and entry.packed is packed  # reused, not redone
+    assert second.get_data() == first.get_data() and entry.packed is packed  # reused within the second
+    clock["now"] += timedelta(seconds=1)
+    third = c.get("/", headers={"Accept-Encoding": "br, gzip"})
+    assert entry.packed is not packed and third.get_data() == first.get_data()  # made again, same page
     assert "Content-Encoding" not in c.get("/", headers={"Accept-Encoding": "identity"}).headers
 
 

@@ -36,6 +36,7 @@ from flask_login import current_user
 from sqlalchemy import TextClause, event, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from perfapp.core import i18n
 from perfapp.core.fragments import _fill, _recording
 from perfapp.extensions import compress, db
 
@@ -48,15 +49,15 @@ _KEPT_HEADERS = ("Content-Type", "Vary", "HX-Push-Url", "HX-Trigger", "HX-Retarg
 
 
 class _Entry:
-    """A cached page: its HTML with markers, the headers to repeat, and the last compressed
-    answer (the filled HTML it was made from, the encoding, the bytes)."""
+    """A cached page: its HTML with markers, the headers to repeat, and the last answer made
+    from it ((second, CSRF token, encoding), the filled and maybe compressed body)."""
 
     __slots__ = ("expires", "body", "headers", "packed")
 
     def __init__(self, body: str, headers: list[tuple[str, str]]) -> None:
         self.expires = time.monotonic() + LIFETIME
         self.body, self.headers = body, headers
-        self.packed: tuple[str, str, bytes] | None = None
+        self.packed: tuple[tuple[Any, ...], str | bytes] | None = None
 
 
 class _Pages:
@@ -150,20 +151,24 @@ def cached_page(view: F) -> F:
 
 
 def _answer(entry: _Entry) -> Response:
-    """A cached page as a response. The filled HTML changes only when a relative date moves
-    on, so the compressed bytes are kept with the entry and reused while it is the same."""
-    filled = _fill(entry.body)
+    """A cached page as a response.
+
+    The filled page (relative dates, the session's CSRF token) is kept with the entry, compressed,
+    for the rest of the current second: relative dates count whole seconds at the finest, so
+    within one second the page would come out the same (to the viewer, if not to the byte at a
+    boundary). A new second, another session's token or another encoding fill it again.
+    """
     algorithm = None
     if current_app.config.get("COMPRESS_REGISTER", True):  # as create_app registers Flask-Compress
         algorithm = _choose_algorithm(compress.enabled_algorithms, request.headers.get("Accept-Encoding", ""))
-    if algorithm is None:
-        response = Response(filled, 200)
-    else:
-        packed = entry.packed
-        if packed is None or packed[0] != filled or packed[1] != algorithm:
-            packed = (filled, algorithm, _compress_data(current_app, filled.encode(), algorithm))
-            entry.packed = packed
-        response = Response(packed[2], 200)
+    stamp = (i18n.utcnow().replace(microsecond=0), current_app.jinja_env.globals["csrf_token"](), algorithm)
+    packed = entry.packed
+    if packed is None or packed[0] != stamp:
+        filled = _fill(entry.body)
+        data = filled if algorithm is None else _compress_data(current_app, filled.encode(), algorithm)
+        packed = entry.packed = (stamp, data)
+    response = Response(packed[1], 200)
+    if algorithm is not None:
         response.headers["Content-Encoding"] = algorithm  # Flask-Compress leaves it as it is
     for name, value in entry.headers:
         response.headers[name] = value
