@@ -6,7 +6,7 @@ import hashlib
 from flask import Flask, Response, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from perfapp.core.htmx import is_htmx
 from perfapp.extensions import db
@@ -24,16 +24,17 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
+    from perfapp.auth.models import LoginSession
+
+    # Built once: every request runs it. Only the person is loaded (the session row is only a key).
+    by_token = (select(User).join(LoginSession, LoginSession.user_id == User.id)
+                .where(LoginSession.token_hash == bindparam("token_hash"), User.active.is_(True)))
+
     @login_manager.user_loader
     def load_user(token: str) -> User | None:
-        from perfapp.auth.models import LoginSession
-
-        row = db.session.execute(
-            select(LoginSession).where(LoginSession.token_hash == token_hash(token))
-        ).scalar_one_or_none()
-        if row is None or not row.user.active:
+        user = db.session.execute(by_token, {"token_hash": token_hash(token)}).scalar_one_or_none()
+        if user is None:
             return None
-        user = row.user
         user.session_token = token
         return user
 
