@@ -203,6 +203,9 @@ def log_in(base: str) -> str:
     except urllib.error.HTTPError as e:
         if e.code != 303:
             raise SystemExit(f"login answered {e.code}") from None
+    # Follow the redirect as a browser would: the first page after login may update the session
+    # cookie (a fresh CSRF secret), which a browser keeps and wrk, sending a fixed cookie, would not.
+    opener.open(f"{base}/").read()
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
