@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("walls", __name__, url_prefix="/walls")
 
-from perfapp.walls import views  # noqa: E402,F401
+from perfapp.walls import cards, views  # noqa: E402,F401
