@@ -250,3 +250,18 @@ def test_switch_language_in_settings(phone, org, start, switch_to, label, shot, 
     # It sticks: other pages and a new visit use it too.
     tap_tab(page, "home")
     expect(page).to_have_title(re.compile(re.escape(tr("Home", switch_to))))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_new_page_opens_at_the_top(phone, org, lang, log_in) -> None:
+    """Boosted links swap the page in place: the next page must not open where the last was scrolled."""
+    p = phone(lang)
+    page = p.page
+    log_in(page, org.lina)
+    page.goto("/walls/")
+    # However long the wall is with this small organisation: make it long, and scroll down.
+    page.evaluate("document.body.style.minHeight = '4000px'; window.scrollTo(0, 1500)")
+    page.wait_for_function("window.scrollY > 300")
+    page.locator("nav.tabbar a[data-tab=me]").click()
+    page.wait_for_url("**/people/me")
+    page.wait_for_function("window.scrollY === 0")
