@@ -25,9 +25,8 @@ def _normalise_db_url(url: str) -> str:
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
     SQLALCHEMY_DATABASE_URI = _normalise_db_url(os.environ.get("DATABASE_URL") or _default_db_url())
-    # A ping before each checkout finds dropped server connections (PostgreSQL); SQLite has none.
-    SQLALCHEMY_ENGINE_OPTIONS: dict = (
-        {} if SQLALCHEMY_DATABASE_URI.startswith("sqlite") else {"pool_pre_ping": True})
+    # No ping on every checkout: perfapp.core.db pings server connections that were idle a while.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL = os.environ.get("REDIS_URL")
     HUEY_SQLITE_PATH = os.environ.get("HUEY_SQLITE_PATH", str(BASE_DIR / "instance" / "huey.db"))
 
