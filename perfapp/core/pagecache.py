@@ -33,7 +33,7 @@ from flask import Flask, Response, current_app, g, make_response, request, sessi
 from flask_babel import get_locale
 from flask_compress.flask_compress import _choose_algorithm, _compress_data
 from flask_login import current_user
-from sqlalchemy import TextClause, event, text
+from sqlalchemy import TextClause, event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from perfapp.core import i18n
@@ -100,6 +100,18 @@ class _Pages:
 
 
 PAGES = _Pages(24_000_000)
+
+
+def generation_column() -> Any:
+    """The counter as a scalar subquery, for a statement every request runs anyway (the session
+    lookup adds it, saving a round trip; it then hands the value to `remember_generation`)."""
+    from perfapp.core.models import CacheGeneration
+
+    return select(CacheGeneration.n).where(CacheGeneration.id == 1).scalar_subquery()
+
+
+def remember_generation(value: int | None) -> None:
+    g._cache_generation = value
 
 
 def generation() -> int | None:
