@@ -36,6 +36,7 @@ from dataclasses import dataclass  # noqa: E402
 from bench.server import (  # noqa: E402
     EMAIL,
     OUT,
+    USER_AGENT,
     NoRedirect,
     Server,
     database_url,
@@ -46,7 +47,7 @@ from bench.server import (  # noqa: E402
 
 HOME_RATIO_TARGET, P99_TARGET_MS = 0.25, 50.0
 # Phones always ask for compressed pages; so does the benchmark, so compression is measured too.
-BROWSER_HEADERS = {"Accept-Encoding": "br, gzip", "Accept-Language": "en"}
+BROWSER_HEADERS = {"Accept-Encoding": "br, gzip", "Accept-Language": "en", "User-Agent": USER_AGENT}
 PICKER_HEADERS = {"HX-Request": "true", "HX-Target": "picker-results"}
 
 

@@ -27,6 +27,10 @@ OUT = ROOT / "bench" / "out"
 BIN = Path(sys.executable).parent
 DEFAULT_DB = OUT / "load.db"
 EMAIL, PASSWORD = "employee@example.com", "perfapp-demo"
+# One browser: the login and every measured request say the same User-Agent. (Flask-Login's
+# session protection marks a session "not fresh" when it changes, which rewrites the cookie;
+# wrk, replaying a fixed cookie, would then see that on every request, as no browser would.)
+USER_AGENT = "perfapp-bench/1 (like a phone)"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -193,6 +197,7 @@ def log_in(base: str) -> str:
     """Log in through the form like a browser (page, CSRF token, post); returns the Cookie header."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     match = CSRF.search(opener.open(f"{base}/auth/login").read().decode())
     if not match:
         raise SystemExit("no csrf_token on the login page")

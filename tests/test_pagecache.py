@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask, render_template
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from perfapp.core import fragments, pagecache
@@ -290,3 +290,20 @@ def test_a_session_keeps_one_csrf_token_and_it_is_accepted(app: Flask, team, log
     other.csrf = first  # someone else's token is refused
     assert other.submit(f"/reactions/feedback/{item.id}/react", {"emoji": "👍"}).status_code == 400
     assert db.session.scalar(select(func.count()).select_from(Reaction)) == 1
+
+
+@pytest.mark.parametrize("how", ["logged out elsewhere", "deactivated"])
+def test_a_cached_page_is_never_served_to_a_session_that_ended(app: Flask, team, login, how) -> None:  # type: ignore[no-untyped-def]
+    from perfapp.auth.models import LoginSession
+
+    c = login(team["me"])
+    assert c.get("/").status_code == 200
+    assert c.get("/").status_code == 200  # now from the cache
+    if how == "deactivated":
+        team["me"].active = False
+    else:  # "log out everywhere", or HR ending the sessions: the rows go
+        db.session.execute(delete(LoginSession).where(LoginSession.user_id == team["me"].id))
+    db.session.commit()
+    for path in ("/", f"/people/{team['mate'].id}", "/walls/"):
+        r = c.get(path)
+        assert r.status_code == 302 and "/auth/login" in r.headers["Location"], path

@@ -25,20 +25,17 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
     login_manager.session_protection = "basic"
 
     from perfapp.auth.models import LoginSession
-    from perfapp.core.pagecache import generation_column, remember_generation
 
-    # Built once: every request runs it. Only the person is loaded (the session row is only a
-    # key), with the page cache's change counter in the same round trip (perfapp.core.pagecache).
-    by_token = (select(User, generation_column()).join(LoginSession, LoginSession.user_id == User.id)
+    # Built once: every request that is not a page-cache hit runs it. Only the person is loaded
+    # (the session row is only a key).
+    by_token = (select(User).join(LoginSession, LoginSession.user_id == User.id)
                 .where(LoginSession.token_hash == bindparam("token_hash"), User.active.is_(True)))
 
     @login_manager.user_loader
     def load_user(token: str) -> User | None:
-        row = db.session.execute(by_token, {"token_hash": token_hash(token)}).first()
-        if row is None:
+        user = db.session.execute(by_token, {"token_hash": token_hash(token)}).scalar_one_or_none()
+        if user is None:
             return None
-        user, counter = row
-        remember_generation(counter)
         user.session_token = token
         return user
 

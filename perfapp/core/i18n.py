@@ -37,6 +37,13 @@ def select_locale() -> str:
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
+    return choose_locale(None)
+
+
+def choose_locale(person_locale: str | None) -> str:
+    """select_locale for a person whose own setting is `person_locale` (in a request)."""
+    if person_locale:
+        return person_locale
     cookie = normalise_locale(request.cookies.get(LANG_COOKIE))
     if cookie:
         return cookie

@@ -29,22 +29,21 @@ from functools import wraps
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, current_app, g, make_response, request, session
-from flask_babel import get_locale
+from flask import Flask, Response, current_app, make_response, request, session
 from flask_compress.flask_compress import _choose_algorithm, _compress_data
 from flask_login import current_user
-from sqlalchemy import TextClause, event, select, text
+from sqlalchemy import TextClause, bindparam, event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from perfapp.core import i18n
 from perfapp.core.fragments import _fill, _recording
+from perfapp.core.i18n import choose_locale
 from perfapp.extensions import compress, db
 
 F = TypeVar("F", bound=Callable[..., Any])
 LIFETIME = 60.0  # seconds
 _WROTE = "perfapp_wrote"
 _BUMP = text("UPDATE cache_generation SET n = n + 1 WHERE id = 1")
-_READ = text("SELECT n FROM cache_generation WHERE id = 1")
 _KEPT_HEADERS = ("Content-Type", "Vary", "HX-Push-Url", "HX-Trigger", "HX-Retarget", "HX-Reswap")
 
 
@@ -102,45 +101,61 @@ class _Pages:
 PAGES = _Pages(24_000_000)
 
 
-def generation_column() -> Any:
-    """The counter as a scalar subquery, for a statement every request runs anyway (the session
-    lookup adds it, saving a round trip; it then hands the value to `remember_generation`)."""
-    from perfapp.core.models import CacheGeneration
-
-    return select(CacheGeneration.n).where(CacheGeneration.id == 1).scalar_subquery()
-
-
-def remember_generation(value: int | None) -> None:
-    g._cache_generation = value
-
-
-def generation() -> int | None:
-    """The database's change counter, read once per request (None: no counter row, no caching)."""
-    if "_cache_generation" not in g:
-        # Through the connection: the ORM's execute event would take a text() statement for a write.
-        g._cache_generation = db.session.connection().execute(_READ).scalar()
-    return g._cache_generation  # type: ignore[no-any-return]
-
-
 def _org_date() -> str:
     return datetime.now(ZoneInfo(current_app.config["ORG_TIMEZONE"])).date().isoformat()
 
 
+_LIGHT: Any = None
+
+
+def _light_viewer() -> tuple[int, str | None, int] | None:
+    """(person id, their language setting, the change counter) for this session's login, by one
+    plain query outside the ORM session (no transaction on PostgreSQL: one round trip), or None
+    when it is not an ordinary logged-in session (the view's own login check then decides).
+
+    A hit needs nothing else from the database, so it never loads the person: logging out,
+    deactivation and every other change are writes, which the counter sees.
+    """
+    global _LIGHT
+    token = session.get("_user_id")  # Flask-Login's key for what the user loader takes
+    if not token:
+        return None
+    if _LIGHT is None:
+        from perfapp.auth.models import LoginSession
+        from perfapp.auth.session import token_hash
+        from perfapp.core.models import CacheGeneration
+        from perfapp.people.models import User
+
+        person, login, counter = User.__table__, LoginSession.__table__, CacheGeneration.__table__
+        _LIGHT = (token_hash, select(person.c.id, person.c.locale, counter.c.n)
+                  .select_from(login.join(person, person.c.id == login.c.user_id))
+                  .join(counter, counter.c.id == 1)
+                  .where(login.c.token_hash == bindparam("token_hash"), person.c.active.is_(True)))
+    hash_token, statement = _LIGHT
+    options = {} if db.engine.dialect.name == "sqlite" else {"isolation_level": "AUTOCOMMIT"}
+    with db.engine.connect().execution_options(**options) as conn:
+        row = conn.execute(statement, {"token_hash": hash_token(token)}).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
 def cached_page(view: F) -> F:
-    """Serve a logged-in GET page from the cache while nothing has changed (see the module)."""
+    """Serve a logged-in GET page from the cache while nothing has changed (see the module).
+
+    Put it above @login_required: a hit is answered before the person is loaded."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if (not current_app.config.get("PAGE_CACHE", True) or request.method != "GET"
-                or not current_user.is_authenticated or "_flashes" in session):
+                or "_flashes" in session):
             return view(*args, **kwargs)
-        stamp = generation()
-        if stamp is None:
+        viewer = _light_viewer()
+        if viewer is None:
             return view(*args, **kwargs)
+        person_id, person_locale, stamp = viewer
         headers = request.headers
         key = (request.full_path, headers.get("HX-Request"), headers.get("HX-Target"),
                headers.get("HX-Boosted"), headers.get("HX-History-Restore-Request"),
-               current_user.id, str(get_locale()), stamp, _org_date())
+               person_id, choose_locale(person_locale), stamp, _org_date())
         found = PAGES.get(key)
         if found is not None:
             return _answer(found)
@@ -154,7 +169,8 @@ def cached_page(view: F) -> F:
             return response
         body = response.get_data(as_text=True)
         if (response.status_code == 200 and "Set-Cookie" not in response.headers
-                and session.modified == modified and "_flashes" not in session):
+                and session.modified == modified and "_flashes" not in session
+                and current_user.is_authenticated and current_user.id == person_id):
             PAGES.put(key, body, [(k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS])
         response.set_data(_fill(body))
         return response

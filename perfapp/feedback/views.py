@@ -26,8 +26,8 @@ def _cap_upload_size(endpoint: str | None, _values: dict | None) -> None:
         request.max_content_length = voice.MAX_REQUEST_BYTES
 
 
-@login_required
 @cached_page
+@login_required
 def home() -> Response:
     """Home: my feed (received, given, my team's). Infinite scroll loads the next page as a fragment."""
     cursor = services.decode_cursor(request.args.get("before"))

@@ -20,8 +20,8 @@ COMMON_TIMEZONES = (
 
 
 @bp.route("/search")
-@login_required
 @cached_page
+@login_required
 def search() -> Response:
     """The picker: a fragment of matching people (also a page without htmx).
 
@@ -34,8 +34,8 @@ def search() -> Response:
 
 
 @bp.route("/<int:person_id>")
-@login_required
 @cached_page
+@login_required
 def profile(person_id: int) -> Response:
     person = services.get_person(person_id)
     if person is None:

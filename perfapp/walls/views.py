@@ -29,8 +29,8 @@ def _wall_filter() -> services.WallFilter:
 
 
 @bp.route("/")
-@login_required
 @cached_page
+@login_required
 def praise() -> Response:
     """The praise wall: public praise, flowers and badges, filterable; infinite scroll loads
     the next page as a fragment."""
@@ -54,8 +54,8 @@ def wall_filter_form() -> Response:
 
 
 @bp.route("/people/<int:person_id>")
-@login_required
 @cached_page
+@login_required
 def person(person_id: int) -> Response:
     """A person's badge wall: badges as a grid, flowers received, top tags."""
     person = db.get_or_404(User, person_id)
@@ -78,8 +78,8 @@ def citations(person_id: int, badge_id: int) -> Response:
 
 
 @bp.route("/badges")
-@login_required
 @cached_page
+@login_required
 def badges() -> Response:
     """Every badge, grouped by value, with how many people hold it."""
     ensure_automatic_badges()
@@ -89,8 +89,8 @@ def badges() -> Response:
 
 
 @bp.route("/badges/<int:badge_id>")
-@login_required
 @cached_page
+@login_required
 def badge(badge_id: int) -> Response:
     """One badge: what it is for and who holds it, most recent first (infinite scroll)."""
     badge = db.get_or_404(Badge, badge_id)
