@@ -25,7 +25,6 @@ sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolv
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
@@ -34,7 +33,6 @@ import urllib.request  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 from bench.server import (  # noqa: E402
-    EMAIL,
     OUT,
     USER_AGENT,
     NoRedirect,
@@ -43,6 +41,7 @@ from bench.server import (  # noqa: E402
     ensure_seeded,
     gunicorn,
     log_in,
+    run_line,
 )
 
 HOME_RATIO_TARGET, P99_TARGET_MS = 0.25, 50.0
@@ -124,10 +123,7 @@ def main() -> None:
 
     engine = url.split(":", 1)[0]
     ceiling, ceiling_cpu = results[0].rps, results[0].cpu_ms
-    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration} on {engine} "
-          f"({url.rsplit('/', 1)[-1]}), gunicorn.conf.py, logged in as {EMAIL}; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
-          f"{'page and card caches OFF' if args.no_cache else 'page and card caches on (warm after the warm-up)'}")
+    print(run_line(args, engine, url))
     print(f"{'path':<24}{'req/s':>9}{'× healthz':>11}{'p99 ms':>9}{'CPU ms/req':>12}{'CPU × healthz':>15}  target")
     for r in results:
         ratio = r.rps / ceiling if ceiling else 0.0

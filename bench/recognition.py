@@ -25,7 +25,7 @@ import shutil  # noqa: E402
 import subprocess  # noqa: E402
 
 from bench.http import BROWSER_HEADERS, P99_TARGET_MS, check, wrk  # noqa: E402
-from bench.server import BIN, EMAIL, OUT, ROOT, complete_schema, gunicorn, log_in  # noqa: E402
+from bench.server import BIN, EMAIL, OUT, ROOT, complete_schema, gunicorn, log_in, run_line  # noqa: E402
 
 RATIO_TARGET = 0.25
 DEFAULT_DB = OUT / "recognition.db"
@@ -113,10 +113,7 @@ def main() -> None:
 
     engine = url.split(":", 1)[0]
     ceiling, ceiling_cpu = results[0].rps, results[0].cpu_ms
-    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration} on {engine} "
-          f"({url.rsplit('/', 1)[-1]}), gunicorn.conf.py, logged in as {EMAIL}; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
-          f"{'page and card caches OFF' if args.no_cache else 'page and card caches on (warm after the warm-up)'}")
+    print(run_line(args, engine, url))
     print(f"{'path':<30}{'req/s':>9}{'× healthz':>11}{'p99 ms':>9}{'CPU ms/req':>12}{'CPU × healthz':>15}  target")
     for r in results:
         ratio = r.rps / ceiling if ceiling else 0.0

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, literal, text
 
@@ -191,6 +192,14 @@ def _wait_for(server: subprocess.Popen[bytes], base: str) -> None:
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         return None
+
+
+def run_line(args: Any, engine: str, url: str) -> str:
+    """The heading of a wrk table: what ran, against what, on how busy a machine."""
+    caches = "page and card caches OFF" if args.no_cache else "page and card caches on (warm after the warm-up)"
+    return (f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration} on {engine} "
+            f"({url.rsplit('/', 1)[-1]}), gunicorn.conf.py, logged in as {EMAIL}; load average "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; {caches}")
 
 
 def log_in(base: str) -> str:

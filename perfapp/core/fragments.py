@@ -29,12 +29,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from flask import current_app, render_template
 from flask_babel import get_locale
 from markupsafe import Markup
 
+V = TypeVar("V")
 _NONCE = secrets.token_hex(8)
 _MARK = re.compile("\x00" + _NONCE + r":(ago|csrf):([^\x00]*)\x00")
 
@@ -54,43 +55,51 @@ def csrf_marker() -> Markup:
     return Markup(f"\x00{_NONCE}:csrf:\x00")
 
 
-class _LRU:
-    """A small thread-safe LRU of rendered cards."""
+class LRU(Generic[V]):
+    """A small thread-safe LRU, bounded by the summed weight of its values (by default, their
+    number). Used for cards here and for pages in perfapp.core.pagecache."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.data: OrderedDict[Hashable, str] = OrderedDict()
+    def __init__(self, max_weight: int, weight: Callable[[V], int] = lambda _value: 1,
+                 valid: Callable[[V], bool] = lambda _value: True) -> None:
+        self.max_weight, self.weight, self.valid = max_weight, weight, valid
+        self.total = 0
+        self.data: OrderedDict[Hashable, V] = OrderedDict()
         self.lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get(self, key: Hashable) -> str | None:
+    def get(self, key: Hashable) -> V | None:
         with self.lock:
             found = self.data.get(key)
-            if found is None:
+            if found is None or not self.valid(found):
                 self.misses += 1
-            else:
-                self.hits += 1
-                self.data.move_to_end(key)
+                return None
+            self.hits += 1
+            self.data.move_to_end(key)
             return found
 
-    def put(self, key: Hashable, value: str) -> None:
+    def put(self, key: Hashable, value: V) -> None:
         with self.lock:
+            old = self.data.pop(key, None)
+            if old is not None:
+                self.total -= self.weight(old)
             self.data[key] = value
-            self.data.move_to_end(key)
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
+            self.total += self.weight(value)
+            while self.total > self.max_weight and self.data:
+                self.total -= self.weight(self.data.popitem(last=False)[1])
 
     def clear(self) -> None:
         with self.lock:
             self.data.clear()
+            self.total = 0
             self.hits = self.misses = 0
 
 
-_CACHE = _LRU(4096)
+_CACHE: LRU[str] = LRU(4096)
 
 
-def cache() -> _LRU:
-    return _CACHE
+def person_key(person: Any) -> tuple[Any, ...]:
+    """What a card shows of a person (the avatar's initials and hue follow from these)."""
+    return (person.id, person.name) if person is not None else ()
 
 
 def _fill(html: str) -> str:

@@ -20,12 +20,10 @@ they happen before a server starts.
 """
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -36,7 +34,7 @@ from sqlalchemy import TextClause, bindparam, event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from perfapp.core import i18n
-from perfapp.core.fragments import _fill, _recording
+from perfapp.core.fragments import LRU, _fill, _recording
 from perfapp.core.i18n import choose_locale
 from perfapp.extensions import compress, db
 
@@ -59,53 +57,26 @@ class _Entry:
         self.packed: tuple[tuple[Any, ...], str | bytes] | None = None
 
 
-class _Pages:
-    """An LRU of pages, bounded by the characters it holds."""
-
-    def __init__(self, max_chars: int) -> None:
-        self.max_chars = max_chars
-        self.chars = 0
-        self.data: OrderedDict[Hashable, _Entry] = OrderedDict()
-        self.lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, key: Hashable) -> _Entry | None:
-        now = time.monotonic()
-        with self.lock:
-            entry = self.data.get(key)
-            if entry is None or entry.expires < now:
-                self.misses += 1
-                return None
-            self.hits += 1
-            self.data.move_to_end(key)
-            return entry
-
-    def put(self, key: Hashable, body: str, headers: list[tuple[str, str]]) -> None:
-        with self.lock:
-            old = self.data.pop(key, None)
-            if old is not None:
-                self.chars -= len(old.body)
-            self.data[key] = _Entry(body, headers)
-            self.chars += len(body)
-            while self.chars > self.max_chars and self.data:
-                _key, dropped = self.data.popitem(last=False)
-                self.chars -= len(dropped.body)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.data.clear()
-            self.chars = 0
-            self.hits = self.misses = 0
-
-
-PAGES = _Pages(24_000_000)
+# Bounded by the characters the pages hold; an entry past its lifetime counts as missing.
+PAGES: LRU[_Entry] = LRU(24_000_000, weight=lambda entry: len(entry.body),
+                         valid=lambda entry: entry.expires >= time.monotonic())
 
 
 def _org_date() -> str:
     return datetime.now(ZoneInfo(current_app.config["ORG_TIMEZONE"])).date().isoformat()
 
 
-_LIGHT: Any = None
+@cache
+def _light_statement() -> Any:
+    from perfapp.auth.models import LoginSession
+    from perfapp.core.models import CacheGeneration
+    from perfapp.people.models import User
+
+    person, login, counter = User.__table__, LoginSession.__table__, CacheGeneration.__table__
+    return (select(person.c.id, person.c.locale, counter.c.n)
+            .select_from(login.join(person, person.c.id == login.c.user_id))
+            .join(counter, counter.c.id == 1)
+            .where(login.c.token_hash == bindparam("token_hash"), person.c.active.is_(True)))
 
 
 def _light_viewer() -> tuple[int, str | None, int] | None:
@@ -116,25 +87,14 @@ def _light_viewer() -> tuple[int, str | None, int] | None:
     A hit needs nothing else from the database, so it never loads the person: logging out,
     deactivation and every other change are writes, which the counter sees.
     """
-    global _LIGHT
+    from perfapp.auth.session import token_hash
+
     token = session.get("_user_id")  # Flask-Login's key for what the user loader takes
     if not token:
         return None
-    if _LIGHT is None:
-        from perfapp.auth.models import LoginSession
-        from perfapp.auth.session import token_hash
-        from perfapp.core.models import CacheGeneration
-        from perfapp.people.models import User
-
-        person, login, counter = User.__table__, LoginSession.__table__, CacheGeneration.__table__
-        _LIGHT = (token_hash, select(person.c.id, person.c.locale, counter.c.n)
-                  .select_from(login.join(person, person.c.id == login.c.user_id))
-                  .join(counter, counter.c.id == 1)
-                  .where(login.c.token_hash == bindparam("token_hash"), person.c.active.is_(True)))
-    hash_token, statement = _LIGHT
     options = {} if db.engine.dialect.name == "sqlite" else {"isolation_level": "AUTOCOMMIT"}
     with db.engine.connect().execution_options(**options) as conn:
-        row = conn.execute(statement, {"token_hash": hash_token(token)}).first()
+        row = conn.execute(_light_statement(), {"token_hash": token_hash(token)}).first()
     return None if row is None else (row[0], row[1], row[2])
 
 
@@ -171,7 +131,7 @@ def cached_page(view: F) -> F:
         if (response.status_code == 200 and "Set-Cookie" not in response.headers
                 and session.modified == modified and "_flashes" not in session
                 and current_user.is_authenticated and current_user.id == person_id):
-            PAGES.put(key, body, [(k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS])
+            PAGES.put(key, _Entry(body, [(k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS]))
         response.set_data(_fill(body))
         return response
 

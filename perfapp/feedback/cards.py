@@ -10,17 +10,13 @@ from typing import TYPE_CHECKING, Any
 from flask_login import current_user
 from markupsafe import Markup
 
-from perfapp.core.fragments import card
+from perfapp.core.fragments import card, person_key
 from perfapp.feedback import bp
 
 if TYPE_CHECKING:
     from perfapp.feedback.models import Feedback
 
 TEMPLATE = "feedback/_item.html"
-
-
-def _person(person: Any) -> tuple[Any, ...]:
-    return (person.id, person.name) if person is not None else ()
 
 
 def feedback_key(item: Feedback, viewer: Any, no_promote: bool = False) -> tuple[Any, ...]:
@@ -34,7 +30,7 @@ def feedback_key(item: Feedback, viewer: Any, no_promote: bool = False) -> tuple
         item.id, item.kind, item.visibility, item.confidential, item.development_only, item.hidden,
         item.created_at, item.emoji, item.text, item.behaviour, item.impact, item.suggestion,
         item.voice_key, item.voice_key and item.voice_clock,
-        show_author, _person(item.author) if show_author else None, _person(item.recipient),
+        show_author, person_key(item.author) if show_author else None, person_key(item.recipient),
         tuple((t.id, t.kind, t.name) for t in item.tags),
         project and (project.id, project.name), milestone and (milestone.id, milestone.name),
         promote, footer_key("feedback", item),

@@ -10,15 +10,11 @@ from typing import TYPE_CHECKING, Any
 from flask_login import current_user
 from markupsafe import Markup
 
-from perfapp.core.fragments import card
+from perfapp.core.fragments import card, person_key
 from perfapp.walls import bp
 
 if TYPE_CHECKING:
     from perfapp.recognition.models import BadgeAward, FlowerGift
-
-
-def _person(person: Any) -> tuple[Any, ...]:
-    return (person.id, person.name) if person is not None else ()
 
 
 def _promote(obj: Any, viewer: Any, no_promote: bool) -> bool:
@@ -29,7 +25,7 @@ def flower_key(obj: FlowerGift, viewer: Any, no_promote: bool = False) -> tuple[
     from perfapp.reactions.views import footer_key  # here: the reactions domain imports the walls'
 
     tag = obj.tag
-    return (obj.id, obj.hidden, obj.created_at, obj.count, obj.message, _person(obj.giver), _person(obj.receiver),
+    return (obj.id, obj.hidden, obj.created_at, obj.count, obj.message, person_key(obj.giver), person_key(obj.receiver),
             tag and (tag.id, tag.name), _promote(obj, viewer, no_promote), footer_key("flower", obj))
 
 
@@ -37,7 +33,7 @@ def badge_key(obj: BadgeAward, viewer: Any, no_promote: bool = False) -> tuple[A
     from perfapp.reactions.views import footer_key
 
     b = obj.badge
-    return (obj.id, obj.hidden, obj.created_at, obj.citation, _person(obj.giver), _person(obj.receiver),
+    return (obj.id, obj.hidden, obj.created_at, obj.citation, person_key(obj.giver), person_key(obj.receiver),
             (b.id, b.name, b.colour, b.icon, b.image, b.automatic, b.automatic and b.description),
             _promote(obj, viewer, no_promote), footer_key("badge_award", obj))
 
