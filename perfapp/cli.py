@@ -32,7 +32,8 @@ def register_cli(app: Flask) -> None:
         pot = str(TRANSLATIONS / "messages.pot")
         _pybabel("extract", *EXTRACT_ARGS,
                  "--sort-output", "-o", pot, ".")
-        _pybabel("update", "-i", pot, "-d", str(TRANSLATIONS), "--no-fuzzy-matching", "--ignore-obsolete")
+        _pybabel("update", "-i", pot, "-d", str(TRANSLATIONS), "--no-fuzzy-matching", "--ignore-obsolete",
+                 "--ignore-pot-creation-date")
 
     @translate.command()
     def compile() -> None:  # noqa: A001
