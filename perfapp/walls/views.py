@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Response, abort, request, url_for
 from flask_login import current_user, login_required
 
-from perfapp.core.htmx import render
+from perfapp.core.htmx import render, wants_fragment
 from perfapp.core.pagecache import cached_page
 from perfapp.core.validation import parse_int
 from perfapp.extensions import db
@@ -98,8 +98,8 @@ def badge(badge_id: int) -> Response:
     holders, next_cursor = services.holders(badge, current_user, cursor)
     context = {"badge": badge, "holders": holders, "next_cursor": next_cursor, "awarders": AWARDERS,
                "more_url": url_for("walls.badge", badge_id=badge.id)}
-    if cursor is None:
-        # The stories behind it lead the page (the holders scroll on below them), so only the
+    if not wants_fragment("feed-more"):
+        # A full page (the first one, or "Load more" followed as a plain link) has the head. The stories behind it lead the page (the holders scroll on below them), so only the
         # first page reads them, through the library's own visibility rules. Only stories told
         # from awards of this badge: a story merely tagged with the badge's value is about that
         # value (the library's value filter has it) and would put people under a badge they

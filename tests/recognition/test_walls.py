@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from html import unescape
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import pytest
 
@@ -212,6 +212,12 @@ def test_company_badges_and_a_badges_holders_newest_first(org, login, make_user)
         found = re.search(r'hx-get="/walls/badges/\d+\?before=([^"]+)"', body)
         cursor = unquote(found.group(1)) if found else None
     assert sorted(map(int, seen)) == sorted(p.id for p in people)
+    # "Load more" followed as a plain link (no JavaScript) is a whole page: head, holders, next link.
+    cursor = services.holders(org.anyone, org.zhang)[1]
+    plain = client.get(f"/walls/badges/{org.anyone.id}?before={quote(cursor)}")
+    assert plain.status_code == 200
+    body = text(plain)
+    assert "<html" in body and "30 people hold it" in body and 'class="card holder"' in body
     coach = text(client.get(f"/walls/badges/{org.managers.id}"))
     assert "Nobody holds this badge yet." in coach and "Award this badge" not in coach
     assert client.get("/walls/badges/99999").status_code == 404
