@@ -5,9 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 FLASK := $(BIN)/flask --app app
-APT_PACKAGES := chromium fonts-noto-cjk fonts-noto-color-emoji ffmpeg wrk
+# What the app needs at run time (ffprobe/ffmpeg check voice notes), and what the tests add.
+RUN_APT_PACKAGES := ffmpeg
+APT_PACKAGES := $(RUN_APT_PACKAGES) chromium fonts-noto-cjk fonts-noto-color-emoji wrk
 
-.PHONY: run test install install-dev system-deps npm-deps compile serve worker lint vendor bench clean
+.PHONY: run test runtime-deps install install-dev system-deps npm-deps compile serve worker lint vendor bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -19,7 +21,11 @@ install: $(BIN)/python
 install-dev: $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
 
-# Debian packages the tests need (a real browser, CJK/emoji fonts for screenshots, ffmpeg, wrk).
+# Debian packages the tests need (a real browser, CJK/emoji fonts for screenshots, ffmpeg, wrk);
+# `make runtime-deps` installs only what the app itself needs.
+runtime-deps: APT_PACKAGES := $(RUN_APT_PACKAGES)
+runtime-deps: system-deps
+
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -36,7 +42,7 @@ compile:
 
 # Installs, migrates, seeds a demo organisation into an empty database, serves on 127.0.0.1:$(PORT)
 # with the background job consumer alongside.
-run: install compile
+run: runtime-deps install compile
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	$(BIN)/python -m whitenoise.compress -q static >/dev/null

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, has_app_context
@@ -26,6 +27,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _make_huey() -> Huey:
     if Config.REDIS_URL:
         return RedisHuey("perfapp", url=Config.REDIS_URL)
+    # Its folder (instance/ by default) exists only once something made it: make it here, so any
+    # DATABASE_URL works on a fresh clone.
+    Path(Config.HUEY_SQLITE_PATH).parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey("perfapp", filename=Config.HUEY_SQLITE_PATH)
 
 

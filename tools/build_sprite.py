@@ -30,7 +30,7 @@ ICONS = [
     # reactions and moderation
     "smile-plus", "trash-2",
     # voice notes
-    "mic", "square", "play", "pause", "rotate-ccw",
+    "mic", "mic-off", "square", "play", "pause", "rotate-ccw",
     # push notifications
     "bell", "bell-off", "smartphone",
 ]

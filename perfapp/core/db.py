@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event, exc
@@ -100,6 +101,9 @@ def init_db(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
+            # A fresh clone has no folder for a file named in DATABASE_URL; SQLite won't make it.
+            if engine.url.database and engine.url.database != ":memory:":
+                Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
             _configure_sqlite(engine)
         else:
             _ping_when_idle(engine)

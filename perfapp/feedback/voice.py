@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -76,6 +77,15 @@ class VoiceClip:
 
 class _Unreadable(Exception):
     pass
+
+
+def tools_available() -> bool:
+    """True when ffprobe and ffmpeg are installed: without them no voice note can be checked.
+
+    Looked up on every call (a PATH lookup is microseconds), so installing ffmpeg while the app
+    runs takes effect without a restart.
+    """
+    return all(shutil.which(tool) for tool in ("ffprobe", "ffmpeg"))
 
 
 # --- checking ------------------------------------------------------------------------
@@ -152,6 +162,9 @@ def prepare(upload: VoiceUpload, errors: dict[str, str]) -> VoiceClip | None:
 
     Raises VoiceTooLarge (413) past MAX_BYTES. Temporary files are gone when this returns.
     """
+    if not tools_available():
+        errors["voice"] = _("Voice notes are unavailable on this server right now. Send your words without one.")
+        return None
     if not _safe_client_name(upload.filename):
         errors["voice"] = _("That file name isn't allowed. Record the voice note again.")
         return None

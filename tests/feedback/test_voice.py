@@ -292,6 +292,23 @@ def test_bad_voice_over_http_is_422_translated_and_keeps_the_text(team, login, m
 
 
 @pytest.mark.parametrize("htmx", [False, True])
+def test_without_ffmpeg_voice_notes_are_unavailable_not_a_500(team, login, media, store_dir, htmx,
+                                                              monkeypatch, tmp_path) -> None:
+    """A machine without ffmpeg (a fresh install) says so instead of failing on the upload."""
+    c = login(team["author"])
+    team["author"].locale = "zh_Hans_CN"
+    db.session.commit()
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no ffprobe, no ffmpeg
+    page = c.get("/feedback/new").get_data(as_text=True)
+    assert "data-voice-rec" not in page and "语音留言暂不可用" in page
+    r = post_voice(c, team, media, htmx=htmx, text="保留我写的字")
+    body = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'id="err-voice"' in body and "语音留言暂不可用" in body
+    assert "保留我写的字" in body
+    assert feedback_count() == 0 and stored_files(store_dir) == []
+
+
+@pytest.mark.parametrize("htmx", [False, True])
 def test_a_3_mb_upload_is_413_translated(team, login, media, store_dir, htmx) -> None:
     c = login(team["author"])
     team["author"].locale = "zh_Hans_CN"
