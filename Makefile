@@ -78,8 +78,9 @@ vendor: npm-deps
 # Benchmarks print figures (not tests): wrk on logged-in pages, then bytes over the wire in Chromium.
 # Uses DATABASE_URL when set, else bench/out/load.db (seed-load'ed on first run: about a minute).
 bench: install-dev compile
-	$(BIN)/python bench/http.py
-	$(BIN)/python bench/size.py
+	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.size
 
 clean:
 	rm -rf $(VENV) node_modules instance

@@ -1,6 +1,6 @@
 """Query plans and timings of every SQL statement the main read pages run.
 
-    DATABASE_URL=sqlite:///bench/out/load.db .venv/bin/python bench/explain.py [--analyze]
+    DATABASE_URL=sqlite:///bench/out/load.db .venv/bin/python -m bench.explain [--analyze]
 
 Logs in as employee@example.com through the test client, requests each page, records
 the statements it ran (before_cursor_execute) and prints EXPLAIN QUERY PLAN (SQLite)
@@ -9,26 +9,18 @@ Run it against a seed-load database; it is a tool for reading plans, not a test.
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import argparse
+import re
+import time
+from typing import Any
 
-# bench/http.py would shadow the standard library's `http` package: drop this folder from
-# sys.path and put the project root there instead.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
+from sqlalchemy import event, select
 
-import argparse  # noqa: E402
-import re  # noqa: E402
-import time  # noqa: E402
-from typing import Any  # noqa: E402
-
-from sqlalchemy import event, select  # noqa: E402
-
-from perfapp import create_app  # noqa: E402
-from perfapp.config import Config  # noqa: E402
-from perfapp.extensions import db  # noqa: E402
-from perfapp.people.models import User  # noqa: E402
-from perfapp.seed import DEMO_PASSWORD  # noqa: E402
+from perfapp import create_app
+from perfapp.config import Config
+from perfapp.extensions import db
+from perfapp.people.models import User
+from perfapp.seed import DEMO_PASSWORD
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -1,8 +1,8 @@
 """Push fan-out benchmark: one nudge to 10 000 devices through a local push service.
 
-    .venv/bin/python bench/push.py                    # SQLite: bench/out/push.db (made fresh)
-    .venv/bin/python bench/push.py --subscriptions 2000
-    .venv/bin/python bench/push.py --database-url postgresql://postgres@127.0.0.1:5432/perfapp_bench_push
+    .venv/bin/python -m bench.push                    # SQLite: bench/out/push.db (made fresh)
+    .venv/bin/python -m bench.push --subscriptions 2000
+    .venv/bin/python -m bench.push --database-url postgresql://postgres@127.0.0.1:5432/perfapp_bench_push
 
 Runs the `web-push-testing` npm package on a free port as the push service and makes one
 subscription per person there (10 000 people, all members of one project). HR marks the
@@ -21,24 +21,19 @@ tests: this prints figures, it asserts nothing.
 """
 from __future__ import annotations
 
-import sys
+import argparse
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
-from collections import Counter  # noqa: E402
-from concurrent.futures import ThreadPoolExecutor  # noqa: E402
-
-ROOT = _HERE.parent
+ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 SERVER_JS = ROOT / "node_modules" / "web-push-testing" / "src" / "bin" / "server.js"
 

@@ -1,8 +1,8 @@
 """Recognition load benchmark: the praise wall, a person's badge wall and a badge's holders,
 gunicorn (gunicorn.conf.py) + wrk, as ratios to /healthz measured in the same run.
 
-    .venv/bin/python bench/recognition.py                 # SQLite: bench/out/recognition.db
-    .venv/bin/python bench/recognition.py --database-url postgresql://postgres@127.0.0.1:5432/perfapp_rc_bench
+    .venv/bin/python -m bench.recognition                 # SQLite: bench/out/recognition.db
+    .venv/bin/python -m bench.recognition --database-url postgresql://postgres@127.0.0.1:5432/perfapp_rc_bench
 
 An empty database gets the tables and `flask seed-load` with 200 000 flowers and 100 000
 badge awards on top of the usual 10 000 people and 1 000 000 feedback (a few minutes once).
@@ -11,21 +11,14 @@ Benchmarks are not tests: this prints figures, it asserts nothing.
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import argparse
+import json
+import os
+import shutil
+import subprocess
 
-# Run as a script, this folder would shadow the standard library's `http` (bench/http.py).
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-
-from bench.http import BROWSER_HEADERS, P99_TARGET_MS, check, wrk  # noqa: E402
-from bench.server import BIN, EMAIL, OUT, ROOT, complete_schema, gunicorn, log_in, run_line  # noqa: E402
+from bench.pages import BROWSER_HEADERS, P99_TARGET_MS, check, wrk
+from bench.server import BIN, EMAIL, OUT, ROOT, complete_schema, gunicorn, log_in, run_line
 
 RATIO_TARGET = 0.25
 DEFAULT_DB = OUT / "recognition.db"

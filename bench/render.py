@@ -1,6 +1,6 @@
 """CPU per request of the main logged-in pages, in-process (no HTTP, no other processes counted).
 
-    DATABASE_URL=sqlite:////work/main/bench/out/load.db .venv/bin/python bench/render.py [-n 50]
+    DATABASE_URL=sqlite:////work/main/bench/out/load.db .venv/bin/python -m bench.render [-n 50]
     ... bench/render.py --profile / [--sort tottime] [--limit 40]
 
 Logs in as employee@example.com through the test client and requests each page n times,
@@ -14,40 +14,34 @@ On a busy shared machine CPU time still drifts with the load (caches, frequency)
 count that does not, run it under valgrind and count instructions instead:
 
     valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=bench/out/callgrind.%p \
-        .venv/bin/python bench/render.py --instructions -n 5
+        .venv/bin/python -m bench.render --instructions -n 5
 
 (instrumentation is switched on only around each page's requests; millions of instructions
 per request are printed, SQLite's own work included.)
 """
 from __future__ import annotations
 
+import argparse
+import cProfile
+import gc
+import os
+import pstats
+import re
+import statistics
+import subprocess
 import sys
+import time
 from pathlib import Path
 
-# bench/http.py would shadow the standard library's `http` package: drop this folder from
-# sys.path and put the project root there instead.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
+from sqlalchemy import event, select
 
-import argparse  # noqa: E402
-import cProfile  # noqa: E402
-import gc  # noqa: E402
-import os  # noqa: E402
-import pstats  # noqa: E402
-import re  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
+from perfapp import create_app
+from perfapp.config import Config
+from perfapp.extensions import db
+from perfapp.people.models import User
+from perfapp.seed import DEMO_PASSWORD
 
-from sqlalchemy import event, select  # noqa: E402
-
-from perfapp import create_app  # noqa: E402
-from perfapp.config import Config  # noqa: E402
-from perfapp.extensions import db  # noqa: E402
-from perfapp.people.models import User  # noqa: E402
-from perfapp.seed import DEMO_PASSWORD  # noqa: E402
-
-OUT = _HERE / "out"
+OUT = Path(__file__).resolve().parent / "out"
 GC_ON = "--gc" in sys.argv
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -60,7 +54,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=50, help="requests per page")
     parser.add_argument("--user", default="employee@example.com")
     parser.add_argument("--lang", default="en", help="Accept-Language (a person's own setting wins)")
-    parser.add_argument("--encoding", default="br, gzip", help="Accept-Encoding, as bench/http.py sends")
+    parser.add_argument("--encoding", default="br, gzip", help="Accept-Encoding, as bench/pages.py sends")
     parser.add_argument("--profile", help="cProfile this path instead")
     parser.add_argument("--instructions", action="store_true", help="under callgrind: count instructions")
     parser.add_argument("--gc", action="store_true", help="with --instructions: leave the garbage collector on")

@@ -1,7 +1,7 @@
 """What the benchmarks share: the seeded database, a gunicorn on a free local port, a login.
 
-Run the benchmarks as scripts (`python bench/http.py`); they put the project root first
-on sys.path and import this module as `bench.server`.
+Run the benchmarks as modules from the project root (`.venv/bin/python -m bench.pages`), so
+they import the project and this module (`bench.server`) without touching sys.path.
 """
 from __future__ import annotations
 
@@ -202,7 +202,7 @@ def run_line(args: Any, engine: str, url: str) -> str:
             f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; {caches}")
 
 
-def log_in(base: str) -> str:
+def log_in(base: str, email: str = EMAIL) -> str:
     """Log in through the form like a browser (page, CSRF token, post); returns the Cookie header."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
@@ -210,7 +210,7 @@ def log_in(base: str) -> str:
     match = CSRF.search(opener.open(f"{base}/auth/login").read().decode())
     if not match:
         raise SystemExit("no csrf_token on the login page")
-    form = urllib.parse.urlencode({"email": EMAIL, "password": PASSWORD, "csrf_token": match.group(1)})
+    form = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": match.group(1)})
     try:
         opener.open(f"{base}/auth/login", data=form.encode())
         raise SystemExit("login did not redirect: wrong password or not a seed-load database?")

@@ -1,6 +1,6 @@
 """Page weight over the wire: what a phone downloads for the home page and for one htmx step.
 
-    .venv/bin/python bench/size.py [--database-url URL]
+    .venv/bin/python -m bench.size [--database-url URL]
 
 Serves the app the way `make run` does (static files precompressed for whitenoise, HTML
 compressed by flask-compress) with gunicorn on 127.0.0.1, drives Debian's Chromium through
@@ -9,24 +9,18 @@ and loads the home page, summing the compressed bytes of every response (CDP
 Network.loadingFinished encodedDataLength: body plus headers as received). Then it measures
 two htmx steps on their own: infinite scroll (the next page of the feed as a fragment) and
 a tab change in the bottom bar (a boosted navigation, tapped at the top of the page). Service workers are blocked so every
-byte is a network byte. Same database defaults as bench/http.py.
+byte is a network byte. Same database defaults as bench/pages.py.
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import argparse
+import json
+from dataclasses import dataclass, field
+from typing import Any
 
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
+from playwright.sync_api import Page, sync_playwright
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from typing import Any  # noqa: E402
-
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
-
-from bench.server import (  # noqa: E402
+from bench.server import (
     EMAIL,
     OUT,
     PASSWORD,

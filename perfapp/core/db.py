@@ -74,7 +74,7 @@ def _ping_when_idle(engine: Engine) -> None:
     """Check a pooled server connection before use only when it has been idle a while.
 
     SQLAlchemy's pool_pre_ping checks on every checkout: a round trip per request, which cost
-    a third of a cached page on PostgreSQL (bench/http.py). A connection dropped by a server
+    a third of a cached page on PostgreSQL (bench/pages.py). A connection dropped by a server
     restart or a proxy's idle timeout has almost always been idle; a busy one is pinged by use.
     A failed ping makes the pool retry with a new connection, as pre_ping would.
     """

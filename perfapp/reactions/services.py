@@ -78,15 +78,21 @@ def summaries(target_type: str, ids: list[int], viewer: User) -> dict[int, Summa
 
 # --- reacting ----------------------------------------------------------------------
 
-def toggle_reaction(user: User, target_type: str, target_id: int, emoji: str) -> bool:
-    """Add the person's emoji to a target, or take it back if it is there; True when added."""
+def set_reaction(user: User, target_type: str, target_id: int, emoji: str, on: bool) -> bool:
+    """Put the person's emoji on a target (on) or take it back (off); True when that changed anything.
+
+    The form sends the state the person asked for, never "the opposite of now": a double tap,
+    two tabs or a page older than the last change can't undo what they meant.
+    """
     kind, obj = target_for(user, target_type, target_id)
     if emoji not in REACTIONS:
         raise FormError({"emoji": _("Pick a reaction from the row.")})
     existing = db.session.scalar(select(Reaction).where(
         Reaction.target_type == target_type, Reaction.target_id == target_id,
         Reaction.user_id == user.id, Reaction.emoji == emoji))
-    if existing is not None:
+    if not on:
+        if existing is None:
+            return False
         # An unread entry about it goes too, so the unread count stays true; a read one
         # stays (it points at nothing now) and keeps a re-reaction from notifying again.
         db.session.execute(delete(Notification).where(
@@ -94,13 +100,15 @@ def toggle_reaction(user: User, target_type: str, target_id: int, emoji: str) ->
             Notification.read_at.is_(None)))
         db.session.delete(existing)
         db.session.flush()
+        return True
+    if existing is not None:
         return False
     reaction = Reaction(target_type=target_type, target_id=target_id, user_id=user.id, emoji=emoji)
     try:
         with db.session.begin_nested():
             db.session.add(reaction)
     except IntegrityError:  # the same tap twice at once: it is there, which is what they asked for
-        return True
+        return False
     for person_id in set(kind.people(obj)) - {user.id}:
         notify(person_id, "reaction_added", ref_type="reaction", ref_id=reaction.id,
                dedupe_key=f"reaction:{target_type}:{target_id}:{user.id}:{emoji}")

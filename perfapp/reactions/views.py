@@ -120,9 +120,12 @@ def thread(target_type: str, target_id: int) -> Response:
 @bp.route("/<target_type>/<int:target_id>/react", methods=["POST"])
 @login_required
 def react(target_type: str, target_id: int) -> Response:
-    emoji = request.form.get("emoji", "")
+    # Each button names the state it asks for ("on" or "off" with its emoji). A bare "emoji"
+    # (a page from before this rule) only ever adds: a stale tab must never take a reaction back.
+    on = "off" not in request.form
+    emoji = request.form.get("on") or request.form.get("off") or request.form.get("emoji", "")
     try:
-        added = services.toggle_reaction(current_user, target_type, target_id, emoji)
+        services.set_reaction(current_user, target_type, target_id, emoji, on)
     except LookupError:
         abort(404)
     except FormError as e:
@@ -134,7 +137,7 @@ def react(target_type: str, target_id: int) -> Response:
     db.session.commit()
     kind, obj = _target_or_404(target_type, target_id)
     if wants_fragment(f"rx-{target_type}-{target_id}"):
-        message = _("You reacted with %(emoji)s.", emoji=emoji) if added else _("Reaction removed.")
+        message = _("You reacted with %(emoji)s.", emoji=emoji) if on else _("Reaction removed.")
         return _parts(_bar(target_type, obj), _said(target_type, obj, message))
     return redirect(kind.url(obj), 303)  # type: ignore[return-value]
 

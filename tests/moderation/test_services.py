@@ -165,7 +165,7 @@ def test_restore_unhides_and_is_audited_without_content(team, make_feedback) -> 
 def test_delete_removes_the_row_and_everything_on_it(team, make_feedback) -> None:
     item = make_feedback()
     keep = make_feedback(text="another")
-    reactions.toggle_reaction(team["other"], "feedback", item.id, "👍")
+    reactions.set_reaction(team["other"], "feedback", item.id, "👍", True)
     comment = reactions.add_comment(team["boss"], "feedback", item.id, "nice")
     reactions.add_comment(team["boss"], "feedback", keep.id, "kept")
     db.session.commit()
@@ -208,7 +208,7 @@ def test_delete_and_suspend_blocks_posting_for_n_days(team, make_feedback, make_
     assert count(Feedback, Feedback.author_id == team["author"].id) == 0
     # Reacting stays allowed; others post as usual.
     other_item = make_feedback(author_id=team["other"].id, text="x")
-    assert reactions.toggle_reaction(team["author"], "feedback", other_item.id, "👍")
+    assert reactions.set_reaction(team["author"], "feedback", other_item.id, "👍", True)
     # When it ends, they can post again.
     suspension.until = utcnow() - timedelta(seconds=1)
     db.session.commit()

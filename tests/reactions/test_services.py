@@ -25,17 +25,20 @@ def notes_for(user, kind: str) -> list[Notification]:  # type: ignore[no-untyped
                                                               Notification.kind == kind)))
 
 
-def test_a_reaction_toggles_and_is_one_per_emoji_per_person(team, make_feedback) -> None:
+def test_a_reaction_is_set_to_the_state_asked_for_one_per_emoji_per_person(team, make_feedback) -> None:
     item = make_feedback()
     other, recipient = team["other"], team["recipient"]
-    assert services.toggle_reaction(other, "feedback", item.id, "👍") is True
-    assert services.toggle_reaction(other, "feedback", item.id, "🔥") is True
-    assert services.toggle_reaction(recipient, "feedback", item.id, "👍") is True
+    assert services.set_reaction(other, "feedback", item.id, "👍", True) is True
+    assert services.set_reaction(other, "feedback", item.id, "🔥", True) is True
+    assert services.set_reaction(recipient, "feedback", item.id, "👍", True) is True
+    # A double tap or a stale tab asks for "on" again: nothing changes, nothing is taken back.
+    assert services.set_reaction(other, "feedback", item.id, "👍", True) is False
     db.session.commit()
     summary = services.summaries("feedback", [item.id], other)[item.id]
     assert summary.counts == {"👍": 2, "🔥": 1} and summary.mine == {"👍", "🔥"}
     assert summary.others == [("🔥", 1, True)]
-    assert services.toggle_reaction(other, "feedback", item.id, "👍") is False  # tapping again takes it back
+    assert services.set_reaction(other, "feedback", item.id, "👍", False) is True  # taken back
+    assert services.set_reaction(other, "feedback", item.id, "👍", False) is False  # and stays off
     db.session.commit()
     summary = services.summaries("feedback", [item.id], other)[item.id]
     assert summary.counts == {"👍": 1, "🔥": 1} and summary.mine == {"🔥"}
@@ -46,7 +49,7 @@ def test_a_reaction_toggles_and_is_one_per_emoji_per_person(team, make_feedback)
 def test_unknown_emoji_is_refused_and_nothing_stored(team, make_feedback, emoji) -> None:
     item = make_feedback()
     with pytest.raises(FormError) as e:
-        services.toggle_reaction(team["other"], "feedback", item.id, emoji)
+        services.set_reaction(team["other"], "feedback", item.id, emoji, True)
     assert set(e.value.errors) == {"emoji"}
     db.session.rollback()
     assert count(Reaction) == 0 and count(Notification) == 0
@@ -59,15 +62,15 @@ def test_reactions_and_comments_follow_the_items_visibility(team, make_feedback,
     for outsider, item in ((team["other"], private), (team["boss"], private), (team["hr"], private),
                            (team["other"], managed), (other_boss, managed)):
         with pytest.raises(LookupError):
-            services.toggle_reaction(outsider, "feedback", item.id, "👍")
+            services.set_reaction(outsider, "feedback", item.id, "👍", True)
         with pytest.raises(LookupError):
             services.add_comment(outsider, "feedback", item.id, "hello")
     for unknown in (("feedback", 999_999), ("nothing", private.id), ("comment", 1)):
         with pytest.raises(LookupError):
             services.target_for(team["author"], *unknown)
     # The recipient's manager may read (so react to) "recipient and manager" feedback.
-    assert services.toggle_reaction(team["boss"], "feedback", managed.id, "🙏") is True
-    assert services.toggle_reaction(team["recipient"], "feedback", private.id, "❤️") is True
+    assert services.set_reaction(team["boss"], "feedback", managed.id, "🙏", True) is True
+    assert services.set_reaction(team["recipient"], "feedback", private.id, "❤️", True) is True
     db.session.commit()
     assert count(Reaction) == 2 and count(Comment) == 0
 
@@ -83,28 +86,28 @@ def test_a_hidden_item_is_out_of_reach_for_everyone_but_hr(team, make_feedback) 
 def test_reacting_notifies_author_and_recipient_once(team, make_feedback) -> None:
     item = make_feedback()
     other = team["other"]
-    services.toggle_reaction(other, "feedback", item.id, "🔥")
+    services.set_reaction(other, "feedback", item.id, "🔥", True)
     db.session.commit()
     assert len(notes_for(team["author"], "reaction_added")) == 1
     assert len(notes_for(team["recipient"], "reaction_added")) == 1
     assert notes_for(other, "reaction_added") == []
     # Taken back before it was read: the entry goes, so the unread count stays true.
-    services.toggle_reaction(other, "feedback", item.id, "🔥")
+    services.set_reaction(other, "feedback", item.id, "🔥", False)
     db.session.commit()
     assert notes_for(team["author"], "reaction_added") == []
     # Read, then taken back and given again: no second entry.
-    services.toggle_reaction(other, "feedback", item.id, "🔥")
+    services.set_reaction(other, "feedback", item.id, "🔥", True)
     db.session.commit()
     inbox(team["author"])
     for note in notes_for(team["author"], "reaction_added"):
         note.read_at = utcnow()
     db.session.commit()
-    services.toggle_reaction(other, "feedback", item.id, "🔥")
-    services.toggle_reaction(other, "feedback", item.id, "🔥")
+    services.set_reaction(other, "feedback", item.id, "🔥", False)
+    services.set_reaction(other, "feedback", item.id, "🔥", True)
     db.session.commit()
     assert len(notes_for(team["author"], "reaction_added")) == 1
     # Reacting to one's own item tells only the other side.
-    services.toggle_reaction(team["recipient"], "feedback", item.id, "🙏")
+    services.set_reaction(team["recipient"], "feedback", item.id, "🙏", True)
     db.session.commit()
     assert notes_for(team["recipient"], "reaction_added")[-1].ref_id != notes_for(team["author"], "reaction_added")[-1].ref_id
 
@@ -138,7 +141,7 @@ def test_confidential_author_is_masked_for_everyone_but_themselves_and_hr(team, 
     author = team["author"]
     services.add_comment(author, "feedback", item.id, "I wrote this one")
     services.add_comment(team["recipient"], "feedback", item.id, "Thank you, whoever you are")
-    services.toggle_reaction(author, "feedback", item.id, "🎯")
+    services.set_reaction(author, "feedback", item.id, "🎯", True)
     db.session.commit()
     for viewer, shown in ((team["recipient"], False), (team["boss"], False), (team["other"], False),
                           (author, True), (team["hr"], True)):
@@ -160,7 +163,7 @@ def test_a_suspended_person_cant_comment_but_can_react(team, make_feedback) -> N
         services.add_comment(team["other"], "feedback", item.id, "hello")
     assert "form" in e.value.errors
     db.session.rollback()
-    assert services.toggle_reaction(team["other"], "feedback", item.id, "👍") is True
+    assert services.set_reaction(team["other"], "feedback", item.id, "👍", True) is True
     db.session.commit()
     assert count(Comment) == 0 and count(Reaction) == 1
 
@@ -197,9 +200,9 @@ def test_hidden_comments_are_left_out_for_everyone_but_hr(team, make_feedback) -
 def test_summaries_for_a_page_cost_two_queries_however_many_items(team, make_feedback) -> None:
     items = [make_feedback(text=f"item {i}") for i in range(12)]
     for i, item in enumerate(items):
-        services.toggle_reaction(team["other"], "feedback", item.id, "👍")
+        services.set_reaction(team["other"], "feedback", item.id, "👍", True)
         if i % 2:
-            services.toggle_reaction(team["boss"], "feedback", item.id, "💡")
+            services.set_reaction(team["boss"], "feedback", item.id, "💡", True)
             services.add_comment(team["boss"], "feedback", item.id, "nice")
     db.session.commit()
     ids = [i.id for i in items]

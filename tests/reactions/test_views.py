@@ -33,8 +33,8 @@ def as_zh(user) -> None:  # type: ignore[no-untyped-def]
 
 def test_the_feed_shows_the_bar_and_the_counts(team, make_feedback, login) -> None:
     item = make_feedback()
-    services.toggle_reaction(team["other"], "feedback", item.id, "👍")
-    services.toggle_reaction(team["boss"], "feedback", item.id, "🔥")
+    services.set_reaction(team["other"], "feedback", item.id, "👍", True)
+    services.set_reaction(team["boss"], "feedback", item.id, "🔥", True)
     services.add_comment(team["boss"], "feedback", item.id, "Well done")
     db.session.commit()
     page = login(team["recipient"]).get("/").get_data(as_text=True)
@@ -47,25 +47,37 @@ def test_the_feed_shows_the_bar_and_the_counts(team, make_feedback, login) -> No
 
 
 @pytest.mark.parametrize("htmx", [True, False])
-def test_react_toggles_and_the_count_changes_in_place(team, make_feedback, login, htmx) -> None:
+def test_react_sets_the_state_asked_for_and_the_count_changes_in_place(team, make_feedback, login, htmx) -> None:
     item = make_feedback()
     key = f"feedback-{item.id}"
     c = login(team["other"])
-    r = c.submit(f"/reactions/feedback/{item.id}/react", {"emoji": "👍"}, htmx=htmx, target=f"rx-{key}")
+    r = c.submit(f"/reactions/feedback/{item.id}/react", {"on": "👍"}, htmx=htmx, target=f"rx-{key}")
     if htmx:
         body = r.get_data(as_text=True)
         assert r.status_code == 200 and "<html" not in body
         assert body.lstrip().startswith(f'<form id="rx-{key}"') and like_count(body, key) == "1"
-        assert f'id="rx-{key}-like" class="rx-btn rx-like" name="emoji" value="👍" aria-pressed="true"' in body
+        # The pressed button now asks for "off": tapping it again takes the like back.
+        assert f'id="rx-{key}-like" class="rx-btn rx-like" name="off" value="👍" aria-pressed="true"' in body
         assert f'<p id="rx-said-{key}" hx-swap-oob="innerHTML">You reacted with 👍.</p>' in body
     else:
         assert r.status_code == 303 and r.headers["Location"].endswith(f"/feedback/{item.id}")
     assert count(Reaction) == 1
+    # A double tap (or a stale tab) sends "on" again: the like stays.
+    r = c.submit(f"/reactions/feedback/{item.id}/react", {"on": "👍"}, htmx=htmx, target=f"rx-{key}")
+    assert r.status_code == (200 if htmx else 303) and count(Reaction) == 1
+    # A page from before the rule sends a bare emoji: it only ever adds.
     r = c.submit(f"/reactions/feedback/{item.id}/react", {"emoji": "👍"}, htmx=htmx, target=f"rx-{key}")
+    assert r.status_code == (200 if htmx else 303) and count(Reaction) == 1
+    r = c.submit(f"/reactions/feedback/{item.id}/react", {"off": "👍"}, htmx=htmx, target=f"rx-{key}")
     assert r.status_code == (200 if htmx else 303)
     if htmx:
-        assert like_count(r.get_data(as_text=True), key) is None
+        body = r.get_data(as_text=True)
+        assert like_count(body, key) is None and "Reaction removed." in body
+        assert f'id="rx-{key}-like" class="rx-btn rx-like" name="on" value="👍" aria-pressed="false"' in body
     assert count(Reaction) == 0
+    # Taking back what isn't there (the other tab already did) changes nothing and is no error.
+    r = c.submit(f"/reactions/feedback/{item.id}/react", {"off": "👍"}, htmx=htmx, target=f"rx-{key}")
+    assert r.status_code == (200 if htmx else 303) and count(Reaction) == 0
 
 
 @pytest.mark.parametrize("htmx", [True, False])
@@ -110,7 +122,7 @@ def test_people_who_cant_read_an_item_get_404_everywhere(team, make_feedback, lo
 def test_the_thread_page_and_fragment(team, make_feedback, login) -> None:
     item = make_feedback()
     services.add_comment(team["boss"], "feedback", item.id, "Agreed!")
-    services.toggle_reaction(team["boss"], "feedback", item.id, "🙏")
+    services.set_reaction(team["boss"], "feedback", item.id, "🙏", True)
     db.session.commit()
     c = login(team["other"])
     page = c.get(f"/reactions/feedback/{item.id}").get_data(as_text=True)
@@ -200,7 +212,7 @@ def test_confidential_author_never_appears_on_the_recipient_side(team, make_feed
     item = make_feedback(confidential=True, text="You saved the launch")
     author = team["author"]
     services.add_comment(author, "feedback", item.id, "From me, secretly")
-    services.toggle_reaction(author, "feedback", item.id, "🎯")
+    services.set_reaction(author, "feedback", item.id, "🎯", True)
     db.session.commit()
     for who in ("recipient", "boss", "other"):
         c = login(team[who])
@@ -229,8 +241,8 @@ def test_a_page_of_reacted_items_costs_the_same_as_a_few(team, make_feedback, lo
     def add(n: int) -> None:
         for _ in range(n):
             item = make_feedback(recipient_id=team["recipient"].id)
-            services.toggle_reaction(team["other"], "feedback", item.id, "👍")
-            services.toggle_reaction(team["boss"], "feedback", item.id, "💡")
+            services.set_reaction(team["other"], "feedback", item.id, "👍", True)
+            services.set_reaction(team["boss"], "feedback", item.id, "💡", True)
             services.add_comment(team["boss"], "feedback", item.id, "nice")
         db.session.commit()
 

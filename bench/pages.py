@@ -1,7 +1,7 @@
 """HTTP load benchmark: gunicorn (gunicorn.conf.py) + wrk against a seed-load database.
 
-    .venv/bin/python bench/http.py                       # SQLite: bench/out/load.db
-    .venv/bin/python bench/http.py --database-url postgresql://postgres@127.0.0.1:5432/perfapp_bench
+    .venv/bin/python -m bench.http                       # SQLite: bench/out/load.db
+    .venv/bin/python -m bench.http --database-url postgresql://postgres@127.0.0.1:5432/perfapp_bench
 
 The database comes from --database-url, else $DATABASE_URL, else bench/out/load.db. An
 empty database is migrated and filled with `flask seed-load` first (10 000 people,
@@ -15,24 +15,16 @@ nothing.
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
 
-# Run as a script, this file's folder comes first on sys.path, where this very file would
-# shadow the standard library's `http` package. Put the project root there instead.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import urllib.error  # noqa: E402
-import urllib.request  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-
-from bench.server import (  # noqa: E402
+from bench.server import (
     OUT,
     USER_AGENT,
     NoRedirect,

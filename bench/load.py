@@ -1,0 +1,312 @@
+"""An organisation's traffic: many people's sessions in rotation while others write.
+
+    .venv/bin/python -m bench.load                                  # SQLite: bench/out/load.db
+    .venv/bin/python -m bench.load --database-url postgresql://postgres@127.0.0.1:5432/perfapp_bench
+    .venv/bin/python -m bench.load --viewers 1000 --writes 0,1,5,20 --duration 10s
+
+N people of the seed-load organisation (default 1,000) log in through the login form; wrk then
+sends every request as the next of them (a Lua script rotates through their cookies, so no two
+requests in a row come from one viewer), while a writer thread in this process gives feedback,
+reactions and flowers across the organisation at W writes per second, as random people of the N.
+Each page is measured at each W, with /healthz (a route that never touches the database) in the
+same run as the yardstick: on two cores wrk and the server share the CPU, so compare ratios.
+
+Each page is one viewer's own: their home feed, the praise wall, a colleague's profile, a
+colleague's badge wall (the colleague differs per viewer). People of a seed-load database have
+no password except the demo accounts; the benchmark gives the N it uses the demo password
+(the same hash), a change to the benchmark's own database only. Prints figures, asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from bench.server import (
+    EMAIL,
+    OUT,
+    USER_AGENT,
+    NoRedirect,
+    Server,
+    database_url,
+    ensure_seeded,
+    gunicorn,
+    log_in,
+)
+from perfapp.config import _normalise_db_url
+
+RATIO_TARGET, P99_TARGET_MS = 0.25, 50.0
+BROWSER_HEADERS = {"Accept-Encoding": "br, gzip", "Accept-Language": "en", "User-Agent": USER_AGENT}
+META_CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+# wrk: each request is the next line of the rotation file ("cookie<TAB>path"); every wrk thread
+# starts at its own offset. Headers given on the command line are kept (wrk.format would drop them).
+ROTATE_LUA = """
+local rows = {}
+local i = 0
+init = function(args)
+  for line in io.lines(args[1]) do
+    local cookie, path = line:match("^([^\\t]*)\\t(.+)$")
+    rows[#rows + 1] = {cookie, path}
+  end
+  math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+  i = math.random(#rows)
+end
+request = function()
+  i = i % #rows + 1
+  local headers = {}
+  for k, v in pairs(wrk.headers) do headers[k] = v end
+  if rows[i][1] ~= "" then headers["Cookie"] = rows[i][1] end
+  return wrk.format("GET", rows[i][2], headers)
+end
+"""
+
+
+@dataclass
+class Viewer:
+    person_id: int
+    email: str
+    colleague_id: int
+    cookie: str = ""
+    csrf: str = ""
+
+
+@dataclass
+class Measured:
+    page: str
+    writes: int
+    rps: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: str = ""
+
+
+@dataclass
+class WriterStats:
+    done: Counter[str] = field(default_factory=Counter)
+    late: int = 0  # writes that started behind schedule (the writer could not keep up)
+
+
+def pick_viewers(url: str, n: int) -> list[Viewer]:
+    """The N people who read (and write): active people with a colleague, demo employee first."""
+    engine = create_engine(_normalise_db_url(url))
+    with engine.begin() as conn:
+        rows = conn.execute(text(
+            "SELECT p.id, p.email, (SELECT m.id FROM person m WHERE m.manager_id = p.manager_id "
+            "AND m.id <> p.id AND m.active ORDER BY m.id LIMIT 1) "
+            "FROM person p WHERE p.active AND p.manager_id IS NOT NULL AND p.email IS NOT NULL "
+            "ORDER BY CASE WHEN p.email = :email THEN 0 ELSE 1 END, p.id LIMIT :n"),
+            {"email": EMAIL, "n": n}).all()
+        demo_hash = conn.execute(text("SELECT password_hash FROM person WHERE email = :e"),
+                                 {"e": EMAIL}).scalar_one()
+        ids = [r[0] for r in rows]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            conn.execute(text(f"UPDATE person SET password_hash = :h WHERE id IN ({','.join(map(str, chunk))}) "
+                              "AND (password_hash IS NULL OR password_hash <> :h)"), {"h": demo_hash})
+    engine.dispose()
+    return [Viewer(r[0], r[1], r[2] or r[0]) for r in rows]
+
+
+def log_in_all(base: str, viewers: list[Viewer]) -> None:
+    """Every viewer logs in through the form (8 at a time), keeping its cookie and CSRF token."""
+
+    def one(v: Viewer) -> None:
+        v.cookie = log_in(base, v.email)
+        request = urllib.request.Request(base + "/", headers={**BROWSER_HEADERS, "Cookie": v.cookie,
+                                                              "Accept-Encoding": "identity"})
+        with urllib.request.urlopen(request) as r:
+            match = META_CSRF.search(r.read().decode())
+        if not match:
+            raise SystemExit(f"no CSRF token on {v.email}'s home page")
+        v.csrf = match.group(1)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(one, viewers))
+    print(f"{len(viewers)} people logged in in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def recent_feedback_ids(url: str) -> list[int]:
+    engine = create_engine(_normalise_db_url(url))
+    with engine.connect() as conn:
+        ids = list(conn.execute(text(
+            "SELECT id FROM feedback WHERE visibility = 'public' ORDER BY id DESC LIMIT 200")).scalars())
+    engine.dispose()
+    return ids
+
+
+def writer(base: str, viewers: list[Viewer], feedback_ids: list[int], rate: float,
+           stop: threading.Event, stats: WriterStats) -> None:
+    """W writes per second on a fixed schedule: feedback, a reaction, flowers, in turn."""
+    rng = random.Random(7)
+    opener = urllib.request.build_opener(NoRedirect())  # a 303 after a plain form is an answer
+    interval = 1.0 / rate
+    due = time.monotonic()
+    n = 0
+    while not stop.is_set():
+        now = time.monotonic()
+        if now < due:
+            stop.wait(due - now)
+            continue
+        if now - due > interval:
+            stats.late += 1
+        due += interval
+        author = rng.choice(viewers)
+        other = rng.choice(viewers)
+        if other is author:
+            other = viewers[(viewers.index(author) + 1) % len(viewers)]
+        kind = ("feedback", "reaction", "flowers")[n % 3]
+        n += 1
+        if kind == "feedback":
+            path = "/feedback/new"
+            form = {"recipient_id": other.person_id, "text": f"Thanks for the help today ({n})",
+                    "kind": "praise", "visibility": "public"}
+        elif kind == "reaction" and feedback_ids:
+            path = f"/reactions/feedback/{rng.choice(feedback_ids)}/react"
+            form = {"emoji": rng.choice(["👍", "🎉", "❤️", "💡"])}
+        else:
+            path = "/recognition/flowers"
+            form = {"receiver_id": other.person_id, "count": 1, "message": "谢谢"}
+        body = urllib.parse.urlencode({**form, "csrf_token": author.csrf}).encode()
+        request = urllib.request.Request(base + path, data=body, headers={
+            "Cookie": author.cookie, "User-Agent": USER_AGENT, "X-CSRFToken": author.csrf,
+            "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            with opener.open(request, timeout=30) as r:
+                stats.done[f"{kind} {r.status}"] += 1
+        except urllib.error.HTTPError as e:
+            stats.done[f"{kind} {e.code}"] += 1  # e.g. 422: this month's flowers are used up
+        except OSError as e:
+            stats.done[f"{kind} {type(e).__name__}"] += 1
+
+
+def wrk(server: Server, rotation: Path, lua: Path, args: argparse.Namespace, duration: str) -> tuple[float, float, int, str]:
+    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}", "--latency",
+           "-s", str(lua)]
+    for name, value in BROWSER_HEADERS.items():
+        cmd += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*cmd, server.base, "--", str(rotation)], capture_output=True, text=True,
+                         check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    if not p99:
+        raise SystemExit(out)
+    p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return rps, p99_ms, int(errors.group(1)) if errors else 0, socket_errors.group(1) if socket_errors else ""
+
+
+def pages(viewers: list[Viewer]) -> dict[str, list[tuple[str, str]]]:
+    """Each page kind as (cookie, path) per viewer, in the order the rotation visits them."""
+    return {
+        "/healthz": [("", "/healthz")],
+        "home": [(v.cookie, "/") for v in viewers],
+        "praise wall": [(v.cookie, "/walls/") for v in viewers],
+        "profile": [(v.cookie, f"/people/{v.colleague_id}") for v in viewers],
+        "badge wall": [(v.cookie, f"/walls/people/{v.colleague_id}") for v in viewers],
+    }
+
+
+def check_pages(base: str, rows: list[tuple[str, str]]) -> None:
+    """A logged-in 200 for a sample (wrk would happily measure redirects to the login page)."""
+    for cookie, path in rows[:3]:
+        request = urllib.request.Request(base + path, headers={**BROWSER_HEADERS, "Cookie": cookie})
+        with urllib.request.urlopen(request) as r:
+            if r.status != 200 or "/auth/login" in r.url:
+                raise SystemExit(f"{path} answered {r.status} at {r.url}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--database-url", help="default: $DATABASE_URL, else sqlite bench/out/load.db")
+    parser.add_argument("--people", type=int, default=10_000, help="seed size for an empty database")
+    parser.add_argument("--feedback", type=int, default=1_000_000, help="seed size for an empty database")
+    parser.add_argument("--viewers", type=int, default=1000, help="people whose sessions rotate")
+    parser.add_argument("--writes", default="0,1,5,20", help="writes per second, comma-separated")
+    parser.add_argument("--duration", default="10s")
+    parser.add_argument("--connections", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-cache", action="store_true", help="switch off the page and card caches")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (make system-deps)")
+
+    url = database_url(args.database_url)
+    ensure_seeded(url, args.people, args.feedback)
+    viewers = pick_viewers(url, args.viewers)
+    rates = [int(w) for w in args.writes.split(",")]
+    results: list[Measured] = []
+    writer_notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="perfapp-load-") as tmp, \
+            gunicorn(url, cache=not args.no_cache) as server:
+        log_in_all(server.base, viewers)
+        feedback_ids = recent_feedback_ids(url)
+        lua = Path(tmp) / "rotate.lua"
+        lua.write_text(ROTATE_LUA)
+        kinds = pages(viewers)
+        files = {}
+        for name, rows in kinds.items():
+            check_pages(server.base, rows)
+            files[name] = Path(tmp) / f"{len(files)}.tsv"
+            files[name].write_text("".join(f"{c}\t{p}\n" for c, p in rows))
+        for name in kinds:  # warm every worker once per page kind
+            wrk(server, files[name], lua, args, "2s")
+        for rate in rates:
+            stop, stats = threading.Event(), WriterStats()
+            thread = None
+            if rate:
+                thread = threading.Thread(target=writer, args=(server.base, viewers, feedback_ids, rate, stop, stats),
+                                          daemon=True)
+                thread.start()
+            for name in kinds:
+                rps, p99, non_2xx, socket_errors = wrk(server, files[name], lua, args, args.duration)
+                results.append(Measured(name, rate, rps, p99, non_2xx, socket_errors))
+            stop.set()
+            if thread:
+                thread.join()
+                writer_notes.append(f"W={rate}: " + ", ".join(f"{k}: {v}" for k, v in sorted(stats.done.items()))
+                                    + (f"; {stats.late} started late" if stats.late else ""))
+
+    engine = url.split(":", 1)[0]
+    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}, {len(viewers)} viewers in rotation, "
+          f"on {engine} ({url.rsplit('/', 1)[-1]}); caches {'OFF' if args.no_cache else 'on'}")
+    print(f"{'page':<14}{'W/s':>5}{'req/s':>9}{'× healthz':>11}{'p99 ms':>9}  target")
+    for rate in rates:
+        at = [r for r in results if r.writes == rate]
+        ceiling = next(r.rps for r in at if r.page == "/healthz")
+        for r in at:
+            ratio = r.rps / ceiling if ceiling else 0.0
+            goals = []
+            if r.page != "/healthz":
+                goals.append(f"ratio≥{RATIO_TARGET}" + (" ok" if ratio >= RATIO_TARGET else " MISSED"))
+                goals.append(f"p99≤{P99_TARGET_MS:.0f}ms" + (" ok" if r.p99_ms <= P99_TARGET_MS else " MISSED"))
+            if r.non_2xx:
+                goals.append(f"{r.non_2xx} non-2xx")
+            if r.socket_errors:
+                goals.append(f"socket errors: {r.socket_errors}")
+            print(f"{r.page:<14}{rate:>5}{r.rps:>9.1f}{ratio:>11.2f}{r.p99_ms:>9.1f}  {', '.join(goals)}")
+    for note in writer_notes:
+        print("writer", note)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"load-{engine}.json").write_text(json.dumps([vars(r) for r in results], indent=2))
+
+
+if __name__ == "__main__":
+    main()
