@@ -49,6 +49,7 @@ from bench.server import (
     log_in,
 )
 from perfapp.config import _normalise_db_url
+from perfapp.reactions.models import REACTIONS
 
 RATIO_TARGET, P99_TARGET_MS = 0.25, 50.0
 BROWSER_HEADERS = {"Accept-Encoding": "br, gzip", "Accept-Language": "en", "User-Agent": USER_AGENT}
@@ -178,15 +179,18 @@ def writer(base: str, viewers: list[Viewer], feedback_ids: list[int], rate: floa
             form = {"recipient_id": other.person_id, "text": f"Thanks for the help today ({n})",
                     "kind": "praise", "visibility": "public"}
         elif kind == "reaction" and feedback_ids:
-            path = f"/reactions/feedback/{rng.choice(feedback_ids)}/react"
-            form = {"emoji": rng.choice(["👍", "🎉", "❤️", "💡"])}
+            target = rng.choice(feedback_ids)
+            path = f"/reactions/feedback/{target}/react"
+            form = {"on": rng.choice(REACTIONS)}
         else:
             path = "/recognition/flowers"
             form = {"receiver_id": other.person_id, "count": 1, "message": "谢谢"}
         body = urllib.parse.urlencode({**form, "csrf_token": author.csrf}).encode()
-        request = urllib.request.Request(base + path, data=body, headers={
-            "Cookie": author.cookie, "User-Agent": USER_AGENT, "X-CSRFToken": author.csrf,
-            "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded"})
+        headers = {"Cookie": author.cookie, "User-Agent": USER_AGENT, "X-CSRFToken": author.csrf,
+                   "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded"}
+        if kind == "reaction":
+            headers["HX-Target"] = f"rx-feedback-{target}"  # what the page's reaction bar asks for
+        request = urllib.request.Request(base + path, data=body, headers=headers)
         try:
             with opener.open(request, timeout=30) as r:
                 stats.done[f"{kind} {r.status}"] += 1
