@@ -204,7 +204,7 @@ def test_bad_input_is_422_translated_and_saves_nothing(team, flower, login) -> N
                                    htmx=True, target="story-form", headers=ZH)
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and "<html" not in html
-    assert "请给案例起个标题。" in html and "李娜 是被表扬的人，也必须征得其同意。" in html
+    assert "请给案例起个标题。" in html and "李娜是被表扬的人，也必须征得其同意。" in html
     assert story_count() == 0
 
 
