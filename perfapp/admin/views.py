@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from perfapp.admin import bp, forms, services
 from perfapp.core.htmx import render, wants_fragment
+from perfapp.core.i18n import timezone_label
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.feedback.models import TAG_KINDS, Tag
@@ -128,7 +129,7 @@ def _person_context(person: User | None, form: Mapping[str, str],
     return {
         "person": person, "form": form, "manager": manager, "invite_url": invite_url,
         "can_manage": person is None or services.can_manage(current_user, person),
-        "departments": _tree_options(services.department_tree()), "roles": ROLE_LABELS, "timezones": [(z, z) for z in zones],
+        "departments": _tree_options(services.department_tree()), "roles": ROLE_LABELS, "timezones": [(z, timezone_label(z)) for z in zones],
         "languages": current_app.config["LANGUAGES"],
     }
 

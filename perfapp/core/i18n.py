@@ -7,7 +7,7 @@ from typing import Any
 
 from babel import Locale, dates
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import get_locale, get_timezone, get_translations
+from flask_babel import get_locale, get_timezone, get_translations, gettext
 from flask_login import current_user
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
@@ -322,9 +322,20 @@ def ago_iso(iso: str) -> Markup:
 _WEEK = timedelta(days=7)
 
 
+def timezone_label(zone: str) -> str:
+    """A time zone as people say it, in their language: "中国（上海）时间", "China (Shanghai) Time"."""
+    if zone in ("UTC", "Etc/UTC"):
+        return gettext("Coordinated Universal Time (UTC)")
+    try:
+        return dates.get_timezone_location(dates.get_timezone(zone), locale=get_locale() or "en")
+    except LookupError:  # an id Babel doesn't know: the id beats nothing
+        return zone
+
+
 def init_i18n(app: Flask) -> None:
     """Template filters and globals; replaces the gettext callables Flask-Babel installed."""
     app.jinja_env.filters["ago"] = ago
+    app.jinja_env.filters["timezone_label"] = timezone_label
     app.jinja_env.globals.update(
         _=template_gettext, gettext=template_gettext, ngettext=template_ngettext,
         pgettext=template_pgettext, npgettext=template_npgettext,

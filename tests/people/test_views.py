@@ -46,12 +46,19 @@ def test_settings_switch_language_and_timezone(make_user, login) -> None:
     assert r.status_code == 303
     page = c.get("/people/settings").get_data(as_text=True)
     assert 'lang="zh-Hans"' in page and "设置" in page
+    # Time zones read as places in the person's language, never as "Asia/Tokyo".
+    assert '<option value="Asia/Tokyo" selected>日本时间</option>' in page
+    assert ">中国（上海）时间</option>" in page and ">协调世界时（UTC）</option>" in page
+    assert ">Asia/" not in page
     db.session.refresh(me)
     assert me.timezone == "Asia/Tokyo"
     bad = c.submit("/people/settings", {"locale": "xx", "timezone": "Nowhere/Never"})
     assert bad.status_code == 422 and bad.get_data(as_text=True).count('class="field-error"') == 2
     db.session.refresh(me)
     assert (me.locale, me.timezone) == ("zh_Hans_CN", "Asia/Tokyo")
+    me.locale = "en"
+    db.session.commit()
+    assert ">China (Shanghai) Time</option>" in c.get("/people/settings").get_data(as_text=True)
 
 
 def test_language_switch_before_login_sets_cookie(client) -> None:
