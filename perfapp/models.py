@@ -1,4 +1,5 @@
 """Import every domain's models so metadata (create_all, Alembic) sees all tables."""
+from perfapp.audit.models import AuditEntry
 from perfapp.auth.models import Invite, LoginSession
 from perfapp.core.models import CacheGeneration, IdempotencyRecord
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest, FeedbackTag, Tag
@@ -20,7 +21,7 @@ from perfapp.recognition.models import (
 from perfapp.stories.models import Story, StoryPerson, StoryTag
 
 __all__ = [
-    "CacheGeneration", "IdempotencyRecord",
+    "AuditEntry", "CacheGeneration", "IdempotencyRecord",
     "Department", "Feedback", "FeedbackAsk", "FeedbackRequest", "FeedbackTag", "Invite",
     "LoginSession", "Milestone", "PostingSuspension", "Notification", "Project", "ProjectMember", "Tag", "User",
     "CustomerPraise", "CustomerPraisePerson", "InboundNonce", "Story", "StoryPerson", "StoryTag",

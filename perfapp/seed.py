@@ -8,6 +8,7 @@ real people write it: Chinese-speaking authors write Chinese, others English.
 from __future__ import annotations
 
 import random
+import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -625,10 +626,10 @@ def _load_people(org: LoadOrg, rng: random.Random, writer: BulkWriter, password_
             title = rng.choice(titles_zh if zh else titles_en)
             yield (pid, email, name, search_key_for(name, email), title, org.department[pid],
                    org.manager[pid] or None, {"hr": "hr", "admin": "admin"}.get(key or "", "employee"),
-                   locale, zone, True, password_hash if key else None, 0, created)
+                   locale, zone, True, password_hash if key else None, 0, created, secrets.token_hex(16))
 
     columns = ("id", "email", "name", "search_key", "title", "department_id", "manager_id", "role",
-               "locale", "timezone", "active", "password_hash", "failed_logins", "created_at")
+               "locale", "timezone", "active", "password_hash", "failed_logins", "created_at", "audit_ref")
     writer.write_chunked(User.__table__, columns, rows(), progress)  # type: ignore[arg-type]
 
 

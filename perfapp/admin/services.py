@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from perfapp.audit.services import record
 from perfapp.auth.services import create_invite, end_all_sessions
 from perfapp.core import signals
 from perfapp.core.db import utcnow
@@ -233,14 +234,22 @@ def create_person(actor: User, data: PersonInput) -> tuple[User, str]:
     clean = _clean_person(actor, None, data)
     person = User(active=True)
     _apply_person(person, clean)
-    return _add(person), create_invite(actor, person)
+    _add(person)
+    token = create_invite(actor, person)
+    record("person.invited", actor=actor, subject=person, details={"new": True})
+    if person.role != "employee":
+        record("person.role_changed", actor=actor, subject=person, details={"old": None, "new": person.role})
+    return person, token
 
 
 def update_person(actor: User, person: User, data: PersonInput) -> None:
     """Change a person's details, role, manager, language or timezone."""
     _require_manage(actor, person)
+    old_role = person.role
     _apply_person(person, _clean_person(actor, person, data))
     db.session.flush()
+    if person.role != old_role:
+        record("person.role_changed", actor=actor, subject=person, details={"old": old_role, "new": person.role})
 
 
 def resend_invite(actor: User, person: User) -> str:
@@ -248,7 +257,9 @@ def resend_invite(actor: User, person: User) -> str:
     _require_manage(actor, person)
     if not person.active:
         raise FormError({"form": _("Reactivate %(name)s before inviting them.", name=person.name)})
-    return create_invite(actor, person)
+    token = create_invite(actor, person)
+    record("person.invited", actor=actor, subject=person)
+    return token
 
 
 def deactivate_person(actor: User, person: User) -> None:
@@ -259,6 +270,7 @@ def deactivate_person(actor: User, person: User) -> None:
     person.active = False
     end_all_sessions(person)
     db.session.flush()
+    record("person.deactivated", actor=actor, subject=person)
 
 
 def reactivate_person(actor: User, person: User) -> None:
@@ -266,6 +278,7 @@ def reactivate_person(actor: User, person: User) -> None:
     _require_manage(actor, person)
     person.active = True
     db.session.flush()
+    record("person.reactivated", actor=actor, subject=person)
 
 
 # --- departments ------------------------------------------------------------------

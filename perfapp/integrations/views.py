@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from perfapp.audit.guard import refuse
 from perfapp.core.htmx import render, wants_fragment
 from perfapp.core.validation import FormError
 from perfapp.extensions import csrf, db
@@ -163,7 +164,7 @@ def discard(praise_id: int) -> Response:
 def queue() -> Response:
     """HR: customer emails that arrived by themselves (or were left unfinished), to confirm."""
     if not current_user.is_hr:
-        abort(403)
+        refuse()
     return render("integrations/queue.html", items=services.queue())
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from perfapp.audit.services import record
 from perfapp.core import signals
 from perfapp.core.db import utcnow
 from perfapp.core.validation import FormError
@@ -226,6 +227,10 @@ def decide(actor: User, target_type: str, target_id: int, action: str, reason: s
                 created_by_id=actor.id,
             ))
     db.session.flush()
+    record("moderation.decided", actor=actor,
+           subject=db.session.get(User, author_id) if author_id is not None else None,
+           details={"target_type": target_type, "target_id": target_id, "decision": action,
+                    "days": suspend_days, "decision_id": decision.id})
     if action != "restore" and author_id is not None and author_id != actor.id:
         notify(author_id, "moderation_decision", ref_type="moderation", ref_id=decision.id,
                dedupe_key=f"moderation:{decision.id}")

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from perfapp.audit.guard import refuse
 from perfapp.core.htmx import is_htmx, render, wants_fragment
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
@@ -20,7 +21,7 @@ HR_ONLY = frozenset({"moderation.queue", "moderation.decide", "moderation.log"})
 @bp.before_request
 def hr_only() -> None:
     if request.endpoint in HR_ONLY and current_user.is_authenticated and not current_user.is_hr:
-        abort(403)
+        refuse()
 
 
 def _done_message(decision: ModerationDecision) -> str:

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
+from perfapp.audit.guard import refuse
 from perfapp.core.db import write_transaction
 from perfapp.core.htmx import render, wants_fragment
 from perfapp.core.validation import FormError, parse_int
@@ -180,7 +181,7 @@ def organisation() -> Response:
     """HR: organisation-wide nudges (the weekly nudge)."""
     # Checked here rather than with admin's hr_required: importing admin from notify is circular.
     if not current_user.is_hr:
-        abort(403)
+        refuse()
     if request.method == "POST":
         setting = preferences.set_weekly_nudge(current_user, request.form.get("weekly_nudge", "") in ("1", "on"))
         db.session.commit()

@@ -1,6 +1,7 @@
 """People and the organisation tree."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask_babel import get_locale
@@ -66,6 +67,10 @@ class User(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     first_failed_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The person's pseudonym in the audit log (perfapp.audit); erasure replaces it, which
+    # unlinks their audit entries from them for good. Random, so it reveals nothing.
+    audit_ref: Mapped[str] = mapped_column(String(32), unique=True, index=True,
+                                           default=lambda: secrets.token_hex(16))
 
     department: Mapped[Department | None] = relationship(lazy="joined")
     manager: Mapped[User | None] = relationship(remote_side=[id])

@@ -263,3 +263,17 @@ def test_audit_log_pages_newest_first(team, make_feedback) -> None:
     rest, after = services.audit_log(team["hr"], before_id=before, limit=2)
     assert [d.id for d in first + rest] == sorted((d.id for d in first + rest), reverse=True)
     assert len(first) == 2 and len(rest) == 1 and after is None
+
+
+def test_decisions_are_in_the_audit_log(team, make_feedback) -> None:
+    from perfapp.audit.services import entries
+
+    item = make_feedback(text="Something specific")
+    services.report(team["other"], "feedback", item.id, "spam")
+    db.session.commit()
+    decision = services.decide(team["hr"], "feedback", item.id, "suspend", "rude", "3")
+    db.session.commit()
+    [row] = entries(action="moderation.decided")[0]
+    assert (row.actor, row.subject) == (team["hr"], team["author"])
+    assert row.entry.details == {"target_type": "feedback", "target_id": item.id, "decision": "suspend",
+                                 "days": 3, "decision_id": decision.id}

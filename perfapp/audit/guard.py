@@ -1,0 +1,52 @@
+"""The HR/admin gate: refuse with 403 and keep the attempt in the audit log.
+
+Every HR-only page goes through here (admin's and recognition's `hr_required`, moderation's,
+notify's and integrations' HR checks), so each refused attempt is recorded the same way.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, NoReturn, TypeVar
+
+from flask import abort, request
+from flask_login import current_user, login_required
+
+from perfapp.audit.services import record
+from perfapp.core.db import write_transaction
+from perfapp.extensions import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def refuse(reason: str = "role") -> NoReturn:
+    """Answer 403, recording who tried which page (endpoint, not URL: a URL can hold a person's id).
+
+    Anything the request changed before is dropped first. The entry is committed here, because
+    the error response that follows commits nothing; on SQLite the write transaction begins
+    IMMEDIATE even for a GET, so it queues for the lock instead of failing mid-way.
+    """
+    db.session.rollback()
+    if current_user.is_authenticated:
+        with write_transaction():
+            record("access.denied", actor=current_user._get_current_object(),
+                   details={"endpoint": request.endpoint or "", "method": request.method,
+                            "reason": reason})
+            db.session.commit()
+    abort(403)
+
+
+def hr_required(view: F) -> F:
+    """Only HR and admins; a use case raising PermissionError (e.g. HR changing an admin) is a 403 too."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_hr:
+            refuse()
+        try:
+            return view(*args, **kwargs)
+        except PermissionError:
+            refuse("permission")
+
+    return wrapper  # type: ignore[return-value]
