@@ -175,6 +175,12 @@ def give_feedback(author: User, data: FeedbackInput) -> Feedback:
             errors["ask_id"] = _("This request is closed or was not sent to you.")
         elif recipient is not None and ask.request.requester_id != recipient.id:
             errors["recipient_id"] = _("Answer the person who asked.")
+        elif data.confidential:
+            # The person who asked sees whom they asked and that this ask was answered, at the
+            # moment it arrives: a confidential answer would be signed by its own timing.
+            errors["confidential"] = _("An answer to a request can't be confidential: the person who "
+                                       "asked knows whom they asked. Give feedback without the request "
+                                       "to stay unnamed.")
     if not (text or emoji or tags or any(template.values()) or data.voice) and "tags" not in errors:
         errors["text"] = _("Write a line, pick an emoji, record a voice note or add a tag.")
     if errors:

@@ -154,15 +154,17 @@ def seed_demo_recognition(rng: random.Random, everyone: Sequence[User], employee
                                  citation=rng.choice(CITATIONS[lang(giver)]), created_at=at))
 
     # What the rules would have awarded: first feedback, ten constructive, reached milestones.
+    # Like the rules, only feedback given under the author's name counts (never confidential).
     automatic = services.ensure_automatic_badges()
+    named = Feedback.confidential.is_(False)
     firsts = db.session.execute(select(Feedback.author_id, func.min(Feedback.created_at))
-                                .group_by(Feedback.author_id)).all()
+                                .where(named).group_by(Feedback.author_id)).all()
     for author_id, first in firsts:
         first = first if isinstance(first, datetime) else datetime.fromisoformat(first)
         awards.append(BadgeAward(badge_id=automatic["first-feedback"].id, receiver_id=author_id, source="once",
                                  month=_month(first), created_at=first))
     constructive = db.session.execute(
-        select(Feedback.author_id).where(Feedback.kind == "constructive").group_by(Feedback.author_id)
+        select(Feedback.author_id).where(Feedback.kind == "constructive", named).group_by(Feedback.author_id)
         .having(func.count() >= services.CONSTRUCTIVE_FOR_BADGE)).scalars().all()
     for author_id in constructive:
         awards.append(BadgeAward(badge_id=automatic["constructive-10"].id, receiver_id=author_id, source="once",

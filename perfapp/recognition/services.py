@@ -566,12 +566,19 @@ def earn(rule: str, person_id: int, source: str = "once", citation: str = "") ->
 
 
 def check_feedback_rules(feedback: Feedback) -> None:
-    """First feedback given; ten constructive feedback given."""
+    """First feedback given; ten constructive feedback given (confidential feedback never counts)."""
+    # An automatic badge is public and timed: awarded in the same second as a confidential
+    # feedback, it would tell the recipient (and their manager) who wrote it. So confidential
+    # feedback neither triggers a rule nor counts toward one; the badges come from the
+    # feedback a person gives under their name.
+    if feedback.confidential:
+        return
     author = feedback.author_id
     earn("first-feedback", author)
     if feedback.kind == "constructive":
         given = db.session.scalar(select(func.count()).select_from(Feedback).where(
-            Feedback.author_id == author, Feedback.kind == "constructive")) or 0
+            Feedback.author_id == author, Feedback.kind == "constructive",
+            Feedback.confidential.is_(False))) or 0
         if given >= CONSTRUCTIVE_FOR_BADGE:
             earn("constructive-10", author)
 

@@ -30,7 +30,12 @@ MAX_VALUES = 5
 
 
 class NotEligible(Exception):
-    """The recognition exists but may never become a story (private, development-only, hidden)."""
+    """The recognition exists but may never become a story (private, development-only, hidden,
+    confidential); `reason` says why when the source knows better than the general message."""
+
+    def __init__(self, key: object, reason: str | None = None) -> None:
+        super().__init__(key)
+        self.reason = reason
 
 
 class AlreadyStory(Exception):
@@ -72,7 +77,7 @@ def _source(viewer: User, source_type: str, source_id: int | None) -> tuple[Stor
     if obj is None:
         raise LookupError((source_type, source_id))
     if not source.eligible(obj):  # type: ignore[union-attr]
-        raise NotEligible((source_type, source_id))
+        raise NotEligible((source_type, source_id), source.refusal(obj))  # type: ignore[union-attr]
     return source, obj  # type: ignore[return-value]
 
 

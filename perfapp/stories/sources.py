@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import url_for
+from flask_babel import gettext as _
 
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback
@@ -25,6 +26,9 @@ class StorySource:
     url: Callable[[Any], str]                # the original recognition's page
     template: str                            # fragment that shows it on the story page (gets `obj`)
     text: Callable[[Any], str] = field(default=lambda _obj: "")           # suggested story text
+    # why an ineligible row can't become a story (translated), when a general "only public
+    # recognition" would not say it
+    refusal: Callable[[Any], str | None] = field(default=lambda _obj: None)
     tag_ids: Callable[[Any], list[int]] = field(default=lambda _obj: [])  # suggested value tags
 
 
@@ -45,7 +49,18 @@ def _load_feedback(feedback_id: int, viewer: User) -> Feedback | None:
 
 def _feedback_eligible(item: Feedback) -> bool:
     # `hidden` arrives with moderation: a reported item can't be promoted while it is hidden.
-    return item.on_public_wall and not getattr(item, "hidden", False)
+    # Confidential praise never becomes a story. A story is retold under a name ("Shared by …")
+    # with everyone's consent listed; when its author promotes it that name is theirs, and an
+    # "anonymous" credit shown only then would point at them all the same (only managers and
+    # HR can promote). Its author chose to stay unnamed, so nobody can retell it publicly.
+    return item.on_public_wall and not item.confidential and not getattr(item, "hidden", False)
+
+
+def _feedback_refusal(item: Feedback) -> str | None:
+    if item.confidential:
+        return _("Confidential praise can't become a story: a story is shared under a name, and its "
+                 "author chose to stay unnamed.")
+    return None
 
 
 def _feedback_text(item: Feedback) -> str:
@@ -61,4 +76,5 @@ register_source("feedback", StorySource(
     template="stories/_source_feedback.html",
     text=_feedback_text,
     tag_ids=lambda item: [t.id for t in item.tags if t.kind == "value"],
+    refusal=_feedback_refusal,
 ))

@@ -58,9 +58,9 @@ def new() -> Response:
         return _refuse(403, _("Only HR and managers can promote recognitions into stories."))
     except LookupError:
         return _refuse(404, _("We couldn't find that recognition."))
-    except services.NotEligible:
-        return _refuse(403, _("Only public praise can become a story. Private and development-only "
-                              "feedback never can."))
+    except services.NotEligible as e:
+        return _refuse(403, e.reason or _("Only public praise can become a story. Private and "
+                                          "development-only feedback never can."))
     except services.AlreadyStory as e:
         if request.method == "GET":
             flash(_("This recognition is already a story."), "info")

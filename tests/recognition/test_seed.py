@@ -69,3 +69,17 @@ def test_seeded_holdings_match_the_awards(app: Flask) -> None:
 
     assert run(app, "seed-load", "--people", "40", "--feedback", "10", "--badges", "300").exit_code == 0
     assert holdings_stored() == holdings_from_awards() != {}
+
+
+def test_seed_demo_awards_no_automatic_badge_for_confidential_feedback(app: Flask) -> None:
+    """Like the rules: a first-feedback badge follows a feedback given by name, never a confidential one."""
+    from perfapp.feedback.models import Feedback
+
+    assert run(app, "seed-demo").exit_code == 0
+    named_first = (select(func.min(Feedback.created_at)).where(Feedback.author_id == BadgeAward.receiver_id,
+                                                               Feedback.confidential.is_(False))
+                   .scalar_subquery())
+    awards = db.session.execute(
+        select(BadgeAward.created_at, named_first).join(Badge, Badge.id == BadgeAward.badge_id)
+        .where(Badge.rule == "first-feedback")).all()
+    assert awards and all(first is not None and first == at for at, first in awards)
