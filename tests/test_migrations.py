@@ -83,7 +83,7 @@ def test_the_confidential_cleanup_takes_back_awards_and_stories_fed_by_confident
     t0 = datetime(2026, 11, 1, 9, 0)
     try:
         with app.app_context():
-            upgrade(revision="d7a3f1c9e2b4")
+            upgrade(revision="e5b8c2d4f6a1-1")  # the revision before the cleanup
             people = [User(email=f"p{i}@example.com", name=f"P{i}", search_key=f" p{i}") for i in range(4)]
             secret, named, manager, lina = people
             db.session.add_all(people)

@@ -11,7 +11,7 @@ An automatic award counts as fed by confidential feedback when the feedback its 
 given under their name by the award's moment would not have earned it.
 
 Revision ID: e5b8c2d4f6a1
-Revises: d7a3f1c9e2b4
+Revises: e5b8c2d41a70
 Create Date: 2026-11-27 10:00:00.000000
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'e5b8c2d4f6a1'
-down_revision = 'd7a3f1c9e2b4'
+down_revision = 'e5b8c2d41a70'
 branch_labels = None
 depends_on = None
 
