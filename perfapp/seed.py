@@ -22,7 +22,7 @@ from pypinyin import lazy_pinyin
 from sqlalchemy import Connection, Table, func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
-from perfapp.core.db import utcnow
+from perfapp.core.db import empty_table, utcnow
 from perfapp.extensions import db
 
 DEMO_PASSWORD = "perfapp-demo"
@@ -776,7 +776,7 @@ def _wipe(conn: Connection) -> None:
         conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     else:
         for table in tables:
-            conn.execute(table.delete())
+            empty_table(conn, table)
     conn.commit()
 
 

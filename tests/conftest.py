@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import delete, text
+from sqlalchemy import text
 
 from perfapp import create_app
 from perfapp.config import TestConfig, _normalise_db_url
+from perfapp.core.db import empty_table
 from perfapp.extensions import db
 
 PASSWORD = "correct horse battery"
@@ -99,27 +100,11 @@ def _clean_db(app: Flask) -> Iterator[None]:
         db.session.remove()
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
-                if table.info.get("append_only"):
-                    _empty_append_only(conn, table)
-                elif table.name != "cache_generation":
-                    conn.execute(delete(table))
+                if table.name != "cache_generation":
+                    empty_table(conn, table)  # the audit log's rows can't be deleted: see there
             # Emptied outside the session, so count the change by hand: a page cached by the
             # last test (ids restart) must not be served to the next (perfapp.core.pagecache).
             conn.execute(text("UPDATE cache_generation SET n = n + 1"))
-
-
-def _empty_append_only(conn: Any, table: Any) -> None:
-    """Empty a table whose triggers refuse DELETE (the audit log) without weakening them.
-
-    PostgreSQL: TRUNCATE fires no row-level DELETE trigger (and the app never issues it).
-    SQLite has no TRUNCATE, and its DELETE always fires the trigger: drop the table and create
-    it again, which recreates its triggers (the after_create DDL in perfapp.audit.models).
-    """
-    if conn.dialect.name == "postgresql":
-        conn.execute(text(f"TRUNCATE TABLE {table.name}"))
-    else:
-        table.drop(conn)
-        table.create(conn)
 
 
 @pytest.fixture()

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask, has_request_context, request
-from sqlalchemy import event, exc
-from sqlalchemy.engine import Engine
+from sqlalchemy import Table, event, exc, text
+from sqlalchemy.engine import Connection, Engine
 
 from perfapp.extensions import db
 
@@ -65,6 +65,23 @@ def _configure_sqlite(engine: Engine) -> None:
         # Readers in WAL never block; writers queue on the RESERVED lock right at
         # BEGIN, where busy_timeout applies, instead of failing at their first write.
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _is_write() else "BEGIN")
+
+
+def empty_table(conn: Connection, table: Table) -> None:
+    """Remove every row of a table, also of an append-only one (tests, seed wipes, restores).
+
+    An append-only table (`info={"append_only": True}`, e.g. the audit log) has triggers that
+    refuse DELETE. PostgreSQL: TRUNCATE fires no row-level DELETE trigger (and no request ever
+    issues it). SQLite has no TRUNCATE and its DELETE always fires the trigger: the table is
+    dropped and created again, which recreates its triggers (the table's after_create DDL).
+    """
+    if not table.info.get("append_only"):
+        conn.execute(table.delete())
+    elif conn.dialect.name == "postgresql":
+        conn.execute(text(f"TRUNCATE TABLE {conn.dialect.identifier_preparer.quote(table.name)}"))
+    else:
+        table.drop(conn)
+        table.create(conn)
 
 
 IDLE_PING_SECONDS = 30.0

@@ -133,3 +133,20 @@ def test_admin_use_cases_are_recorded(make_user) -> None:
         ("person.deactivated", {}, admin_person, person),
         ("person.reactivated", {}, admin_person, person),
     ]
+
+
+def test_emptying_the_table_for_tests_keeps_the_triggers(make_user) -> None:
+    """How test cleanup, seed wipes and restores empty it (perfapp.core.db.empty_table)."""
+    from perfapp.core.db import empty_table
+
+    actor = make_user()
+    services.record("person.invited", actor=actor)
+    db.session.commit()
+    with db.engine.begin() as conn:
+        empty_table(conn, AuditEntry.__table__)
+    assert _count() == 0
+    services.record("person.invited", actor=actor)
+    db.session.commit()
+    with pytest.raises(DBAPIError, match="append-only"):
+        _raw("DELETE FROM audit_entry")
+    assert _count() == 1

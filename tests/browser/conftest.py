@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 from flask import Flask, got_request_exception
-from sqlalchemy import delete
 from werkzeug.serving import make_server
 
 from perfapp import create_app
 from perfapp.config import TestConfig
+from perfapp.core.db import empty_table
 from perfapp.extensions import db
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -129,7 +129,7 @@ class Org:
 def _empty_tables() -> None:
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
-            conn.execute(delete(table))
+            empty_table(conn, table)
 
 
 def _seed() -> Org:
