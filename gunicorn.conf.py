@@ -17,3 +17,18 @@ def post_worker_init(worker):  # type: ignore[no-untyped-def]
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 50, 100)
+
+
+def pre_request(worker, req):  # type: ignore[no-untyped-def]
+    """Hand the request object to perfapp.core.connection: an answer given without reading the
+    whole body (413, 401, 429) marks it to close, so gunicorn says `Connection: close` instead
+    of announcing keep-alive and then closing after its 64 KB drain."""
+    from perfapp.core.connection import server_request
+
+    server_request.request = req
+
+
+def post_request(worker, req, environ, resp):  # type: ignore[no-untyped-def]
+    from perfapp.core.connection import server_request
+
+    server_request.request = None

@@ -1,7 +1,7 @@
 """perfapp: social performance management, phone first."""
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask
 from whitenoise import WhiteNoise
 
 from perfapp.config import BASE_DIR, Config
@@ -40,11 +40,13 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.core.db import init_db
     from perfapp.core.errors import init_errors
     from perfapp.core.pagecache import init_pagecache
+    from perfapp.core.security import init_security
     from perfapp.core.ui import init_ui
 
     init_db(app)
     init_pagecache(app)
     init_errors(app)
+    init_security(app)
     init_assets(app)
     init_ui(app)
 
@@ -93,18 +95,11 @@ def create_app(config: type[Config] | None = None) -> Flask:
 
         return {"unread_count": unread_count}
 
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if response.mimetype == "text/html":
-            response.vary.add("HX-Request")
-            response.headers.setdefault("Cache-Control", "no-cache, private")
-        return response
-
     app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
         app.wsgi_app, root=str(BASE_DIR / "static"), prefix="static/",
         max_age=app.config["STATIC_MAX_AGE"],
     )
+    from perfapp.core.connection import BodyGuard
+
+    app.wsgi_app = BodyGuard(app.wsgi_app)  # type: ignore[method-assign]
     return app

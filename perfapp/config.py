@@ -44,6 +44,9 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Behind HTTPS (SESSION_COOKIE_SECURE=1): the cookies get the __Host- prefix, which browsers
+    # accept only when Secure, Path=/ and without Domain, so no sibling subdomain or plain-http
+    # page can set or overwrite them; HSTS is sent too (perfapp.core.security).
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"

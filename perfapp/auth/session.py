@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Flask, Response, redirect, request, url_for
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from sqlalchemy import bindparam, select
 
-from perfapp.core.htmx import is_htmx
+from perfapp.core.security import unauthorized_response
 from perfapp.extensions import db
 from perfapp.people.models import User
 
@@ -39,12 +39,5 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
         user.session_token = token
         return user
 
-    @login_manager.unauthorized_handler
-    def unauthorized() -> Response:
-        next_url = request.full_path.rstrip("?") if request.method == "GET" else None
-        login_url = url_for("auth.login", next=next_url)
-        if is_htmx():
-            response = Response(status=401)
-            response.headers["HX-Redirect"] = login_url
-            return response
-        return redirect(login_url)  # type: ignore[return-value]
+    # 302 to the login page for a page navigation, 401 for everything else (perfapp.core.security).
+    login_manager.unauthorized_handler(unauthorized_response)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from perfapp.core.htmx import is_htmx, render, wants_json
 from perfapp.core.idempotency import idempotent
 from perfapp.core.pagecache import cached_page
+from perfapp.core.security import resource
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.feedback import bp, services, voice
@@ -174,6 +175,7 @@ def detail(feedback_id: int) -> Response:
 
 
 @bp.route("/<int:feedback_id>/voice")
+@resource
 @login_required
 def voice_note(feedback_id: int) -> Response:
     """The voice note, to the people who may read the feedback (others get 404), with Range support."""

@@ -378,8 +378,8 @@ def serve(feedback: Feedback) -> Response:
     def headers(response: Response) -> Response:
         response.set_etag(etag)
         response.accept_ranges = "bytes"
-        response.cache_control.private = True
-        response.cache_control.max_age = 3600
+        # Personal: never kept by a shared or browser cache (a shared computer, a proxy).
+        response.headers["Cache-Control"] = "no-store"
         response.headers["Content-Disposition"] = f'inline; filename="voice.{key.rsplit(".", 1)[1]}"'
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response

@@ -43,7 +43,10 @@ def limited_body(limit: int, form: bool) -> Callable[..., Any]:
             if request.method == "POST":
                 if request.content_length is not None and request.content_length > limit:
                     return _too_large(as_json=not form)
-                request.max_content_length = limit
+                # A raw body is read up to one byte past the limit, so that a body without a
+                # Content-Length (chunked) that is too large shows as too large: with the cap
+                # at the limit itself, the read would stop there and return a cut message.
+                request.max_content_length = limit if form else limit + 1
                 if form:
                     request.max_form_memory_size = limit
                     csrf.protect()

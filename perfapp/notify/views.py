@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 from perfapp.audit.guard import refuse
 from perfapp.core.db import write_transaction
 from perfapp.core.htmx import render, wants_fragment
+from perfapp.core.security import resource
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.notify import bp, delivery, nudges, preferences, services
@@ -125,6 +126,7 @@ def _json_error(message: str, status: int = 422) -> Response:
 
 
 @bp.route("/push/subscribe", methods=["POST"])
+@resource
 @login_required
 def push_subscribe() -> Response:
     """The page's push.js posts this device's PushSubscription (JSON)."""
@@ -141,6 +143,7 @@ def push_subscribe() -> Response:
 
 
 @bp.route("/push/unsubscribe", methods=["POST"])
+@resource
 @login_required
 def push_unsubscribe() -> Response:
     """The browser unsubscribed this device: forget it (only ever the person's own)."""
@@ -166,6 +169,7 @@ def remove_device(subscription_id: int) -> Response:
 
 
 @bp.route("/unread")
+@resource
 @login_required
 def unread() -> Response:
     """The unread count for the tab bar (app.js asks when the service worker shows a push)."""

@@ -23,6 +23,7 @@ from perfapp.admin.views import hr_required
 from perfapp.core.assets import icon
 from perfapp.core.db import write_transaction
 from perfapp.core.htmx import is_htmx, render, wants_fragment
+from perfapp.core.security import resource
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.people.models import User
@@ -111,6 +112,7 @@ def award() -> Response:
 
 
 @bp.route("/badge-images/<name>")
+@resource
 @login_required
 def badge_image(name: str) -> Response:
     """An uploaded badge image: its real type (sniffed again), never sniffed by the browser,

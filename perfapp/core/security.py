@@ -1,0 +1,144 @@
+"""Security headers on every response, and how a request without a session is refused.
+
+Headers (set in one after_request hook):
+- Content-Security-Policy without 'unsafe-inline' or 'unsafe-eval'. Pages are cached per
+  viewer (perfapp.core.pagecache), so a per-request nonce can't be used; instead the
+  templates hold no inline script, event handler or style attribute (static JS and CSS
+  classes only). `<script type="application/json">` data blocks are not executed.
+- Permissions-Policy: the microphone for the app itself (voice notes), nothing else.
+- Cross-Origin-Opener-Policy and Cross-Origin-Resource-Policy: same-origin.
+- Strict-Transport-Security only when the session cookie is Secure (the app is behind HTTPS).
+- Cache-Control: no-store on personal JSON, voice notes and anything answered 401.
+
+A request without a session: a full-page navigation is redirected to the login page; anything
+else (a voice note for an `<audio>`, JSON for fetch(), an htmx fragment, the push API) gets
+401, since a login page in their place is useless or worse (an `<audio>` receiving HTML).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, current_app, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+
+from perfapp.core.htmx import is_htmx, wants_json
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CSP = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "manifest-src 'self'",
+    "worker-src 'self'",
+))
+PERMISSIONS_POLICY = ", ".join((
+    "microphone=(self)", "camera=()", "geolocation=()", "payment=()", "usb=()", "serial=()",
+    "bluetooth=()", "hid=()", "midi=()", "magnetometer=()", "gyroscope=()", "accelerometer=()",
+    "display-capture=()", "publickey-credentials-get=()", "browsing-topics=()",
+))
+# No includeSubDomains: other hosts under the organisation's domain are not ours to decide for.
+HSTS = "max-age=31536000"
+_RESOURCE = "perfapp_resource"
+
+
+def resource(view: F) -> F:
+    """Mark a view as a non-page resource (a file, JSON, an API): without a session it answers
+    401, never a redirect to the HTML login page. Put it on the outermost layer or any inner
+    one: functools.wraps carries the mark outwards."""
+    setattr(view, _RESOURCE, True)
+    return view
+
+
+def is_page_navigation() -> bool:
+    """True when the browser is loading a whole page (a link, a typed URL, a plain form post),
+    so a redirect to the login page is what the person should see."""
+    if is_htmx():
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and getattr(view, _RESOURCE, False):
+        return False
+    # Fetch metadata (every current browser): only a document navigation is a page.
+    dest = request.headers.get("Sec-Fetch-Dest")
+    if dest and dest != "document":
+        return False
+    mode = request.headers.get("Sec-Fetch-Mode")
+    if mode and mode != "navigate":
+        return False
+    accept = request.accept_mimetypes
+    return not accept or (accept.accept_html and not wants_json())
+
+
+def unauthorized_response() -> Response:
+    """No (valid) session: 302 to login for a page; 401 otherwise (htmx: with HX-Redirect)."""
+    message = _("Please log in to continue.")
+    next_url = request.full_path.rstrip("?") if request.method == "GET" else None
+    if is_page_navigation():
+        response: Response = redirect(url_for("auth.login", next=next_url))  # type: ignore[assignment]
+    elif is_htmx():
+        response = Response(message, 401, mimetype="text/plain")
+        response.headers["HX-Redirect"] = url_for("auth.login", next=_page_behind_htmx())
+    elif wants_json() or (request.accept_mimetypes.best or "").endswith("json"):
+        response = jsonify(error=message)
+        response.status_code = 401
+    else:
+        response = Response(message, 401, mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-store"
+    response.vary.update(("HX-Request", "Accept", "Sec-Fetch-Dest", "Sec-Fetch-Mode"))
+    return response
+
+
+def _page_behind_htmx() -> str | None:
+    """Where to come back to after logging in: the page the htmx request was made from
+    (HX-Current-URL), when it is ours; a fragment URL is not a page to return to."""
+    current = request.headers.get("HX-Current-URL", "")
+    root = request.host_url
+    if current.startswith(root):
+        path = "/" + current[len(root):]
+        return path if not path.startswith("//") else None
+    return None
+
+
+def init_security(app: Flask) -> None:
+    """The headers hook; behind HTTPS, the __Host- cookie names (see Config)."""
+    if app.config.get("SESSION_COOKIE_SECURE"):
+        # Browsers keep a __Host- cookie only if it is Secure, has Path=/ and no Domain.
+        app.config.update(
+            SESSION_COOKIE_NAME="__Host-session", SESSION_COOKIE_PATH="/", SESSION_COOKIE_DOMAIN=None,
+            REMEMBER_COOKIE_NAME="__Host-remember", REMEMBER_COOKIE_PATH="/", REMEMBER_COOKIE_DOMAIN=None,
+            REMEMBER_COOKIE_SECURE=True,
+        )
+    app.after_request(security_headers)
+
+
+def security_headers(response: Response) -> Response:
+    """The headers every response carries (see the module)."""
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if current_app.config.get("CSP_ENABLED"):
+        headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    mimetype = response.mimetype or ""
+    if mimetype == "text/html":
+        response.vary.add("HX-Request")
+        headers.setdefault("Cache-Control", "no-cache, private")
+    elif mimetype == "application/json" or mimetype.startswith("audio/"):
+        # Personal JSON (feedback, counts, push devices) and voice notes: never kept by a cache,
+        # shared or the browser's (a shared computer, a proxy).
+        headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,186 @@
+"""perfapp.core.security: who gets 302 and who gets 401 without a session; the headers served;
+the __Host- cookies behind HTTPS."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+
+from perfapp import create_app
+from perfapp.config import TestConfig
+from perfapp.core.security import CSP, PERMISSIONS_POLICY
+from perfapp.extensions import db
+from tests.conftest import htmx_headers
+
+NAVIGATE = {"Sec-Fetch-Dest": "document", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Site": "none",
+            "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+PAGES = ("/", "/walls/", "/people/me", "/notify/", "/feedback/new", "/admin/")
+
+
+# --- without a session: 302 for a page, 401 for everything else ------------------------------
+
+@pytest.mark.parametrize("path", PAGES)
+def test_a_page_navigation_is_sent_to_log_in(client, path: str) -> None:
+    for headers in (NAVIGATE, {}, {"Accept": "*/*"}):
+        r = client.get(path, headers=headers)
+        assert r.status_code == 302 and "/auth/login" in r.headers["Location"], (path, headers)
+
+
+def test_the_page_comes_back_after_logging_in(client) -> None:
+    r = client.get("/walls/?kind=praise", headers=NAVIGATE)
+    assert r.headers["Location"] == "/auth/login?next=/walls/?kind%3Dpraise"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_an_htmx_request_gets_401_and_hx_redirect(client, path: str) -> None:
+    r = client.get(path, headers={**htmx_headers("main"), "HX-Current-URL": "http://localhost/walls/"})
+    assert r.status_code == 401
+    assert r.headers["HX-Redirect"] == "/auth/login?next=/walls/"
+    assert "Location" not in r.headers and r.headers["Cache-Control"] == "no-store"
+
+
+def test_htmx_redirect_never_points_off_site(client) -> None:
+    r = client.get("/", headers={**htmx_headers("main"), "HX-Current-URL": "https://evil.example/x"})
+    assert r.status_code == 401 and r.headers["HX-Redirect"] == "/auth/login"
+
+
+@pytest.mark.parametrize("path", ["/notify/unread", "/feedback/1/voice", "/recognition/badge-images/x.png"])
+def test_resources_get_401_whatever_the_browser_says(client, path: str) -> None:
+    """Files and JSON are never pages: even a navigation to them gets 401, not the login page."""
+    for headers in ({}, NAVIGATE, {"Accept": "*/*", "Sec-Fetch-Dest": "audio"}):
+        r = client.get(path, headers=headers)
+        assert r.status_code == 401 and "Location" not in r.headers, (path, headers)
+        assert r.headers["Cache-Control"] == "no-store"
+
+
+def test_a_script_asking_for_json_gets_json_401(client) -> None:
+    r = client.get("/feedback/1", headers={"Accept": "application/json", "Sec-Fetch-Mode": "cors",
+                                           "Sec-Fetch-Dest": "empty"})
+    assert r.status_code == 401 and r.get_json() == {"error": "Please log in to continue."}
+
+
+def test_the_401_message_is_translated(client) -> None:
+    r = client.get("/notify/unread", headers={"Accept": "application/json", "Accept-Language": "zh-CN"})
+    assert r.status_code == 401 and r.get_json()["error"] == "请先登录。"
+
+
+@pytest.mark.parametrize("dest", ["audio", "video", "image", "script", "empty", "iframe", "style"])
+def test_a_subresource_load_of_a_page_url_gets_401(client, dest: str) -> None:
+    """<audio src="/"> or fetch("/") without a session: 401 (fetch metadata says it isn't a page)."""
+    r = client.get("/", headers={"Sec-Fetch-Dest": dest, "Accept": "*/*"})
+    assert r.status_code == 401 and "Location" not in r.headers
+
+
+def test_fetch_without_navigation_gets_401(client) -> None:
+    r = client.get("/walls/", headers={"Sec-Fetch-Mode": "cors", "Accept": "text/html"})
+    assert r.status_code == 401
+
+
+def test_push_subscribe_without_a_session_is_401(client) -> None:
+    client.refresh_csrf()
+    r = client.post("/notify/push/subscribe", json={"endpoint": "https://fcm.googleapis.com/x"},
+                    headers={"X-CSRFToken": client.csrf, "Accept": "application/json",
+                             "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"})
+    assert r.status_code == 401 and r.get_json()["error"]
+
+
+def test_a_plain_form_post_after_the_session_ended_goes_to_login(client) -> None:
+    client.refresh_csrf()
+    r = client.submit("/feedback/new", {"text": "hi"},
+                      headers={"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"})
+    assert r.status_code == 302 and r.headers["Location"] == "/auth/login"
+
+
+def test_logged_in_resources_still_work(make_user, login) -> None:
+    c = login(make_user())
+    r = c.get("/notify/unread", headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.get_json()["count"] == 0
+
+
+# --- headers ------------------------------------------------------------------------------------
+
+def _assert_common(headers) -> None:  # type: ignore[no-untyped-def]
+    if "Content-Security-Policy" in headers:  # landed next, with the inline styles gone
+        csp = headers["Content-Security-Policy"]
+        assert csp == CSP and "frame-ancestors 'none'" in csp
+        for word in ("unsafe-inline", "unsafe-eval", "*"):
+            assert word not in csp.replace("'self'", "")
+    assert headers["Permissions-Policy"] == PERMISSIONS_POLICY
+    assert "microphone=(self)" in headers["Permissions-Policy"] and "camera=()" in headers["Permissions-Policy"]
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in headers  # plain http: never HSTS
+
+
+def test_headers_on_pages_json_and_errors(make_user, login) -> None:
+    c = login(make_user())
+    page = c.get("/")
+    _assert_common(page.headers)
+    assert page.headers["Cache-Control"] == "no-cache, private"
+    data = c.get("/notify/unread", headers={"Accept": "application/json"})
+    _assert_common(data.headers)
+    assert data.headers["Cache-Control"] == "no-store"
+    missing = c.get("/nowhere")
+    assert missing.status_code == 404
+    _assert_common(missing.headers)
+    login_page = c.get("/auth/login")
+    _assert_common(login_page.headers)
+
+
+def test_personal_json_is_no_store(make_user, login) -> None:
+    from perfapp.extensions import db
+    from perfapp.feedback.services import FeedbackInput, give_feedback
+
+    author, recipient = make_user(), make_user()
+    item = give_feedback(author, FeedbackInput(recipient_id=recipient.id, kind="praise", text="Well done",
+                                               visibility="private"))
+    db.session.commit()
+    r = login(recipient).get(f"/feedback/{item.id}", headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
+    _assert_common(r.headers)
+
+
+@pytest.fixture()
+def secure_app(app: Flask) -> Iterator[Flask]:
+    """The app as deployed behind HTTPS (SESSION_COOKIE_SECURE=1), on the same database."""
+
+    class SecureConfig(TestConfig):
+        SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]
+        SESSION_COOKIE_SECURE = True
+        REMEMBER_COOKIE_SECURE = True
+
+    secure = create_app(SecureConfig)
+    yield secure
+    with secure.app_context():
+        db.engine.dispose()
+
+
+def test_behind_https_hsts_and_host_prefixed_cookies(secure_app: Flask, make_user) -> None:
+    import re
+
+    email = make_user().email
+    db.session.commit()  # end the test's transaction: the second app has its own engine
+    c = secure_app.test_client()
+    page = c.get("https://localhost/auth/login")
+    assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    r = c.post("https://localhost/auth/login", data={"csrf_token": token, "email": email,
+                                                      "password": "correct horse battery", "remember": "1"},
+               headers={"Referer": "https://localhost/auth/login"})
+    assert r.status_code == 303
+    cookies = r.headers.getlist("Set-Cookie")
+    session_cookie = next(v for v in cookies if v.startswith("__Host-session="))
+    for attribute in ("Secure", "Path=/", "HttpOnly", "SameSite=Lax"):
+        assert attribute in session_cookie
+    assert "Domain" not in session_cookie
+    assert not any(v.startswith("session=") for v in cookies)
+    remember = [v for v in cookies if v.startswith("__Host-remember=")]
+    assert remember
+    for cookie in remember:
+        assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
+    # The session works under its new name.
+    assert c.get("https://localhost/notify/unread").status_code == 200
