@@ -62,6 +62,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.notify import bp as notify_bp
     from perfapp.notify.handlers import connect_handlers
     from perfapp.people import bp as people_bp
+    from perfapp.personal import bp as personal_bp
     from perfapp.pwa import bp as pwa_bp
     from perfapp.reactions import bp as reactions_bp
     from perfapp.recognition import bp as recognition_bp
@@ -74,7 +75,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
         app.register_blueprint(bp)
     for bp in (auth_bp, people_bp, feedback_bp, notify_bp, walls_bp, admin_bp, pwa_bp, recognition_bp):
         app.register_blueprint(bp)
-    for bp in (stories_bp, integrations_bp, audit_bp):
+    for bp in (stories_bp, integrations_bp, audit_bp, personal_bp):
         app.register_blueprint(bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
     connect_handlers()

@@ -97,6 +97,9 @@ class Config:
     VOICE_S3_REGION = os.environ.get("VOICE_S3_REGION")
     VOICE_S3_ACCESS_KEY_ID = os.environ.get("VOICE_S3_ACCESS_KEY_ID")
     VOICE_S3_SECRET_ACCESS_KEY = os.environ.get("VOICE_S3_SECRET_ACCESS_KEY")
+    # A storage quota for the SQLite file in pages (see PRAGMA max_page_count); unset: none. Writes
+    # past it answer 503 "storage full" like a full disk does (bench/crash.py uses it for that).
+    SQLITE_MAX_PAGE_COUNT = int(os.environ.get("SQLITE_MAX_PAGE_COUNT") or 0) or None
 
 
 class TestConfig(Config):

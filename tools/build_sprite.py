@@ -33,6 +33,8 @@ ICONS = [
     "mic", "mic-off", "square", "play", "pause", "rotate-ccw",
     # push notifications
     "bell", "bell-off", "smartphone",
+    # personal data: export
+    "download",
 ]
 
 

@@ -24,7 +24,7 @@ from perfapp.core.db import utcnow
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.feedback.models import Tag
-from perfapp.people.models import ROLES, Department, User
+from perfapp.people.models import FORMER_COLLEAGUE_EMAIL, ROLES, Department, User
 from perfapp.people.services import timezones
 from perfapp.projects.models import Milestone, Project
 
@@ -132,7 +132,8 @@ def _require_manage(actor: User, person: User) -> None:
 
 def list_people(query: str = "", page: int = 1, size: int = PAGE_SIZE) -> Page[User]:
     """Everyone matching the query (name, pinyin, email, title), active people first."""
-    stmt = select(User)
+    # The stand-in for erased people (perfapp.personal.erasure) is nobody HR can manage.
+    stmt = select(User).where(User.email != FORMER_COLLEAGUE_EMAIL)
     raw = " ".join(query.lower().split())[:80]
     if raw:
         compact = _escape_like(raw.replace(" ", ""))

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from perfapp.admin import bp, forms, services
 from perfapp.audit.guard import hr_required  # noqa: F401  (recognition's views import it from here)
-from perfapp.core.htmx import render, wants_fragment
+from perfapp.core.htmx import is_htmx, render, wants_fragment
 from perfapp.core.i18n import timezone_label
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
@@ -30,6 +30,7 @@ from perfapp.feedback.models import TAG_KINDS, Tag
 from perfapp.people.models import Department, User
 from perfapp.people.services import timezones
 from perfapp.people.views import COMMON_TIMEZONES
+from perfapp.personal import erasure
 from perfapp.projects.models import Milestone, Project
 
 ROLE_LABELS = {"employee": _l("Employee"), "hr": _l("HR"), "admin": _l("Admin")}
@@ -202,6 +203,43 @@ def person_active(person_id: int) -> Response:
     return _done(message, url_for("admin.person", person_id=person.id), "person-account",
                  "admin/_person_account.html", errors={},
                  **_person_context(person, _person_values(person)))
+
+
+# --- erasure --------------------------------------------------------------------------
+
+def _erase_page(person: User, confirm: str, errors: dict[str, str], status: int = 200) -> Response:
+    return render("admin/person_erase.html", "admin/_person_erase_form.html", target="person-erase",
+                  person=person, confirm=confirm, errors=errors, status=status)
+
+
+@bp.route("/people/<int:person_id>/erase", methods=["GET", "POST"])
+@hr_required
+def person_erase(person_id: int) -> Response:
+    """Erase a person for good (perfapp.personal.erasure), after HR types their name."""
+    person = db.get_or_404(User, person_id)
+    if person.is_former_colleague:
+        abort(404)
+    try:
+        erasure.check_erasable(current_user, person)
+    except FormError as e:  # erasing oneself or the last admin: explained, no form to send
+        db.session.rollback()
+        return _erase_page(person, "", e.errors, status=200 if request.method == "GET" else 422)
+    if request.method == "GET":
+        return _erase_page(person, "", {})
+    confirm = request.form.get("confirm", "")[:200]
+    try:
+        erasure.erase_person(current_user, person, confirm)
+    except FormError as e:
+        db.session.rollback()
+        return _erase_page(person, confirm, e.errors, status=422)
+    db.session.commit()
+    message = _("The person was erased. What they gave others now shows as from a former colleague.")
+    flash(message, "success")
+    if is_htmx():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url_for("admin.people")
+        return response
+    return redirect(url_for("admin.people"), 303)  # type: ignore[return-value]
 
 
 # --- departments ------------------------------------------------------------------

@@ -43,7 +43,7 @@ def _is_write() -> bool:
     return True
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, app: Flask) -> None:
     memory = engine.url.database in (None, "", ":memory:")
 
     @event.listens_for(engine, "connect")
@@ -58,6 +58,10 @@ def _configure_sqlite(engine: Engine) -> None:
         # several seconds, which is better than failing with "database is locked".
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
+        # A storage quota (SQLITE_MAX_PAGE_COUNT): tests and bench/crash.py fill the "disk" with it.
+        max_page_count = app.config.get("SQLITE_MAX_PAGE_COUNT")
+        if max_page_count:
+            cur.execute(f"PRAGMA max_page_count={int(max_page_count)}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -121,6 +125,6 @@ def init_db(app: Flask) -> None:
             # A fresh clone has no folder for a file named in DATABASE_URL; SQLite won't make it.
             if engine.url.database and engine.url.database != ":memory:":
                 Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
-            _configure_sqlite(engine)
+            _configure_sqlite(engine, app)
         else:
             _ping_when_idle(engine)

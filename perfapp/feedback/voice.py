@@ -336,6 +336,21 @@ def attach(feedback: Feedback, clip: VoiceClip) -> None:
     feedback.voice_bytes = len(clip.data)
 
 
+def detach(feedback: Feedback) -> None:
+    """Take the voice note off a feedback that stays (erasure): the file goes once this commits."""
+    if not feedback.voice_key:
+        return
+    session = object_session(feedback)
+    if session is None:
+        from perfapp.extensions import db
+
+        session = db.session()
+    session.info.setdefault(_GONE, []).append((get_store(), feedback.voice_key))
+    feedback.voice_key = feedback.voice_mime = None
+    feedback.voice_seconds = None
+    feedback.voice_bytes = None
+
+
 def _delete_all(pending: list[tuple[VoiceStore, str]]) -> None:
     for store, key in pending:
         try:

@@ -5,15 +5,20 @@ import secrets
 from datetime import datetime
 
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import UserMixin
 from pypinyin import Style, lazy_pinyin
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, exists, select
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
 
 ROLES = ("employee", "hr", "admin")
+#: The one shared row that what erased people wrote for others is attributed to
+#: (perfapp.personal.erasure). ".invalid" can never be a real address (RFC 2606).
+FORMER_COLLEAGUE_EMAIL = "former-colleague@erased.invalid"
 AVATAR_HUES = (4, 24, 45, 140, 170, 200, 220, 260, 290, 330)
 
 
@@ -54,7 +59,8 @@ class User(UserMixin, db.Model):
     __tablename__ = "person"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    name: Mapped[str] = mapped_column(String(80))
+    # Read through `name`, which shows the former-colleague row in the viewer's language.
+    stored_name: Mapped[str] = mapped_column("name", String(80))
     search_key: Mapped[str] = mapped_column(String(400), default="")
     title: Mapped[str] = mapped_column(String(120), default="")
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
@@ -93,6 +99,27 @@ class User(UserMixin, db.Model):
             raise RuntimeError("log in through perfapp.auth.services.start_session")
         return self.session_token
 
+    @hybrid_property
+    def name(self) -> str:
+        """The display name; the former-colleague row says "A former colleague" in the viewer's language."""
+        if self.email == FORMER_COLLEAGUE_EMAIL:
+            return _("A former colleague")
+        return self.stored_name
+
+    @name.inplace.setter
+    def _name_setter(self, value: str) -> None:
+        self.stored_name = value
+
+    @name.inplace.expression
+    @classmethod
+    def _name_expression(cls):  # type: ignore[no-untyped-def]  # SQL: the column itself (ordering, search)
+        return cls.stored_name
+
+    @property
+    def is_former_colleague(self) -> bool:
+        """The shared stand-in for erased people: no profile, no link, no login."""
+        return self.email == FORMER_COLLEAGUE_EMAIL
+
     def set_name(self, name: str) -> None:
         """Set the display name and the picker's search key together."""
         self.name = name.strip()
@@ -121,6 +148,8 @@ class User(UserMixin, db.Model):
 
     @property
     def initials(self) -> str:
+        if self.is_former_colleague:
+            return "?"
         parts = self.name.split()
         if len(parts) > 1:
             return (parts[0][0] + parts[-1][0]).upper()

@@ -38,7 +38,7 @@ def search() -> Response:
 @login_required
 def profile(person_id: int) -> Response:
     person = services.get_person(person_id)
-    if person is None:
+    if person is None or person.is_former_colleague:  # the stand-in for erased people: no profile
         abort(404)
     cursor = feedback_services.decode_cursor(request.args.get("before"))
     items, next_cursor = feedback_services.praise_wall(cursor, recipient_id=person.id)

@@ -59,6 +59,8 @@ def wall_filter_form() -> Response:
 def person(person_id: int) -> Response:
     """A person's badge wall: badges as a grid, flowers received, top tags."""
     person = db.get_or_404(User, person_id)
+    if person.is_former_colleague:  # the stand-in for erased people has no page of its own
+        abort(404)
     return render("walls/person.html", person=person, holdings=services.holdings(person, current_user),
                   flowers=recognition.flower_total(person, current_user),
                   top_tags=services.person_top_tags(person))
