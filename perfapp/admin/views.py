@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import (
     Response,
+    abort,
     current_app,
     flash,
     make_response,

@@ -291,11 +291,9 @@ def _scrub_text(name: str, email: str, result: Erased) -> None:
 
 
 def _audit(actor: User, person: User, result: Erased) -> None:
-    """Record the erasure in the audit log, by pseudonym only (perfapp.audit, when present)."""
-    try:
-        from perfapp.audit import services as audit  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # the audit log lands separately; until then there is nothing to record into
-        return
+    """Record the erasure by pseudonym; deleting the person row then unlinks every entry about them."""
+    from perfapp.audit import services as audit  # here: audit's services import people lazily too
+
     audit.record("person.erased", actor=actor, subject=person,
                  details={"deleted": result.deleted, "kept_anonymous": result.kept_anonymous,
                           "voice_files": result.voice_files})

@@ -8,9 +8,13 @@ for sending, not data about the person).
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import tempfile
+import weakref
 import zipfile
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -28,8 +32,7 @@ from perfapp.recognition.models import BadgeAward, FlowerGift
 from perfapp.stories.models import Story, StoryPerson
 
 FORMAT_VERSION = 1
-#: Bigger archives spill from memory to a temporary file while they are built.
-SPOOL_BYTES = 8 * 1024 * 1024
+CHUNK = 64 * 1024
 
 
 def _when(value: datetime | date | None) -> str | None:
@@ -183,9 +186,32 @@ def write_archive(person: User, out: IO[bytes]) -> int:
     return files
 
 
-def build_archive(person: User) -> IO[bytes]:
-    """The zip in a spooled temporary file, rewound (memory while small, disk when large)."""
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115  (send_file closes it)
-    write_archive(person, out)
-    out.seek(0)
-    return out
+def build_archive(person: User) -> tuple[Iterator[bytes], int]:
+    """The zip built in a temporary file, as chunks to stream and its length.
+
+    The file is read lazily and removed once streamed, or when the response is dropped unread
+    (weakref.finalize): no open file outlives the response, no archive stays on disk."""
+    fd, path = tempfile.mkstemp(prefix="perfapp-export-", suffix=".zip")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write_archive(person, out)
+    except BaseException:
+        _unlink(path)
+        raise
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            with open(path, "rb") as f:
+                while chunk := f.read(CHUNK):
+                    yield chunk
+        finally:
+            _unlink(path)
+
+    stream = chunks()
+    weakref.finalize(stream, _unlink, path)
+    return stream, os.path.getsize(path)
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)

@@ -1,9 +1,10 @@
 """The person's own data export (Me → Settings)."""
 from __future__ import annotations
 
-from flask import Response, send_file
+from flask import Response
 from flask_login import current_user, login_required
 
+from perfapp.audit import services as audit
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.personal import bp, export
@@ -16,19 +17,12 @@ def export_data() -> Response:
 
     A POST (with the CSRF token) rather than a link: another site can't make a browser fetch it,
     and the export is written to the audit log."""
-    archive = export.build_archive(current_user)
-    _audit(current_user)
+    chunks, size = export.build_archive(current_user)
+    audit.record("data.exported", actor=current_user, subject=current_user)
     db.session.commit()
     name = f"perfapp-data-{utcnow():%Y-%m-%d}.zip"
-    response = send_file(archive, mimetype="application/zip", as_attachment=True, download_name=name,
-                         max_age=0)
+    response = Response(chunks, mimetype="application/zip", direct_passthrough=True)
+    response.content_length = size
+    response.headers["Content-Disposition"] = f"attachment; filename={name}"
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _audit(person) -> None:  # type: ignore[no-untyped-def]
-    try:
-        from perfapp.audit import services as audit  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # the audit log lands separately
-        return
-    audit.record("data.exported", actor=person, subject=person)

@@ -221,3 +221,17 @@ def test_admin_person_page_links_to_erasure_for_hr_only(world: World, login) -> 
     assert f"/admin/people/{world.gone.id}/erase" in page
     own = login(world.hr).get(f"/admin/people/{world.hr.id}").get_data(as_text=True)
     assert "/erase" not in own
+
+
+def test_erasure_is_audited_by_a_pseudonym_that_no_longer_resolves(world: World, login) -> None:  # type: ignore[no-untyped-def]
+    from perfapp.audit.models import AuditEntry
+
+    gone_ref, hr_ref, gone_id = world.gone.audit_ref, world.hr.audit_ref, world.gone.id
+    assert login(world.hr).submit(f"/admin/people/{gone_id}/erase", {"confirm": NAME}).status_code == 303
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "person.erased"))
+    assert entry is not None and entry.actor_ref == hr_ref and entry.subject_ref == gone_ref
+    assert entry.details["deleted"]["feedback"] == 2 and entry.details["voice_files"] == 3
+    assert db.session.scalar(select(User).where(User.audit_ref == gone_ref)) is None
+    # A refused attempt is not an erasure.
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "person.erased")) == 1

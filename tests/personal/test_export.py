@@ -64,6 +64,12 @@ def test_download_is_a_no_store_zip_of_their_own_data_and_voice(world: World, lo
     assert voice == {f"voice/{k}": b for k, b in zip(world.voice_keys_theirs, [b"their voice 1", b"their voice 2"],
                                                       strict=True)}
     assert b"secret-token" not in raw and "README.txt" in files
+    from sqlalchemy import select
+
+    from perfapp.audit.models import AuditEntry
+
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "data.exported"))
+    assert entry is not None and entry.actor_ref == entry.subject_ref == world.gone.audit_ref
 
 
 def test_nobody_can_download_someone_elses_data(world: World, login) -> None:  # type: ignore[no-untyped-def]
