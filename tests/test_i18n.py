@@ -65,3 +65,12 @@ def test_feed_cards_say_their_visibility_in_chinese(app) -> None:  # type: ignor
         labels = [str(visibility_label(SimpleNamespace(visibility=v))) for v in ("public", "manager", "private")]
         assert ["公开" in labels[0], "接收人及上级" in labels[1], "私密" in labels[2]] == [True, True, True]
         assert "表扬" in str(kind_chip("praise"))
+
+
+def test_autospace_spaces_latin_words_and_numbers_in_chinese_text() -> None:
+    from perfapp.core.i18n import autospace
+
+    assert autospace("Emma Wilson给了你反馈") == "Emma Wilson 给了你反馈"
+    assert autospace("李娜给了你反馈") == "李娜给了你反馈"  # Chinese names need no space
+    assert autospace("已发送给Bo，共3朵") == "已发送给 Bo，共 3 朵"
+    assert autospace("Sent to Bo.") == "Sent to Bo."

@@ -1,6 +1,7 @@
 """Locale and timezone selection, and date filters for templates."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
@@ -320,6 +321,21 @@ def ago_iso(iso: str) -> Markup:
 
 
 _WEEK = timedelta(days=7)
+
+
+_CJK = "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+_LATIN = "[A-Za-z0-9\u00c0-\u024f]"
+_CJK_THEN_LATIN = re.compile(f"({_CJK})({_LATIN})")
+_LATIN_THEN_CJK = re.compile(f"({_LATIN})({_CJK})")
+
+
+def autospace(text: str) -> str:
+    """A space where Chinese meets a Latin word or a number ("Emma Wilson 给了你反馈").
+
+    Chinese strings hold names without spaces (pages space them with CSS text-autospace);
+    text shown outside a page (push notifications, mail) gets the spaces here.
+    """
+    return _LATIN_THEN_CJK.sub(r"\1 \2", _CJK_THEN_LATIN.sub(r"\1 \2", text))
 
 
 def timezone_label(zone: str) -> str:

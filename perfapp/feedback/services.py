@@ -234,7 +234,8 @@ def _before(cursor: Cursor | None):  # type: ignore[no-untyped-def]
     return tuple_(Feedback.created_at, Feedback.id) < tuple_(*cursor)
 
 
-def _load(ids: list[int]) -> list[Feedback]:
+def load_items(ids: list[int]) -> list[Feedback]:
+    """Feedback rows for these ids, in that order, with what their cards show loaded."""
     if not ids:
         return []
     rows = db.session.scalars(
@@ -262,7 +263,7 @@ def _page(branches: list, cursor: Cursor | None, limit: int) -> tuple[list[Feedb
     ids = list(db.session.scalars(
         select(merged.c.id).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(limit + 1)
     ))
-    items = _load(ids[:limit])
+    items = load_items(ids[:limit])
     next_cursor = encode_cursor(items[-1]) if len(ids) > limit and items else None
     return items, next_cursor
 

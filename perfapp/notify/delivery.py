@@ -14,7 +14,7 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from perfapp.core.db import utcnow
-from perfapp.core.i18n import html_lang
+from perfapp.core.i18n import autospace, html_lang
 from perfapp.extensions import db
 from perfapp.notify import push
 from perfapp.notify.models import (
@@ -237,6 +237,8 @@ def render(note: Notification, locale: str, cache: TextCache | None = None) -> t
         kind = PUSH_KINDS.get(note.kind)
         with force_locale(_babel_locale(locale)):
             text = kind.render(note, locale) if kind else generic_text(note, locale)
+            if text is not None:  # our sentence, not the person's words: only the title
+                text = replace(text, title=autospace(text.title))
             rendered = None if text is None else (text, html_lang())
         if cache is None:
             cache = {}

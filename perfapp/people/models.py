@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from datetime import datetime
 
 from flask_babel import get_locale
@@ -34,6 +35,12 @@ class Department(db.Model):
     def name(self) -> str:
         """The name in the current request's language."""
         return self.name_zh if str(get_locale() or "en").startswith("zh") else self.name_en
+
+
+def sort_key_for(name: str) -> str:
+    """How a name sorts in a list: Chinese by pinyin (李娜 as "li na", between Lewis and Lin)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name.strip()) if not unicodedata.combining(c))
+    return " ".join(lazy_pinyin(plain, errors="default")).lower()
 
 
 def search_key_for(name: str, email: str = "") -> str:
@@ -124,6 +131,10 @@ class User(UserMixin, db.Model):
         """Set the display name and the picker's search key together."""
         self.name = name.strip()
         self.search_key = search_key_for(self.name, self.email or "")
+
+    @property
+    def sort_name(self) -> str:
+        return sort_key_for(self.name)
 
     @property
     def is_active(self) -> bool:  # Flask-Login: deactivated people cannot log in
