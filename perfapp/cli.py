@@ -44,6 +44,11 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(purge_command)
 
+    from perfapp.core.backup import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+
     from perfapp.seed import register_seed_commands
 
     register_seed_commands(app)
