@@ -99,6 +99,10 @@ def _badge_text(note: Notification, _locale: str) -> PushText | None:
     award = db.session.get(BadgeAward, note.ref_id)
     if award is None or award.hidden:
         return None
+    if (award.source or "").startswith("milestone:"):
+        # Earned with everyone on the project the moment a milestone is reached: that moment's
+        # push is the milestone nudge; the badge waits in the inbox (one push, not two).
+        return None
     return PushText(
         title=_("You earned the badge “%(badge)s”", badge=award.badge.name),
         body=award.citation or award.badge.description,

@@ -49,6 +49,9 @@ def test_milestone_reached_nudges_every_member_once(make_user, make_project, sub
     assert en["body"] == "Give your teammates one sentence of feedback on Launch."
     assert zh["body"] == "就「Launch」给队友写一句反馈吧。"
     assert en["url"] == zh["url"] == url
+    # One push for the moment: the milestone badge everyone earned waits in the inbox.
+    assert kinds_for(lina, "badge_received") == ["badge_received"]
+    assert [p["kind"] for p in push_service.read(lina_browser)] == [nudge]
     # Reached again after an undo: the same event, no second nudge.
     unreach_milestone(hr, milestone)
     reach_milestone(hr, milestone)
