@@ -127,6 +127,7 @@ def test_praise_wall_page_and_its_next_page_fragment(wall, login) -> None:
     client = login(wall.emma)
     page = text(client.get("/walls/"))
     assert "This month's top values" in page and "Newest badges" in page and "#Ownership" in page
+    assert ">My badges</a>" in page  # the tab says what it opens, as 我的徽章 does
     for hidden in ("private praise", "manager praise", "development only praise", "constructive",
                    "hidden flower", "hidden badge"):
         assert hidden not in page
