@@ -55,6 +55,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.audit import bp as audit_bp
     from perfapp.auth import bp as auth_bp
     from perfapp.auth.session import init_login
+    from perfapp.coaching import bp as coaching_bp
     from perfapp.feedback import bp as feedback_bp
     from perfapp.feedback.views import home
     from perfapp.integrations import bp as integrations_bp
@@ -75,7 +76,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
         app.register_blueprint(bp)
     for bp in (auth_bp, people_bp, feedback_bp, notify_bp, walls_bp, admin_bp, pwa_bp, recognition_bp):
         app.register_blueprint(bp)
-    for bp in (stories_bp, integrations_bp, audit_bp, personal_bp):
+    for bp in (stories_bp, integrations_bp, audit_bp, personal_bp, coaching_bp):
         app.register_blueprint(bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
     connect_handlers()

@@ -11,7 +11,7 @@ from perfapp.core.pagecache import cached_page
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.feedback import services as feedback_services
-from perfapp.people import bp, services, team
+from perfapp.people import bp, services
 
 COMMON_TIMEZONES = (
     "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo",
@@ -49,29 +49,6 @@ def profile(person_id: int) -> Response:
         reports=services.direct_reports(person) if cursor is None else [],
         more_url=url_for("people.profile", person_id=person.id),
     )
-
-
-@bp.route("/team")
-@cached_page
-@login_required
-def my_team() -> Response:
-    """A manager's direct reports: what each heard and gave in 30 days, who heard nothing."""
-    if not current_user.is_manager:
-        abort(403)
-    return render("people/team.html", reports=team.team_overview(current_user), days=team.WINDOW_DAYS)
-
-
-@bp.route("/team/<int:person_id>")
-@cached_page
-@login_required
-def team_member(person_id: int) -> Response:
-    """One report's last 30 days as their manager may read them."""
-    report = team.report_of(current_user, person_id)
-    if report is None:
-        abort(404)
-    summary = next(s for s in team.team_overview(current_user) if s.person.id == report.id)
-    return render("people/team_member.html", summary=summary, person=report, days=team.WINDOW_DAYS,
-                  items=team.received_items(current_user, report))
 
 
 @bp.route("/me")

@@ -17,7 +17,9 @@ from sqlalchemy import and_, func, select
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest
+from perfapp.feedback.services import load_items
 from perfapp.people.models import User
+from perfapp.recognition.models import BadgeAward, FlowerGift
 
 WINDOW_DAYS = 30
 
@@ -45,9 +47,6 @@ def _grouped(stmt) -> Counter[int]:  # type: ignore[no-untyped-def]
 
 def team_overview(manager: User, days: int = WINDOW_DAYS) -> list[ReportSummary]:
     """The manager's active direct reports, those who heard nothing first, then by name."""
-    # Imported here: the recognition package imports the people package while it loads.
-    from perfapp.recognition.models import BadgeAward, FlowerGift
-
     reports = list(db.session.scalars(
         select(User).where(User.manager_id == manager.id, User.active.is_(True))))
     if not reports:
@@ -110,6 +109,4 @@ def received_items(manager: User, report: User, days: int = WINDOW_DAYS, limit: 
             Feedback.recipient_id == report.id, Feedback.created_at >= _since(days),
             Feedback.hidden.is_(False), Feedback.visible_to(manager))
         .order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(limit)))
-    from perfapp.feedback.services import load_items
-
     return load_items(ids)

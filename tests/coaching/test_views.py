@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import pytest
 
+from perfapp.coaching import services as team
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback
 from perfapp.feedback.services import FeedbackInput, give_feedback, request_feedback
-from perfapp.people import team
 from perfapp.recognition.services import FlowerInput, give_flowers
 from tests.conftest import htmx_headers
 
@@ -82,17 +82,17 @@ def test_team_page_for_a_manager(org, login, htmx) -> None:
     give(org["outsider"], org["ana"], text="Great sketches", visibility="public")
     c = login(org["boss"])
     headers = htmx_headers(boosted=True) if htmx else {}
-    page = c.get("/people/team", headers=headers).get_data(as_text=True)
+    page = c.get("/coaching/team", headers=headers).get_data(as_text=True)
     assert "李娜" in page and "Bo Zhang" in page and "Gone" not in page
-    assert "Heard nothing in 30 days" in page and f'href="/people/team/{org["ana"].id}"' in page
+    assert "Heard nothing in 30 days" in page and f'href="/coaching/team/{org["ana"].id}"' in page
     me = c.get("/people/me").get_data(as_text=True)
-    assert 'href="/people/team"' in me
+    assert 'href="/coaching/team"' in me
 
 
 def test_team_page_in_chinese(org, login) -> None:
     org["boss"].locale = "zh_Hans_CN"
     db.session.commit()
-    page = login(org["boss"]).get("/people/team").get_data(as_text=True)
+    page = login(org["boss"]).get("/coaching/team").get_data(as_text=True)
     assert "我的团队" in page and "30 天" in page and "My team" not in page
 
 
@@ -101,28 +101,28 @@ def test_member_page_shows_only_what_the_manager_may_read(org, login) -> None:
     give(outsider, ana, text="Great sketches", visibility="public")
     give(outsider, ana, text="Between us two", kind="suggestion", visibility="private")
     give(outsider, ana, text="For you and your manager", kind="suggestion", visibility="manager")
-    page = login(org["boss"]).get(f"/people/team/{ana.id}").get_data(as_text=True)
+    page = login(org["boss"]).get(f"/coaching/team/{ana.id}").get_data(as_text=True)
     assert "Great sketches" in page and "For you and your manager" in page
     assert "Between us two" not in page
-    assert 'href="/people/team"' in page  # the way back
+    assert 'href="/coaching/team"' in page  # the way back
 
 
 def test_nobody_else_sees_a_team(org, login, make_user) -> None:
     ana = org["ana"]
     employee = login(org["outsider"])
-    assert employee.get("/people/team").status_code == 403
-    assert employee.get(f"/people/team/{ana.id}").status_code == 404
-    assert 'href="/people/team"' not in employee.get("/people/me").get_data(as_text=True)
+    assert employee.get("/coaching/team").status_code == 403
+    assert employee.get(f"/coaching/team/{ana.id}").status_code == 404
+    assert 'href="/coaching/team"' not in employee.get("/people/me").get_data(as_text=True)
     other_boss = make_user(name="Other boss")
     make_user(name="Their report", manager=other_boss)
     c = login(other_boss)
-    assert c.get("/people/team").status_code == 200
-    assert c.get(f"/people/team/{ana.id}").status_code == 404  # not their report
-    assert c.get(f"/people/team/{org['gone'].id}").status_code == 404
-    assert login(org["boss"]).get(f"/people/team/{org['gone'].id}").status_code == 404  # deactivated
+    assert c.get("/coaching/team").status_code == 200
+    assert c.get(f"/coaching/team/{ana.id}").status_code == 404  # not their report
+    assert c.get(f"/coaching/team/{org['gone'].id}").status_code == 404
+    assert login(org["boss"]).get(f"/coaching/team/{org['gone'].id}").status_code == 404  # deactivated
     assert db.session.query(Feedback).count() == 0  # looking changed nothing
 
 
 def test_logged_out_people_are_sent_to_log_in(client) -> None:
-    r = client.get("/people/team")
+    r = client.get("/coaching/team")
     assert r.status_code in (302, 303) and "/auth/login" in r.headers["Location"]
