@@ -15,3 +15,12 @@ def purge_idempotency_keys() -> int:
     count = purge_expired()
     db.session.commit()
     return count
+
+
+@huey.task(retries=5, retry_delay=60)
+@in_app_context
+def deliver_mail(message: dict[str, str]) -> None:
+    """Send one message (perfapp.core.mail); a failed SMTP send is retried for a few minutes."""
+    from perfapp.core.mail import Message, sender
+
+    sender().send(Message(**message))
