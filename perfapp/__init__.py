@@ -39,10 +39,12 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.core.assets import init_assets
     from perfapp.core.db import init_db
     from perfapp.core.errors import init_errors
+    from perfapp.core.mail import check_config
     from perfapp.core.pagecache import init_pagecache
     from perfapp.core.security import init_security
     from perfapp.core.ui import init_ui
 
+    check_config(app)
     init_db(app)
     init_pagecache(app)
     init_errors(app)

@@ -64,6 +64,15 @@ class Config:
     LOGIN_MAX_FAILURES = 10
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
     INVITE_TTL_DAYS = 7
+    # A "forgot password" link works once, for this long.
+    PASSWORD_RESET_TTL_MINUTES = 60
+    # Outgoing mail (perfapp.core.mail): "log" writes messages to the server log, "smtp" sends
+    # them to SMTP_URL (smtp://user:password@host:587 or smtps://host:465) from MAIL_FROM.
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "log")
+    SMTP_URL = os.environ.get("SMTP_URL")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "perfapp@localhost")
+    # Where people open the app (https://perfapp.example.com): links in emails start with it.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL")
     FEED_PAGE_SIZE = 20
     # Shared with the mail server that POSTs customer emails to /integrations/inbound/email (unset: off).
     INBOUND_EMAIL_SECRET = os.environ.get("INBOUND_EMAIL_SECRET")
@@ -111,4 +120,5 @@ class TestConfig(Config):
     )
     COMPRESS_REGISTER = False
     PASSWORD_HASH_FAST = True  # argon2 with low cost so the suite stays quick
+    MAIL_SENDER = "memory"  # perfapp.core.mail.OUTBOX
     HUEY_IMMEDIATE = True

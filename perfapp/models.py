@@ -1,6 +1,6 @@
 """Import every domain's models so metadata (create_all, Alembic) sees all tables."""
 from perfapp.audit.models import AuditEntry
-from perfapp.auth.models import Invite, LoginSession
+from perfapp.auth.models import Invite, LoginFailure, LoginSession, PasswordReset
 from perfapp.core.models import CacheGeneration, IdempotencyRecord
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest, FeedbackTag, Tag
 from perfapp.integrations.models import CustomerPraise, CustomerPraisePerson, InboundNonce
@@ -23,7 +23,7 @@ from perfapp.stories.models import Story, StoryPerson, StoryTag
 __all__ = [
     "AuditEntry", "CacheGeneration", "IdempotencyRecord",
     "Department", "Feedback", "FeedbackAsk", "FeedbackRequest", "FeedbackTag", "Invite",
-    "LoginSession", "Milestone", "PostingSuspension", "Notification", "Project", "ProjectMember", "Tag", "User",
+    "LoginFailure", "LoginSession", "PasswordReset", "Milestone", "PostingSuspension", "Notification", "Project", "ProjectMember", "Tag", "User",
     "CustomerPraise", "CustomerPraisePerson", "InboundNonce", "Story", "StoryPerson", "StoryTag",
     "Comment", "ModerationDecision", "Reaction", "Report",
     "Badge", "BadgeAward", "BadgeHolding", "FlowerGift", "FlowerQuota", "GiverMonth", "RecognitionSetting",

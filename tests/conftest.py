@@ -183,3 +183,13 @@ def make_tag(app: Flask):  # type: ignore[no-untyped-def]
         return tag
 
     return make
+
+
+@pytest.fixture()
+def outbox() -> Iterator[list[Any]]:
+    """The mail sent during the test (TestConfig's MAIL_SENDER is "memory")."""
+    from perfapp.core.mail import OUTBOX
+
+    OUTBOX.clear()
+    yield OUTBOX
+    OUTBOX.clear()

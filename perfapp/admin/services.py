@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from perfapp.audit.services import record
-from perfapp.auth.services import create_invite, end_all_sessions
+from perfapp.auth import services as auth
 from perfapp.core import signals
 from perfapp.core.db import utcnow
 from perfapp.core.validation import FormError
@@ -236,7 +236,7 @@ def create_person(actor: User, data: PersonInput) -> tuple[User, str]:
     person = User(active=True)
     _apply_person(person, clean)
     _add(person)
-    token = create_invite(actor, person)
+    token = auth.create_invite(actor, person)
     record("person.invited", actor=actor, subject=person, details={"new": True})
     if person.role != "employee":
         record("person.role_changed", actor=actor, subject=person, details={"old": None, "new": person.role})
@@ -258,9 +258,20 @@ def resend_invite(actor: User, person: User) -> str:
     _require_manage(actor, person)
     if not person.active:
         raise FormError({"form": _("Reactivate %(name)s before inviting them.", name=person.name)})
-    token = create_invite(actor, person)
+    token = auth.create_invite(actor, person)
     record("person.invited", actor=actor, subject=person)
     return token
+
+
+def force_reset(actor: User, person: User) -> None:
+    """Switch off the person's password and sessions; a reset link goes to their email, not to HR."""
+    _require_manage(actor, person)
+    if not person.active:
+        raise FormError({"form": _("Reactivate %(name)s first.", name=person.name)})
+    if person.can_be_invited:
+        raise FormError({"form": _("%(name)s hasn't chosen a password yet: send them a new invite link instead.",
+                                   name=person.name)})
+    auth.force_reset(actor, person)
 
 
 def deactivate_person(actor: User, person: User) -> None:
@@ -269,7 +280,7 @@ def deactivate_person(actor: User, person: User) -> None:
     if person.id == actor.id:
         raise FormError({"form": _("You can't deactivate yourself.")})
     person.active = False
-    end_all_sessions(person)
+    auth.end_all_sessions(person)
     db.session.flush()
     record("person.deactivated", actor=actor, subject=person)
 

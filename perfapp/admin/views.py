@@ -187,6 +187,21 @@ def person_invite(person_id: int) -> Response:
                         "person-account", "admin/_person_account.html")
 
 
+@bp.route("/people/<int:person_id>/reset", methods=["POST"])
+@hr_required
+def person_reset(person_id: int) -> Response:
+    person = db.get_or_404(User, person_id)
+    try:
+        services.force_reset(current_user, person)
+    except FormError as e:
+        return _account_error(person, e)
+    message = _("%(name)s was logged out everywhere and must choose a new password: we emailed them a link.",
+                name=person.name)
+    return _done(message, url_for("admin.person", person_id=person.id), "person-account",
+                 "admin/_person_account.html", errors={},
+                 **_person_context(person, _person_values(person)))
+
+
 @bp.route("/people/<int:person_id>/active", methods=["POST"])
 @hr_required
 def person_active(person_id: int) -> Response:

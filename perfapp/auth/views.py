@@ -1,9 +1,18 @@
-"""Login, logout and invitation links."""
+"""Login, logout, invitation links, forgotten passwords."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Response,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -65,18 +74,39 @@ def logout() -> Response:
     return redirect(url_for("auth.login"), 303)  # type: ignore[return-value]
 
 
+def _link_gone(kind: str) -> Response:
+    """A spent, expired or unknown invite/reset link: a translated page, 404, nothing changed."""
+    db.session.rollback()
+    response = make_response(render_template("auth/link_gone.html", kind=kind), 404)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _new_password(template: str, status_errors: dict[str, str], **context: object) -> Response:
+    response = make_response(render_template(template, errors=status_errors, **context),
+                             422 if status_errors else 200)
+    # The page's URL holds a secret token: keep it out of caches (and the Referer, see base headers).
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _check_repeat() -> None:
+    if request.form.get("password") != request.form.get("password2"):
+        raise FormError({"password2": _("The two passwords don't match.")})
+
+
 @bp.route("/invite/<token>", methods=["GET", "POST"])
-def accept_invite(token: str) -> Response | str:
+def accept_invite(token: str) -> Response:
     invite = services.find_invite(token)
     if invite is None:
-        abort(404)
+        return _link_gone("invite")
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            if request.form.get("password") != request.form.get("password2"):
-                raise FormError({"password2": _("The two passwords don't match.")})
+            _check_repeat()
             user = services.accept_invite(invite, request.form.get("password", ""))
         except FormError as e:
+            db.session.rollback()
             errors = e.errors
         else:
             if current_user.is_authenticated:
@@ -85,7 +115,45 @@ def accept_invite(token: str) -> Response | str:
             db.session.commit()
             flash(_("Welcome to perfapp, %(name)s!", name=user.name), "success")
             return redirect(url_for("home"), 303)  # type: ignore[return-value]
-    return Response(
-        render_template("auth/invite.html", invite=invite, errors=errors),
-        status=422 if errors else 200,
-    )
+    return _new_password("auth/invite.html", errors, invite=invite)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot_password() -> Response:
+    """Ask for a reset link. The answer is the same whether or not the address has an account."""
+    errors: dict[str, str] = {}
+    email = request.form.get("email", "") if request.method == "POST" else request.args.get("email", "")
+    if request.method == "POST":
+        clean = services.normalise_email(email)
+        if "@" not in clean or len(clean) < 3:
+            errors = {"email": _("Enter your email address, like name@example.com.")}
+        else:
+            services.request_reset(clean)
+            db.session.commit()
+            return redirect(url_for("auth.forgot_password", sent=1), 303)  # type: ignore[return-value]
+    sent = request.method == "GET" and request.args.get("sent") == "1"
+    return make_response(render_template("auth/forgot.html", errors=errors, email=email[:254], sent=sent),
+                         422 if errors else 200)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Response:
+    reset = services.find_reset(token)
+    if reset is None:
+        return _link_gone("reset")
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            _check_repeat()
+            user = services.complete_reset(reset, request.form.get("password", ""))
+        except FormError as e:
+            db.session.rollback()
+            errors = e.errors
+        else:
+            if current_user.is_authenticated:
+                logout_user()
+            _log_in(user, remember=False)
+            db.session.commit()
+            flash(_("Your password has been changed. Any other device was logged out."), "success")
+            return redirect(url_for("home"), 303)  # type: ignore[return-value]
+    return _new_password("auth/reset.html", errors, reset=reset)

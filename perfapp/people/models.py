@@ -20,6 +20,8 @@ ROLES = ("employee", "hr", "admin")
 #: The one shared row that what erased people wrote for others is attributed to
 #: (perfapp.personal.erasure). ".invalid" can never be a real address (RFC 2606).
 FORMER_COLLEAGUE_EMAIL = "former-colleague@erased.invalid"
+# Not an argon2 hash, so nothing verifies against it: the password of someone whose reset HR forced.
+DISABLED_PASSWORD = "!reset-forced"
 AVATAR_HUES = (4, 24, 45, 140, 170, 200, 220, 260, 290, 330)
 
 
@@ -76,7 +78,9 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # None: never chose one (invited). DISABLED_PASSWORD: HR forced a reset (perfapp.auth.services).
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    # No longer used: failures are counted per submitted address (perfapp.auth.models.LoginFailure).
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     first_failed_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -139,6 +143,16 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: deactivated people cannot log in
         return bool(self.active)
+
+    @property
+    def can_be_invited(self) -> bool:
+        """Only someone who has never chosen a password: an invite link sets one without the old."""
+        return self.password_hash is None
+
+    @property
+    def must_reset_password(self) -> bool:
+        """HR forced a reset: the old password is off until they use the link mailed to them."""
+        return self.password_hash == DISABLED_PASSWORD
 
     @property
     def is_hr(self) -> bool:

@@ -288,6 +288,7 @@ def test_nobody_can_deactivate_themselves(hr_client, hr) -> None:  # type: ignor
 
 def test_resend_invite(hr_client, world, client) -> None:  # type: ignore[no-untyped-def]
     employee = world["employee"]
+    employee.password_hash = None  # invited, never chose a password
     first = hr_client.submit(f"/admin/people/{employee.id}/invite", htmx=True, target="person-account")
     assert first.status_code == 200 and is_fragment(first)
     old_link = _INVITE_URL.search(text(first)).group(0)

@@ -83,6 +83,7 @@ def test_deactivation_logs_out_existing_sessions(make_user, login) -> None:
 
 def test_invite_link_sets_password_once(make_user, client) -> None:
     newbie = make_user(name="新同事")
+    newbie.password_hash = None
     token = services.create_invite(None, newbie)
     db.session.commit()
     page = client.get(f"/auth/invite/{token}")
