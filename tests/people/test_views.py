@@ -34,8 +34,10 @@ def test_profile_shows_public_praise_and_tag_profile(make_user, login, make_tag)
     body = login(viewer).get(f"/people/{lina.id}").get_data(as_text=True)
     assert "public thanks" in body and "private note" not in body
     assert "#Ownership <b>1</b>" in body
+    # The numbers differ by viewer, and each is told what theirs counts.
+    assert "Counted over the feedback to 李娜 that you can read; others may see other numbers." in body
     own = login(lina).get(f"/people/{lina.id}").get_data(as_text=True)
-    assert "#Ownership <b>2</b>" in own
+    assert "#Ownership <b>2</b>" in own and "Counted over all the feedback you received." in own
     assert login(viewer).get("/people/99999").status_code == 404
 
 
