@@ -79,8 +79,12 @@ def test_hr_sees_every_page(hr_client, world) -> None:  # type: ignore[no-untype
 
 def test_index_links_to_each_section(hr_client) -> None:  # type: ignore[no-untyped-def]
     page = text(hr_client.get("/admin/"))
-    for url in ("/admin/people", "/admin/departments", "/admin/projects", "/admin/tags"):
+    for url in ("/admin/people", "/admin/departments", "/admin/projects", "/admin/tags",
+                "/integrations/queue", "/moderation/", "/audit/"):
         assert f'href="{url}"' in page
+    # Every section the menu names opens for HR (a link to a page that refuses is a dead end).
+    for url in re.findall(r'<a href="(/[^"]+)"', page.split('aria-label="Administration"', 1)[1].split("</nav>")[0]):
+        assert hr_client.get(url).status_code == 200, url
 
 
 def test_employees_get_403(world, login) -> None:  # type: ignore[no-untyped-def]
