@@ -17,6 +17,11 @@ def create_app(config: type[Config] | None = None) -> Flask:
     )
     app.config.from_object(config or Config)
 
+    from perfapp.core.validation import BoundedIntConverter, CleanRequest
+
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
+    app.request_class = CleanRequest
+
     from perfapp.core.templating import FastEnvironment, init_templating
 
     app.jinja_environment = FastEnvironment  # before anything touches app.jinja_env

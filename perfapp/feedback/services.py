@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from perfapp.core import signals
 from perfapp.core.db import utcnow
-from perfapp.core.validation import FormError
+from perfapp.core.validation import FormError, bounded_int
 from perfapp.extensions import db
 from perfapp.feedback import voice
 from perfapp.feedback.models import (
@@ -221,7 +221,7 @@ def decode_cursor(raw: str | None) -> Cursor | None:
         return None
     try:
         stamp, ident = raw.rsplit("_", 1)
-        return datetime.fromisoformat(stamp), int(ident)
+        return datetime.fromisoformat(stamp), bounded_int(ident)
     except ValueError:
         return None
 

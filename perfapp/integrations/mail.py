@@ -72,6 +72,13 @@ def header_text(raw: str | None) -> str:
     return clean_text(" ".join("".join(parts).split()))
 
 
+def plain_header(value: str) -> str:
+    """A raw header value as text: the parser keeps undecodable 8-bit bytes as lone surrogates,
+    which no database can store (a pasted "From: @\x80" failed the import with a 500, found by
+    tests/fuzz); they are decoded as UTF-8 here, or replaced."""
+    return clean_text(value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+
+
 def clean_text(text: str) -> str:
     """Plain text without control or bidi-override characters, with tidy line breaks."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
@@ -176,7 +183,7 @@ def parse_email(raw: bytes, pasted: bool = False) -> ParsedEmail:
         raise MalformedEmail(_("This isn't an email message we can read.")) from e
     if any(isinstance(d, _BROKEN_STRUCTURE) for d in defects):
         raise MalformedEmail(_("The message's parts are broken (its MIME boundaries are missing)."))
-    senders = [(header_text(n), a.strip()) for n, a in getaddresses([headers.get("from", "")]) if "@" in a]
+    senders = [(header_text(n), plain_header(a)) for n, a in getaddresses([headers.get("from", "")]) if "@" in a]
     if not senders:
         raise MalformedEmail(_("We couldn't find the sender (From). Use the whole message, headers included."))
     try:
@@ -191,6 +198,6 @@ def parse_email(raw: bytes, pasted: bool = False) -> ParsedEmail:
         sender_name=name[:200], sender_email=address[:254],
         subject=header_text(headers.get("subject"))[:500],
         sent_at=_sent_at(headers.get("date")), body=body,
-        message_id=" ".join((headers.get("message-id") or "").split())[:500],
-        addresses=[a.strip().lower() for _n, a in recipients if "@" in a][:50],
+        message_id=" ".join(plain_header(headers.get("message-id") or "").split())[:500],
+        addresses=[plain_header(a).lower() for _n, a in recipients if "@" in a][:50],
     )

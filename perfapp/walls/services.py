@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, literal, select, true,
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from perfapp.core.db import utcnow
+from perfapp.core.validation import bounded_int
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackTag, Tag
 from perfapp.feedback.services import decode_cursor as decode_pair_cursor
@@ -67,7 +68,7 @@ def decode_cursor(raw: str | None) -> Cursor | None:
         return None
     try:
         stamp, rank, ident = raw.rsplit("_", 2)
-        return datetime.fromisoformat(stamp), int(rank), int(ident)
+        return datetime.fromisoformat(stamp), int(rank), bounded_int(ident)
     except ValueError:
         return None
 

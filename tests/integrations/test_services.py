@@ -336,3 +336,14 @@ def test_two_people_confirming_at_once_confirm_once(app, team) -> None:
     assert len(db.session.get(CustomerPraise, item_id).people) == 1
     assert db.session.scalar(select(func.count()).select_from(Notification)
                              .where(Notification.kind == "customer_praise")) == 1
+
+
+def test_undecodable_bytes_in_addresses_are_text_not_surrogates(app) -> None:
+    """A pasted "From: @\\x80" kept a lone surrogate in the address, which failed the import with
+    a 500 when stored (found by tests/fuzz/test_mail.py)."""
+    from perfapp.integrations.mail import parse_email
+
+    parsed = parse_email("From: x@\x80.com\r\nTo: a@\x81.cn\r\nMessage-ID: <\x82@x>\r\n\r\nthanks".encode(
+        "utf-8", "surrogateescape"), pasted=True)
+    for value in (parsed.sender_email, parsed.message_id, *parsed.addresses):
+        value.encode("utf-8")  # no lone surrogates left
