@@ -84,10 +84,12 @@ def unavailable_response(full: bool) -> Response:
         if wants_json():
             response = jsonify(error=message)
             response.vary.add("Accept")
-        elif is_htmx():
-            response = make_response(render_template("errors/_error.html", status=503, message=message))
         else:
-            response = make_response(render_template("errors/unavailable.html", message=message))
+            # Rendered without the context processors: Flask-Login's would load the person from
+            # the database that just failed (and fail again, as a 500).
+            name = "errors/_error.html" if is_htmx() else "errors/unavailable.html"
+            html = current_app.jinja_env.get_template(name).render(status=503, message=message)
+            response = make_response(html)
     response.status_code = 503
     response.vary.add("HX-Request")
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -19,7 +19,7 @@ from perfapp import create_app
 from perfapp.config import TestConfig
 from perfapp.core.errors import database_unavailable, storage_full
 from perfapp.extensions import db
-from perfapp.feedback.models import Feedback
+from perfapp.models import Feedback  # all models, in the order their packages import each other
 from tests.conftest import PASSWORD, PerfClient, htmx_headers
 
 _CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
@@ -177,3 +177,17 @@ def test_postgres_connections_killed_mid_session_give_503_then_recover(app: Flas
     db.session.commit()
     stored = db.session.scalar(select(func.count()).select_from(Feedback))
     assert stored == codes.count(303)  # a 503 left nothing behind
+
+
+def test_a_logged_in_page_view_gets_the_503_page_too(unreachable_app: Flask) -> None:
+    """With a session cookie the person is loaded from the database first; the 503 page must
+    not try again (Flask-Login's template context would), or it becomes a 500."""
+    from flask.sessions import SecureCookieSessionInterface
+
+    client = unreachable_app.test_client()
+    signer = SecureCookieSessionInterface().get_signing_serializer(unreachable_app)
+    client.set_cookie("session", signer.dumps({"_user_id": "some-session-token", "_fresh": True}))
+    r = client.get("/people/settings", headers=ZH)
+    assert r.status_code == 503 and "暂时无法使用" in r.get_data(as_text=True)
+    r = client.get("/people/settings", headers=htmx_headers("main"))
+    assert r.status_code == 503 and "toast-error" in r.get_data(as_text=True)
