@@ -86,6 +86,11 @@ def _locked(key: str) -> bool:
     return row.failures >= current_app.config["LOGIN_MAX_FAILURES"]
 
 
+def forget_login_failures(email: str) -> None:
+    """Drop the failure count kept for this address (a person's erasure: even hashed, it's theirs)."""
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email_hash == _email_key(normalise_email(email))))
+
+
 def _count_failure(key: str) -> None:
     """One more failure for this address, atomically (an upsert: two at once both count)."""
     now = utcnow()
@@ -261,7 +266,7 @@ def complete_reset(reset: PasswordReset, password: str) -> User:
     reset.used_at = utcnow()
     end_all_sessions(user)
     # The person proved they read the mail: the address is theirs, its failure count can go.
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email_hash == _email_key(normalise_email(user.email))))
+    forget_login_failures(user.email)
     record("password.set", actor=user, subject=user, details={"via": "reset"})
     db.session.flush()
     return user

@@ -50,6 +50,7 @@ from perfapp.recognition.models import BadgeAward, FlowerGift
 from perfapp.stories.models import Story, StoryPerson
 
 from perfapp.auth.models import Invite  # isort: skip  (auth imports people)
+from perfapp.auth.services import forget_login_failures  # isort: skip
 
 #: What replaces the erased person's name or email inside text that stays (language-neutral).
 REDACTED = "[…]"
@@ -129,6 +130,7 @@ def erase_person(actor: User, person: User, confirmation: str) -> Erased:
     _erase_moderation(pid, result)
 
     db.session.execute(update(Invite).where(Invite.invited_by_id == pid).values(invited_by_id=None))
+    forget_login_failures(email)  # failed logins are counted per address (its hash), not per person
     # Their reports move up to their own manager, so the organisation tree stays connected.
     db.session.execute(update(User).where(User.manager_id == pid).values(manager_id=person.manager_id))
     # Inbox entries of others whose keys embed the person's id (a story they declined).

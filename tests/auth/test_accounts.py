@@ -270,3 +270,15 @@ def test_who_may_force_a_reset(make_user, outbox) -> None:
             admin.force_reset(hr, person)
     db.session.rollback()
     assert outbox == [] and count(PasswordReset) == 0
+
+
+def test_erasing_a_person_forgets_the_failures_counted_for_their_address(make_user) -> None:
+    from perfapp.personal.erasure import erase_person
+
+    admin_person = make_user(role="admin")
+    person = make_user(name="Gone Soon", email="gone@example.com")
+    _fail("gone@example.com")
+    _fail("someone.else@example.com")
+    erase_person(admin_person, person, "Gone Soon")
+    db.session.commit()
+    assert count(LoginFailure) == 1
