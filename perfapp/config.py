@@ -61,6 +61,9 @@ class Config:
     COMPRESS_MIN_SIZE = 500
     STATIC_MAX_AGE = 60 * 60 * 24 * 365
 
+    # Different people whose reports hide a post from everyone until HR decides (one hides it
+    # from its reporter only).
+    REPORTS_TO_HIDE = 3
     LOGIN_MAX_FAILURES = 10
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
     INVITE_TTL_DAYS = 7

@@ -193,3 +193,13 @@ def outbox() -> Iterator[list[Any]]:
     OUTBOX.clear()
     yield OUTBOX
     OUTBOX.clear()
+
+
+@pytest.fixture()
+def one_report_hides(app: Flask) -> Iterator[None]:
+    """For tests about what hiding a reported row does (not about when): one report hides it
+    from everyone. The threshold itself (REPORTS_TO_HIDE) is tested in tests/moderation."""
+    before = app.config["REPORTS_TO_HIDE"]
+    app.config["REPORTS_TO_HIDE"] = 1
+    yield
+    app.config["REPORTS_TO_HIDE"] = before

@@ -39,6 +39,10 @@ def feedback_key(item: Feedback, viewer: Any, no_promote: bool = False) -> tuple
 
 @bp.app_template_global("feedback_card")
 def feedback_card(item: Feedback, no_promote: bool = False) -> Markup:
+    from perfapp.moderation.cards import hidden_for_viewer  # here: moderation imports feedback
+
+    if (hidden := hidden_for_viewer("feedback", item.id)) is not None:
+        return hidden
     viewer = current_user._get_current_object()  # type: ignore[attr-defined]
     return card(TEMPLATE, feedback_key(item, viewer, no_promote),
                 lambda: {"item": item, "no_promote": no_promote})

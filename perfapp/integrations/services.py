@@ -309,6 +309,7 @@ register_source("customer_praise", StorySource(
     people=lambda praise: list(praise.people),
     url=lambda praise: url_for("integrations.praise", praise_id=praise.id),
     template="integrations/_source.html",
+    model=CustomerPraise,
     text=lambda praise: praise.body[:2000],
 ))
 # Anyone who can see a confirmed event can report it; the person who imported it answers for it.

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app, g, has_request_context
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
@@ -24,6 +25,14 @@ from perfapp.people.models import User
 
 MAX_REASON = 500
 MAX_SUSPENSION_DAYS = 365
+# One report hides a post from its reporter only (one upset reader, or the recipient, can't take
+# praise off the wall for everyone); this many different people hide it from everyone until HR
+# decides (Config.REPORTS_TO_HIDE overrides it).
+REPORTS_TO_HIDE = 3
+
+
+def reports_to_hide() -> int:
+    return int(current_app.config.get("REPORTS_TO_HIDE", REPORTS_TO_HIDE))
 ACTIONS = ("restore", "delete", "suspend")
 
 
@@ -67,7 +76,8 @@ def can_report(viewer: User, target_type: str, obj: Any) -> bool:
 
 
 def report(reporter: User, target_type: str, target_id: int, reason: str) -> Report:
-    """Report a row with a reason: it is hidden from everyone but HR at once, until HR decides."""
+    """Report a row with a reason: hidden from the reporter at once; from everyone once
+    REPORTS_TO_HIDE different people reported it, until HR decides."""
     kind, obj = reportable_for(reporter, target_type, target_id)
     if kind.author_id(obj) == reporter.id:
         raise FormError({"form": _("You can't report your own post.")})
@@ -82,7 +92,11 @@ def report(reporter: User, target_type: str, target_id: int, reason: str) -> Rep
             db.session.add(row)
     except IntegrityError:
         raise FormError({"form": _("You have already reported this.")}) from None
-    obj.hidden = True
+    reporters = db.session.scalar(
+        select(func.count(func.distinct(Report.reporter_id))).where(
+            Report.target_type == target_type, Report.target_id == target_id, Report.resolved_at.is_(None)))
+    if (reporters or 0) >= reports_to_hide():
+        obj.hidden = True
     db.session.flush()
     hr_ids = db.session.scalars(
         select(User.id).where(User.role.in_(("hr", "admin")), User.active.is_(True), User.id != reporter.id)
@@ -90,6 +104,27 @@ def report(reporter: User, target_type: str, target_id: int, reason: str) -> Rep
     for hr_id in hr_ids:
         notify(hr_id, "content_reported", ref_type="report", ref_id=row.id, dedupe_key=f"report:{row.id}")
     return row
+
+
+def reported_by(viewer: Any, target_type: str, target_id: int) -> bool:
+    """Whether the viewer reported this row and HR hasn't decided yet: it is hidden for them.
+
+    The viewer's open reports are read once per request (cards ask for every row of a page)."""
+    if not getattr(viewer, "is_authenticated", False):
+        return False
+    if not has_request_context():
+        return (target_type, target_id) in _open_reports_of(viewer.id)
+    cached = g.get("_open_reports")
+    if cached is None or cached[0] != viewer.id:
+        cached = (viewer.id, _open_reports_of(viewer.id))
+        g._open_reports = cached
+    return (target_type, target_id) in cached[1]
+
+
+def _open_reports_of(user_id: int) -> frozenset[tuple[str, int]]:
+    rows = db.session.execute(select(Report.target_type, Report.target_id).where(
+        Report.reporter_id == user_id, Report.resolved_at.is_(None)))
+    return frozenset((target_type, target_id) for target_type, target_id in rows)
 
 
 def _drop_report_notes(report_ids: list[int]) -> None:
@@ -175,9 +210,9 @@ def _parse_days(raw: str | int | None) -> int | None:
     return days if 1 <= days <= MAX_SUSPENSION_DAYS else None
 
 
-def decide(actor: User, target_type: str, target_id: int, action: str, reason: str = "",
-           days: str | int | None = None) -> ModerationDecision:
-    """HR's decision on a reported row: restore it, delete it, or delete it and suspend its author."""
+def check_decision(actor: User, target_type: str, target_id: int, action: str, reason: str = "",
+                   days: str | int | None = None) -> int | None:
+    """Refuse a decision that can't be taken (FormError), changing nothing; the suspension days."""
     _require_hr(actor)
     kind, obj = _row(target_type, target_id)
     errors: dict[str, str] = {}
@@ -196,6 +231,15 @@ def decide(actor: User, target_type: str, target_id: int, action: str, reason: s
         errors["days"] = _("Nobody posted this, so nobody can be suspended.")
     if errors:
         raise FormError(errors)
+    return suspend_days
+
+
+def decide(actor: User, target_type: str, target_id: int, action: str, reason: str = "",
+           days: str | int | None = None) -> ModerationDecision:
+    """HR's decision on a reported row: restore it, delete it, or delete it and suspend its author."""
+    suspend_days = check_decision(actor, target_type, target_id, action, reason, days)
+    kind, obj = _row(target_type, target_id)
+    reason = reason.strip()
     # Lock the open reports (PostgreSQL), so two HR people can't both decide the same case.
     open_reports = list(db.session.scalars(
         select(Report).where(Report.target_type == target_type, Report.target_id == target_id,
@@ -209,6 +253,7 @@ def decide(actor: User, target_type: str, target_id: int, action: str, reason: s
                                   action=action, reason=reason, subject_id=author_id,
                                   suspended_days=suspend_days)
     db.session.add(decision)
+    was_hidden = bool(obj.hidden)
     if action == "restore":
         obj.hidden = False
         now = utcnow()
@@ -231,7 +276,9 @@ def decide(actor: User, target_type: str, target_id: int, action: str, reason: s
            subject=db.session.get(User, author_id) if author_id is not None else None,
            details={"target_type": target_type, "target_id": target_id, "decision": action,
                     "days": suspend_days, "decision_id": decision.id})
-    if action != "restore" and author_id is not None and author_id != actor.id:
+    # The author hears the outcome: that it was removed, or that it is back for everyone (they
+    # saw it disappear). A post only its reporter stopped seeing comes back without a word.
+    if author_id is not None and author_id != actor.id and (action != "restore" or was_hidden):
         notify(author_id, "moderation_decision", ref_type="moderation", ref_id=decision.id,
                dedupe_key=f"moderation:{decision.id}")
     return decision

@@ -38,7 +38,7 @@ def _done_message(decision: ModerationDecision) -> str:
 @bp.route("/report/<target_type>/<int:target_id>", methods=["GET", "POST"])
 @login_required
 def report(target_type: str, target_id: int) -> Response:
-    """The report sheet; a report hides the row at once and replaces it on the page with a notice."""
+    """The report sheet; a report hides the row from its reporter at once (a notice in its place)."""
     try:
         kind, obj = services.reportable_for(current_user, target_type, target_id)
     except LookupError:
@@ -60,7 +60,7 @@ def report(target_type: str, target_id: int) -> Response:
                 response.headers["HX-Retarget"] = f"#{dom_id}"
                 response.headers["HX-Reswap"] = "outerHTML"
                 return response
-            flash(_("Thank you. It is hidden while HR looks at your report."), "success")
+            flash(_("Thank you. It is hidden for you while HR looks at your report."), "success")
             return redirect(url_for("home"), 303)  # type: ignore[return-value]
     return render("moderation/report.html", "moderation/_report_sheet.html",
                   target=f"sheet-{target_type}-{target_id}", status=422 if errors else 200,
@@ -80,9 +80,23 @@ def decide(target_type: str, target_id: int) -> Response:
     """HR's decision on one reported row: restore, delete, or delete and suspend the author."""
     action = request.form.get("action", "")
     target = f"case-{target_type}-{target_id}"
+    reason, days = request.form.get("reason", ""), request.form.get("days")
     try:
-        decision = services.decide(current_user, target_type, target_id, action,
-                                   request.form.get("reason", ""), request.form.get("days"))
+        if action == "cancel":  # stepping back from the confirmation: the case as it was
+            case = services.open_case(current_user, target_type, target_id)
+            if wants_fragment(target):
+                return render("moderation/_case.html", case=case, form=request.form)
+            return redirect(url_for("moderation.queue"), 303)  # type: ignore[return-value]
+        if action in ("delete", "suspend") and request.form.get("confirmed") != "1":
+            # Deleting can't be undone: check it, then ask once more, before anything changes.
+            services.check_decision(current_user, target_type, target_id, action, reason, days)
+            case = services.open_case(current_user, target_type, target_id)
+            if not case.reports:
+                raise FormError({"form": _("This report was already decided.")})
+            if wants_fragment(target):
+                return render("moderation/_case.html", case=case, form=request.form, confirming=action)
+            return render("moderation/queue.html", cases=[case], form=request.form, confirming=action)
+        decision = services.decide(current_user, target_type, target_id, action, reason, days)
     except LookupError:
         abort(404)
     except FormError as e:
@@ -115,3 +129,9 @@ def log() -> Response:
     decisions, next_before = services.audit_log(current_user, parse_int(request.args.get("before")))
     return render("moderation/log.html", "moderation/_log_rows.html", target="feed-more",
                   decisions=decisions, next_before=next_before)
+
+
+@bp.app_template_global("reported_by_me")
+def reported_by_me(target_type: str, target_id: int) -> bool:
+    """For templates: the viewer reported this row and HR hasn't decided (show the placeholder)."""
+    return services.reported_by(current_user, target_type, target_id)

@@ -107,12 +107,13 @@ def connect_handlers() -> None:
     register_source("flower", StorySource(
         load=_load_gift, eligible=lambda gift: not gift.hidden, people=lambda gift: [gift.receiver],
         url=lambda gift: url_for("walls.flower", gift_id=gift.id), template="stories/_source_flower.html",
-        text=lambda gift: gift.message, tag_ids=lambda gift: _value_ids(gift.tag),
+        text=lambda gift: gift.message, tag_ids=lambda gift: _value_ids(gift.tag), model=FlowerGift,
     ))
     register_source("badge_award", StorySource(
         load=_load_award, eligible=lambda award: not award.hidden, people=lambda award: [award.receiver],
         url=lambda award: url_for("walls.award", award_id=award.id), template="stories/_source_badge.html",
         text=lambda award: award.citation or award.badge.description, tag_ids=lambda award: _value_ids(award.badge.tag),
+        model=BadgeAward,
     ))
     # Likes, reactions and comments on flowers and badges, like on public praise.
     from perfapp.walls.services import load_awards, load_gifts

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from perfapp.core import signals
@@ -239,6 +239,25 @@ def encode_cursor(story: Story) -> str:
     return f"{story.published_at.isoformat()}_{story.id}"  # type: ignore[union-attr]
 
 
+def _told_from_hidden() -> ColumnElement[bool]:
+    """SQL: the story's source row is hidden by reports (the story is paused meanwhile)."""
+    hidden = [
+        and_(Story.source_type == source_type,
+             Story.source_id.in_(select(source.model.id).where(source.model.hidden.is_(True))))
+        for source_type, source in SOURCES.items()
+        if source.model is not None and hasattr(source.model, "hidden")
+    ]
+    return or_(*hidden) if hidden else false()
+
+
+def is_paused(story: Story) -> bool:
+    """Told from a row that reports have hidden: out of the library until HR decides."""
+    source = SOURCES.get(story.source_type)
+    if source is None or source.model is None or not hasattr(source.model, "hidden"):
+        return False
+    return bool(db.session.scalar(select(source.model.hidden).where(source.model.id == story.source_id)))
+
+
 def library(value_id: int | None = None, cursor: Cursor | None = None,
             limit: int = 20, viewer: User | None = None,
             badge_id: int | None = None) -> tuple[list[Story], str | None]:
@@ -246,7 +265,7 @@ def library(value_id: int | None = None, cursor: Cursor | None = None,
     from awards of one badge (reported ones only for HR)."""
     query = select(Story).where(Story.status == "published")
     if viewer is None or not viewer.is_hr:
-        query = query.where(Story.hidden.is_(False))
+        query = query.where(Story.hidden.is_(False), not_(_told_from_hidden()))
     if value_id is not None:
         query = query.where(Story.id.in_(select(StoryTag.story_id).where(StoryTag.tag_id == value_id)))
     if badge_id is not None:

@@ -30,6 +30,9 @@ class StorySource:
     # recognition" would not say it
     refusal: Callable[[Any], str | None] = field(default=lambda _obj: None)
     tag_ids: Callable[[Any], list[int]] = field(default=lambda _obj: [])  # suggested value tags
+    # the source's model, when its rows can be hidden by reports: a story told from a hidden
+    # row is paused (out of the library) until HR decides
+    model: Any = None
 
 
 SOURCES: dict[str, StorySource] = {}
@@ -77,4 +80,5 @@ register_source("feedback", StorySource(
     text=_feedback_text,
     tag_ids=lambda item: [t.id for t in item.tags if t.kind == "value"],
     refusal=_feedback_refusal,
+    model=Feedback,
 ))

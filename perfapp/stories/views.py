@@ -100,6 +100,8 @@ def detail(story_id: int) -> Response:
     story = services.get_visible(current_user, story_id)
     if story is None:
         abort(404)
+    if not current_user.is_hr and services.is_paused(story):
+        return render("stories/paused.html", story=story)
     source, obj = services.source_of(story, current_user)
     return render("stories/detail.html", story=story, source=source, source_obj=obj)
 

@@ -11,6 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from perfapp.core.fragments import card, person_key
+from perfapp.moderation.cards import hidden_for_viewer
 from perfapp.walls import bp
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ def badge_key(obj: BadgeAward, viewer: Any, no_promote: bool = False) -> tuple[A
 
 @bp.app_template_global("flower_card")
 def flower_card(obj: FlowerGift, no_promote: bool = False) -> Markup:
+    if (hidden := hidden_for_viewer("flower", obj.id)) is not None:
+        return hidden
     viewer = current_user._get_current_object()  # type: ignore[attr-defined]
     return card("walls/_flower_item.html", flower_key(obj, viewer, no_promote),
                 lambda: {"obj": obj, "no_promote": no_promote})
@@ -47,6 +50,8 @@ def flower_card(obj: FlowerGift, no_promote: bool = False) -> Markup:
 
 @bp.app_template_global("badge_card")
 def badge_card(obj: BadgeAward, no_promote: bool = False) -> Markup:
+    if (hidden := hidden_for_viewer("badge_award", obj.id)) is not None:
+        return hidden
     viewer = current_user._get_current_object()  # type: ignore[attr-defined]
     return card("walls/_badge_item.html", badge_key(obj, viewer, no_promote),
                 lambda: {"obj": obj, "no_promote": no_promote})

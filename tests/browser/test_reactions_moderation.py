@@ -94,17 +94,17 @@ def test_react_comment_report_and_resolve(phone, org, lang, shot, tr, log_in, in
     shot(page, "report-sheet", lang)
     sheet.locator("button.btn-primary").click()
     notice = page.locator(f"#fb-{feedback_id}.rx-reported")
-    expect(notice).to_contain_text(tr("Thank you. It is hidden while HR looks at your report.", lang))
+    expect(notice).to_contain_text(tr("Thank you. It is hidden for you while HR looks at your report.", lang))
     assert no_reload_since_mark(page)
     shot(page, "report-done", lang)
-    assert in_app(lambda: db.session.get(Feedback, feedback_id).hidden)
-
-    # Hidden from everyone else at once: the recipient doesn't see it any more.
+    # Hidden for the reporter only: one report can't take praise off the wall for everyone.
+    assert in_app(lambda: db.session.get(Feedback, feedback_id).hidden) is False
+    page.reload()
+    expect(page.locator("#main .mod-hidden-for-you")).to_have_count(1)
+    expect(page.locator("#main")).not_to_contain_text(text)
     recipient = phone(lang).page
     log_in(recipient, org.lina)
-    expect(recipient.locator("#main")).not_to_contain_text(text)
-    recipient.goto(f"/feedback/{feedback_id}")
-    expect(recipient.locator(".error-code")).to_have_text("404")
+    expect(recipient.locator(f"#fb-{feedback_id}")).to_contain_text(text)
 
     # HR, on a phone: Me → Administration → Moderation, then a decision.
     page = phone(lang).page
@@ -126,11 +126,19 @@ def test_react_comment_report_and_resolve(phone, org, lang, shot, tr, log_in, in
         recipient.goto("/")
         expect(recipient.locator(f"#fb-{feedback_id}")).to_contain_text(text)
     else:
+        case.locator(".mod-suspend summary").click()
         case.locator("button[value=suspend]").click()  # no reason yet: refused, in Chinese
         expect(case.locator(f"#err-mod-reason-{key}")).to_have_text(tr("Say why, for the audit log.", lang))
         case.locator("textarea[name=reason]").fill("不实信息，屡次发生")
+        case.locator(".mod-suspend summary").click()
         case.locator("input[name=days]").fill("3")
         case.locator("button[value=suspend]").click()
+        # It can't be undone, so it is asked once more; nothing has happened yet.
+        confirm = case.locator(".mod-confirm")
+        expect(confirm).to_be_visible()
+        shot(page, "moderation-confirm", lang)
+        assert in_app(lambda: db.session.get(Feedback, feedback_id)) is not None
+        confirm.locator("button[value=suspend]").click()
         expect(page.locator(f"#case-{key} .admin-done")).to_contain_text(org.emma.name)
         shot(page, "moderation-suspended", lang)
         assert in_app(lambda: db.session.get(Feedback, feedback_id)) is None

@@ -22,6 +22,11 @@ ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 SUBJECT = "Thank you, Li Na!"
 
 
+@pytest.fixture(autouse=True)
+def _hidden_at_once(one_report_hides: None) -> None:
+    """These tests are about what a hidden row does to stories; one report hides it here."""
+
+
 def count(model, *where) -> int:  # type: ignore[no-untyped-def]
     return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 

@@ -18,17 +18,39 @@ from perfapp.notify.models import Notification
 from perfapp.notify.services import inbox
 from perfapp.reactions import services as reactions
 from perfapp.reactions.models import Comment, Reaction
+from tests.moderation.conftest import report_until_hidden
 
 
 def count(model, *where) -> int:  # type: ignore[no-untyped-def]
     return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
-def test_a_report_hides_the_item_from_everyone_but_hr_at_once(team, make_feedback) -> None:
+def test_one_report_hides_the_item_from_its_reporter_only(team, make_feedback) -> None:
     item = make_feedback()
     report = services.report(team["other"], "feedback", item.id, "  Not true  ")
     db.session.commit()
-    assert report.reason == "Not true" and item.hidden
+    # One reader (or the recipient) can't take praise off the wall for everyone.
+    assert report.reason == "Not true" and not item.hidden
+    assert services.reported_by(team["other"], "feedback", item.id)
+    for who in ("author", "recipient", "boss", "hr"):
+        assert not services.reported_by(team[who], "feedback", item.id)
+        assert feedback_services.get_visible(team[who], item.id) is not None
+    assert [i.id for i in feedback_services.praise_wall()[0]] == [item.id]
+    # HR hears about it in the inbox and has a case to decide.
+    [note] = db.session.scalars(select(Notification).where(Notification.user_id == team["hr"].id))
+    assert (note.kind, note.ref_type, note.ref_id) == ("content_reported", "report", report.id)
+    assert [c.obj.id for c in services.open_cases(team["hr"])] == [item.id]
+
+
+def test_three_people_hide_it_from_everyone_but_hr_until_hr_decides(team, make_feedback) -> None:
+    item = make_feedback()
+    services.report(team["other"], "feedback", item.id, "spam")
+    services.report(team["recipient"], "feedback", item.id, "spam")
+    db.session.commit()
+    assert not item.hidden  # two are not enough
+    services.report(team["boss"], "feedback", item.id, "spam")
+    db.session.commit()
+    assert item.hidden
     for who in ("author", "recipient", "other", "boss"):
         viewer = team[who]
         assert feedback_services.get_visible(viewer, item.id) is None
@@ -36,9 +58,8 @@ def test_a_report_hides_the_item_from_everyone_but_hr_at_once(team, make_feedbac
         assert feedback_services.home_feed(viewer)[0] == []
         assert feedback_services.given_feed(viewer)[0] == []
     assert feedback_services.get_visible(team["hr"], item.id) is not None
-    # HR hears about it in the inbox.
-    [note] = db.session.scalars(select(Notification).where(Notification.user_id == team["hr"].id))
-    assert (note.kind, note.ref_type, note.ref_id) == ("content_reported", "report", report.id)
+    [case] = services.open_cases(team["hr"])
+    assert len(case.reports) == 3
 
 
 def test_a_hidden_item_leaves_the_tag_profile_and_the_inbox(team, make_feedback, make_tag) -> None:
@@ -48,7 +69,7 @@ def test_a_hidden_item_leaves_the_tag_profile_and_the_inbox(team, make_feedback,
     db.session.add(Notification(user_id=team["recipient"].id, kind="feedback_received", feedback_id=item.id))
     db.session.commit()
     assert feedback_services.tag_profile(team["recipient"], team["other"]) == [(tag, 1)]
-    services.report(team["other"], "feedback", item.id, "spam")
+    report_until_hidden(team, "feedback", item.id)
     db.session.commit()
     assert feedback_services.tag_profile(team["recipient"], team["other"]) == []
     assert feedback_services.tag_profile(team["recipient"], team["recipient"]) == []
@@ -89,10 +110,11 @@ def test_nobody_reports_the_same_thing_twice(team, make_feedback) -> None:
     assert set(e.value.errors) == {"form"}
     db.session.rollback()
     assert count(Report) == 1 and not db.session.get(Feedback, item.id).hidden
-    # Someone else can still report it.
+    # Someone else can still report it, and it is hidden for them.
     services.report(team["boss"], "feedback", item.id, "spam again")
     db.session.commit()
-    assert db.session.get(Feedback, item.id).hidden
+    assert services.reported_by(team["boss"], "feedback", item.id)
+    assert not services.reported_by(team["other"], "feedback", item.id)  # decided: back for them
 
 
 def test_a_recipient_may_report_private_feedback_they_received(team, make_feedback) -> None:
@@ -112,10 +134,13 @@ def test_comments_are_reportable_and_hidden_from_the_thread(team, make_feedback)
     db.session.rollback()
     services.report(team["other"], "comment", comment.id, "rude")
     db.session.commit()
+    assert not comment.hidden and services.reported_by(team["other"], "comment", comment.id)
+    services.report(team["recipient"], "comment", comment.id, "rude")
+    services.report(team["author"], "comment", comment.id, "rude")
+    db.session.commit()
     assert comment.hidden
     assert reactions.thread(team["author"], "feedback", item).comments == []
-    with pytest.raises(LookupError):  # already hidden: out of reach
-        services.report(team["author"], "comment", comment.id, "rude")
+    assert reactions.thread(team["other"], "feedback", item).comments == []
     # Someone who can't read the item can't report its comments either.
     private = make_feedback(visibility="private")
     secret = reactions.add_comment(team["recipient"], "feedback", private.id, "between us")
@@ -126,7 +151,7 @@ def test_comments_are_reportable_and_hidden_from_the_thread(team, make_feedback)
 
 def test_only_hr_sees_the_queue_and_decides(team, make_feedback) -> None:
     item = make_feedback()
-    services.report(team["other"], "feedback", item.id, "spam")
+    report_until_hidden(team, "feedback", item.id)
     db.session.commit()
     for who in ("author", "recipient", "other", "boss"):
         with pytest.raises(PermissionError):
@@ -228,14 +253,15 @@ def test_delete_and_suspend_blocks_posting_for_n_days(team, make_feedback, make_
 ])
 def test_bad_decisions_change_nothing(team, make_feedback, action, reason, days, fields) -> None:
     item = make_feedback()
-    services.report(team["other"], "feedback", item.id, "spam")
+    report_until_hidden(team, "feedback", item.id)
     db.session.commit()
-    with pytest.raises(FormError) as e:
-        services.decide(team["hr"], "feedback", item.id, action, reason, days)
-    assert set(e.value.errors) == fields
-    db.session.rollback()
+    for check in (services.check_decision, services.decide):
+        with pytest.raises(FormError) as e:
+            check(team["hr"], "feedback", item.id, action, reason, days)
+        assert set(e.value.errors) == fields
+        db.session.rollback()
     assert db.session.get(Feedback, item.id).hidden
-    assert count(ModerationDecision) == 0 and count(PostingSuspension) == 0 and count(Report) == 1
+    assert count(ModerationDecision) == 0 and count(PostingSuspension) == 0 and count(Report) == 3
 
 
 def test_deleting_a_comment_by_moderation(team, make_feedback) -> None:
@@ -277,3 +303,19 @@ def test_decisions_are_in_the_audit_log(team, make_feedback) -> None:
     assert (row.actor, row.subject) == (team["hr"], team["author"])
     assert row.entry.details == {"target_type": "feedback", "target_id": item.id, "decision": "suspend",
                                  "days": 3, "decision_id": decision.id}
+
+
+def test_the_author_hears_the_outcome_of_a_post_everyone_stopped_seeing(team, make_feedback) -> None:
+    quiet, loud = make_feedback(text="one report"), make_feedback(text="three reports")
+    services.report(team["other"], "feedback", quiet.id, "meh")
+    report_until_hidden(team, "feedback", loud.id)
+    db.session.commit()
+    services.decide(team["hr"], "feedback", quiet.id, "restore")
+    services.decide(team["hr"], "feedback", loud.id, "restore", "it is fine")
+    db.session.commit()
+    notes = list(db.session.scalars(select(Notification).where(
+        Notification.user_id == team["author"].id, Notification.kind == "moderation_decision")))
+    # Only the post that had disappeared for everyone: they saw it go, they hear it is back.
+    [note] = notes
+    assert db.session.get(ModerationDecision, note.ref_id).target_id == loud.id
+    assert not loud.hidden and not services.reported_by(team["other"], "feedback", quiet.id)

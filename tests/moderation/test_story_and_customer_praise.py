@@ -33,7 +33,7 @@ def test_the_queue_and_log_show_both_kinds_in_chinese(team, login) -> None:
     assert f'id="case-customer_praise-{praise.id}"' in queue and "感谢李娜" in queue
     assert "被举报的内容、评论和案例" in queue
     for kind, target_id in (("story", story.id), ("customer_praise", praise.id)):
-        assert c.submit(f"/moderation/{kind}/{target_id}", {"action": "delete", "reason": "核实为虚假"}).status_code == 303
+        assert c.submit(f"/moderation/{kind}/{target_id}", {"action": "delete", "reason": "核实为虚假", "confirmed": "1"}).status_code == 303
     log = c.get("/moderation/log", headers=ZH).get_data(as_text=True)
     assert "案例 #" in log and "客户表扬 #" in log
     assert "那个挽救发布的夜晚" not in log and "感谢李娜" not in log  # no content copy

@@ -1,6 +1,7 @@
 """Reporting and moderation over HTTP, with and without htmx."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from perfapp.moderation.models import ModerationDecision, PostingSuspension, Rep
 from perfapp.reactions import services as reactions
 from perfapp.reactions.models import Comment
 from tests.conftest import htmx_headers
+from tests.moderation.conftest import report_until_hidden
 
 
 def count(model, *where) -> int:  # type: ignore[no-untyped-def]
@@ -45,7 +47,7 @@ def test_report_sheet_as_fragment_and_page(team, make_feedback, login) -> None:
 
 
 @pytest.mark.parametrize("htmx", [True, False])
-def test_report_hides_the_item_at_once(team, make_feedback, login, htmx) -> None:
+def test_report_hides_the_item_from_the_reporter_at_once(team, make_feedback, login, htmx) -> None:
     item = make_feedback(text="Unique praise text")
     c = login(team["other"])
     r = c.submit(f"/moderation/report/feedback/{item.id}", {"reason": "Not appropriate"}, htmx=htmx,
@@ -54,11 +56,23 @@ def test_report_hides_the_item_at_once(team, make_feedback, login, htmx) -> None
         assert r.status_code == 200
         assert r.headers["HX-Retarget"] == f"#fb-{item.id}" and r.headers["HX-Reswap"] == "outerHTML"
         body = r.get_data(as_text=True)
-        assert f'id="fb-{item.id}"' in body and "hidden while HR looks at your report" in body
+        assert f'id="fb-{item.id}"' in body and "hidden for you while HR looks at your report" in body
     else:
         assert r.status_code == 303 and r.headers["Location"].endswith("/")
-        assert "hidden while HR looks at your report" in c.get("/").get_data(as_text=True)
-    assert db.session.get(Feedback, item.id).hidden and count(Report) == 1
+        assert "hidden for you while HR looks at your report" in c.get("/").get_data(as_text=True)
+    # Hidden for the reporter at once, on every page that lists it; the others still see it.
+    assert not db.session.get(Feedback, item.id).hidden and count(Report) == 1
+    reporter = login(team["other"])
+    for url in ("/walls/", f"/people/{team['recipient'].id}", f"/feedback/{item.id}"):
+        body = reporter.get(url).get_data(as_text=True)
+        assert "Unique praise text" not in body and "You reported this, so it is hidden for you." in body, url
+    for who in ("author", "recipient", "boss"):
+        assert "Unique praise text" in login(team[who]).get("/walls/").get_data(as_text=True), who
+    # Two more people report it: now it is hidden from everyone but HR until HR decides.
+    services.report(team["recipient"], "feedback", item.id, "no")
+    services.report(team["boss"], "feedback", item.id, "no")
+    db.session.commit()
+    assert db.session.get(Feedback, item.id).hidden
     for who in ("author", "recipient", "other", "boss"):
         viewer = login(team[who])
         for url in ("/", "/walls/", f"/people/{team['recipient'].id}", "/feedback/given", "/notify/"):
@@ -113,7 +127,7 @@ def test_report_a_comment_with_htmx(team, make_feedback, login) -> None:
 
 def test_queue_is_for_hr_only(team, make_feedback, login) -> None:
     item = make_feedback()
-    services.report(team["other"], "feedback", item.id, "spam")
+    report_until_hidden(team, "feedback", item.id)
     db.session.commit()
     for who in ("author", "recipient", "other", "boss"):
         c = login(team[who])
@@ -166,9 +180,21 @@ def test_delete_and_suspend(team, make_feedback, login, htmx) -> None:
     item_id = item.id
     services.report(team["other"], "feedback", item_id, "abuse")
     db.session.commit()
-    r = login(team["hr"]).submit(f"/moderation/feedback/{item_id}",
-                                 {"action": "suspend", "reason": "Abusive language", "days": "7"},
-                                 htmx=htmx, target=f"case-feedback-{item_id}")
+    hr = login(team["hr"])
+    decision = {"action": "suspend", "reason": "Abusive language", "days": "7"}
+    # First the question (it can't be undone); nothing changes until it is answered.
+    r = hr.submit(f"/moderation/feedback/{item_id}", decision, htmx=htmx, target=f"case-feedback-{item_id}")
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and 'class="mod-confirm"' in body and ("<html" in body) is (not htmx)
+    assert "stop its author posting for 7 days" in body and 'name="confirmed" value="1"' in body
+    assert db.session.get(Feedback, item_id) is not None and count(ModerationDecision) == 0
+    # Stepping back shows the case as it was.
+    r = hr.submit(f"/moderation/feedback/{item_id}", {**decision, "action": "cancel"}, htmx=True,
+                  target=f"case-feedback-{item_id}")
+    assert r.status_code == 200 and 'class="mod-confirm"' not in r.get_data(as_text=True)
+    assert count(ModerationDecision) == 0
+    r = hr.submit(f"/moderation/feedback/{item_id}", {**decision, "confirmed": "1"},
+                  htmx=htmx, target=f"case-feedback-{item_id}")
     assert r.status_code == (200 if htmx else 303)
     if htmx:
         assert "Emma Wilson can&#39;t post for 7 days" in r.get_data(as_text=True)
@@ -198,7 +224,7 @@ def test_delete_and_suspend(team, make_feedback, login, htmx) -> None:
 ])
 def test_bad_decisions_are_translated_422s(team, make_feedback, login, htmx, data, message) -> None:
     item = make_feedback()
-    services.report(team["other"], "feedback", item.id, "spam")
+    report_until_hidden(team, "feedback", item.id)
     as_zh(team["hr"])
     r = login(team["hr"]).submit(f"/moderation/feedback/{item.id}", data, htmx=htmx,
                                  target=f"case-feedback-{item.id}")
@@ -220,7 +246,8 @@ def test_delete_a_reported_comment_over_http(team, make_feedback, login) -> None
     db.session.commit()
     services.report(team["other"], "comment", comment.id, "rude")
     db.session.commit()
-    r = login(team["hr"]).submit(f"/moderation/comment/{comment.id}", {"action": "delete", "reason": "rude"},
+    r = login(team["hr"]).submit(f"/moderation/comment/{comment.id}",
+                                 {"action": "delete", "reason": "rude", "confirmed": "1"},
                                  htmx=True, target=f"case-comment-{comment.id}")
     assert r.status_code == 200 and count(Comment) == 0
     assert db.session.get(Feedback, item.id) is not None
@@ -231,3 +258,15 @@ def test_suspension_ends(team, make_feedback, login) -> None:
     db.session.commit()
     r = login(team["author"]).submit("/feedback/new", {"recipient_id": team["other"].id, "text": "hi"})
     assert r.status_code == 303 and count(Feedback) == 1
+
+
+def test_restore_and_delete_weigh_the_same_in_the_queue(team, make_feedback, login) -> None:
+    item = make_feedback()
+    services.report(team["other"], "feedback", item.id, "spam")
+    db.session.commit()
+    page = login(team["hr"]).get("/moderation/").get_data(as_text=True)
+    form = page.split('class="stack mod-form"', 1)[1].split("</form>", 1)[0]
+    restore = re.search(r'<button class="([^"]+)" name="action" value="restore">', form)
+    delete = re.search(r'<button class="([^"]+)" name="action" value="delete">', form)
+    assert restore and delete and restore.group(1) == delete.group(1)  # the same weight: no default
+    assert "btn-primary" not in form

@@ -290,8 +290,16 @@ def test_a_reported_flower_is_hidden_and_deleting_it_refunds_the_giver(org, logi
     assert "Suspicious" in text(reporter.get("/walls/"))
     r = reporter.submit(f"/moderation/report/flower/{gift.id}", {"reason": "Looks like a swap"})
     assert r.status_code in (200, 303)
-    assert "Suspicious" not in text(reporter.get("/walls/"))
-    assert reporter.get(f"/walls/flowers/{gift.id}").status_code == 404
+    # Hidden for the reporter at once (a notice in its place); still there for everyone else.
+    wall = text(reporter.get("/walls/"))
+    assert "Suspicious" not in wall and "You reported this, so it is hidden for you." in wall
+    assert "Suspicious" not in text(reporter.get(f"/walls/flowers/{gift.id}"))
+    assert "Suspicious" in text(login(org.lina).get("/walls/")) and services.flower_total(org.lina) == 4
+    # Two more people report it: hidden from everyone but HR, and it no longer counts.
+    for person in (org.lina, org.hr):
+        moderation.report(person, "flower", gift.id, "Looks like a swap")
+    db.session.commit()
+    assert login(org.lina).get(f"/walls/flowers/{gift.id}").status_code == 404
     assert services.flower_total(org.lina) == 0  # hidden rows don't count for non-HR
     hr = login(org.hr)
     assert "Suspicious" in text(hr.get("/moderation/"))

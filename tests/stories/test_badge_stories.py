@@ -21,6 +21,11 @@ EN = {"Accept-Language": "en"}
 SECTION = 'id="stories-behind-title"'
 
 
+@pytest.fixture(autouse=True)
+def _hidden_at_once(one_report_hides: None) -> None:
+    """These tests are about what a hidden row does to stories; one report hides it here."""
+
+
 @pytest.fixture()
 def story(team):  # type: ignore[no-untyped-def]
     """story(award, title, publish=True, people=(lina,), minutes_ago=0) -> a story told from a badge award."""

@@ -16,6 +16,11 @@ from tests.conftest import htmx_headers
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 
 
+@pytest.fixture(autouse=True)
+def _hidden_at_once(one_report_hides: None) -> None:
+    """These tests are about what a hidden row does to stories; one report hides it here."""
+
+
 def story_count() -> int:
     return db.session.scalar(select(func.count()).select_from(Story)) or 0
 
@@ -230,3 +235,28 @@ def test_the_story_page_shows_the_original_and_links_to_it(team, flower, award, 
     url = f"/walls/flowers/{obj.id}" if source_type == "flower" else f"/walls/awards/{obj.id}"
     assert card_id in html and f'class="btn btn-ghost btn-block story-origin" href="{url}"' in html
     assert "source_type=" not in login(team["boss"]).get(f"/stories/{story.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("source_type", ["flower", "badge_award"])
+def test_a_story_pauses_while_its_source_is_hidden(team, flower, award, login, source_type) -> None:
+    obj = flower() if source_type == "flower" else award()
+    story = services.promote(team["boss"], StoryInput(
+        source_type=source_type, source_id=obj.id, title="Paused story", text="Told well.",
+        tag_ids=[team["ownership"].id], person_ids=[team["lina"].id]))
+    services.respond(team["lina"], story.id, True)
+    db.session.commit()
+    assert [s.id for s in services.library(viewer=team["zhang"])[0]] == [story.id]
+    moderation.report(team["zhang"], source_type, obj.id, "Not true")  # hides it (one report here)
+    db.session.commit()
+    assert services.is_paused(story)
+    for who in ("zhang", "lina", "emma"):
+        assert services.library(viewer=team[who])[0] == []
+        page = login(team[who]).get(f"/stories/{story.id}").get_data(as_text=True)
+        assert "This story is paused" in page and "Told well." not in page
+    assert [s.id for s in services.library(viewer=team["hr"])[0]] == [story.id]  # HR decides
+    assert "Told well." in login(team["hr"]).get(f"/stories/{story.id}").get_data(as_text=True)
+    moderation.decide(team["hr"], source_type, obj.id, "restore")
+    db.session.commit()
+    assert not services.is_paused(story)
+    assert [s.id for s in services.library(viewer=team["zhang"])[0]] == [story.id]
+    assert "Told well." in login(team["lina"]).get(f"/stories/{story.id}").get_data(as_text=True)

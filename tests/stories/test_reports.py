@@ -17,6 +17,11 @@ from tests.conftest import htmx_headers
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 
 
+@pytest.fixture(autouse=True)
+def _hidden_at_once(one_report_hides: None) -> None:
+    """These tests are about what a hidden row does to stories; one report hides it here."""
+
+
 def count(model, *where) -> int:  # type: ignore[no-untyped-def]
     return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
@@ -164,7 +169,7 @@ def test_hr_deletes_a_reported_story_and_the_log_keeps_no_content(team, praise, 
     moderation.report(team["zhang"], "story", story_id, "This never happened")
     db.session.commit()
     c = login(team["hr"])
-    r = c.submit(f"/moderation/story/{story_id}", {"action": "suspend", "reason": "Made up", "days": "2"},
+    r = c.submit(f"/moderation/story/{story_id}", {"action": "suspend", "reason": "Made up", "days": "2", "confirmed": "1"},
                  htmx=htmx, target=f"case-story-{story_id}")
     assert r.status_code == (200 if htmx else 303)
     assert reload(story_id) is None

@@ -1,0 +1,18 @@
+"""What lists show in place of a row the viewer reported (until HR decides)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+from flask_login import current_user
+from markupsafe import Markup
+
+from perfapp.moderation.services import reported_by
+
+
+def hidden_for_viewer(target_type: str, target_id: int) -> Markup | None:
+    """The placeholder if the current viewer reported this row, else None (render the row)."""
+    viewer: Any = current_user._get_current_object()  # type: ignore[attr-defined]
+    if reported_by(viewer, target_type, target_id):
+        return Markup(render_template("moderation/_hidden_for_you.html"))
+    return None
