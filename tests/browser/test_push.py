@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from perfapp.core.i18n import autospace
 from tests.browser.conftest import LiveServer, Org, Phone
 from tests.browser.test_pwa import wait_for_service_worker
 
@@ -254,7 +255,8 @@ def test_push_end_to_end_with_a_real_push_protocol_peer(phone, live_server, org:
 
     feedback_id = in_app(give)
     (payload,) = service.wait_for_messages(client_hash, 1, kind="feedback_received")
-    assert payload["title"] == tr("%(name)s gave you feedback", lang, name="Emma Wilson")
+    # Push titles are our sentences: where a Latin name meets Chinese, a space goes between them.
+    assert payload["title"] == autospace(tr("%(name)s gave you feedback", lang, name="Emma Wilson"))
     assert payload["body"] == "Thanks for the launch checklist"
     assert payload["url"] == f"/feedback/{feedback_id}"
     assert payload["lang"] == ("zh-Hans" if lang == "zh" else "en")
@@ -310,7 +312,7 @@ def test_milestone_reached_nudges_members_and_the_tap_opens_a_prefilled_compose(
 
     (payload,) = service.wait_for_messages(client_hash, 1, kind="milestone_nudge")
     compose_url = f"/feedback/new?project={org.project_id}&milestone={org.milestone_id}"
-    assert payload["title"] == tr("%(project)s: %(milestone)s reached", lang, project="Apollo", milestone="Launch")
+    assert payload["title"] == autospace(tr("%(project)s: %(milestone)s reached", lang, project="Apollo", milestone="Launch"))
     assert payload["body"] == tr("Give your teammates one sentence of feedback on %(milestone)s.", lang,
                                  milestone="Launch")
     assert payload["url"] == compose_url
