@@ -45,6 +45,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.core.db import init_db
     from perfapp.core.errors import init_errors
     from perfapp.core.mail import check_config
+    from perfapp.core.navigation import init_navigation
     from perfapp.core.pagecache import init_pagecache
     from perfapp.core.security import init_security
     from perfapp.core.ui import init_ui
@@ -56,6 +57,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     init_security(app)
     init_assets(app)
     init_ui(app)
+    init_navigation(app)
 
     from perfapp import models  # noqa: F401  (registers every table with the metadata)
     from perfapp.admin import bp as admin_bp

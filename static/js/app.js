@@ -131,6 +131,50 @@
     if (elt && elt.tagName === "A" && elt.href) window.location.href = elt.href;
   });
 
+  // --- back control: the installed app has no browser back button ----------------------
+  // Every page that is not a tab has an app-bar link [data-back] to its parent page. When the
+  // page before this one in the history is ours, going back is better (the same scroll
+  // position, the same filter); otherwise (opened from a notification, a mail, a bookmark)
+  // the link's own href is the way out. Chrome tells us with the Navigation API; elsewhere
+  // (Safari) we remember per tab which URLs were reached from inside the app.
+  var REACHED = "perfapp-reached:";
+  function ours(url) {
+    try {
+      var u = new URL(url, location.href);
+      return u.origin === location.origin && u.pathname.indexOf("/auth/") !== 0 && u.href !== location.href;
+    } catch (err) { return false; }
+  }
+  function remember(inApp) {
+    try {
+      if (inApp) sessionStorage.setItem(REACHED + location.href, "1");
+      else sessionStorage.removeItem(REACHED + location.href);
+    } catch (err) { /* storage off: the href is used */ }
+  }
+  function previousIsOurs() {
+    var nav = window.navigation;
+    if (nav && nav.currentEntry && typeof nav.entries === "function") {
+      var index = nav.currentEntry.index;
+      var prev = index > 0 ? nav.entries()[index - 1] : null;
+      return !!(prev && prev.url && ours(prev.url));
+    }
+    try { return sessionStorage.getItem(REACHED + location.href) === "1"; } catch (err) { return false; }
+  }
+  (function noteThisLoad() {
+    var entry = performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    var type = entry ? entry.type : "navigate";
+    if (type === "navigate") remember(!!document.referrer && ours(document.referrer));
+  })();
+  document.addEventListener("htmx:pushedIntoHistory", function () { remember(true); });
+  // Capture phase: decide before htmx's boosted-link handler on the link itself sees the click.
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest && e.target.closest("a[data-back]");
+    if (!link || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    if (!previousIsOurs()) return;
+    e.preventDefault();
+    e.stopPropagation();
+    history.back();
+  }, true);
+
   // --- push: the service worker showed a notification; refresh the unread count --------
   function refreshUnread(url) {
     var badge = document.getElementById("unread");
