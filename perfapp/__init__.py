@@ -47,6 +47,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.core.mail import check_config
     from perfapp.core.navigation import init_navigation
     from perfapp.core.pagecache import init_pagecache
+    from perfapp.core.ratelimit import init_ratelimit
     from perfapp.core.security import init_security
     from perfapp.core.ui import init_ui
 
@@ -55,6 +56,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     init_pagecache(app)
     init_errors(app)
     init_security(app)
+    init_ratelimit(app)
     init_assets(app)
     init_ui(app)
     init_navigation(app)
@@ -113,4 +115,10 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.core.connection import BodyGuard
 
     app.wsgi_app = BodyGuard(app.wsgi_app)  # type: ignore[method-assign]
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client address (rate limits, the audit log) and scheme from the proxies' headers.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app

@@ -64,6 +64,29 @@ class Config:
     # Different people whose reports hide a post from everyone until HR decides (one hides it
     # from its reporter only).
     REPORTS_TO_HIDE = 3
+
+    # Rate limits (perfapp.core.ratelimit; flask-limiter notation, "N per period; M per period").
+    # Far above what a person does; each can be set from the environment. Storage: memory, or
+    # Redis when REDIS_URL is set (RATELIMIT_STORAGE_URI overrides both).
+    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") != "0"
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0") or 0)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI")
+    RATELIMIT_STRATEGY = "sliding-window-counter"
+    RATELIMIT_KEY_PREFIX = "perfapp"
+    RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "10 per 15 minutes")
+    RATELIMIT_LOGIN_ADDRESS = os.environ.get("RATELIMIT_LOGIN_ADDRESS", "100 per 15 minutes")
+    RATELIMIT_RESET_ACCOUNT = os.environ.get("RATELIMIT_RESET_ACCOUNT", "5 per hour")
+    RATELIMIT_RESET_ADDRESS = os.environ.get("RATELIMIT_RESET_ADDRESS", "30 per hour")
+    RATELIMIT_FEEDBACK = os.environ.get("RATELIMIT_FEEDBACK", "30 per minute; 500 per day")
+    RATELIMIT_FLOWERS = os.environ.get("RATELIMIT_FLOWERS", "30 per minute")
+    RATELIMIT_BADGES = os.environ.get("RATELIMIT_BADGES", "30 per minute")
+    RATELIMIT_COMMENTS = os.environ.get("RATELIMIT_COMMENTS", "30 per minute")
+    RATELIMIT_REACTIONS = os.environ.get("RATELIMIT_REACTIONS", "120 per minute")
+    RATELIMIT_REPORTS = os.environ.get("RATELIMIT_REPORTS", "20 per hour")
+    RATELIMIT_PUSH = os.environ.get("RATELIMIT_PUSH", "20 per hour")
+    RATELIMIT_INBOUND = os.environ.get("RATELIMIT_INBOUND", "120 per minute")
+
     LOGIN_MAX_FAILURES = 10
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
     INVITE_TTL_DAYS = 7
@@ -125,3 +148,5 @@ class TestConfig(Config):
     PASSWORD_HASH_FAST = True  # argon2 with low cost so the suite stays quick
     MAIL_SENDER = "memory"  # perfapp.core.mail.OUTBOX
     HUEY_IMMEDIATE = True
+    RATELIMIT_ENABLED = False  # tests/test_ratelimit.py turns it on
+    RATELIMIT_STORAGE_URI = "memory://"

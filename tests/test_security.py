@@ -101,11 +101,10 @@ def test_logged_in_resources_still_work(make_user, login) -> None:
 # --- headers ------------------------------------------------------------------------------------
 
 def _assert_common(headers) -> None:  # type: ignore[no-untyped-def]
-    if "Content-Security-Policy" in headers:  # landed next, with the inline styles gone
-        csp = headers["Content-Security-Policy"]
-        assert csp == CSP and "frame-ancestors 'none'" in csp
-        for word in ("unsafe-inline", "unsafe-eval", "*"):
-            assert word not in csp.replace("'self'", "")
+    csp = headers["Content-Security-Policy"]
+    assert csp == CSP and "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    for word in ("unsafe-inline", "unsafe-eval", "*"):
+        assert word not in csp.replace("'self'", "")
     assert headers["Permissions-Policy"] == PERMISSIONS_POLICY
     assert "microphone=(self)" in headers["Permissions-Policy"] and "camera=()" in headers["Permissions-Policy"]
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
@@ -184,3 +183,80 @@ def test_behind_https_hsts_and_host_prefixed_cookies(secure_app: Flask, make_use
         assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
     # The session works under its new name.
     assert c.get("https://localhost/notify/unread").status_code == 200
+
+
+# --- nothing inline for the CSP to refuse ---------------------------------------------------------
+
+def _templates() -> list[tuple[str, str]]:
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "templates"
+    comment = re.compile(r"{#.*?#}", re.S)  # comments may name what they avoid
+    return [(str(p.relative_to(root)), comment.sub("", p.read_text())) for p in sorted(root.rglob("*.html"))]
+
+
+def test_templates_hold_no_inline_script_style_or_handler() -> None:
+    """Pages are cached per viewer (no per-request nonce), so the CSP admits no inline code:
+    no style attribute, no <style>, no on*= handler, no inline or data <script> (htmx drops
+    those from swapped pages), no javascript: URL, no hx-on (it needs eval)."""
+    import re
+
+    patterns = {
+        "style attribute": re.compile(r"\sstyle\s*=", re.I),
+        "<style>": re.compile(r"<style", re.I),
+        "event handler": re.compile(r"\son[a-z]+\s*=", re.I),
+        "inline script": re.compile(r"<script(?![^>]*\ssrc=)", re.I),
+        "javascript: URL": re.compile(r"javascript:", re.I),
+        "hx-on": re.compile(r"hx-on|hx-vals=['\"]js:|hx-vars", re.I),
+    }
+    found = [(name, kind) for name, source in _templates() for kind, pattern in patterns.items()
+             if pattern.search(source)]
+    assert not found, found
+
+
+def test_htmx_is_configured_strictly(client) -> None:
+    import json
+    import re
+
+    page = client.get("/auth/login").get_data(as_text=True)
+    config = json.loads(re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", page).group(1))  # type: ignore[union-attr]
+    assert config["includeIndicatorStyles"] is False and config["selfRequestsOnly"] is True
+    assert config["allowScriptTags"] is False and config["allowEval"] is False
+    # Settling copies these attributes with setAttribute, which the CSP refuses for "style".
+    assert "style" not in config["attributesToSettle"]
+
+
+def test_user_content_is_rendered_inside_hx_disable(make_user, login) -> None:
+    """Feedback text goes out escaped and inside hx-disable: even an hx- attribute that got
+    through would do nothing."""
+    from perfapp.feedback.services import FeedbackInput, give_feedback
+
+    author, recipient = make_user(), make_user()
+    text = '<b hx-get="/admin/" hx-trigger="load">x</b> {{7*7}}'
+    give_feedback(author, FeedbackInput(recipient_id=recipient.id, kind="praise", text=text, visibility="public"))
+    db.session.commit()
+    page = login(recipient).get("/").get_data(as_text=True)
+    assert '<p class="fb-text" hx-disable>&lt;b hx-get=' in page
+    assert "<b hx-get" not in page and "{{7*7}}" in page
+
+
+@pytest.mark.parametrize("path", ["/", "/walls/", "/walls/badges", "/people/me", "/feedback/new", "/notify/settings"])
+def test_rendered_pages_have_no_style_attributes(make_user, login, path: str) -> None:
+    import re
+
+    page = login(make_user(role="hr")).get(path).get_data(as_text=True)
+    assert not re.search(r"\sstyle\s*=|\son[a-z]+\s*=", page, re.I), path
+
+
+def test_badge_colours_are_palette_classes(app) -> None:
+    from perfapp.recognition.models import BADGE_COLOURS
+    from perfapp.recognition.views import badge_colour
+
+    assert [badge_colour(c) for c in BADGE_COLOURS] == [f"bc-{c[1:]}" for c in BADGE_COLOURS]
+    assert badge_colour("#123456") == "" and badge_colour('"><x') == "" and badge_colour(None) == ""
+    css = (app.static_folder + "/css/app.css")
+    with open(css) as fh:
+        sheet = fh.read()
+    for colour in BADGE_COLOURS:
+        assert f".bc-{colour[1:]} {{ --badge: {colour}; }}" in sheet

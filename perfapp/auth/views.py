@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from perfapp.auth import bp, services
+from perfapp.core.ratelimit import per_account, per_address
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 
@@ -42,6 +43,8 @@ def _log_in(user, remember: bool) -> None:  # type: ignore[no-untyped-def]
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@per_account("RATELIMIT_LOGIN_ACCOUNT")
+@per_address("RATELIMIT_LOGIN_ADDRESS")
 def login() -> Response | str:
     if current_user.is_authenticated and request.method == "GET":
         return redirect(_safe_next(request.args.get("next")))  # type: ignore[return-value]

@@ -59,13 +59,18 @@ def resource(view: F) -> F:
     return view
 
 
+def is_resource() -> bool:
+    """True when this request's view is marked with @resource."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return view is not None and bool(getattr(view, _RESOURCE, False))
+
+
 def is_page_navigation() -> bool:
     """True when the browser is loading a whole page (a link, a typed URL, a plain form post),
     so a redirect to the login page is what the person should see."""
     if is_htmx():
         return False
-    view = current_app.view_functions.get(request.endpoint or "")
-    if view is not None and getattr(view, _RESOURCE, False):
+    if is_resource():
         return False
     # Fetch metadata (every current browser): only a document navigation is a page.
     dest = request.headers.get("Sec-Fetch-Dest")
@@ -126,8 +131,7 @@ def security_headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
-    if current_app.config.get("CSP_ENABLED"):
-        headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")

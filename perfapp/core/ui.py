@@ -28,7 +28,8 @@ def _attr(obj: Any, name: str) -> Any:
 
 
 def avatar(person: Any, size: str = "") -> Markup:
-    return Markup(f'<span class="avatar {escape(size)}" style="--h:{escape(_attr(person, "avatar_hue"))}" '
+    # The hue is a class from a fixed set (app.css .hue-N): the CSP allows no style attributes.
+    return Markup(f'<span class="avatar {escape(size)} hue-{escape(_attr(person, "avatar_hue"))}" '
                   f'aria-hidden="true">{escape(_attr(person, "initials"))}</span>')
 
 

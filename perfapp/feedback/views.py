@@ -9,6 +9,7 @@ from sqlalchemy import select
 from perfapp.core.htmx import is_htmx, render, wants_json
 from perfapp.core.idempotency import idempotent
 from perfapp.core.pagecache import cached_page
+from perfapp.core.ratelimit import per_person
 from perfapp.core.security import resource
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
@@ -84,6 +85,7 @@ def _teammates(project_id: str | None, milestone_id: str | None) -> dict:
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@per_person("RATELIMIT_FEEDBACK")
 @login_required
 @idempotent
 def compose() -> Response:

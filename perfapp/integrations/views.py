@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from perfapp.audit.guard import refuse
 from perfapp.core.htmx import render, wants_fragment
+from perfapp.core.ratelimit import per_address
+from perfapp.core.security import resource
 from perfapp.core.validation import FormError
 from perfapp.extensions import csrf, db
 from perfapp.integrations import bp, services
@@ -172,6 +174,8 @@ def queue() -> Response:
 
 
 @bp.route("/inbound/email", methods=["POST"])
+@resource
+@per_address("RATELIMIT_INBOUND")
 @limited_body(services.MAX_EMAIL_BYTES, form=False)
 def inbound_email() -> Response:
     """A mail server POSTs the raw message, signed: X-Perfapp-Timestamp and X-Perfapp-Signature

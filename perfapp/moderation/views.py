@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from perfapp.audit.guard import refuse
 from perfapp.core.htmx import is_htmx, render, wants_fragment
+from perfapp.core.ratelimit import per_person
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.moderation import bp, services
@@ -36,6 +37,7 @@ def _done_message(decision: ModerationDecision) -> str:
 
 
 @bp.route("/report/<target_type>/<int:target_id>", methods=["GET", "POST"])
+@per_person("RATELIMIT_REPORTS")
 @login_required
 def report(target_type: str, target_id: int) -> Response:
     """The report sheet; a report hides the row from its reporter at once (a notice in its place)."""

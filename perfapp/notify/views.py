@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 from perfapp.audit.guard import refuse
 from perfapp.core.db import write_transaction
 from perfapp.core.htmx import render, wants_fragment
+from perfapp.core.ratelimit import per_person
 from perfapp.core.security import resource
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
@@ -126,6 +127,7 @@ def _json_error(message: str, status: int = 422) -> Response:
 
 
 @bp.route("/push/subscribe", methods=["POST"])
+@per_person("RATELIMIT_PUSH")
 @resource
 @login_required
 def push_subscribe() -> Response:

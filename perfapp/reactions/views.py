@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from perfapp.core.htmx import render, wants_fragment
+from perfapp.core.ratelimit import per_person
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.moderation.services import can_report
@@ -118,6 +119,7 @@ def thread(target_type: str, target_id: int) -> Response:
 
 
 @bp.route("/<target_type>/<int:target_id>/react", methods=["POST"])
+@per_person("RATELIMIT_REACTIONS")
 @login_required
 def react(target_type: str, target_id: int) -> Response:
     # Each button names the state it asks for ("on" or "off" with its emoji). A bare "emoji"
@@ -154,6 +156,7 @@ def _thread_changed(target_type: str, obj: Any, message: str) -> Response:
 
 
 @bp.route("/<target_type>/<int:target_id>/comments", methods=["POST"])
+@per_person("RATELIMIT_COMMENTS")
 @login_required
 def comment(target_type: str, target_id: int) -> Response:
     text = request.form.get("text", "")

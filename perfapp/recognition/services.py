@@ -358,7 +358,7 @@ def _apply_badge(badge: Badge, data: BadgeInput) -> None:
             errors["image"] = _("Choose an image to upload, or pick a built-in icon.")
     elif data.icon not in BADGE_ICONS:
         errors["icon"] = _("Pick one of the icons.")
-    if not _COLOUR.match(data.colour or ""):
+    if not _COLOUR.match(data.colour or "") or data.colour.lower() not in BADGE_COLOURS:
         errors["colour"] = _("Pick a colour.")
     tag = _value_tag(data.tag_id, errors)
     if not badge.automatic:

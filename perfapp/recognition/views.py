@@ -23,6 +23,7 @@ from perfapp.admin.views import hr_required
 from perfapp.core.assets import icon
 from perfapp.core.db import write_transaction
 from perfapp.core.htmx import is_htmx, render, wants_fragment
+from perfapp.core.ratelimit import per_person
 from perfapp.core.security import resource
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
@@ -65,6 +66,7 @@ def _flower_context(form: dict, errors: dict[str, str]) -> dict[str, Any]:
 
 
 @bp.route("/flowers", methods=["GET", "POST"])
+@per_person("RATELIMIT_FLOWERS")
 @login_required
 def flowers() -> Response:
     """Give little red flowers from this month's allowance. GET accepts ?to= to pre-fill."""
@@ -93,6 +95,7 @@ def _award_context(form: dict, errors: dict[str, str]) -> dict[str, Any]:
 
 
 @bp.route("/award", methods=["GET", "POST"])
+@per_person("RATELIMIT_BADGES")
 @login_required
 def award() -> Response:
     """Award a badge with a citation. GET accepts ?to= and ?badge= to pre-fill."""
@@ -141,8 +144,16 @@ def badge_icon(badge: Badge, size: str = "") -> Markup:
         inner = Markup(f'<img src="{src}" alt="" width="48" height="48" loading="lazy" decoding="async">')
     else:
         inner = icon(badge.icon or "award")
-    return Markup(f'<span class="badge-icon {escape(size)}" style="--badge:{escape(badge.colour)}" '
+    return Markup(f'<span class="badge-icon {escape(size)} {badge_colour(badge.colour)}" '
                   f'aria-hidden="true">{inner}</span>')
+
+
+@bp.app_template_global("badge_colour")
+def badge_colour(colour: str | None) -> str:
+    """The class for a badge colour (app.css .bc-RRGGBB): the CSP allows no style attributes, so
+    colours come from the fixed palette; anything else shows the accent colour."""
+    colour = (colour or "").lower()
+    return f"bc-{colour[1:]}" if colour in BADGE_COLOURS else ""
 
 
 @bp.app_template_global("flower_row")

@@ -36,7 +36,7 @@
     var label = picker.closest("form").getAttribute("data-remove-label") || "×";
     picked.insertAdjacentHTML("beforeend",
       '<span class="picked-chip" data-id="' + escapeHtml(id) + '">' +
-      '<span class="avatar avatar-sm" style="--h:' + escapeHtml(option.getAttribute("data-hue")) + '" aria-hidden="true">' +
+      '<span class="avatar avatar-sm hue-' + escapeHtml((option.getAttribute("data-hue") || "").replace(/\D/g, "")) + '" aria-hidden="true">' +
       escapeHtml(option.getAttribute("data-initials")) + "</span><span>" + escapeHtml(option.getAttribute("data-name")) +
       '</span><input type="hidden" name="' + escapeHtml(name) + '" value="' + escapeHtml(id) + '">' +
       '<button type="button" class="chip-x" data-unpick aria-label="' + escapeHtml(label) + '">×</button></span>');
@@ -53,7 +53,30 @@
     }
   }
 
+  // A "copy" button (data-copy = the id of the element whose text it copies; data-copied =
+  // the label once done). Here rather than an onclick attribute: the CSP runs no inline code.
+  function copyText(button) {
+    var el = document.getElementById(button.getAttribute("data-copy"));
+    if (!el) return;
+    var done = function () {
+      var label = button.querySelector("span");
+      if (label) label.textContent = button.getAttribute("data-copied");
+    };
+    var fallback = function () {
+      var range = document.createRange();
+      range.selectNodeContents(el);
+      var selection = getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      if (document.execCommand("copy")) done();
+    };
+    if (navigator.clipboard) navigator.clipboard.writeText(el.textContent.trim()).then(done, fallback);
+    else fallback();
+  }
+
   document.addEventListener("click", function (e) {
+    var copy = e.target.closest("[data-copy]");
+    if (copy) { copyText(copy); return; }
     var option = e.target.closest("[data-pick]");
     if (option) {
       var picker = option.closest("[data-picker]");

@@ -256,7 +256,7 @@
   }
   function strings() {
     var el = document.getElementById("outbox-strings");
-    try { return el ? JSON.parse(el.textContent) : {}; } catch (e) { return {}; }
+    try { return el ? JSON.parse(el.getAttribute("data-strings") || "{}") : {}; } catch (e) { return {}; }
   }
   function fill(text, values) {
     return String(text || "").replace(/\{(\w+)\}/g, function (m, k) { return values[k] !== undefined ? values[k] : m; });
@@ -296,6 +296,11 @@
   function value(form, name) { var el = form.elements[name]; return el && el.value !== undefined ? el.value : ""; }
   function checked(form, name) { var el = form.querySelector('input[type=checkbox][name="' + name + '"]'); return !!(el && el.checked); }
 
+  // Avatar hues are classes (hue-N, app.css): the CSP allows no style attributes. Older saved
+  // items may hold "" or a number.
+  function hueOf(avatar) { var m = /(?:^|\s)hue-(\d+)/.exec(avatar.className); return m ? m[1] : ""; }
+  function setHue(avatar, hue) { var h = String(hue || "").replace(/\D/g, ""); if (h) avatar.classList.add("hue-" + h); }
+
   function collect(form) {
     var chip = chipOf(form);
     var recipient = null;
@@ -303,7 +308,7 @@
       var avatar = chip.querySelector(".avatar");
       var label = chip.querySelector("span:not(.avatar)");
       recipient = { id: chip.getAttribute("data-id"), name: label ? label.textContent : "",
-                    initials: avatar ? avatar.textContent : "", hue: avatar ? avatar.style.getPropertyValue("--h") : "" };
+                    initials: avatar ? avatar.textContent : "", hue: avatar ? hueOf(avatar) : "" };
     }
     var radio = function (name) { var r = form.querySelector('input[name="' + name + '"]:checked'); return r ? r.value : ""; };
     return {
@@ -368,7 +373,7 @@
     var avatar = document.createElement("span");
     avatar.className = "avatar avatar-sm";
     avatar.setAttribute("aria-hidden", "true");
-    avatar.style.setProperty("--h", r.hue || "0");
+    setHue(avatar, r.hue);
     avatar.textContent = r.initials || "";
     var name = document.createElement("span");
     name.textContent = r.name || "";
@@ -646,7 +651,7 @@
     var avatar = slot(li, "avatar");
     if (r) {
       avatar.textContent = r.initials || "";
-      avatar.style.setProperty("--h", r.hue || "0");
+      setHue(avatar, r.hue);
     } else {
       avatar.textContent = "?";
     }

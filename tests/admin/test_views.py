@@ -324,7 +324,7 @@ def test_departments_tree_and_create(hr_client, world) -> None:  # type: ignore[
                                                        "parent_id": str(rd.id)})
     assert response.status_code == 303 and response.headers["Location"].endswith("/admin/departments")
     page = text(hr_client.get("/admin/departments"))
-    assert "Added “Web”." in page and "--depth: 1" in page
+    assert "Added “Web”." in page and 'data-depth="1"' in page
     response = hr_client.submit("/admin/departments", {"name_zh": "销售", "name_en": "Sales"},
                                 htmx=True, target="department-form")
     assert response.status_code == 200 and is_fragment(response)

@@ -233,6 +233,15 @@ def watch(phone: Phone) -> Phone:
     return phone
 
 
+# Names where a Content-Security-Policy violation came from (the console's own message does not).
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("Content Security Policy violation: " + [e.violatedDirective, e.blockedURI, e.sourceFile,
+                e.lineNumber, e.columnNumber, e.sample].join(" | "));
+});
+"""
+
+
 @pytest.fixture()
 def phone(browser: Any, live_server: LiveServer, org: Org) -> Iterator[Callable[[str], Phone]]:
     """phone("zh"|"en") -> a new phone context (360×740, touch, that locale) with one page."""
@@ -241,6 +250,7 @@ def phone(browser: Any, live_server: LiveServer, org: Org) -> Iterator[Callable[
     def open_phone(lang: str) -> Phone:
         context = browser.new_context(base_url=live_server.url, locale=LOCALES[lang], **PHONE)
         context.set_default_timeout(10_000)
+        context.add_init_script(CSP_REPORTER)
         p = watch(Phone(context=context, page=context.new_page(), lang=lang))
         opened.append(p)
         return p
@@ -250,6 +260,9 @@ def phone(browser: Any, live_server: LiveServer, org: Org) -> Iterator[Callable[
         p.context.close()
     for p in opened:
         assert not p.page_errors, f"JavaScript errors: {p.page_errors}"
+        # Every journey doubles as a Content-Security-Policy check (perfapp.core.security).
+        violations = [m for m in p.console_errors if "Content Security Policy" in m]
+        assert not violations, f"CSP violations: {violations}"
 
 
 @pytest.fixture()

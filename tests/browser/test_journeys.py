@@ -261,7 +261,7 @@ def test_a_new_page_opens_at_the_top(phone, org, lang, log_in) -> None:
     page.goto("/walls/")
     # However long the wall is with this small organisation: make it long, and scroll down.
     page.evaluate("document.body.style.minHeight = '4000px'; window.scrollTo(0, 1500)")
-    page.wait_for_function("window.scrollY > 300")
+    page.wait_for_function("() => window.scrollY > 300")
     page.locator("nav.tabbar a[data-tab=me]").click()
     page.wait_for_url("**/people/me")
-    page.wait_for_function("window.scrollY === 0")
+    page.wait_for_function("() => window.scrollY === 0")

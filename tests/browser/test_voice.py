@@ -132,7 +132,7 @@ def test_record_play_send_and_the_recipient_plays_it(mic_phone, org, lang, shot,
     page.locator("[data-voice-play]").click()
     expect(widget).to_have_attribute("data-playing", "")
     expect(page.locator("[data-voice-play]")).to_have_attribute("aria-label", tr("Pause", lang))
-    page.wait_for_function("document.querySelector('[data-voice-audio]').currentTime > 0.3")
+    page.wait_for_function("() => document.querySelector('[data-voice-audio]').currentTime > 0.3")
     page.locator("[data-voice-play]").click()  # pause
     expect(widget).not_to_have_attribute("data-playing", "")
     expect(page.locator("[data-voice-time]")).to_have_text(re.compile(r"0:0\d / 0:0[23]"))

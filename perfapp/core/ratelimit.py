@@ -1,0 +1,114 @@
+"""Rate limits (flask-limiter): per person for writes, per address when nobody is logged in.
+
+The limits are strings in flask-limiter's notation, read from Config at request time (so an
+environment variable or a test can change them): a real person never meets them; a script
+hammering logins, feedback or the inbound webhook does. Storage: the worker's memory by
+default (one machine; each gunicorn worker counts on its own, which only loosens the limit
+by the worker count), Redis when REDIS_URL is set (shared by every worker and host).
+
+A request over a limit gets 429 with Retry-After and a translated message: JSON for scripts,
+a toast fragment for htmx, the error page otherwise; the view never runs, so nothing is written.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, current_app, jsonify, request
+from flask_babel import ngettext
+from flask_limiter import RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+
+from perfapp.core.errors import error_response
+from perfapp.core.security import is_resource
+from perfapp.extensions import limiter
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+def client_address() -> str:
+    return "address:" + (get_remote_address() or "unknown")
+
+
+def person_or_address() -> str:
+    """The logged-in person (all their devices share one budget), else the client address."""
+    if current_user.is_authenticated:
+        return f"person:{current_user.id}"
+    return client_address()
+
+
+def submitted_account() -> str:
+    """The account a login (or reset) form names, normalised as the login does: attempts on one
+    account from many addresses share one budget."""
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    return "account:" + email
+
+
+def _config(name: str) -> Callable[[], str]:
+    return lambda: current_app.config[name]
+
+
+def per_person(setting: str) -> Callable[[F], F]:
+    """Limit a write (its POSTs) per person by the Config entry `setting`."""
+    return limiter.limit(_config(setting), key_func=person_or_address, methods=["POST"],  # type: ignore[return-value]
+                         scope=setting.lower())
+
+
+def per_address(setting: str) -> Callable[[F], F]:
+    """Limit POSTs per client address by the Config entry `setting`."""
+    return limiter.limit(_config(setting), key_func=client_address, methods=["POST"],  # type: ignore[return-value]
+                         scope=setting.lower())
+
+
+def per_account(setting: str) -> Callable[[F], F]:
+    """Limit POSTs per submitted account (the form's email) by the Config entry `setting`."""
+    return limiter.limit(_config(setting), key_func=submitted_account, methods=["POST"],  # type: ignore[return-value]
+                         scope=setting.lower())
+
+
+def retry_after(e: RateLimitExceeded) -> int:
+    """Whole seconds until the breached window lets a request through again (at least 1)."""
+    current = limiter.current_limit
+    if current is not None and current.breached:
+        return max(1, math.ceil(current.reset_at - time.time()))
+    return max(1, int(e.limit.limit.get_expiry()))
+
+
+def too_many(e: RateLimitExceeded) -> Response:
+    seconds = retry_after(e)
+    if seconds <= 90:
+        message = ngettext("Too many requests. Please try again in %(num)d second.",
+                           "Too many requests. Please try again in %(num)d seconds.", seconds)
+    else:
+        minutes = math.ceil(seconds / 60)
+        message = ngettext("Too many requests. Please try again in %(num)d minute.",
+                           "Too many requests. Please try again in %(num)d minutes.", minutes)
+    if is_resource():  # an API (push, inbound email): JSON whatever the sender accepts
+        response = jsonify(error=message)
+        response.status_code = 429
+    else:
+        response = error_response(429, message)
+    response.headers["Retry-After"] = str(seconds)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_ratelimit(app: Flask) -> None:
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        redis_url = app.config.get("REDIS_URL")
+        app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
+    # flask-limiter reads RATELIMIT_ENABLED once and, when it is off, never installs itself; the
+    # extension object is shared by every app in the process (tests make several). So it is
+    # installed always, and RATELIMIT_ENABLED is read per request by the filter below instead.
+    wanted = app.config.get("RATELIMIT_ENABLED", True)
+    app.config["RATELIMIT_ENABLED"] = True
+    limiter.init_app(app)
+    app.config["RATELIMIT_ENABLED"] = wanted
+    app.register_error_handler(RateLimitExceeded, too_many)
+
+
+@limiter.request_filter
+def _limits_off() -> bool:
+    return not current_app.config.get("RATELIMIT_ENABLED", True)
