@@ -42,8 +42,9 @@ CSP = "; ".join((
     "worker-src 'self'",
 ))
 PERMISSIONS_POLICY = ", ".join((
-    "microphone=(self)", "camera=()", "geolocation=()", "payment=()", "usb=()", "serial=()",
-    "bluetooth=()", "hid=()", "midi=()", "magnetometer=()", "gyroscope=()", "accelerometer=()",
+    # Only features Chromium knows: an unknown one is logged as an error on every page.
+    "microphone=(self)", "camera=()", "geolocation=()", "payment=()", "usb=()", "serial=()", "hid=()",
+    "midi=()", "magnetometer=()", "gyroscope=()", "accelerometer=()",
     "display-capture=()", "publickey-credentials-get=()", "browsing-topics=()",
 ))
 # No includeSubDomains: other hosts under the organisation's domain are not ours to decide for.

@@ -261,7 +261,7 @@ def phone(browser: Any, live_server: LiveServer, org: Org) -> Iterator[Callable[
     for p in opened:
         assert not p.page_errors, f"JavaScript errors: {p.page_errors}"
         # Every journey doubles as a Content-Security-Policy check (perfapp.core.security).
-        violations = [m for m in p.console_errors if "Content Security Policy" in m]
+        violations = [m for m in p.console_errors if "Content Security Policy" in m or "Permissions-Policy" in m]
         assert not violations, f"CSP violations: {violations}"
 
 

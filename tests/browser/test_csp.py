@@ -64,7 +64,9 @@ def _walk(browser: Any, live_server: Any, email: str | None, paths: list[str], l
     context.expose_function("reportCsp", lambda text: violations.append(text))
     context.add_init_script(REPORT)
     page = context.new_page()
-    page.on("console", lambda m: "Content Security Policy" in m.text and violations.append(m.text))
+    # A header the browser can't parse (an unknown Permissions-Policy feature) is logged too.
+    page.on("console", lambda m: ("Content Security Policy" in m.text or "Permissions-Policy" in m.text)
+            and violations.append(m.text))
     try:
         if email:
             _log_in(page, email)
