@@ -122,6 +122,8 @@ def accept_invite(token: str) -> Response:
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
+@per_account("RATELIMIT_RESET_ACCOUNT")
+@per_address("RATELIMIT_RESET_ADDRESS")
 def forgot_password() -> Response:
     """Ask for a reset link. The answer is the same whether or not the address has an account."""
     errors: dict[str, str] = {}

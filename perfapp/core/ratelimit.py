@@ -11,6 +11,7 @@ a toast fragment for htmx, the error page otherwise; the view never runs, so not
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Callable
@@ -43,7 +44,8 @@ def submitted_account() -> str:
     """The account a login (or reset) form names, normalised as the login does: attempts on one
     account from many addresses share one budget."""
     email = (request.form.get("email") or "").strip().lower()[:254]
-    return "account:" + email
+    # Hashed: the counters (in Redis, perhaps) hold no email addresses.
+    return "account:" + hashlib.sha256(email.encode()).hexdigest()[:32]
 
 
 def _config(name: str) -> Callable[[], str]:
