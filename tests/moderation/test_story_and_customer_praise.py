@@ -31,7 +31,7 @@ def test_the_queue_and_log_show_both_kinds_in_chinese(team, login) -> None:
     queue = c.get("/moderation/", headers=ZH).get_data(as_text=True)
     assert f'id="case-story-{story.id}"' in queue and "那个挽救发布的夜晚" in queue
     assert f'id="case-customer_praise-{praise.id}"' in queue and "感谢李娜" in queue
-    assert "被举报的内容、评论和案例" in queue
+    assert "被举报的内容、评论或案例会先对举报人隐藏" in queue
     for kind, target_id in (("story", story.id), ("customer_praise", praise.id)):
         assert c.submit(f"/moderation/{kind}/{target_id}", {"action": "delete", "reason": "核实为虚假", "confirmed": "1"}).status_code == 303
     log = c.get("/moderation/log", headers=ZH).get_data(as_text=True)
