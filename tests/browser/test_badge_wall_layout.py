@@ -143,3 +143,8 @@ def test_person_badge_wall_names_wrap_and_buttons_stay_on_one_line(phone, org, i
     # The praise wall's give buttons, the same rule.
     page.goto("/walls/")
     assert page.evaluate(WRAPPED_LABELS, ".wall-actions .btn") == []
+    # Its strip of newest badges: whole names ("Great teammate", not "Great tea…").
+    expect(page.locator(".strip-badge-name").first).to_be_visible()
+    assert page.evaluate(CLIPPED, ".strip-badge-name") == []
+    assert page.evaluate(BROKEN_WORDS, ".strip-badge-name") == []
+    shot(page, "praise-wall-strip", lang)
