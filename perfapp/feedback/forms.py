@@ -41,6 +41,13 @@ def parse_voice(files: MultiDict | None) -> VoiceUpload | None:  # type: ignore[
 def parse_feedback(form: MultiDict, files: MultiDict | None = None) -> FeedbackInput:  # type: ignore[type-arg]
     # The compose sheet marks that it sent the checkbox; otherwise "default for the kind".
     dev = form.get("development_only", "0") if form.get("development_only_present") else None
+    kind = form.get("kind", "praise")
+    # The give sheet asks "Show my name" (a checkbox absent when off, hence the marker); the outbox
+    # and older clients send "confidential".
+    if form.get("show_name_present"):
+        confidential = form.get("show_name", "") not in _TRUE
+    else:
+        confidential = form.get("confidential", "") in _TRUE
     return FeedbackInput(
         recipient_id=parse_int(form.get("recipient_id")),
         text=form.get("text", ""),
@@ -50,9 +57,10 @@ def parse_feedback(form: MultiDict, files: MultiDict | None = None) -> FeedbackI
         behaviour=form.get("behaviour", ""),
         impact=form.get("impact", ""),
         suggestion=form.get("suggestion", ""),
-        kind=form.get("kind", "praise"),
-        visibility=form.get("visibility", "public"),
-        confidential=form.get("confidential", "") in _TRUE,
+        kind=kind,
+        # Nothing chosen: the kind's default audience (suggestions and constructive are never public).
+        visibility=form.get("visibility") or ("public" if kind == "praise" else "private"),
+        confidential=confidential,
         development_only=None if dev is None else dev in _TRUE,
         project_id=parse_int(form.get("project_id")),
         milestone_id=parse_int(form.get("milestone_id")),

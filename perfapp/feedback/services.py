@@ -407,3 +407,74 @@ def sent_requests(user: User, limit: int = 20) -> list[FeedbackRequest]:
         .options(selectinload(FeedbackRequest.asks).joinedload(FeedbackAsk.recipient))
         .order_by(FeedbackRequest.created_at.desc()).limit(limit)
     ))
+
+
+# --- the give sheet: whom to suggest, which tags to show ---------------------------------
+
+SUGGEST_LIMIT = 8
+SUGGEST_WINDOW = timedelta(days=90)
+POPULAR_TAGS = 6
+
+
+@dataclass
+class Suggestion:
+    """A person the give sheet offers before anything is typed, and why (a reason key)."""
+
+    person: User
+    reason: str  # "asked" | "manager" | "report" | "recent" | "team"
+
+
+def give_suggestions(viewer: User, limit: int = SUGGEST_LIMIT) -> list[Suggestion]:
+    """Who the viewer most likely wants to give to, most pressing reason first.
+
+    Never the viewer, never deactivated people, and never someone known only as the author of
+    confidential feedback the viewer received (suggesting them would name them)."""
+    since = utcnow() - SUGGEST_WINDOW
+    ranked: dict[int, str] = {}
+
+    def add(ids: list[int], reason: str) -> None:
+        for pid in ids:
+            if pid != viewer.id and pid not in ranked:
+                ranked[pid] = reason
+
+    asked = db.session.scalars(
+        select(FeedbackRequest.requester_id).join(FeedbackAsk, FeedbackAsk.request_id == FeedbackRequest.id)
+        .where(FeedbackAsk.recipient_id == viewer.id, FeedbackAsk.status == "open",
+               FeedbackRequest.expires_at > utcnow())
+        .order_by(FeedbackRequest.created_at.desc()).limit(limit)
+    ).all()
+    add(list(asked), "asked")
+    if viewer.manager_id:
+        add([viewer.manager_id], "manager")
+    add(list(db.session.scalars(
+        select(User.id).where(User.manager_id == viewer.id).order_by(User.name).limit(limit))), "report")
+    given = select(Feedback.recipient_id.label("pid"), Feedback.created_at.label("at")).where(
+        Feedback.author_id == viewer.id, Feedback.created_at >= since)
+    received = select(Feedback.author_id.label("pid"), Feedback.created_at.label("at")).where(
+        Feedback.recipient_id == viewer.id, Feedback.created_at >= since, Feedback.confidential.is_(False))
+    both = union(given, received).subquery()
+    add(list(db.session.scalars(
+        select(both.c.pid).group_by(both.c.pid).order_by(func.max(both.c.at).desc()).limit(limit))), "recent")
+    if viewer.manager_id:
+        add(list(db.session.scalars(
+            select(User.id).where(User.manager_id == viewer.manager_id).order_by(User.name).limit(limit))), "team")
+    ids = list(ranked)
+    people = {u.id: u for u in db.session.scalars(
+        select(User).where(User.id.in_(ids), User.active.is_(True)))} if ids else {}
+    return [Suggestion(people[pid], ranked[pid]) for pid in ids if pid in people][:limit]
+
+
+def popular_value_tags(limit: int = POPULAR_TAGS) -> list[Tag]:
+    """The value tags used most in the last 90 days (feedback), topped up with the others in order."""
+    since = utcnow() - SUGGEST_WINDOW
+    used = db.session.execute(
+        select(Tag.id, func.count().label("n")).join(FeedbackTag, FeedbackTag.tag_id == Tag.id)
+        .join(Feedback, Feedback.id == FeedbackTag.feedback_id)
+        .where(Tag.kind == "value", Tag.active.is_(True), Feedback.created_at >= since)
+        .group_by(Tag.id).order_by(func.count().desc(), Tag.id).limit(limit)
+    ).all()
+    order = [row.id for row in used]
+    values = db.session.scalars(select(Tag).where(Tag.kind == "value", Tag.active.is_(True)).order_by(Tag.id)).all()
+    by_id = {t.id: t for t in values}
+    order += [t.id for t in values if t.id not in order]
+    return [by_id[i] for i in order[:limit]]

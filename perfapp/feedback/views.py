@@ -15,7 +15,7 @@ from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.feedback import bp, services, voice
 from perfapp.feedback.forms import parse_feedback
-from perfapp.feedback.models import KINDS, QUICK_EMOJI, VISIBILITIES, Feedback
+from perfapp.feedback.models import KINDS, QUICK_EMOJI, Feedback
 from perfapp.people.models import User
 from perfapp.projects.models import Project
 
@@ -63,12 +63,25 @@ def _compose_context(form: dict, errors: dict[str, str]) -> dict:
     ask_id = parse_int(form.get("ask_id"))
     if ask_id and ask_id > 0:
         ask = services.get_ask_for(current_user, ask_id)
+    teammates = _teammates(form.get("project_id"), form.get("milestone_id"))
     return {
         "form": form, "errors": errors, "recipient": recipient, "ask": ask,
-        "tags": services.active_tags(), "projects": _projects(),
-        "kinds": KINDS, "visibilities": VISIBILITIES, "quick_emoji": QUICK_EMOJI,
-        **_teammates(form.get("project_id"), form.get("milestone_id")),
+        "tags": services.active_tags(), "top_tags": services.popular_value_tags(), "projects": _projects(),
+        "kinds": KINDS, "kind_icons": KIND_ICONS, "audiences": audience_labels(), "quick_emoji": QUICK_EMOJI,
+        # A project's teammates (a milestone nudge) replace the everyday suggestions; a picked
+        # person hides the search, so no suggestions are worked out for them.
+        "suggested": [] if recipient or teammates["teammates"] else services.give_suggestions(current_user),
+        **teammates,
     }
+
+
+KIND_ICONS = {"praise": "heart-handshake", "suggestion": "lightbulb", "constructive": "sprout"}
+
+
+def audience_labels() -> dict[str, str]:
+    """The give sheet's "Who sees it" options, said from the giver's side."""
+    return {"public": _("Everyone (praise wall)"), "manager": _("Them and their manager"),
+            "private": _("Only them")}
 
 
 def _teammates(project_id: str | None, milestone_id: str | None) -> dict:

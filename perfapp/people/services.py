@@ -5,7 +5,7 @@ from zoneinfo import available_timezones
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import case, select
+from sqlalchemy import case, func, or_, select
 
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
@@ -30,12 +30,17 @@ def search_people(viewer: User, query: str, limit: int = 8, exclude_self: bool =
     q = "".join(query.lower().split())
     if not q:
         return []
+    email = q if "@" in q else None
     q = _escape_like(q[:40])
     # search_key holds space-separated tokens with a leading space, so " q%" is a token prefix.
     rank = case((User.search_key.like(f"% {q}%", escape="\\"), 0), else_=1).label("rank")
+    # search_key keeps only an address's local part: a whole address pasted in finds its owner.
+    matches = User.search_key.like(f"%{q}%", escape="\\")
+    if email:
+        matches = or_(matches, func.lower(User.email) == email)
     hits = (
         select(User.id, rank, User.name)
-        .where(User.active.is_(True), User.search_key.like(f"%{q}%", escape="\\"))
+        .where(User.active.is_(True), matches)
         .order_by(rank, User.name, User.id)
         .limit(limit)
     )
@@ -45,6 +50,14 @@ def search_people(viewer: User, query: str, limit: int = 8, exclude_self: bool =
     found = hits.subquery()
     stmt = select(User).join(found, found.c.id == User.id).order_by(found.c.rank, found.c.name, found.c.id)
     return list(db.session.scalars(stmt))
+
+
+def is_self_query(viewer: User, query: str) -> bool:
+    """Whether a picker query that found no one else names the viewer (the picker says "That's you")."""
+    q = "".join(query.lower().split())
+    if not q:
+        return False
+    return q == viewer.email.lower() or q in (viewer.search_key or "")
 
 
 def get_person(person_id: int) -> User | None:

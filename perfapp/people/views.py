@@ -27,10 +27,13 @@ def search() -> Response:
 
     ?me=1 keeps the viewer in the results (admin pickers: HR may manage their own project)."""
     q = request.args.get("q", "")
-    people = services.search_people(current_user, q, exclude_self=request.args.get("me") != "1")
+    exclude_self = request.args.get("me") != "1"
+    people = services.search_people(current_user, q, exclude_self=exclude_self)
     mode = request.args.get("mode", "one")
+    # Nothing at all is a dead end; "That's you" explains why the person typing their own name sees no one.
+    that_you = exclude_self and not people and services.is_self_query(current_user, q)
     return render("people/search.html", "people/_results.html", target="picker-results",
-                  people=people, q=q, mode=mode)
+                  people=people, q=q, mode=mode, that_you=that_you)
 
 
 @bp.route("/<int:person_id>")

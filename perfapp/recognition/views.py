@@ -27,6 +27,7 @@ from perfapp.core.ratelimit import per_person
 from perfapp.core.security import resource
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
+from perfapp.feedback.services import Suggestion, give_suggestions
 from perfapp.people.models import User
 from perfapp.recognition import bp, forms, services
 from perfapp.recognition.models import AWARDERS, BADGE_COLOURS, BADGE_ICONS, Badge
@@ -56,12 +57,17 @@ def _refused(page: str, fragment: str, target: str, context: Any, error: FormErr
     return render(page, fragment, target=target, status=422, **context(request.form.to_dict(), error.errors))
 
 
+def _suggested(form: dict) -> list[Suggestion]:
+    """The give sheet's suggestions (the same people as on feedback), unless someone is picked already."""
+    return [] if form.get("receiver_id") else give_suggestions(current_user)
+
+
 # --- flowers -------------------------------------------------------------------------------
 
 def _flower_context(form: dict, errors: dict[str, str]) -> dict[str, Any]:
     left, allowance = services.flowers_left(current_user)
     return {"form": form, "errors": errors, "receiver": _person(form.get("receiver_id")),
-            "left": left, "allowance": allowance, "tags": services.value_tags(),
+            "left": left, "allowance": allowance, "tags": services.value_tags(), "suggested": _suggested(form),
             "max_flowers": services.MAX_FLOWERS_PER_GIFT, "max_message": services.MAX_MESSAGE}
 
 
@@ -91,7 +97,8 @@ def flowers() -> Response:
 
 def _award_context(form: dict, errors: dict[str, str]) -> dict[str, Any]:
     return {"form": form, "errors": errors, "receiver": _person(form.get("receiver_id")),
-            "badges": services.awardable_badges(current_user), "max_message": services.MAX_MESSAGE}
+            "badges": services.awardable_badges(current_user), "max_message": services.MAX_MESSAGE,
+            "suggested": _suggested(form)}
 
 
 @bp.route("/award", methods=["GET", "POST"])

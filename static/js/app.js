@@ -80,7 +80,7 @@
     var option = e.target.closest("[data-pick]");
     if (option) {
       var picker = option.closest("[data-picker]");
-      if (picker) { e.preventDefault(); pick(picker, option); }
+      if (picker) { e.preventDefault(); pick(picker, option); carryPerson(); }
       return;
     }
     var unpick = e.target.closest("[data-unpick]");
@@ -90,6 +90,7 @@
       var search = p.querySelector(".picker-search");
       search.hidden = false;
       search.querySelector("input").focus();
+      carryPerson();
     }
   });
   // Enter in the picker's search box picks the first result instead of submitting the form.
@@ -98,8 +99,37 @@
     e.preventDefault();
     var picker = e.target.closest("[data-picker]");
     var first = picker.querySelector("[data-pick]");
-    if (first) pick(picker, first);
+    if (first) { pick(picker, first); carryPerson(); }
   });
+
+  // --- compose sheet: say in words who will see it ---------------------------
+  function sayAudience(form) {
+    var box = form.querySelector("[data-audience]");
+    var vis = form.querySelector("input[name=visibility]:checked");
+    if (!box || !vis) return;
+    var chip = form.querySelector("[data-picker] .picked .picked-chip");
+    var label = chip && chip.querySelector("span:not(.avatar)");
+    var name = label ? label.textContent : "";
+    var key = vis.value === "public" ? "data-public" : "data-" + vis.value + (name ? "" : "-none");
+    // textContent, never innerHTML: the name is someone's typed name.
+    box.querySelector("[data-audience-who]").textContent = (box.getAttribute(key) || "").replace("{name}", name);
+    var show = form.querySelector("[data-show-name]");
+    box.querySelector("[data-audience-name]").hidden = !show || show.checked;
+  }
+
+  // --- the give switch (Feedback / Flowers / Badge) carries the picked person ---
+  function carryPerson() {
+    // After sending, the form is gone (a "sent" card): the links keep the person they carried.
+    if (!document.querySelector("[data-picker]")) return;
+    var chip = document.querySelector("[data-picker] .picked .picked-chip");
+    var id = chip ? chip.getAttribute("data-id") : "";
+    document.querySelectorAll("[data-give-switch] a").forEach(function (a) {
+      var url = new URL(a.href, location.href);
+      if (id) url.searchParams.set("to", id); else url.searchParams.delete("to");
+      a.href = url.pathname + url.search;
+    });
+    document.querySelectorAll("form.compose").forEach(sayAudience);
+  }
 
   // --- compose sheet: sensible defaults that follow the kind -----------------
   function syncCompose(form, changed) {
@@ -109,15 +139,19 @@
     if (!kind || !pub) return;
     if (changed && changed.name === "kind" && dev) dev.checked = kind.value === "constructive";
     var publicAllowed = kind.value === "praise" && !(dev && dev.checked);
+    var row = pub.closest("[data-visibility-option]");
     pub.disabled = !publicAllowed;
+    if (row) row.hidden = !publicAllowed;  // only the audiences the kind allows are offered
     if (!publicAllowed && pub.checked) {
+      // Remember that "public" was moved away from, not chosen against: back to praise restores it.
       form.querySelector("input[name=visibility][value=private]").checked = true;
+      form.setAttribute("data-public-moved", "1");
+    } else if (publicAllowed && form.hasAttribute("data-public-moved") && changed && changed !== pub) {
+      if (changed.name === "kind" || changed.hasAttribute("data-dev-only")) pub.checked = true;
+      form.removeAttribute("data-public-moved");
     }
-    var state = form.querySelector("[data-more-state]");
-    var vis = form.querySelector("input[name=visibility]:checked");
-    if (state && vis) {
-      state.textContent = kind.nextElementSibling.textContent + " · " + vis.nextElementSibling.textContent;
-    }
+    if (changed && changed.name === "visibility") form.removeAttribute("data-public-moved");
+    sayAudience(form);
     var project = form.querySelector("[data-project-select]");
     var milestone = form.querySelector("[data-milestone-select]");
     if (project && milestone) {
@@ -136,6 +170,7 @@
   });
   function initPage(root) {
     (root || document).querySelectorAll("form.compose").forEach(function (f) { syncCompose(f, null); });
+    carryPerson();
     scheduleToastRemoval();
   }
   document.addEventListener("DOMContentLoaded", function () { initPage(document); });

@@ -301,6 +301,12 @@
   function hueOf(avatar) { var m = /(?:^|\s)hue-(\d+)/.exec(avatar.className); return m ? m[1] : ""; }
   function setHue(avatar, hue) { var h = String(hue || "").replace(/\D/g, ""); if (h) avatar.classList.add("hue-" + h); }
 
+  // The give sheet asks "Show my name"; drafts keep storing "confidential" (its opposite).
+  function hidesName(form) {
+    var show = form.querySelector('input[type=checkbox][name="show_name"]');
+    return show ? !show.checked : checked(form, "confidential");
+  }
+
   function collect(form) {
     var chip = chipOf(form);
     var recipient = null;
@@ -315,7 +321,7 @@
       recipient: recipient, text: value(form, "text"), emoji: checkedValues(form, "emoji"),
       tag_ids: checkedValues(form, "tag_ids"), free_tags: value(form, "free_tags"),
       behaviour: value(form, "behaviour"), impact: value(form, "impact"), suggestion: value(form, "suggestion"),
-      kind: radio("kind"), visibility: radio("visibility"), confidential: checked(form, "confidential"),
+      kind: radio("kind"), visibility: radio("visibility"), confidential: hidesName(form),
       development_only: checked(form, "development_only"), project_id: value(form, "project_id"),
       milestone_id: value(form, "milestone_id"), ask_id: value(form, "ask_id"),
     };
@@ -406,6 +412,8 @@
     if (dev) dev.checked = !!f.development_only;
     var conf = form.querySelector('input[name="confidential"]');
     if (conf) conf.checked = !!f.confidential;
+    var show = form.querySelector('input[name="show_name"]');
+    if (show) show.checked = !f.confidential;
     setRadio(form, "visibility", f.visibility);
     fire(dev, "change");
     if (form.elements.project_id) form.elements.project_id.value = f.project_id || "";
@@ -417,8 +425,12 @@
       form.appendChild(ask);
     }
     var template = f.behaviour || f.impact || f.suggestion;
-    var more = (f.tag_ids || []).length || f.free_tags || template || f.confidential || f.project_id ||
-               (f.kind && f.kind !== "praise") || (f.visibility && f.visibility !== "public");
+    // Kind, audience, name, the template and the most used tags are on the sheet itself.
+    var inMore = (f.tag_ids || []).some(function (v) {
+      var box = form.querySelector('input[name="tag_ids"][value="' + CSS.escape(String(v)) + '"]');
+      return box && box.closest("details.more-options");
+    });
+    var more = inMore || f.free_tags || f.project_id;
     var details = form.querySelector("details.more-options");
     if (details && more) details.open = true;
     var tpl = form.querySelector("details.template");

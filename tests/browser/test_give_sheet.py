@@ -1,0 +1,69 @@
+"""The give sheet on a phone, zh and en: suggestions before typing, kind decides the audience,
+the sentence next to Send says who will see it, a value chip, then flowers for the same person."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from perfapp.extensions import db
+from perfapp.feedback.models import Feedback
+from perfapp.recognition.models import FlowerGift
+from tests.browser.test_journeys import tap_tab
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_give_a_suggestion_then_flowers_to_the_same_person(phone, org, lang, shot, tr, log_in, in_app) -> None:
+    emma = phone(lang)
+    page = emma.page
+    log_in(page, org.emma)
+    tap_tab(page, "give")
+    page.wait_for_url("**/feedback/new")
+    # Before typing: her manager and her teammate, each labelled by why; the search has focus.
+    expect(page.locator("#picker-q")).to_be_focused()
+    expect(page.locator(".suggest-chip", has_text=org.boss.name)).to_contain_text(tr("Your manager", lang))
+    lina_chip = page.locator(".suggest-chip", has_text=org.lina.name)
+    expect(lina_chip).to_contain_text(tr("Your team", lang))
+    expect(page.locator("[data-audience-who]")).to_have_text(tr("Everyone will see this on the praise wall.", lang))
+    shot(page, "give-open", lang)
+    lina_chip.click()
+    expect(page.locator("#picked .picked-chip", has_text=org.lina.name)).to_be_visible()
+
+    # A suggestion is never public: the option goes, and the sentence says who will see it.
+    page.locator(".kind-choice label", has_text=tr("Suggestion", lang)).click()
+    expect(page.locator("[data-visibility-option=public]")).to_be_hidden()
+    expect(page.locator("[data-audience-who]")).to_have_text(tr("Only %(name)s will see this.", lang, name=org.lina.name))
+    page.locator("[data-visibility-option=manager]").click()
+    expect(page.locator("[data-audience-who]")).to_have_text(
+        tr("%(name)s and their manager will see this.", lang, name=org.lina.name))
+    page.locator("[data-show-name]").uncheck()
+    expect(page.locator("[data-audience-name]")).to_be_visible()
+    page.locator("[data-show-name]").check()
+    expect(page.locator("[data-audience-name]")).to_be_hidden()
+    page.locator("#text").fill("下次演示前先发议程" if lang == "zh" else "Send the agenda before the next demo")
+    page.locator("label.tag-toggle", has_text="#担当" if lang == "zh" else "#Ownership").first.click()
+    page.locator(".audience-choice").scroll_into_view_if_needed()
+    shot(page, "give-suggestion", lang)
+    page.locator(".sendbar button[type=submit]").click()
+    expect(page.locator(".sent")).to_be_visible()
+
+    def stored() -> tuple:
+        item = db.session.scalars(select(Feedback)).one()
+        return item.kind, item.visibility, item.confidential, [t.id for t in item.tags], item.recipient_id
+
+    assert in_app(stored) == ("suggestion", "manager", False, [org.tag_id], org.lina.id)
+
+    # Flowers from the same sheet, the person carried across.
+    page.locator("[data-give-switch] a[href*='/recognition/flowers']").click()
+    page.wait_for_url(f"**/recognition/flowers?to={org.lina.id}")
+    expect(page.locator("#picked .picked-chip", has_text=org.lina.name)).to_be_visible()
+    page.locator("#text").fill("谢谢！" if lang == "zh" else "Thank you!")
+    shot(page, "give-flowers", lang)
+    page.locator(".sendbar button[type=submit]").click()
+    expect(page.locator("#flower-form.sent")).to_be_visible()
+
+    def gift() -> tuple:
+        row = db.session.scalars(select(FlowerGift)).one()
+        return row.receiver_id, row.count
+
+    assert in_app(gift) == (org.lina.id, 1)
