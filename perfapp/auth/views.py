@@ -1,6 +1,8 @@
 """Login, logout, invitation links, forgotten passwords."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -20,6 +22,7 @@ from perfapp.auth import bp, services
 from perfapp.core.ratelimit import per_account, per_address
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
+from perfapp.people.models import User
 
 
 def _safe_next(target: str | None) -> str:
@@ -98,16 +101,15 @@ def _check_repeat() -> None:
         raise FormError({"password2": _("The two passwords don't match.")})
 
 
-@bp.route("/invite/<token>", methods=["GET", "POST"])
-def accept_invite(token: str) -> Response:
-    invite = services.find_invite(token)
-    if invite is None:
-        return _link_gone("invite")
+def _choose_password(template: str, complete: Callable[[str], User], welcome: str,
+                     **context: Any) -> Response:
+    """The new-password form of an invite or a reset link: set it, end every other session (the
+    service does), log in here, go home."""
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
             _check_repeat()
-            user = services.accept_invite(invite, request.form.get("password", ""))
+            user = complete(request.form.get("password", ""))
         except FormError as e:
             db.session.rollback()
             errors = e.errors
@@ -116,9 +118,19 @@ def accept_invite(token: str) -> Response:
                 logout_user()
             _log_in(user, remember=False)
             db.session.commit()
-            flash(_("Welcome to perfapp, %(name)s!", name=user.name), "success")
+            flash(welcome, "success")
             return redirect(url_for("home"), 303)  # type: ignore[return-value]
-    return _new_password("auth/invite.html", errors, invite=invite)
+    return _new_password(template, errors, **context)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token: str) -> Response:
+    invite = services.find_invite(token)
+    if invite is None:
+        return _link_gone("invite")
+    return _choose_password(
+        "auth/invite.html", lambda password: services.accept_invite(invite, password),
+        _("Welcome to perfapp, %(name)s!", name=invite.user.name), invite=invite)
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
@@ -146,19 +158,6 @@ def reset_password(token: str) -> Response:
     reset = services.find_reset(token)
     if reset is None:
         return _link_gone("reset")
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        try:
-            _check_repeat()
-            user = services.complete_reset(reset, request.form.get("password", ""))
-        except FormError as e:
-            db.session.rollback()
-            errors = e.errors
-        else:
-            if current_user.is_authenticated:
-                logout_user()
-            _log_in(user, remember=False)
-            db.session.commit()
-            flash(_("Your password has been changed. Any other device was logged out."), "success")
-            return redirect(url_for("home"), 303)  # type: ignore[return-value]
-    return _new_password("auth/reset.html", errors, reset=reset)
+    return _choose_password(
+        "auth/reset.html", lambda password: services.complete_reset(reset, password),
+        _("Your password has been changed. Any other device was logged out."), reset=reset)
