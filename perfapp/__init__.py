@@ -73,6 +73,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.moderation import bp as moderation_bp
     from perfapp.notify import bp as notify_bp
     from perfapp.notify.handlers import connect_handlers
+    from perfapp.onboarding import bp as onboarding_bp
     from perfapp.people import bp as people_bp
     from perfapp.personal import bp as personal_bp
     from perfapp.pwa import bp as pwa_bp
@@ -87,7 +88,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
         app.register_blueprint(bp)
     for bp in (auth_bp, people_bp, feedback_bp, notify_bp, walls_bp, admin_bp, pwa_bp, recognition_bp):
         app.register_blueprint(bp)
-    for bp in (stories_bp, integrations_bp, audit_bp, personal_bp, coaching_bp):
+    for bp in (stories_bp, integrations_bp, audit_bp, personal_bp, coaching_bp, onboarding_bp):
         app.register_blueprint(bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
     connect_handlers()

@@ -6,6 +6,7 @@ from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest, Feed
 from perfapp.integrations.models import CustomerPraise, CustomerPraisePerson, InboundNonce
 from perfapp.moderation.models import ModerationDecision, PostingSuspension, Report
 from perfapp.notify.models import Notification
+from perfapp.onboarding.models import GettingStartedDismissal
 from perfapp.people.models import Department, User
 from perfapp.projects.models import Milestone, Project, ProjectMember
 from perfapp.reactions.models import Comment, Reaction
@@ -21,7 +22,7 @@ from perfapp.recognition.models import (
 from perfapp.stories.models import Story, StoryPerson, StoryTag
 
 __all__ = [
-    "AuditEntry", "CacheGeneration", "IdempotencyRecord",
+    "AuditEntry", "CacheGeneration", "GettingStartedDismissal", "IdempotencyRecord",
     "Department", "Feedback", "FeedbackAsk", "FeedbackRequest", "FeedbackTag", "Invite",
     "LoginFailure", "LoginSession", "PasswordReset", "Milestone", "PostingSuspension", "Notification", "Project", "ProjectMember", "Tag", "User",
     "CustomerPraise", "CustomerPraisePerson", "InboundNonce", "Story", "StoryPerson", "StoryTag",

@@ -233,6 +233,49 @@
     history.back();
   }, true);
 
+  // --- getting started: add to home screen ------------------------------------------------
+  // Chrome/Android offers its own install dialog through beforeinstallprompt (kept for the
+  // Install button); iOS Safari has none, so it gets the Share → Add to Home Screen steps; an
+  // app already running from the home screen hides the step.
+  var installPrompt = null;
+  function standalone() {
+    return (window.matchMedia && window.matchMedia("(display-mode: standalone)").matches) ||
+      window.navigator.standalone === true;
+  }
+  function isIOS() {
+    var ua = navigator.userAgent || "";
+    return /iPhone|iPad|iPod/.test(ua) || (/Macintosh/.test(ua) && navigator.maxTouchPoints > 1);
+  }
+  function showInstall(root) {
+    (root || document).querySelectorAll("[data-install-step]").forEach(function (step) {
+      if (standalone()) { step.hidden = true; return; }
+      var ios = isIOS() && !installPrompt;
+      step.querySelector("[data-install-ios]").hidden = !ios;
+      step.querySelector("[data-install-generic]").hidden = ios || !!installPrompt;
+      step.querySelector("[data-install-button]").hidden = !installPrompt;
+    });
+  }
+  window.addEventListener("beforeinstallprompt", function (e) {
+    e.preventDefault();  // shown from our button instead of the browser's mini-infobar
+    installPrompt = e;
+    showInstall(document);
+  });
+  window.addEventListener("appinstalled", function () { installPrompt = null; showInstall(document); });
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("[data-install-button]");
+    if (!button || !installPrompt) return;
+    var prompt = installPrompt;
+    installPrompt = null;
+    prompt.prompt();
+    prompt.userChoice.then(function (choice) {
+      var step = button.closest("[data-install-step]");
+      if (choice.outcome === "accepted" && step) step.hidden = true;
+      else showInstall(document);
+    }).catch(function () {});
+  });
+  document.addEventListener("DOMContentLoaded", function () { showInstall(document); });
+  document.addEventListener("htmx:load", function (e) { showInstall(e.target); });
+
   // --- push: the service worker showed a notification; refresh the unread count --------
   function refreshUnread(url) {
     var badge = document.getElementById("unread");

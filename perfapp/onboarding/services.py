@@ -1,0 +1,70 @@
+"""Getting started: whether a person still gets the first-run cards, and what they show."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from perfapp.extensions import db
+from perfapp.feedback.models import Feedback, FeedbackRequest
+from perfapp.notify import preferences
+from perfapp.onboarding.models import GettingStartedDismissal
+from perfapp.people.models import User
+from perfapp.recognition import services as recognition
+from perfapp.recognition.models import BadgeAward, FlowerGift
+
+#: Once someone has given this many things (feedback, flowers, badges, requests) they have found
+#: their way around: the cards stop showing even if never hidden.
+UNDER_WAY = 3
+
+
+@dataclass(frozen=True)
+class GettingStarted:
+    """What the cards show: this person's flowers and quiet hours, and whether they gave yet."""
+
+    flowers_left: int
+    flowers_allowance: int
+    quiet_enabled: bool
+    quiet_start: str
+    quiet_end: str
+    gave_something: bool
+
+
+def things_given(person: User) -> int:
+    """Feedback, flowers, badges given and feedback asked for, counted up to UNDER_WAY (cheap)."""
+    total = 0
+    for column in (Feedback.author_id, FlowerGift.giver_id, BadgeAward.giver_id, FeedbackRequest.requester_id):
+        ids = select(column).where(column == person.id).limit(UNDER_WAY - total).subquery()
+        total += db.session.scalar(select(func.count()).select_from(ids)) or 0
+        if total >= UNDER_WAY:
+            break
+    return total
+
+
+def dismissed(person: User) -> bool:
+    return db.session.get(GettingStartedDismissal, person.id) is not None
+
+
+def getting_started(person: User) -> GettingStarted | None:
+    """The cards for this person, or None when they hid them or are already under way."""
+    if dismissed(person):
+        return None
+    given = things_given(person)
+    if given >= UNDER_WAY:
+        return None
+    left, allowance = recognition.flowers_left(person)
+    pref = preferences.preference_for(person)
+    return GettingStarted(
+        flowers_left=left, flowers_allowance=allowance, quiet_enabled=pref.quiet_enabled,
+        quiet_start=preferences.format_hhmm(pref.quiet_start), quiet_end=preferences.format_hhmm(pref.quiet_end),
+        gave_something=given > 0,
+    )
+
+
+def dismiss(person: User) -> bool:
+    """Hide the cards for good, on every device. True if this hid them (False: already hidden). Flushes."""
+    if dismissed(person):
+        return False
+    db.session.add(GettingStartedDismissal(person_id=person.id))
+    db.session.flush()
+    return True

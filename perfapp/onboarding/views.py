@@ -1,0 +1,30 @@
+"""Hiding the getting-started cards; the template global Home shows them with."""
+from __future__ import annotations
+
+from flask import Response, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from perfapp.core.htmx import is_htmx
+from perfapp.extensions import db
+from perfapp.onboarding import bp, services
+
+
+@bp.route("/dismiss", methods=["POST"])
+@login_required
+def dismiss() -> Response:
+    """Hide the cards on every device. htmx: an empty answer swaps the card out; plain: back Home."""
+    services.dismiss(current_user)
+    db.session.commit()
+    if is_htmx():
+        return Response("", 200)
+    flash(_("Tips hidden. Your settings are always under Me."), "success")
+    return redirect(url_for("home"), 303)  # type: ignore[return-value]
+
+
+@bp.app_template_global("getting_started")
+def getting_started() -> services.GettingStarted | None:
+    """The first-run cards for the person viewing Home (None: nothing to show)."""
+    if not current_user.is_authenticated:
+        return None
+    return services.getting_started(current_user)
