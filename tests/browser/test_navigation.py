@@ -29,6 +29,7 @@ def current_tab(page: Page, tab: str) -> None:
 def back(page: Page) -> None:
     control = page.locator("header.appbar a[data-back]")
     expect(control).to_have_count(1)
+    expect(control).to_be_visible()
     box = control.bounding_box()
     assert box and box["width"] >= 44 and box["height"] >= 44
     control.click()
@@ -67,8 +68,11 @@ def test_tab_to_deeper_pages_and_back(phone, org, lang, shot, tr, log_in, in_app
     snap(page, "nav-badge-page", lang, shot)
     back(page)
     page.wait_for_url(re.compile(r"/walls/badges$"))
+    # The URL changes as soon as the history moves; wait for the restored page itself.
+    expect(page.locator(".wall-tabs a[aria-current=page]")).to_have_attribute("href", "/walls/badges")
     back(page)
     page.wait_for_url(re.compile(r"/walls/$"))
+    expect(page.locator(".wall-tabs a[aria-current=page]")).to_have_attribute("href", "/walls/")
     current_tab(page, "walls")
 
     # Back means where one came from, not the page's usual parent: an item's parent is Home,
@@ -77,6 +81,7 @@ def test_tab_to_deeper_pages_and_back(phone, org, lang, shot, tr, log_in, in_app
     expect(page.locator("header.appbar a[data-back]")).to_have_attribute("href", "/")
     back(page)
     page.wait_for_url(re.compile(r"/walls/$"))
+    expect(page.locator(".wall-tabs a[aria-current=page]")).to_have_attribute("href", "/walls/")
 
     # Home → a feedback item (the card's time links to it) → back lands on Home again.
     page.locator("nav.tabbar a[data-tab=home]").click()
