@@ -67,3 +67,28 @@ def test_give_a_suggestion_then_flowers_to_the_same_person(phone, org, lang, sho
         return row.receiver_id, row.count
 
     assert in_app(gift) == (org.lina.id, 1)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_picker_knows_me_finds_an_email_and_carries_the_person_to_badges(phone, org, lang, shot, tr,
+                                                                            log_in) -> None:
+    page = phone(lang).page
+    log_in(page, org.emma)
+    page.goto("/feedback/new")
+    page.locator("#picker-q").fill("emma")
+    expect(page.locator("#picker-results .picker-empty")).to_have_text(
+        tr("That's you. Choose someone else to give to.", lang))
+    shot(page, "give-thats-you", lang)
+    page.locator("#picker-q").fill(org.zhang.email)
+    option = page.locator("#picker-results [data-pick]", has_text=org.zhang.name)
+    expect(option).to_have_count(1)
+    option.click()
+    # 张敏 is no one's teammate: the sentence names whoever was picked.
+    expect(page.locator("[data-audience-who]")).to_have_text(tr("Everyone will see this on the praise wall.", lang))
+    page.locator("[data-visibility-option=private]").click()
+    expect(page.locator("[data-audience-who]")).to_have_text(tr("Only %(name)s will see this.", lang, name=org.zhang.name))
+    page.locator("[data-give-switch] a[href*='/recognition/award']").click()
+    page.wait_for_url(f"**/recognition/award?to={org.zhang.id}")
+    expect(page.locator("#picked .picked-chip", has_text=org.zhang.name)).to_be_visible()
+    expect(page.locator("[data-give-switch] a[aria-current=page]")).to_contain_text(tr("Badge", lang))
+    shot(page, "give-badge", lang)

@@ -125,6 +125,7 @@ def test_a_draft_survives_reloads_and_a_closed_tab_and_sending_clears_it(
     page.locator("details.more-options > summary").click()
     page.locator("label:has(input[name=kind][value=suggestion])").click()
     page.locator("label:has(input[name=visibility][value=manager])").click()
+    page.locator("[data-show-name]").uncheck()  # the draft stores it as "confidential"
     page.locator(f"label:has(input[name=tag_ids][value='{org.tag_id}'])").click()
     page.locator("#free_tags").fill("协作, launch")
     page.locator("details.template > summary").click()
@@ -147,6 +148,8 @@ def test_a_draft_survives_reloads_and_a_closed_tab_and_sending_clears_it(
         expect(page.locator("input[name=kind][value=suggestion]")).to_be_checked()
         expect(page.locator("input[name=visibility][value=manager]")).to_be_checked()
         expect(page.locator("input[name=visibility][value=public]")).to_be_disabled()  # app.js still applies
+        expect(page.locator("[data-show-name]")).not_to_be_checked()
+        expect(page.locator("[data-audience-name]")).to_be_visible()
         expect(page.locator(f"input[name=tag_ids][value='{org.tag_id}']")).to_be_checked()
         expect(page.locator("#free_tags")).to_have_value("协作, launch")
         expect(page.locator("#behaviour")).to_have_value("Stayed late to finish the checklist")
@@ -179,6 +182,7 @@ def test_a_draft_survives_reloads_and_a_closed_tab_and_sending_clears_it(
     def check_row() -> None:
         fb = db.session.scalar(select(Feedback))
         assert fb.kind == "suggestion" and fb.visibility == "manager" and fb.emoji == "🙏"
+        assert fb.confidential
         assert fb.milestone_id == org.milestone_id and fb.project_id == org.project_id
         assert fb.behaviour == "Stayed late to finish the checklist"
         assert {t.id for t in fb.tags} >= {org.tag_id} and len(fb.tags) == 3
