@@ -102,6 +102,9 @@ class Config:
     FEED_PAGE_SIZE = 20
     # Shared with the mail server that POSTs customer emails to /integrations/inbound/email (unset: off).
     INBOUND_EMAIL_SECRET = os.environ.get("INBOUND_EMAIL_SECRET")
+    # The address people forward customer emails to (delivered to that webhook); shown with a copy
+    # button on the import page so a phone user forwards instead of pasting raw source. Unset: not shown.
+    INBOUND_EMAIL_ADDRESS = os.environ.get("INBOUND_EMAIL_ADDRESS")
 
     # Background jobs (perfapp.tasks): run inline instead of queueing (tests).
     HUEY_IMMEDIATE = False

@@ -60,7 +60,9 @@ class CustomerPraise(db.Model):
     @property
     def sender_public(self) -> str:
         """Who wrote it, as everyone may see it: the name and the company's domain, not the address."""
-        return f"{self.sender_name} · {self.sender_domain}" if self.sender_name else self.sender_domain
+        if self.sender_name and self.sender_domain:  # pasted text may name a customer without an address
+            return f"{self.sender_name} · {self.sender_domain}"
+        return self.sender_name or self.sender_domain
 
     @property
     def author_id(self) -> int | None:

@@ -30,7 +30,9 @@ MAX_EMAIL_BYTES = 5 * 1024 * 1024
 MAX_PEOPLE = 10
 MAX_SUGGESTIONS = 10
 INBOUND_WINDOW_SECONDS = 5 * 60
-ORIGINS = ("upload", "paste", "inbound")
+ORIGINS = ("upload", "paste", "inbound", "text")
+MAX_CUSTOMER_CHARS = 200
+MAX_TEXT_CHARS = 20_000
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
@@ -132,6 +134,30 @@ def import_email(actor: User | None, raw: bytes, origin: str) -> CustomerPraise:
         raise ValueError(origin)
     pasted = origin == "paste"
     return _create(actor, read_email(raw, "raw" if pasted else "eml", pasted), origin)
+
+
+def import_text(actor: User, customer: str, message: str) -> CustomerPraise:
+    """Make a customer praise from just the words (who wrote, what they said), as an email would be.
+
+    For a phone, where copying an email's raw source is out of reach: the person pastes the message
+    and names the customer; it waits for confirmation like any imported email."""
+    customer = " ".join(customer.split())
+    message = message.strip()
+    errors: dict[str, str] = {}
+    if not customer:
+        errors["customer"] = _("Say who wrote it: the customer's name or company.")
+    elif len(customer) > MAX_CUSTOMER_CHARS:
+        errors["customer"] = _("Keep it under %(n)d characters.", n=MAX_CUSTOMER_CHARS)
+    if not message:
+        errors["message"] = _("Paste what the customer wrote.")
+    elif len(message) > MAX_TEXT_CHARS:
+        errors["message"] = _("Keep it under %(n)d characters.", n=MAX_TEXT_CHARS)
+    if errors:
+        raise FormError(errors)
+    addresses = _EMAIL.findall(customer)
+    parsed = mail.ParsedEmail(sender_name=customer, sender_email=addresses[0][:254] if addresses else "",
+                              subject="", sent_at=None, body=message)
+    return _create(actor, parsed, "text")
 
 
 def _create(actor: User | None, parsed: mail.ParsedEmail, origin: str) -> CustomerPraise:

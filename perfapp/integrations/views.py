@@ -63,7 +63,8 @@ def limited_body(limit: int, form: bool) -> Callable[..., Any]:
 def _import_context(errors: dict[str, str], form: dict[str, str]) -> dict[str, Any]:
     drafts = services.my_drafts(current_user)
     return {"errors": errors, "form": form, "drafts": drafts,
-            "max_mb": services.MAX_EMAIL_BYTES // (1024 * 1024)}
+            "max_mb": services.MAX_EMAIL_BYTES // (1024 * 1024),
+            "inbound_address": current_app.config.get("INBOUND_EMAIL_ADDRESS")}
 
 
 def _review_context(praise: Any, errors: dict[str, str], picked: list[User], checked: set[int] | None) -> dict:
@@ -80,6 +81,8 @@ def import_praise() -> Response:
     """Upload an .eml file or paste the message source; then confirm who it is about."""
     if request.method == "GET":
         return render("integrations/new.html", **_import_context({}, {}))
+    if request.form.get("via") == "text":
+        return _import_text()
     upload = request.files.get("eml")
     pasted = request.form.get("raw", "")
     try:
@@ -101,6 +104,24 @@ def import_praise() -> Response:
     db.session.commit()
     url = url_for("integrations.praise", praise_id=praise.id)
     if wants_fragment("praise-import"):
+        response = render("integrations/_review.html", **_review_context(praise, {}, [], None))
+        response.headers["HX-Push-Url"] = url
+        return response
+    return redirect(url, 303)  # type: ignore[return-value]
+
+
+def _import_text() -> Response:
+    """The phone's way in: the customer's name or company and their words, no email source."""
+    form = {"customer": request.form.get("customer", ""), "message": request.form.get("message", "")}
+    try:
+        praise = services.import_text(current_user, form["customer"], form["message"])
+    except FormError as e:
+        db.session.rollback()
+        return render("integrations/new.html", "integrations/_import_text.html", target="praise-text",
+                      status=422, **_import_context(e.errors, form))
+    db.session.commit()
+    url = url_for("integrations.praise", praise_id=praise.id)
+    if wants_fragment("praise-text"):
         response = render("integrations/_review.html", **_review_context(praise, {}, [], None))
         response.headers["HX-Push-Url"] = url
         return response

@@ -129,6 +129,7 @@ def test_upload_customer_praise_and_confirm_the_employee(phone, org, lang, shot,
     tap_tab(page, "me")
     page.locator("a[href='/integrations/praise/new']").click()
     page.wait_for_url("**/integrations/praise/new")
+    page.locator("details.import-more > summary").click()  # the whole-email way, folded under the text one
     page.locator("#eml").set_input_files(files=[{"name": "praise.eml", "mimeType": "message/rfc822",
                                                  "buffer": customer_email(lang)}])
     no_horizontal_scroll(page)
