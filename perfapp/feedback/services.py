@@ -269,8 +269,9 @@ def _page(branches: list, cursor: Cursor | None, limit: int) -> tuple[list[Feedb
 
 
 def home_feed(viewer: User, cursor: Cursor | None = None, limit: int = 20) -> tuple[list[Feedback], str | None]:
-    """What I received, what I gave, and (for managers) what my reports received that I may see."""
-    branches = [Feedback.recipient_id == viewer.id, Feedback.author_id == viewer.id]
+    """What I received and (for managers) what my reports received that I may see. What I gave
+    has its own list (given_feed, the Given section): Home leads with what others said."""
+    branches = [Feedback.recipient_id == viewer.id]
     if viewer.is_manager:
         team_may_see = Feedback.visibility.in_(("public", "manager"))
         reports = list(db.session.scalars(select(User.id).where(User.manager_id == viewer.id)))
@@ -398,6 +399,15 @@ def open_asks_for(user: User, limit: int = 20) -> list[FeedbackAsk]:
         .options(joinedload(FeedbackAsk.request).joinedload(FeedbackRequest.requester))
         .order_by(FeedbackRequest.created_at.desc()).limit(limit)
     ))
+
+
+def open_asks_count(user: User) -> int:
+    """How many requests are waiting for this person's answer (Home's one-line summary)."""
+    return db.session.scalar(
+        select(func.count()).select_from(FeedbackAsk).join(FeedbackAsk.request)
+        .where(FeedbackAsk.recipient_id == user.id, FeedbackAsk.status == "open",
+               FeedbackRequest.expires_at > utcnow())
+    ) or 0
 
 
 def sent_requests(user: User, limit: int = 20) -> list[FeedbackRequest]:

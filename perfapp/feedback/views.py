@@ -28,15 +28,21 @@ def _cap_upload_size(endpoint: str | None, _values: dict | None) -> None:
         request.max_content_length = voice.MAX_REQUEST_BYTES
 
 
+ASKS_ON_HOME = 20  # unfolded from the one-line summary; more wait in the inbox
+
+
 @cached_page
 @login_required
 def home() -> Response:
-    """Home: my feed (received, given, my team's). Infinite scroll loads the next page as a fragment."""
+    """Home: a give action, the requests waiting for me folded into one line, then what I (and,
+    for managers, my team) received. Infinite scroll loads the next page as a fragment."""
     cursor = services.decode_cursor(request.args.get("before"))
     items, next_cursor = services.home_feed(current_user, cursor)
-    asks = services.open_asks_for(current_user, limit=3) if cursor is None else []
+    first_page = cursor is None
+    asks = services.open_asks_for(current_user, limit=ASKS_ON_HOME) if first_page else []
+    asks_count = services.open_asks_count(current_user) if asks else 0
     return render("feedback/home.html", "feedback/_items.html", target="feed-more",
-                  items=items, next_cursor=next_cursor, asks=asks, more_url=url_for("home"))
+                  items=items, next_cursor=next_cursor, asks=asks, asks_count=asks_count, more_url=url_for("home"))
 
 
 @bp.route("/given")

@@ -189,6 +189,10 @@ def test_ask_answer_and_decline(phone, org, lang, shot, tr, log_in, in_app) -> N
     answerer = phone(lang)
     page = answerer.page
     log_in(page, org.lina)
+    # Home folds requests into one line ("1 person asked for your feedback") that opens.
+    summary = page.locator("#asks > summary")
+    expect(summary).to_contain_text(tr("%(num)d person asked for your feedback", lang, num=1))
+    summary.click()
     card = page.locator("#main article.ask", has_text=about)
     expect(card).to_be_visible()
     expect(page.locator("nav.tabbar #unread")).to_have_text("1")
@@ -210,6 +214,7 @@ def test_ask_answer_and_decline(phone, org, lang, shot, tr, log_in, in_app) -> N
     decliner = phone(lang)
     page = decliner.page
     log_in(page, org.zhang)
+    page.locator("#asks > summary").click()
     card = page.locator("#main article.ask", has_text=about)
     card.locator("button.btn-ghost").click()
     expect(card).to_contain_text(tr("Declined", lang))
