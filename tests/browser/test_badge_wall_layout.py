@@ -148,3 +148,42 @@ def test_person_badge_wall_names_wrap_and_buttons_stay_on_one_line(phone, org, i
     assert page.evaluate(CLIPPED, ".strip-badge-name") == []
     assert page.evaluate(BROKEN_WORDS, ".strip-badge-name") == []
     shot(page, "praise-wall-strip", lang)
+
+
+CONTRAST = """([a, b]) => {
+  const rgb = c => { const el = document.createElement('i'); el.style.color = c; document.body.append(el);
+    const v = getComputedStyle(el).color.match(/\\d+/g).slice(0, 3).map(Number); el.remove(); return v; };
+  const lum = c => { const [r, g, b] = rgb(c).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_accent_contrast_and_tap_targets(browser, live_server, org, in_app, log_in, scheme) -> None:
+    in_app(seed_badges, org)
+    context = browser.new_context(base_url=live_server.url, locale="en-US", color_scheme=scheme,
+                                  viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        log_in(page, org.james)
+        page.goto("/walls/")
+        expect(page.locator(".rc-badge-name").first).to_be_visible()
+        var = "getComputedStyle(document.documentElement).getPropertyValue('{}').trim()"
+        accent, ink, bg, surface = (page.evaluate(var.format(n)) for n in ("--accent", "--accent-ink", "--bg", "--surface"))
+        # WCAG AA for body text: the accent's ink on it, and the accent as text on the page and on cards.
+        for fg, back in ((ink, accent), (accent, bg), (accent, surface)):
+            assert page.evaluate(CONTRAST, [fg, back]) >= 4.5, (scheme, fg, back)
+        # Segmented tabs are 44 px tall; a name link is small text with a 44 px hit area around it.
+        for h in page.locator(".wall-tabs > a").evaluate_all("els => els.map(e => e.getBoundingClientRect().height)"):
+            assert h >= 44
+        link = page.locator(".fb-names a").first
+        box = link.bounding_box()
+        assert box is not None
+        for dy in (-10, box["height"] + 10):
+            hit = page.evaluate("([x, y]) => document.elementFromPoint(x, y)?.closest('a')?.getAttribute('href')",
+                                [box["x"] + box["width"] / 2, box["y"] + dy])
+            assert hit == link.get_attribute("href"), (dy, hit)
+    finally:
+        context.close()
