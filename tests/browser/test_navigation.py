@@ -14,6 +14,7 @@ from perfapp.recognition.models import Badge, BadgeAward
 
 LANGS = ["zh", "en"]
 SHOTS = Path("/tmp/shots/firstrun")
+HOME_URL = re.compile(r"://[^/]+/$")  # Home itself; r"/$" would match /walls/ too
 
 
 def snap(page: Page, name: str, lang: str, shot) -> None:  # type: ignore[no-untyped-def]
@@ -85,13 +86,14 @@ def test_tab_to_deeper_pages_and_back(phone, org, lang, shot, tr, log_in, in_app
 
     # Home → a feedback item (the card's time links to it) → back lands on Home again.
     page.locator("nav.tabbar a[data-tab=home]").click()
-    page.wait_for_url(re.compile(r"/$"))
+    page.wait_for_url(HOME_URL)
     page.locator(f"a[href='/feedback/{feedback_id}']").first.click()
     page.wait_for_url(re.compile(rf"/feedback/{feedback_id}$"))
     current_tab(page, "home")
     snap(page, "nav-feedback-item", lang, shot)
     back(page)
-    page.wait_for_url(re.compile(r"/$"))
+    page.wait_for_url(HOME_URL)
+    expect(page.locator("#feed")).to_be_visible()  # the restored Home itself, not just its URL
     current_tab(page, "home")
 
     # Me → settings → back to Me.
