@@ -82,3 +82,39 @@ def test_installed_app_hides_the_install_step(phone, org, lang, log_in) -> None:
     log_in(page, org.james)
     expect(page.locator("#getting-started")).to_be_visible()
     expect(page.locator("[data-install-step]")).to_be_hidden()
+
+
+IPHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+             "Version/17.0 Mobile/15E148 Safari/604.1")
+
+
+def test_ios_gets_share_steps_and_android_an_install_button(browser, live_server, org, log_in) -> None:
+    from tests.browser.conftest import PHONE
+
+    context = browser.new_context(base_url=live_server.url, locale="en-US", user_agent=IPHONE_UA, **PHONE)
+    try:
+        page = context.new_page()
+        log_in(page, org.james)
+        expect(page.locator("[data-install-ios]")).to_be_visible()
+        expect(page.locator("[data-install-generic]")).to_be_hidden()
+        expect(page.locator("[data-install-button]")).to_be_hidden()
+    finally:
+        context.close()
+
+    context = browser.new_context(base_url=live_server.url, locale="en-US", **PHONE)
+    try:
+        page = context.new_page()
+        log_in(page, org.zhang)
+        # What Chrome on Android fires when the app may be installed.
+        page.evaluate("""() => { const e = new Event('beforeinstallprompt', {cancelable: true});
+            e.prompt = () => { window.__prompted = true; };
+            e.userChoice = Promise.resolve({outcome: 'accepted'});
+            window.dispatchEvent(e); }""")
+        button = page.locator("[data-install-button]")
+        expect(button).to_be_visible()
+        expect(page.locator("[data-install-generic]")).to_be_hidden()
+        button.click()
+        assert page.evaluate("() => window.__prompted === true")
+        expect(page.locator("[data-install-step]")).to_be_hidden()  # accepted: the step is done
+    finally:
+        context.close()
