@@ -18,6 +18,7 @@ SHELL_FILES = (
     "js/outbox.js",
     "js/voice.js",
     "js/push.js",
+    "js/copy.js",
     "vendor/htmx/htmx.min.js",
     "icons/sprite.svg",
     "icons/icon-192.png",
