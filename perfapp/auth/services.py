@@ -183,15 +183,20 @@ def find_invite(token: str) -> Invite | None:
     return invite
 
 
-def accept_invite(invite: Invite, password: str) -> User:
-    """Set the invited person's first password, spend the invite, end any other session."""
-    user = invite.user
+def _password_from_link(link: Invite | PasswordReset, password: str, via: str) -> User:
+    """Set the link's person's password, spend the link, end every session, audit it."""
+    user = link.user
     set_password(user, password)
-    invite.used_at = utcnow()
+    link.used_at = utcnow()
     end_all_sessions(user)
-    record("password.set", actor=user, subject=user, details={"via": "invite"})
+    record("password.set", actor=user, subject=user, details={"via": via})
     db.session.flush()
     return user
+
+
+def accept_invite(invite: Invite, password: str) -> User:
+    """Set the invited person's first password, spend the invite, end any other session."""
+    return _password_from_link(invite, password, "invite")
 
 
 # --- password resets ------------------------------------------------------------------
@@ -261,12 +266,7 @@ def find_reset(token: str) -> PasswordReset | None:
 
 def complete_reset(reset: PasswordReset, password: str) -> User:
     """Set the new password, spend the link, end every session (remember-me ones too)."""
-    user = reset.user
-    set_password(user, password)
-    reset.used_at = utcnow()
-    end_all_sessions(user)
+    user = _password_from_link(reset, password, "reset")
     # The person proved they read the mail: the address is theirs, its failure count can go.
     forget_login_failures(user.email)
-    record("password.set", actor=user, subject=user, details={"via": "reset"})
-    db.session.flush()
     return user
