@@ -37,6 +37,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from bench.pages import BROWSER_HEADERS
 from bench.server import (
     EMAIL,
     OUT,
@@ -47,12 +48,13 @@ from bench.server import (
     ensure_seeded,
     gunicorn,
     log_in,
+    parse_wrk,
 )
+from perfapp import models as _all_models  # noqa: F401  (loads the domains in the order they import each other)
 from perfapp.config import _normalise_db_url
 from perfapp.reactions.models import REACTIONS
 
 RATIO_TARGET, P99_TARGET_MS = 0.25, 50.0
-BROWSER_HEADERS = {"Accept-Encoding": "br, gzip", "Accept-Language": "en", "User-Agent": USER_AGENT}
 META_CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 # wrk: each request is the next line of the rotation file ("cookie<TAB>path"); every wrk thread
@@ -207,15 +209,8 @@ def wrk(server: Server, rotation: Path, lua: Path, args: argparse.Namespace, dur
         cmd += ["-H", f"{name}: {value}"]
     out = subprocess.run([*cmd, server.base, "--", str(rotation)], capture_output=True, text=True,
                          check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-    if not p99:
-        raise SystemExit(out)
-    p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(r"Socket errors: (.*)", out)
-    return rps, p99_ms, int(errors.group(1)) if errors else 0, socket_errors.group(1) if socket_errors else ""
-
+    figures = parse_wrk(out)
+    return figures.rps, figures.p99_ms, figures.non_2xx, figures.socket_errors
 
 def pages(viewers: list[Viewer]) -> dict[str, list[tuple[str, str]]]:
     """Each page kind as (cookie, path) per viewer, in the order the rotation visits them."""

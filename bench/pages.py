@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import subprocess
 import urllib.error
@@ -33,6 +32,7 @@ from bench.server import (
     ensure_seeded,
     gunicorn,
     log_in,
+    parse_wrk,
     run_line,
 )
 
@@ -70,16 +70,10 @@ def wrk(server: Server, path: str, headers: dict[str, str], args: argparse.Names
     cpu_before = server.cpu_seconds()
     out = subprocess.run([*cmd, server.base + path], capture_output=True, text=True, check=True).stdout
     cpu = server.cpu_seconds() - cpu_before
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    count = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-    assert p99, out
-    p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(r"Socket errors: (.*)", out)
-    if socket_errors:
-        print(f"  {path}: socket errors: {socket_errors.group(1)}")
-    return Result(path, rps, p99_ms, int(errors.group(1)) if errors else 0, cpu * 1000 / max(count, 1))
+    figures = parse_wrk(out)
+    if figures.socket_errors:
+        print(f"  {path}: socket errors: {figures.socket_errors}")
+    return Result(path, figures.rps, figures.p99_ms, figures.non_2xx, cpu * 1000 / max(figures.count, 1))
 
 
 def main() -> None:

@@ -231,3 +231,28 @@ def compress_static() -> None:
     """What `make run` does before serving: precompressed .br/.gz next to each static file."""
     subprocess.run([sys.executable, "-m", "whitenoise.compress", "-q", str(ROOT / "static")], check=True,
                    stdout=subprocess.DEVNULL)
+
+
+@dataclass(frozen=True)
+class WrkFigures:
+    """What wrk --latency printed: requests/s, their count, p99, non-2xx/3xx, socket errors."""
+
+    rps: float
+    count: int
+    p99_ms: float
+    non_2xx: int
+    socket_errors: str
+
+
+def parse_wrk(out: str) -> WrkFigures:
+    """Read wrk --latency's report (the one place its format is parsed)."""
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    count = re.search(r"(\d+) requests in", out)
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    if not (rps and count and p99):
+        raise SystemExit(f"wrk printed no figures:\n{out}")
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return WrkFigures(float(rps.group(1)), int(count.group(1)),
+                      float(p99.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)],
+                      int(errors.group(1)) if errors else 0, socket_errors.group(1) if socket_errors else "")
