@@ -18,7 +18,7 @@ from perfapp.recognition.models import Badge, BadgeAward, FlowerGift, GiverMonth
 
 if TYPE_CHECKING:
     from perfapp.people.models import User
-    from perfapp.seed import BulkWriter, LoadOrg
+    from perfapp.seed.load import BulkWriter, LoadOrg
 
 # (name_zh, name_en, description_zh, description_en, icon, colour, value tag key, awarders, monthly limit)
 DEMO_BADGES: tuple[tuple[str, str, str, str, str, str, str | None, str, int], ...] = (
