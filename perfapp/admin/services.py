@@ -146,7 +146,7 @@ def list_people(query: str = "", page: int = 1, size: int = PAGE_SIZE) -> Page[U
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     number = min(max(1, page), max(1, ceil(total / size)))
     items = db.session.scalars(
-        stmt.order_by(User.active.desc(), User.name, User.id).limit(size).offset((number - 1) * size)
+        stmt.order_by(User.active.desc(), User.sort_key, User.id).limit(size).offset((number - 1) * size)
     ).all()
     return Page(list(items), number, total, size)
 

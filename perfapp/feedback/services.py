@@ -457,7 +457,7 @@ def give_suggestions(viewer: User, limit: int = SUGGEST_LIMIT) -> list[Suggestio
     if viewer.manager_id:
         add([viewer.manager_id], "manager")
     add(list(db.session.scalars(
-        select(User.id).where(User.manager_id == viewer.id).order_by(User.name).limit(limit))), "report")
+        select(User.id).where(User.manager_id == viewer.id).order_by(User.sort_key, User.id).limit(limit))), "report")
     given = select(Feedback.recipient_id.label("pid"), Feedback.created_at.label("at")).where(
         Feedback.author_id == viewer.id, Feedback.created_at >= since)
     received = select(Feedback.author_id.label("pid"), Feedback.created_at.label("at")).where(
@@ -467,7 +467,7 @@ def give_suggestions(viewer: User, limit: int = SUGGEST_LIMIT) -> list[Suggestio
         select(both.c.pid).group_by(both.c.pid).order_by(func.max(both.c.at).desc()).limit(limit))), "recent")
     if viewer.manager_id:
         add(list(db.session.scalars(
-            select(User.id).where(User.manager_id == viewer.manager_id).order_by(User.name).limit(limit))), "team")
+            select(User.id).where(User.manager_id == viewer.manager_id).order_by(User.sort_key, User.id).limit(limit))), "team")
     ids = list(ranked)
     people = {u.id: u for u in db.session.scalars(
         select(User).where(User.id.in_(ids), User.active.is_(True)))} if ids else {}

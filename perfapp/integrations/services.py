@@ -86,7 +86,7 @@ def suggest_people(parsed: mail.ParsedEmail, limit: int = MAX_SUGGESTIONS) -> li
     grams = _grams(lowered)
     pinyin_text: str | None = None
     rows = db.session.execute(
-        select(User.id, User.name, User.email, User.search_key).where(User.active.is_(True)).order_by(User.name, User.id)
+        select(User.id, User.name, User.email, User.search_key).where(User.active.is_(True)).order_by(User.sort_key, User.id)
     ).all()
     for uid, name, email, key in rows:
         if uid in found or email.lower() == sender:

@@ -39,16 +39,16 @@ def search_people(viewer: User, query: str, limit: int = 8, exclude_self: bool =
     if email:
         matches = or_(matches, func.lower(User.email) == email)
     hits = (
-        select(User.id, rank, User.name)
+        select(User.id, rank, User.sort_key)
         .where(User.active.is_(True), matches)
-        .order_by(rank, User.name, User.id)
+        .order_by(rank, User.sort_key, User.id)
         .limit(limit)
     )
     if exclude_self:
         hits = hits.where(User.id != viewer.id)
     # Rank on the narrow ix_person_search (a covering scan), then load only the few hits.
     found = hits.subquery()
-    stmt = select(User).join(found, found.c.id == User.id).order_by(found.c.rank, found.c.name, found.c.id)
+    stmt = select(User).join(found, found.c.id == User.id).order_by(found.c.rank, found.c.sort_key, found.c.id)
     return list(db.session.scalars(stmt))
 
 
@@ -66,7 +66,7 @@ def get_person(person_id: int) -> User | None:
 
 def direct_reports(manager: User) -> list[User]:
     return list(db.session.scalars(
-        select(User).where(User.manager_id == manager.id, User.active.is_(True)).order_by(User.name)
+        select(User).where(User.manager_id == manager.id, User.active.is_(True)).order_by(User.sort_key, User.id)
     ))
 
 

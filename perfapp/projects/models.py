@@ -24,7 +24,7 @@ class Project(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     archived: Mapped[bool] = mapped_column(default=False)
-    members: Mapped[list[User]] = relationship(secondary="project_member", order_by="User.name")
+    members: Mapped[list[User]] = relationship(secondary="project_member", order_by="User.sort_key")
     milestones: Mapped[list[Milestone]] = relationship(
         back_populates="project", order_by="Milestone.due_date", cascade="all, delete-orphan"
     )

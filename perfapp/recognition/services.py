@@ -156,7 +156,7 @@ def list_quotas() -> list[FlowerQuota]:
     from sqlalchemy.orm import joinedload
 
     return list(db.session.scalars(
-        select(FlowerQuota).join(FlowerQuota.user).options(joinedload(FlowerQuota.user)).order_by(User.name)))
+        select(FlowerQuota).join(FlowerQuota.user).options(joinedload(FlowerQuota.user)).order_by(User.sort_key, User.id)))
 
 
 def _lock_giver_month(user_id: int, month: str) -> GiverMonth:

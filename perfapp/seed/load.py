@@ -130,7 +130,7 @@ def _load_departments(org: LoadOrg, rng: random.Random, writer: BulkWriter) -> N
 
 def _load_people(org: LoadOrg, rng: random.Random, writer: BulkWriter, password_hash: str,
                  progress: Callable[[int], None]) -> None:
-    from perfapp.people.models import User, search_key_for
+    from perfapp.people.models import User, search_key_for, sort_key_for
 
     n = org.people
     demo = {v: k for k, v in org.demo_ids.items()}
@@ -156,11 +156,11 @@ def _load_people(org: LoadOrg, rng: random.Random, writer: BulkWriter, password_
             locale = None if key else ("zh_Hans_CN" if zh and rng.random() < 0.85 else "en")
             zone = rng.choice(ZONES_ZH if zh else ZONES_EN)
             title = rng.choice(titles_zh if zh else titles_en)
-            yield (pid, email, name, search_key_for(name, email), title, org.department[pid],
+            yield (pid, email, name, search_key_for(name, email), sort_key_for(name), title, org.department[pid],
                    org.manager[pid] or None, {"hr": "hr", "admin": "admin"}.get(key or "", "employee"),
                    locale, zone, True, password_hash if key else None, 0, created, secrets.token_hex(16))
 
-    columns = ("id", "email", "name", "search_key", "title", "department_id", "manager_id", "role",
+    columns = ("id", "email", "name", "search_key", "sort_key", "title", "department_id", "manager_id", "role",
                "locale", "timezone", "active", "password_hash", "failed_logins", "created_at", "audit_ref")
     writer.write_chunked(User.__table__, columns, rows(), progress)  # type: ignore[arg-type]
 
