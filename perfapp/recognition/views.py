@@ -21,7 +21,6 @@ from markupsafe import Markup, escape
 
 from perfapp.admin.views import hr_required
 from perfapp.core.assets import icon
-from perfapp.core.db import write_transaction
 from perfapp.core.htmx import is_htmx, render, wants_fragment
 from perfapp.core.ratelimit import per_person
 from perfapp.core.security import resource
@@ -280,21 +279,10 @@ def _badge_saved(badge: Badge, message: str, created: bool = False) -> Response:
     return redirect(url, 303)  # type: ignore[return-value]
 
 
-def ensure_automatic_badges() -> None:
-    """Create the automatic badges' rows on first sight, in a write transaction of their own
-    (a GET's transaction only reads)."""
-    if services.automatic_badges_missing():
-        db.session.commit()
-        with write_transaction():
-            services.ensure_automatic_badges()
-            db.session.commit()
-
-
 @bp.route("/admin/badges", methods=["GET", "POST"])
 @hr_required
 def badges() -> Response:
     """HR: the badge catalogue, and a form to add a badge."""
-    ensure_automatic_badges()
     if request.method == "GET":
         return render("recognition/badges.html", **_badge_context(None, _badge_values(None), {}))
     _check_upload_size()

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import click
-from sqlalchemy import Connection, Table, inspect, text
+from sqlalchemy import Connection, Table, delete, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from perfapp.core.db import empty_table, utcnow
@@ -407,6 +407,8 @@ def seed_load(people: int, feedback: int, rng: random.Random, force: bool = Fals
     """Fill an empty database with `people` people, `feedback` feedback rows and optionally
     `flowers` flower gifts and `badges` badge awards."""
     from perfapp.feedback.models import Tag
+    from perfapp.recognition.models import Badge
+    from perfapp.recognition.services import ensure_automatic_badges
 
     password_hash = hash_once()
     org = LoadOrg(people)
@@ -418,6 +420,9 @@ def seed_load(people: int, feedback: int, rng: random.Random, force: bool = Fals
     with db.engine.connect() as conn:
         if force:
             _wipe(conn)
+        else:  # an empty database still has the catalogue rows its migrations made: they get the load's ids
+            conn.execute(delete(Badge.__table__))  # type: ignore[arg-type]
+            conn.commit()
         with _bulk_mode(conn):
             writer = BulkWriter(conn)
             tag_rows = [(i, key, kind, zh, en, True) for i, (key, kind, zh, en) in enumerate(TAGS, start=1)]
@@ -442,4 +447,7 @@ def seed_load(people: int, feedback: int, rng: random.Random, force: bool = Fals
                 done("recognition")
             _finish(conn)
             done("analyze")
+    if not (flowers or badges):  # load_recognition writes them with the rest of the catalogue
+        ensure_automatic_badges()
+        db.session.commit()
     return org.demo_ids

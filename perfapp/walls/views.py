@@ -11,7 +11,6 @@ from perfapp.extensions import db
 from perfapp.people.models import User
 from perfapp.recognition import services as recognition
 from perfapp.recognition.models import AWARDERS, Badge, BadgeAward, FlowerGift
-from perfapp.recognition.views import ensure_automatic_badges
 from perfapp.stories.services import library
 from perfapp.walls import bp, services
 
@@ -84,7 +83,6 @@ def citations(person_id: int, badge_id: int) -> Response:
 @login_required
 def badges() -> Response:
     """Every badge, grouped by value, with how many people hold it."""
-    ensure_automatic_badges()
     catalogue = recognition.catalogue()
     return render("walls/badges.html", groups=services.badge_categories(catalogue),
                   counts=services.holder_counts())

@@ -31,7 +31,7 @@ def office(make_user, make_tag):  # type: ignore[no-untyped-def]
     badge = Badge(name_zh="热心助人", name_en="Helper", icon="star", colour="#e5484d", awarders="anyone",
                   monthly_limit=100)
     db.session.add(badge)
-    ensure_automatic_badges()  # the HR pages create these on first visit: not the form's doing
+    ensure_automatic_badges()  # a migration makes these: not the form's doing
     db.session.commit()
     return {"author": author, "lina": lina, "value": value, "badge": badge, "boss": boss}
 

@@ -259,8 +259,10 @@ def test_badge_images_never_serve_anything_else(org, login) -> None:
 
 
 def test_hr_edits_an_automatic_badge_but_not_its_rule(org, login) -> None:
+    services.ensure_automatic_badges()  # as the migration made them
+    db.session.commit()
     client = login(org.hr)
-    assert client.get("/recognition/admin/badges").status_code == 200  # seeds the automatic badges
+    assert client.get("/recognition/admin/badges").status_code == 200
     first = db.session.scalar(select(Badge).where(Badge.rule == "first-feedback"))
     r = client.submit(f"/recognition/admin/badges/{first.id}", badge_form(name_en="First words", awarders="anyone",
                                                                           monthly_limit="50"))
