@@ -6,7 +6,7 @@ when this was written; the write path (rules.earn) still creates a missing one. 
 the texts afterwards, so downgrading leaves the rows.
 
 Revision ID: 66fd5843c8ee
-Revises: a7c3e9f1b2d4
+Revises: b3d7f2a9c1e6
 Create Date: 2026-12-04 06:00:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '66fd5843c8ee'
-down_revision = 'a7c3e9f1b2d4'
+down_revision = 'b3d7f2a9c1e6'
 branch_labels = None
 depends_on = None
 
