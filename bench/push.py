@@ -93,13 +93,13 @@ def run(n: int, service: str, node_pid: int) -> None:
 
     from perfapp import create_app
     from perfapp import tasks as task_module
-    from perfapp.admin.services import reach_milestone
     from perfapp.config import Config
     from perfapp.extensions import db
     from perfapp.notify import delivery, push
     from perfapp.notify.models import NotificationPreference, PushSubscription
     from perfapp.people.models import User, search_key_for
     from perfapp.projects.models import Milestone, Project, ProjectMember
+    from perfapp.projects.services import reach_milestone
     from perfapp.tasks import huey
 
     class BenchConfig(Config):

@@ -73,6 +73,24 @@ def htmx_headers(target: str | None = None, boosted: bool = False) -> dict[str, 
     return headers
 
 
+def count(model: Any) -> int:
+    """How many rows the table of `model` holds."""
+    from sqlalchemy import func, select
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def assert_rejected(call: Any, field: str, *models: Any) -> Any:
+    """The call raises FormError on `field` and leaves the row counts of `models` unchanged."""
+    from perfapp.core.validation import FormError
+    before = [count(m) for m in models]
+    with pytest.raises(FormError) as caught:
+        call()
+    db.session.rollback()
+    assert field in caught.value.errors, caught.value.errors
+    assert [count(m) for m in models] == before
+    return caught.value
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     url = _database_url(str(tmp_path_factory.mktemp("db")))

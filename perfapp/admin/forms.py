@@ -5,9 +5,7 @@ from werkzeug.datastructures import MultiDict
 
 from perfapp.admin.services import (
     DepartmentInput,
-    MilestoneInput,
     PersonInput,
-    ProjectInput,
     TagInput,
 )
 from perfapp.core.validation import parse_int
@@ -31,16 +29,6 @@ def parse_person(form: MultiDict) -> PersonInput:  # type: ignore[type-arg]
 def parse_department(form: MultiDict) -> DepartmentInput:  # type: ignore[type-arg]
     return DepartmentInput(name_zh=form.get("name_zh", ""), name_en=form.get("name_en", ""),
                            parent_id=parse_int(form.get("parent_id")))
-
-
-def parse_project(form: MultiDict) -> ProjectInput:  # type: ignore[type-arg]
-    ids = (parse_int(v) for v in form.getlist("member_ids"))
-    return ProjectInput(name=form.get("name", ""), description=form.get("description", ""),
-                        member_ids=[i for i in ids if i is not None])
-
-
-def parse_milestone(form: MultiDict) -> MilestoneInput:  # type: ignore[type-arg]
-    return MilestoneInput(name=form.get("name", ""), due_date=form.get("due_date", ""))
 
 
 def parse_tag(form: MultiDict) -> TagInput:  # type: ignore[type-arg]

@@ -32,6 +32,8 @@ from perfapp.people.models import Department, User
 from perfapp.people.services import timezones
 from perfapp.people.views import COMMON_TIMEZONES
 from perfapp.personal import erasure
+from perfapp.projects import forms as project_forms
+from perfapp.projects import services as project_services
 from perfapp.projects.models import Milestone, Project
 
 ROLE_LABELS = {"employee": _l("Employee"), "hr": _l("HR"), "admin": _l("Admin")}
@@ -314,11 +316,11 @@ def department(department_id: int) -> Response:
 def _project_context(project: Project | None, form: Mapping[str, Any]) -> dict[str, Any]:
     if hasattr(form, "getlist"):
         ids = [i for i in (parse_int(v) for v in form.getlist("member_ids")) if i and i > 0]
-        members = list(db.session.scalars(select(User).where(User.id.in_(ids[:services.MAX_MEMBERS]))))
+        members = list(db.session.scalars(select(User).where(User.id.in_(ids[:project_services.MAX_MEMBERS]))))
     else:
         members = list(project.members) if project is not None else []
     return {"project": project, "form": form, "members": members,
-            "max_members": services.MAX_MEMBERS, "ms_form": {}, "ms_errors": {}}
+            "max_members": project_services.MAX_MEMBERS, "ms_form": {}, "ms_errors": {}}
 
 
 def _project_values(project: Project) -> dict[str, str]:
@@ -328,7 +330,7 @@ def _project_values(project: Project) -> dict[str, str]:
 @bp.route("/projects")
 @hr_required
 def projects() -> Response:
-    return render("admin/projects.html", projects=services.list_projects())
+    return render("admin/projects.html", projects=project_services.list_projects())
 
 
 @bp.route("/projects/new", methods=["GET", "POST"])
@@ -337,7 +339,7 @@ def project_new() -> Response:
     if request.method == "GET":
         return render("admin/project_new.html", errors={}, **_project_context(None, {}))
     try:
-        project = services.create_project(current_user, forms.parse_project(request.form))
+        project = project_services.create_project(current_user, project_forms.parse_project(request.form))
     except FormError as e:
         return _invalid("admin/project_new.html", "admin/_project_form.html", "project-form", e,
                         **_project_context(None, request.form))
@@ -350,7 +352,7 @@ def project_new() -> Response:
 @hr_required
 def project(project_id: int) -> Response:
     return _edit(db.get_or_404(Project, project_id), "admin/project.html", "project-form",
-                 forms.parse_project, services.update_project, _project_context, _project_values,
+                 project_forms.parse_project, project_services.update_project, _project_context, _project_values,
                  url_for("admin.project", project_id=project_id))
 
 
@@ -359,7 +361,7 @@ def project(project_id: int) -> Response:
 def project_archived(project_id: int) -> Response:
     project = db.get_or_404(Project, project_id)
     archived = forms.parse_flag(request.form, "archived")
-    services.set_project_archived(current_user, project, archived)
+    project_services.set_project_archived(current_user, project, archived)
     message = (_("“%(name)s” was archived.", name=project.name) if archived
                else _("“%(name)s” is open again.", name=project.name))
     return _done(message, url_for("admin.project", project_id=project.id), "project-archive",
@@ -371,7 +373,7 @@ def project_archived(project_id: int) -> Response:
 def milestone_new(project_id: int) -> Response:
     project = db.get_or_404(Project, project_id)
     try:
-        milestone = services.add_milestone(current_user, project, forms.parse_milestone(request.form))
+        milestone = project_services.add_milestone(current_user, project, project_forms.parse_milestone(request.form))
     except FormError as e:
         context = _project_context(project, _project_values(project))
         context.update(errors={}, ms_form=request.form)
@@ -395,8 +397,8 @@ def _milestone_context(milestone: Milestone, form: Mapping[str, str]) -> dict[st
 @hr_required
 def milestone(milestone_id: int) -> Response:
     milestone = db.get_or_404(Milestone, milestone_id)
-    return _edit(milestone, "admin/milestone.html", "milestone-form", forms.parse_milestone,
-                 services.update_milestone, _milestone_context, _milestone_values,
+    return _edit(milestone, "admin/milestone.html", "milestone-form", project_forms.parse_milestone,
+                 project_services.update_milestone, _milestone_context, _milestone_values,
                  url_for("admin.project", project_id=milestone.project_id))
 
 
@@ -406,9 +408,9 @@ def milestone_reached(milestone_id: int) -> Response:
     milestone = db.get_or_404(Milestone, milestone_id)
     reached = forms.parse_flag(request.form, "reached")
     if reached:
-        services.reach_milestone(current_user, milestone)
+        project_services.reach_milestone(current_user, milestone)
     else:
-        services.unreach_milestone(current_user, milestone)
+        project_services.unreach_milestone(current_user, milestone)
     message = (_("“%(name)s” reached. Well done!", name=milestone.name) if reached
                else _("“%(name)s” is open again.", name=milestone.name))
     return _done(message, url_for("admin.project", project_id=milestone.project_id),

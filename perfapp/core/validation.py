@@ -2,10 +2,12 @@
 bounds every integer from a request is held to."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import Request
+from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.routing import IntegerConverter
 
@@ -83,3 +85,14 @@ class CleanRequest(Request):
     way to choose the class those are built with)."""
 
     parameter_storage_class = NulFreeMultiDict
+
+
+def clean_text(value: str | None, name: str, max_len: int, errors: dict[str, str],
+               required: bool = True) -> str:
+    """Trimmed text with inner runs of whitespace collapsed; records a message in errors when invalid."""
+    text = re.sub(r"\s+", " ", value or "").strip()
+    if required and not text:
+        errors[name] = _("Please fill this in.")
+    elif len(text) > max_len:
+        errors[name] = _("Use at most %(n)d characters.", n=max_len)
+    return text

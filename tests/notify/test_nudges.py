@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from perfapp.admin.services import reach_milestone, unreach_milestone
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.feedback.models import FeedbackRequest
@@ -14,6 +13,7 @@ from perfapp.feedback.services import FeedbackInput, decline_ask, give_feedback,
 from perfapp.notify import nudges, preferences
 from perfapp.notify.models import Notification, NotificationPreference
 from perfapp.notify.services import inbox
+from perfapp.projects.services import reach_milestone, unreach_milestone
 
 
 def kinds_for(user, *only: str) -> list[str]:  # type: ignore[no-untyped-def]

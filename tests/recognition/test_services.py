@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from perfapp.admin import services as admin_services
 from perfapp.core.db import utcnow
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
@@ -16,6 +15,7 @@ from perfapp.moderation.models import PostingSuspension
 from perfapp.moderation.registry import REPORTABLE
 from perfapp.notify import services as notify_services
 from perfapp.notify.models import Notification
+from perfapp.projects import services as project_services
 from perfapp.recognition import services
 from perfapp.recognition.models import Badge, BadgeAward, FlowerGift, GiverMonth
 from perfapp.recognition.services import AwardInput, BadgeInput, FlowerInput
@@ -346,15 +346,15 @@ def test_flowers_from_five_departments_earn_a_badge(org, make_user) -> None:
 def test_a_reached_milestone_earns_its_members_a_badge_once(org, make_project) -> None:
     project = make_project("Apollo", members=(org.lina, org.emma, org.gone), milestones=("Beta", "Launch"))
     beta, launch = project.milestones
-    admin_services.reach_milestone(org.hr, beta)
+    project_services.reach_milestone(org.hr, beta)
     db.session.commit()
     assert sorted(a.receiver_id for a in rule_awards("milestone")) == sorted([org.lina.id, org.emma.id])
     assert rule_awards("milestone")[0].citation == "Apollo › Beta"
-    admin_services.unreach_milestone(org.hr, beta)
-    admin_services.reach_milestone(org.hr, beta)
+    project_services.unreach_milestone(org.hr, beta)
+    project_services.reach_milestone(org.hr, beta)
     db.session.commit()
     assert len(rule_awards("milestone")) == 2
-    admin_services.reach_milestone(org.hr, launch)
+    project_services.reach_milestone(org.hr, launch)
     db.session.commit()
     assert len(rule_awards("milestone", org.lina)) == 2  # one per milestone
     notes = db.session.scalars(select(Notification.ref_type).where(Notification.user_id == org.lina.id,
@@ -415,7 +415,7 @@ def test_holdings_follow_awards_reports_restores_and_deletes(org, make_project) 
     award(org.zhang, org.anyone, org.lina)
     award(org.boss, org.managers, org.lina)
     project = make_project("Apollo", members=(org.lina, org.emma))
-    admin_services.reach_milestone(org.hr, project.milestones[0])
+    project_services.reach_milestone(org.hr, project.milestones[0])
     db.session.commit()
     assert holdings_stored() == holdings_from_awards() and holdings_stored()[(org.anyone.id, org.lina.id)][0] == 2
     first.hidden = True  # reported
