@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Any, NoReturn, TypeVar
 
 from flask import abort, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from perfapp.audit.services import record
@@ -33,7 +34,8 @@ def refuse(reason: str = "role") -> NoReturn:
                    details={"endpoint": request.endpoint or "", "method": request.method,
                             "reason": reason})
             db.session.commit()
-    abort(403)
+    # The error page says why in the person's language (perfapp.core.errors shows a 403's description).
+    abort(403, description=_("This page is for HR.") if reason == "role" else None)
 
 
 def hr_required(view: F) -> F:

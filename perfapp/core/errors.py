@@ -8,7 +8,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import Forbidden, HTTPException
 
 from perfapp.core.htmx import is_htmx, wants_json
 from perfapp.extensions import db
@@ -48,6 +48,8 @@ def init_errors(app: Flask) -> None:
             429: _("Too many attempts. Please wait a moment and try again."),
         }
         code = e.code or 500
+        if code == 403 and e.description and e.description != Forbidden.description:
+            return error_response(code, e.description)  # already translated (perfapp.audit.guard.refuse)
         return error_response(code, messages.get(code, _("Something went wrong. Please try again.")))
 
 

@@ -281,6 +281,31 @@ def test_collusion_page_lists_signals_for_hr(org, login) -> None:
     assert "5 times" in page and "1 / 5" in page  # 李娜 → Emma once, Emma → 李娜 five times
 
 
+def test_signals_are_hrs_and_a_manager_who_finds_the_address_is_sent_to_my_team(org, login) -> None:
+    """HR sees company-wide patterns; managers coach on My team. Neither an employee nor a manager
+    is linked to the signals page, and typing its address says why, in their language."""
+    from tests.conftest import htmx_headers
+
+    boss = login(org.boss)  # 王伟 manages 李娜 and Emma; no locale: the browser's language
+    response = boss.get("/recognition/signals", headers={"Accept-Language": "zh-CN"})
+    page = text(response)
+    assert response.status_code == 403
+    assert "此页面仅供HR使用。" in page and 'href="/coaching/team"' in page
+    assert "/recognition/signals" not in text(boss.get("/people/me")) + text(boss.get("/coaching/team"))
+    toast = boss.get("/recognition/signals", headers={**htmx_headers(), "Accept-Language": "en"})
+    assert toast.status_code == 403 and "This page is for HR." in text(toast)
+
+    emma = login(org.emma)
+    response = emma.get("/recognition/signals")
+    assert response.status_code == 403 and "This page is for HR." in text(response)
+    assert "/coaching/team" not in text(response)  # no team to send her to
+    assert "/recognition/signals" not in text(emma.get("/people/me"))
+
+    hr = login(org.hr)
+    assert hr.get("/recognition/signals").status_code == 200
+    assert "/recognition/signals" in text(hr.get("/admin/"))
+
+
 # --- reports, moderation and reactions on flowers and badges ----------------------------------
 
 def test_a_reported_flower_is_hidden_and_deleting_it_refunds_the_giver(org, login) -> None:
