@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask_login import current_user
 from markupsafe import Markup, escape
 
 from perfapp.core.assets import icon
@@ -63,6 +64,17 @@ def visibility_label(item: Any) -> Markup:
     return Markup(f'<span class="meta-item">{icon("lock")}{label}</span>')
 
 
+def name_or_you(person: Any, capital: bool = True) -> str:
+    """The person's name, or "You"/"you" (你) when it is the reader: never their own name in the third person.
+
+    Only for what is rendered per viewer: cached cards take the viewer as part of their key instead."""
+    if person is not None and current_user and current_user.is_authenticated and _attr(person, "id") == current_user.id:
+        return _("You") if capital else _("you")
+    return _attr(person, "name")
+
+
 def init_ui(app: Flask) -> None:
     app.jinja_env.globals.update(
-        avatar=avatar, anon_avatar=anon_avatar, kind_chip=kind_chip, visibility_label=visibility_label)
+        avatar=avatar, anon_avatar=anon_avatar, kind_chip=kind_chip, visibility_label=visibility_label,
+        name_or_you=name_or_you)
+    app.jinja_env.filters["name_or_you"] = name_or_you  # people|map("name_or_you", False)|join(", ")
