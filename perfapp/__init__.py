@@ -69,6 +69,8 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.coaching import bp as coaching_bp
     from perfapp.feedback import bp as feedback_bp
     from perfapp.feedback.views import home
+    from perfapp.goals import bp as goals_bp
+    from perfapp.goals.wiring import connect as connect_goals
     from perfapp.integrations import bp as integrations_bp
     from perfapp.moderation import bp as moderation_bp
     from perfapp.notify import bp as notify_bp
@@ -90,9 +92,11 @@ def create_app(config: type[Config] | None = None) -> Flask:
         app.register_blueprint(bp)
     for bp in (stories_bp, integrations_bp, audit_bp, personal_bp, coaching_bp, onboarding_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(goals_bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
     connect_handlers()
     connect_recognition()
+    connect_goals(app)
 
     from perfapp.cli import register_cli
 

@@ -3,6 +3,7 @@ from perfapp.audit.models import AuditEntry
 from perfapp.auth.models import Invite, LoginFailure, LoginSession, PasswordReset
 from perfapp.core.models import CacheGeneration, IdempotencyRecord
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest, FeedbackTag, Tag
+from perfapp.goals.models import CheckIn, Goal, GoalLink, GoalSetting, KeyResult
 from perfapp.integrations.models import CustomerPraise, CustomerPraisePerson, InboundNonce
 from perfapp.moderation.models import ModerationDecision, PostingSuspension, Report
 from perfapp.notify.models import Notification
@@ -22,6 +23,7 @@ from perfapp.recognition.models import (
 from perfapp.stories.models import Story, StoryPerson, StoryTag
 
 __all__ = [
+    "CheckIn", "Goal", "GoalLink", "GoalSetting", "KeyResult",
     "AuditEntry", "CacheGeneration", "GettingStartedDismissal", "IdempotencyRecord",
     "Department", "Feedback", "FeedbackAsk", "FeedbackRequest", "FeedbackTag", "Invite",
     "LoginFailure", "LoginSession", "PasswordReset", "Milestone", "PostingSuspension", "Notification", "Project", "ProjectMember", "Tag", "User",

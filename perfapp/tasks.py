@@ -71,4 +71,5 @@ def init_tasks(app: Flask) -> None:
 # models, in the order the app loads its domains, which keeps their imports acyclic).
 from perfapp import models as _models  # noqa: E402,F401
 from perfapp.core import tasks as _core_tasks  # noqa: E402,F401
+from perfapp.goals import tasks as _goals_tasks  # noqa: E402,F401
 from perfapp.notify import tasks as _notify_tasks  # noqa: E402,F401

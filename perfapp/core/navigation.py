@@ -34,7 +34,7 @@ _TAB_OF: dict[str, str] = {
     "walls.": "walls", "stories.": "walls", "integrations.praise": "walls",
     "people.me": "me", "people.settings": "me", "coaching.": "me", "notify.settings": "me",
     "notify.organisation": "me", "admin.": "me", "audit.": "me", "moderation.queue": "me",
-    "moderation.log": "me", "recognition.": "me", "integrations.": "me",
+    "moderation.log": "me", "recognition.": "me", "integrations.": "me", "goals.": "me",
 }
 
 Parent = Callable[[Mapping[str, Any]], str | None]
@@ -80,6 +80,15 @@ _PARENT_OF: dict[str, Parent] = {
     "notify.settings": _to("people.me"),
     "coaching.team": _to("people.me"),
     "coaching.member": _to("coaching.team"),
+    "goals.mine": _to("people.me"),
+    "goals.person": lambda args: url_for("people.profile", person_id=args["person_id"]),
+    "goals.tree": _to("goals.mine"),
+    "goals.tree_node": _to("goals.tree"),
+    "goals.detail": _to("goals.mine"),
+    "goals.edit": lambda args: url_for("goals.detail", goal_id=args["goal_id"]),
+    "goals.assign": lambda args: url_for("goals.detail", goal_id=args["goal_id"]),
+    "goals.new": _to("goals.mine"),
+    "goals.settings": _to("goals.mine"),
 }
 
 
