@@ -91,6 +91,11 @@ class Goal(db.Model):
         return round(self.progress * 100)
 
     @property
+    def shown_status(self) -> str:
+        """The status to show: "none" until a check-in or a contributor moved it."""
+        return self.status if self.last_checkin_at is not None or self.progress > 0 else "none"
+
+    @property
     def is_private(self) -> bool:
         return self.visibility == "private"
 

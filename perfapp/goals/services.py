@@ -461,6 +461,8 @@ def recompute(goal: Goal, _depth: int = 0) -> None:
     progress = _compute(goal)
     changed = abs(progress - goal.progress) > 1e-9
     goal.progress = progress
+    if goal.last_checkin_at is None:  # no check-in of its own yet: its contributors' progress speaks
+        goal.status = derive_status(progress, goal.time_elapsed(utcnow().date()), None)
     db.session.flush()
     if (changed or _depth == 0) and _depth < MAX_DEPTH:
         for parent in db.session.scalars(select(Goal).join(GoalLink, GoalLink.parent_id == Goal.id)

@@ -42,13 +42,18 @@ def register_seed_commands(app: Flask) -> None:
                   help="Little red flower gifts to add (the recognition benchmark uses 200000).")
     @click.option("--badges", default=0, show_default=True, type=click.IntRange(0),
                   help="Badge awards to add (the recognition benchmark uses 100000).")
-    def seed_load_command(people: int, feedback: int, seed: int, force: bool, flowers: int, badges: int) -> None:
+    @click.option("--goals", default=30_000, show_default=True, type=click.IntRange(0), help="Goals to add.")
+    @click.option("--checkins", default=100_000, show_default=True, type=click.IntRange(0),
+                  help="Goal check-ins to add.")
+    def seed_load_command(people: int, feedback: int, seed: int, force: bool, flowers: int, badges: int,
+                          goals: int, checkins: int) -> None:
         """Fill a database for benchmarks with bulk inserts (refuses a non-empty one)."""
         if not is_empty() and not force:
             raise click.ClickException("The database is not empty; use --force to delete everything first.")
         db.session.rollback()
         began = time.perf_counter()
-        seed_load(people, feedback, random.Random(seed), force=force, flowers=flowers, badges=badges)
+        seed_load(people, feedback, random.Random(seed), force=force, flowers=flowers, badges=badges,
+                  goals=goals, checkins=checkins)
         click.echo(f"Loaded {people} people, {feedback} feedback, {flowers} flower gifts and {badges} badge awards "
                    f"in {time.perf_counter() - began:.1f}s.")
         print_logins([(f"{k}@example.com", "") for k in ("employee", "manager", "hr", "admin")])

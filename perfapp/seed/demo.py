@@ -143,6 +143,9 @@ def seed_demo(rng: random.Random) -> list[tuple[str, str]]:
     seed_feedback(org)
     seed_demo_recognition(rng, org.everyone, org.employee, org.manager, org.people["hr"],
                           {t.key: t.id for t in org.tags if t.kind == "value"}, org.lang, SPAN_DAYS)
+    from perfapp.goals.seed import seed_demo_goals
+
+    seed_demo_goals(org)
     employee, manager = org.employee, org.manager
     return [
         ("employee@example.com", f"{employee.name}, reports to {manager.name}"),

@@ -403,7 +403,7 @@ def _indexes_built_afterwards(conn: Connection, tables: Sequence[str] = BIG_TABL
 
 
 def seed_load(people: int, feedback: int, rng: random.Random, force: bool = False,
-              flowers: int = 0, badges: int = 0) -> dict[str, int]:
+              flowers: int = 0, badges: int = 0, goals: int = 0, checkins: int = 0) -> dict[str, int]:
     """Fill an empty database with `people` people, `feedback` feedback rows and optionally
     `flowers` flower gifts and `badges` badge awards."""
     from perfapp.feedback.models import Tag
@@ -445,6 +445,12 @@ def seed_load(people: int, feedback: int, rng: random.Random, force: bool = Fals
                       click.progressbar(length=flowers + badges, label="recognition") as bar):
                     load_recognition(org, rng, writer, flowers, badges, values, bar.update)
                 done("recognition")
+            if goals:
+                from perfapp.goals.seed import load_goals
+
+                with click.progressbar(length=goals + checkins, label="goals   ") as bar:
+                    load_goals(org, rng, writer, goals, checkins, bar.update)
+                done("goals")
             _finish(conn)
             done("analyze")
     if not (flowers or badges):  # load_recognition writes them with the rest of the catalogue
