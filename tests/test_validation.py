@@ -41,7 +41,7 @@ def test_a_huge_flower_tag_is_a_422(pair) -> None:
 
 
 @pytest.mark.parametrize("url", [f"/people/{HUGE}", f"/feedback/{HUGE}", f"/walls/badges/{INT_MAX + 1}",
-                                 f"/stories/{HUGE}", f"/walls/awards/{HUGE}"])
+                                 f"/stories/{HUGE}", f"/recognition/awards/{HUGE}"])
 def test_a_huge_id_in_a_path_is_404(pair, url) -> None:
     assert pair["client"].get(url).status_code == 404
 

@@ -23,6 +23,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def as_datetime(value: datetime | str) -> datetime:
+    """A datetime from an aggregate (min/max): SQLite returns those as text, without the column's type."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
 @contextmanager
 def write_transaction() -> Iterator[None]:
     """Mark the next transactions in this context as writes (BEGIN IMMEDIATE on SQLite)."""

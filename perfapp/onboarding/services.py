@@ -10,7 +10,7 @@ from perfapp.feedback.models import Feedback, FeedbackRequest
 from perfapp.notify import preferences
 from perfapp.onboarding.models import GettingStartedDismissal
 from perfapp.people.models import User
-from perfapp.recognition import services as recognition
+from perfapp.recognition.flowers import flowers_left
 from perfapp.recognition.models import BadgeAward, FlowerGift
 
 #: Once someone has given this many things (feedback, flowers, badges, requests) they have found
@@ -52,7 +52,7 @@ def getting_started(person: User) -> GettingStarted | None:
     given = things_given(person)
     if given >= UNDER_WAY:
         return None
-    left, allowance = recognition.flowers_left(person)
+    left, allowance = flowers_left(person)
     pref = preferences.preference_for(person)
     return GettingStarted(
         flowers_left=left, flowers_allowance=allowance, quiet_enabled=pref.quiet_enabled,

@@ -4,7 +4,8 @@ from __future__ import annotations
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from perfapp.core.validation import parse_int
-from perfapp.recognition.services import ICON_MAX_BYTES, AwardInput, BadgeInput, FlowerInput
+from perfapp.recognition.badges import ICON_MAX_BYTES, AwardInput, BadgeInput
+from perfapp.recognition.flowers import FlowerInput
 
 _TRUE = {"1", "on", "true", "yes"}
 

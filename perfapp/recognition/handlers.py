@@ -13,19 +13,27 @@ from perfapp.notify import registry as inbox_registry
 from perfapp.notify.services import notify
 from perfapp.people.models import User
 from perfapp.reactions.registry import Target, register_target
-from perfapp.recognition import holdings, services
+from perfapp.recognition import holdings
+from perfapp.recognition.badges import load_awards, readable_award
+from perfapp.recognition.checks import can_read
+from perfapp.recognition.flowers import load_gifts, readable_gift, refund_flowers
 from perfapp.recognition.models import BadgeAward, FlowerGift
+from perfapp.recognition.rules import (
+    check_feedback_rules,
+    check_flower_rules,
+    check_milestone_rules,
+)
 from perfapp.stories.sources import StorySource, register_source
 
 
 def on_feedback_given(_sender: object, feedback) -> None:  # type: ignore[no-untyped-def]
-    services.check_feedback_rules(feedback)
+    check_feedback_rules(feedback)
 
 
 def on_flowers_given(_sender: object, gift: FlowerGift) -> None:
     notify(gift.receiver_id, "flowers_received", ref_type="flower_gift", ref_id=gift.id,
            dedupe_key=f"flower_gift:{gift.id}")
-    services.check_flower_rules(gift)
+    check_flower_rules(gift)
 
 
 def on_badge_awarded(_sender: object, award: BadgeAward) -> None:
@@ -34,23 +42,15 @@ def on_badge_awarded(_sender: object, award: BadgeAward) -> None:
 
 
 def on_milestone_reached(_sender: object, milestone, actor=None) -> None:  # type: ignore[no-untyped-def]
-    services.check_milestone_rules(milestone)
+    check_milestone_rules(milestone)
 
 
 def _load_gifts(ids: list[int], viewer: User) -> dict[int, Any]:
-    from perfapp.walls.services import load_gifts
-
-    return {g.id: g for g in load_gifts(ids) if _readable(g, viewer)}
+    return {g.id: g for g in load_gifts(ids) if can_read(g, viewer)}
 
 
 def _load_awards(ids: list[int], viewer: User) -> dict[int, Any]:
-    from perfapp.walls.services import load_awards
-
-    return {a.id: a for a in load_awards(ids) if _readable(a, viewer)}
-
-
-def _readable(obj: Any, viewer: Any) -> bool:
-    return not obj.hidden or viewer.is_hr
+    return {a.id: a for a in load_awards(ids) if can_read(a, viewer)}
 
 
 def _gift_label(gift: FlowerGift, viewer: User) -> str:
@@ -65,18 +65,6 @@ def _award_label(award: BadgeAward, viewer: User) -> str:
     if viewer.id == award.receiver_id:
         return _("your badge “%(badge)s”", badge=award.badge.name)
     return _("%(name)s's badge “%(badge)s”", name=award.receiver.name, badge=award.badge.name)
-
-
-def _load_gift(gift_id: int, viewer: User) -> FlowerGift | None:
-    from perfapp.walls.services import readable
-
-    return readable(FlowerGift, gift_id, viewer)
-
-
-def _load_award(award_id: int, viewer: User) -> BadgeAward | None:
-    from perfapp.walls.services import readable
-
-    return readable(BadgeAward, award_id, viewer)
 
 
 def _value_ids(tag: Any) -> list[int]:
@@ -97,37 +85,35 @@ def connect_handlers() -> None:
     inbox_registry.register("flower_gift", "recognition/_inbox_flower.html", _load_gifts)
     inbox_registry.register("badge_award", "recognition/_inbox_badge.html", _load_awards)
     register_reportable("flower", FlowerGift, lambda gift: gift.giver_id, "recognition/_flower_case.html",
-                        on_delete=services.refund_flowers, can_read=_readable,
+                        on_delete=refund_flowers, can_read=can_read,
                         dom_id=lambda gift: f"flower-{gift.id}")
     # An automatic badge has no giver: a report of it concerns the person who holds it.
     register_reportable("badge_award", BadgeAward, lambda award: award.giver_id or award.receiver_id,
-                        "recognition/_award_case.html", can_read=_readable, dom_id=lambda award: f"award-{award.id}")
+                        "recognition/_award_case.html", can_read=can_read, dom_id=lambda award: f"award-{award.id}")
     # Flowers and badges are public recognition: HR and managers can retell them as stories
     # (never while a report keeps them hidden; a deleted one can't be loaded at all).
     register_source("flower", StorySource(
-        load=_load_gift, eligible=lambda gift: not gift.hidden, people=lambda gift: [gift.receiver],
-        url=lambda gift: url_for("walls.flower", gift_id=gift.id), template="stories/_source_flower.html",
+        load=readable_gift, eligible=lambda gift: not gift.hidden, people=lambda gift: [gift.receiver],
+        url=lambda gift: url_for("recognition.flower_gift", gift_id=gift.id), template="stories/_source_flower.html",
         text=lambda gift: gift.message, tag_ids=lambda gift: _value_ids(gift.tag), model=FlowerGift,
     ))
     register_source("badge_award", StorySource(
-        load=_load_award, eligible=lambda award: not award.hidden, people=lambda award: [award.receiver],
-        url=lambda award: url_for("walls.award", award_id=award.id), template="stories/_source_badge.html",
+        load=readable_award, eligible=lambda award: not award.hidden, people=lambda award: [award.receiver],
+        url=lambda award: url_for("recognition.badge_award", award_id=award.id), template="stories/_source_badge.html",
         text=lambda award: award.citation or award.badge.description, tag_ids=lambda award: _value_ids(award.badge.tag),
         model=BadgeAward,
     ))
     # Likes, reactions and comments on flowers and badges, like on public praise.
-    from perfapp.walls.services import load_awards, load_gifts
-
     register_target("flower", Target(
-        model=FlowerGift, can_read=_readable, people=lambda gift: (gift.giver_id, gift.receiver_id),
+        model=FlowerGift, can_read=can_read, people=lambda gift: (gift.giver_id, gift.receiver_id),
         secret_author_id=lambda _gift: None, label=_gift_label,
-        url=lambda gift: url_for("walls.flower", gift_id=gift.id), template="walls/_flower_item.html",
+        url=lambda gift: url_for("recognition.flower_gift", gift_id=gift.id), template="walls/_flower_item.html",
         load=lambda ids: _by_id(load_gifts(ids)),
     ))
     register_target("badge_award", Target(
-        model=BadgeAward, can_read=_readable,
+        model=BadgeAward, can_read=can_read,
         people=lambda award: tuple(p for p in (award.giver_id, award.receiver_id) if p is not None),
         secret_author_id=lambda _award: None, label=_award_label,
-        url=lambda award: url_for("walls.award", award_id=award.id), template="walls/_badge_item.html",
+        url=lambda award: url_for("recognition.badge_award", award_id=award.id), template="walls/_badge_item.html",
         load=lambda ids: _by_id(load_awards(ids)),
     ))

@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
-from perfapp.recognition import services
+from perfapp.recognition.flowers import DEFAULT_MONTHLY_FLOWERS
 from perfapp.recognition.models import Badge, BadgeAward, FlowerGift, GiverMonth
+from perfapp.recognition.months import month_key
+from perfapp.recognition.rules import CONSTRUCTIVE_FOR_BADGE, RULES, ensure_automatic_badges
 
 if TYPE_CHECKING:
     from perfapp.people.models import User
@@ -75,12 +77,12 @@ LOAD_SPAN_DAYS = 365
 
 
 def _month(at: datetime) -> str:
-    return services.month_key(at)
+    return month_key(at)
 
 
 def ensure_demo_badges(value_tag_ids: dict[str, int]) -> list[Badge]:
     """The demo catalogue (automatic badges first), created when missing."""
-    services.ensure_automatic_badges()
+    ensure_automatic_badges()
     existing = {b.name_en: b for b in db.session.scalars(select(Badge).where(Badge.rule.is_(None)))}
     badges = []
     for zh, en, dzh, den, icon, colour, value, awarders, limit in DEMO_BADGES:
@@ -121,7 +123,7 @@ def seed_demo_recognition(rng: random.Random, everyone: Sequence[User], employee
         count = rng.choice(FLOWER_COUNTS)
         month = _month(at)
         # The employee keeps most of this month's flowers for the tour.
-        cap = 4 if giver is employee and month == this_month else services.DEFAULT_MONTHLY_FLOWERS
+        cap = 4 if giver is employee and month == this_month else DEFAULT_MONTHLY_FLOWERS
         if spent[giver.id, month] + count > cap:
             continue
         spent[giver.id, month] += count
@@ -155,7 +157,7 @@ def seed_demo_recognition(rng: random.Random, everyone: Sequence[User], employee
 
     # What the rules would have awarded: first feedback, ten constructive, reached milestones.
     # Like the rules, only feedback given under the author's name counts (never confidential).
-    automatic = services.ensure_automatic_badges()
+    automatic = ensure_automatic_badges()
     named = Feedback.confidential.is_(False)
     firsts = db.session.execute(select(Feedback.author_id, func.min(Feedback.created_at))
                                 .where(named).group_by(Feedback.author_id)).all()
@@ -165,7 +167,7 @@ def seed_demo_recognition(rng: random.Random, everyone: Sequence[User], employee
                                  month=_month(first), created_at=first))
     constructive = db.session.execute(
         select(Feedback.author_id).where(Feedback.kind == "constructive", named).group_by(Feedback.author_id)
-        .having(func.count() >= services.CONSTRUCTIVE_FOR_BADGE)).scalars().all()
+        .having(func.count() >= CONSTRUCTIVE_FOR_BADGE)).scalars().all()
     for author_id in constructive:
         awards.append(BadgeAward(badge_id=automatic["constructive-10"].id, receiver_id=author_id, source="once",
                                  month=_month(now), created_at=now - timedelta(days=2)))
@@ -210,11 +212,11 @@ def load_recognition(org: LoadOrg, rng: random.Random, writer: BulkWriter, flowe
             for i, (zh, en, dzh, den, icon, colour, value, awarders, limit) in enumerate(DEMO_BADGES, start=1)]
     rows += [(len(DEMO_BADGES) + i, key, r.name_zh, r.name_en, r.description_zh, r.description_en, r.icon, r.colour,
               None, "hr", 1, True, writer.stamp(now - timedelta(days=span_days + 30)))
-             for i, (key, r) in enumerate(services.RULES.items(), start=1)]
+             for i, (key, r) in enumerate(RULES.items(), start=1)]
     writer.write_chunked(Badge.__table__, ("id", "rule", "name_zh", "name_en", "description_zh",  # type: ignore[arg-type]
                                            "description_en", "icon", "colour", "tag_id", "awarders",
                                            "monthly_limit", "active", "created_at"), rows)
-    auto_ids = {key: len(DEMO_BADGES) + i for i, key in enumerate(services.RULES, start=1)}
+    auto_ids = {key: len(DEMO_BADGES) + i for i, key in enumerate(RULES, start=1)}
     values = list(value_tag_ids.values())
     start = now - timedelta(days=span_days)
     month_cache: dict[int, str] = {}
@@ -248,7 +250,7 @@ def load_recognition(org: LoadOrg, rng: random.Random, writer: BulkWriter, flowe
             giver = colleague(receiver)
             count = rng.choice(FLOWER_COUNTS)
             month = month_of(at)
-            cap = 4 if giver == employee and month == this_month else services.DEFAULT_MONTHLY_FLOWERS
+            cap = 4 if giver == employee and month == this_month else DEFAULT_MONTHLY_FLOWERS
             if spent[giver, month] + count > cap:
                 continue  # this giver has no flowers left this month: someone else gives
             spent[giver, month] += count

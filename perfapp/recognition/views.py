@@ -28,8 +28,41 @@ from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.feedback.services import Suggestion, give_suggestions
 from perfapp.people.models import User
-from perfapp.recognition import bp, forms, services
-from perfapp.recognition.models import AWARDERS, BADGE_COLOURS, BADGE_ICONS, Badge
+from perfapp.recognition import bp, forms
+from perfapp.recognition.badges import (
+    ICON_MAX_BYTES,
+    award_badge,
+    awardable_badges,
+    catalogue,
+    create_badge,
+    holdings,
+    readable_award,
+    sniff_image,
+    update_badge,
+    upload_dir,
+)
+from perfapp.recognition.checks import MAX_MESSAGE, value_tags
+from perfapp.recognition.collusion import SIGNAL_DAYS, SIGNAL_REPEAT, collusion_signals
+from perfapp.recognition.flowers import (
+    MAX_FLOWERS_PER_GIFT,
+    default_allowance,
+    flower_total,
+    flowers_left,
+    give_flowers,
+    list_quotas,
+    readable_gift,
+    remove_quota,
+    set_default_allowance,
+    set_quota,
+)
+from perfapp.recognition.models import (
+    AWARDERS,
+    BADGE_COLOURS,
+    BADGE_ICONS,
+    Badge,
+    BadgeAward,
+    FlowerGift,
+)
 
 UPLOAD_REQUEST_LIMIT = 256 * 1024  # a badge form with a 100 KB image is far below this
 
@@ -64,10 +97,10 @@ def _suggested(form: dict) -> list[Suggestion]:
 # --- flowers -------------------------------------------------------------------------------
 
 def _flower_context(form: dict, errors: dict[str, str]) -> dict[str, Any]:
-    left, allowance = services.flowers_left(current_user)
+    left, allowance = flowers_left(current_user)
     return {"form": form, "errors": errors, "receiver": _person(form.get("receiver_id")),
-            "left": left, "allowance": allowance, "tags": services.value_tags(), "suggested": _suggested(form),
-            "max_flowers": services.MAX_FLOWERS_PER_GIFT, "max_message": services.MAX_MESSAGE}
+            "left": left, "allowance": allowance, "tags": value_tags(), "suggested": _suggested(form),
+            "max_flowers": MAX_FLOWERS_PER_GIFT, "max_message": MAX_MESSAGE}
 
 
 @bp.route("/flowers", methods=["GET", "POST"])
@@ -77,11 +110,11 @@ def flowers() -> Response:
     """Give little red flowers from this month's allowance. GET accepts ?to= to pre-fill."""
     if request.method == "POST":
         try:
-            gift = services.give_flowers(current_user, forms.parse_flowers(request.form))
+            gift = give_flowers(current_user, forms.parse_flowers(request.form))
         except FormError as e:
             return _refused("recognition/flowers.html", "recognition/_flower_form.html", "flower-form",
                             _flower_context, e)
-        left, allowance = services.flowers_left(current_user)
+        left, allowance = flowers_left(current_user)
         message = ngettext("You sent %(num)d flower to %(name)s.", "You sent %(num)d flowers to %(name)s.",
                            gift.count, name=gift.receiver.name)
         return _sent("recognition/_flowers_sent.html", "flowers-sent", message, url_for("recognition.flowers"),
@@ -96,7 +129,7 @@ def flowers() -> Response:
 
 def _award_context(form: dict, errors: dict[str, str]) -> dict[str, Any]:
     return {"form": form, "errors": errors, "receiver": _person(form.get("receiver_id")),
-            "badges": services.awardable_badges(current_user), "max_message": services.MAX_MESSAGE,
+            "badges": awardable_badges(current_user), "max_message": MAX_MESSAGE,
             "suggested": _suggested(form)}
 
 
@@ -107,7 +140,7 @@ def award() -> Response:
     """Award a badge with a citation. GET accepts ?to= and ?badge= to pre-fill."""
     if request.method == "POST":
         try:
-            award_row = services.award_badge(current_user, forms.parse_award(request.form))
+            award_row = award_badge(current_user, forms.parse_award(request.form))
         except FormError as e:
             return _refused("recognition/award.html", "recognition/_award_form.html", "award-form", _award_context, e)
         message = _("You awarded “%(badge)s” to %(name)s.", badge=award_row.badge.name, name=award_row.receiver.name)
@@ -120,18 +153,41 @@ def award() -> Response:
     return render("recognition/award.html", **_award_context(form, {}))
 
 
+# --- one gift or award (where its reactions, the inbox and stories link) ------------------------
+
+def _item_page(row: FlowerGift | BadgeAward | None, kind: str) -> Response:
+    if row is None:  # missing, or reported and the viewer is not HR
+        abort(404)
+    title = row.receiver.name if isinstance(row, FlowerGift) else row.badge.name
+    return render("recognition/item.html", kind=kind, obj=row, title=title)
+
+
+@bp.route("/flowers/<int:gift_id>")
+@login_required
+def flower_gift(gift_id: int) -> Response:
+    """One flower gift with its comments open."""
+    return _item_page(readable_gift(gift_id, current_user), "flower")
+
+
+@bp.route("/awards/<int:award_id>")
+@login_required
+def badge_award(award_id: int) -> Response:
+    """One badge award with its comments open."""
+    return _item_page(readable_award(award_id, current_user), "badge")
+
+
 @bp.route("/badge-images/<name>")
 @resource
 @login_required
 def badge_image(name: str) -> Response:
     """An uploaded badge image: its real type (sniffed again), never sniffed by the browser,
     cached for a year (names are random and never reused)."""
-    folder = services.upload_dir()
+    folder = upload_dir()
     path = folder / name
     if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
         abort(404)
     with path.open("rb") as fh:
-        kind = services.sniff_image(fh.read(16))
+        kind = sniff_image(fh.read(16))
     if kind is None:
         abort(404)
     response = send_file(path, mimetype=kind[1], conditional=True, max_age=60 * 60 * 24 * 365)
@@ -171,10 +227,8 @@ def flower_row(count: int) -> Markup:
 @bp.app_template_global("recognition_summary")
 def recognition_summary(person: User) -> dict[str, Any]:
     """Flower total and badge count for the profile page (two small queries)."""
-    from perfapp.walls.services import holdings
-
     held = holdings(person, current_user)
-    return {"flowers": services.flower_total(person, current_user), "holdings": held[:4],
+    return {"flowers": flower_total(person, current_user), "holdings": held[:4],
             "badge_count": sum(h.count for h in held)}
 
 
@@ -183,8 +237,8 @@ def recognition_summary(person: User) -> dict[str, Any]:
 def _allowance_context(errors: dict[str, str] | None = None, quota_errors: dict[str, str] | None = None,
                        form: dict | None = None, quota_form: dict | None = None) -> dict[str, Any]:
     return {"errors": errors or {}, "quota_errors": quota_errors or {},
-            "form": form or {"monthly_flowers": str(services.default_allowance())},
-            "quota_form": quota_form or {}, "quotas": services.list_quotas(),
+            "form": form or {"monthly_flowers": str(default_allowance())},
+            "quota_form": quota_form or {}, "quotas": list_quotas(),
             "quota_person": _person((quota_form or {}).get("person_id"))}
 
 
@@ -214,7 +268,7 @@ def allowance() -> Response:
     if request.method == "GET":
         return render("recognition/allowance.html", **_allowance_context())
     try:
-        services.set_default_allowance(current_user, parse_int(request.form.get("monthly_flowers")))
+        set_default_allowance(current_user, parse_int(request.form.get("monthly_flowers")))
     except FormError as e:
         return _hr_invalid(errors=e.errors, form=request.form.to_dict())
     return _hr_done(_("Saved."))
@@ -224,7 +278,7 @@ def allowance() -> Response:
 @hr_required
 def allowance_person() -> Response:
     try:
-        quota = services.set_quota(current_user, parse_int(request.form.get("person_id")),
+        quota = set_quota(current_user, parse_int(request.form.get("person_id")),
                                    parse_int(request.form.get("monthly")))
     except FormError as e:
         return _hr_invalid(quota_errors=e.errors, quota_form=request.form.to_dict())
@@ -234,7 +288,7 @@ def allowance_person() -> Response:
 @bp.route("/admin/flowers/people/<int:person_id>/remove", methods=["POST"])
 @hr_required
 def allowance_person_remove(person_id: int) -> Response:
-    services.remove_quota(current_user, person_id)
+    remove_quota(current_user, person_id)
     return _hr_done(_("Back to the default allowance."))
 
 
@@ -255,8 +309,8 @@ def _badge_values(badge: Badge | None) -> dict[str, str]:
 
 def _badge_context(badge: Badge | None, form: dict, errors: dict[str, str]) -> dict[str, Any]:
     return {"badge": badge, "form": form, "errors": errors, "icons": BADGE_ICONS, "colours": BADGE_COLOURS,
-            "awarders": AWARDERS, "tags": services.value_tags(), "badges": services.catalogue(include_inactive=True),
-            "max_kb": services.ICON_MAX_BYTES // 1024}
+            "awarders": AWARDERS, "tags": value_tags(), "badges": catalogue(include_inactive=True),
+            "max_kb": ICON_MAX_BYTES // 1024}
 
 
 def _check_upload_size() -> None:
@@ -287,7 +341,7 @@ def badges() -> Response:
         return render("recognition/badges.html", **_badge_context(None, _badge_values(None), {}))
     _check_upload_size()
     try:
-        badge = services.create_badge(current_user, forms.parse_badge(request.form, request.files))
+        badge = create_badge(current_user, forms.parse_badge(request.form, request.files))
     except FormError as e:
         db.session.rollback()
         return render("recognition/badges.html", "recognition/_badge_form.html", target="badge-form", status=422,
@@ -303,7 +357,7 @@ def badge_edit(badge_id: int) -> Response:
         return render("recognition/badge_edit.html", **_badge_context(badge, _badge_values(badge), {}))
     _check_upload_size()
     try:
-        services.update_badge(current_user, badge, forms.parse_badge(request.form, request.files))
+        update_badge(current_user, badge, forms.parse_badge(request.form, request.files))
     except FormError as e:
         db.session.rollback()
         badge = db.get_or_404(Badge, badge_id)
@@ -318,5 +372,5 @@ def badge_edit(badge_id: int) -> Response:
 @hr_required
 def collusion() -> Response:
     """HR: unusual giver→receiver patterns in the last 30 days (signals only)."""
-    return render("recognition/signals.html", signals=services.collusion_signals(current_user),
-                  days=services.SIGNAL_DAYS, repeat=services.SIGNAL_REPEAT)
+    return render("recognition/signals.html", signals=collusion_signals(current_user),
+                  days=SIGNAL_DAYS, repeat=SIGNAL_REPEAT)

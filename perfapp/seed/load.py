@@ -408,7 +408,7 @@ def seed_load(people: int, feedback: int, rng: random.Random, force: bool = Fals
     `flowers` flower gifts and `badges` badge awards."""
     from perfapp.feedback.models import Tag
     from perfapp.recognition.models import Badge
-    from perfapp.recognition.services import ensure_automatic_badges
+    from perfapp.recognition.rules import ensure_automatic_badges
 
     password_hash = hash_once()
     org = LoadOrg(people)

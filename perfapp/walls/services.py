@@ -13,16 +13,19 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, exists, func, literal, select, true, tuple_, union_all
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from perfapp.core.db import utcnow
+from perfapp.core.db import as_datetime, utcnow
 from perfapp.core.validation import bounded_int
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackTag, Tag
 from perfapp.feedback.services import decode_cursor as decode_pair_cursor
 from perfapp.people.models import Department, User
+from perfapp.recognition.badges import load_awards
+from perfapp.recognition.checks import WITHOUT_DEPARTMENT, visible_to
+from perfapp.recognition.flowers import load_gifts
 from perfapp.recognition.models import Badge, BadgeAward, BadgeHolding, FlowerGift
-from perfapp.recognition.services import month_start
+from perfapp.recognition.months import month_start
 
 # Ten cards fill three or four phone screens; the infinite scroll brings the next ten.
 PAGE_SIZE = 10
@@ -161,8 +164,7 @@ def praise_wall(viewer: User, f: WallFilter | None = None, cursor: Cursor | None
     return items, next_cursor
 
 
-# Cards show names, not departments: skip the person's department join the model does by default.
-_PERSON = (lazyload(User.department),)
+_PERSON = WITHOUT_DEPARTMENT
 
 
 def _load(ids: dict[str, list[int]]) -> dict[str, dict[int, Any]]:
@@ -177,25 +179,6 @@ def _load(ids: dict[str, list[int]]) -> dict[str, dict[int, Any]]:
     if ids["badge"]:
         out["badge"] = {a.id: a for a in load_awards(ids["badge"])}
     return out
-
-
-def readable(model: Any, row_id: int, viewer: User) -> Any:
-    """One flower gift or badge award, or None if missing or reported (HR still sees it)."""
-    loaded = (load_gifts if model is FlowerGift else load_awards)([row_id])
-    row = loaded[0] if loaded else None
-    return row if row is not None and (not row.hidden or viewer.is_hr) else None
-
-
-def load_gifts(ids: list[int]) -> list[FlowerGift]:
-    return list(db.session.scalars(select(FlowerGift).where(FlowerGift.id.in_(ids)).options(
-        joinedload(FlowerGift.giver).options(*_PERSON), joinedload(FlowerGift.receiver).options(*_PERSON),
-        joinedload(FlowerGift.tag))))
-
-
-def load_awards(ids: list[int]) -> list[BadgeAward]:
-    return list(db.session.scalars(select(BadgeAward).where(BadgeAward.id.in_(ids)).options(
-        joinedload(BadgeAward.badge), joinedload(BadgeAward.giver).options(*_PERSON),
-        joinedload(BadgeAward.receiver).options(*_PERSON))))
 
 
 # --- strips ------------------------------------------------------------------------------
@@ -267,40 +250,6 @@ def filter_options() -> dict[str, list[Any]]:
 
 # --- a person's badge wall --------------------------------------------------------------------
 
-@dataclass
-class Holding:
-    badge: Badge
-    count: int
-    first: datetime
-    last: datetime
-
-
-def _hidden_filter(model: Any, viewer: User) -> ColumnElement[bool]:
-    return true() if viewer.is_hr else model.hidden.is_(False)
-
-
-def holdings(person: User, viewer: User) -> list[Holding]:
-    """The person's badges: how many times each, first and last earned (newest first)."""
-    if not viewer.is_hr:
-        rows = db.session.execute(select(Badge, BadgeHolding.count, BadgeHolding.first_at, BadgeHolding.last_at)
-                                  .join(BadgeHolding, BadgeHolding.badge_id == Badge.id)
-                                  .where(BadgeHolding.user_id == person.id)
-                                  .order_by(BadgeHolding.last_at.desc(), Badge.id))
-        return [Holding(b, n, first, last) for b, n, first, last in rows]
-    # HR also sees reported awards, which the holdings leave out: count the awards themselves.
-    agg = (select(BadgeAward.badge_id, func.count().label("n"), func.min(BadgeAward.created_at).label("first"),
-                  func.max(BadgeAward.created_at).label("last"))
-           .where(BadgeAward.receiver_id == person.id).group_by(BadgeAward.badge_id).subquery())
-    rows = db.session.execute(select(Badge, agg.c.n, agg.c.first, agg.c.last)
-                              .join(agg, agg.c.badge_id == Badge.id).order_by(agg.c.last.desc(), Badge.id))
-    return [Holding(b, n, _dt(first), _dt(last)) for b, n, first, last in rows]
-
-
-def _dt(value: Any) -> datetime:
-    # Aggregates lose the column type on SQLite (strings come back): parse them here.
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-
-
 def person_top_tags(person: User, limit: int = 8) -> list[tuple[Tag, int]]:
     """Tags on this person's public praise and flowers (never private or development-only),
     counted at most every few minutes per person: someone praised thousands of times would
@@ -326,20 +275,11 @@ def _person_tag_counts(person_id: int) -> list[tuple[int, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def earned(person: User, badge: Badge, viewer: User) -> Holding | None:
-    """How often and when the person earned the badge (what the grid cell opens to)."""
-    row = db.session.execute(
-        select(func.count(), func.min(BadgeAward.created_at), func.max(BadgeAward.created_at))
-        .where(BadgeAward.receiver_id == person.id, BadgeAward.badge_id == badge.id, _hidden_filter(BadgeAward, viewer))
-    ).one()
-    return Holding(badge, row[0], _dt(row[1]), _dt(row[2])) if row[0] else None
-
-
 def citations(person: User, badge: Badge, viewer: User, limit: int = 20) -> list[BadgeAward]:
     """Why this person holds this badge: each award, newest first."""
     ids = list(db.session.scalars(
         select(BadgeAward.id).where(BadgeAward.receiver_id == person.id, BadgeAward.badge_id == badge.id,
-                                    _hidden_filter(BadgeAward, viewer))
+                                    visible_to(BadgeAward, viewer))
         .order_by(BadgeAward.created_at.desc(), BadgeAward.id.desc()).limit(limit)))
     by_id = {a.id: a for a in load_awards(ids)}
     return [by_id[i] for i in ids if i in by_id]
@@ -411,7 +351,7 @@ def holders(badge: Badge, viewer: User, cursor: tuple[datetime, int] | None = No
     people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([r[0] for r in page])))}
     latest = {a.id: a for a in db.session.scalars(
         select(BadgeAward).where(BadgeAward.id.in_([r[3] for r in page])).options(joinedload(BadgeAward.giver)))}
-    result = [Holder(people[r[0]], r[1], _dt(r[2]), latest.get(r[3])) for r in page if r[0] in people]
+    result = [Holder(people[r[0]], r[1], as_datetime(r[2]), latest.get(r[3])) for r in page if r[0] in people]
     return result, (result[-1].cursor if len(rows) > limit and result else None)
 
 

@@ -1,7 +1,7 @@
 """Walls: the praise wall (praise, flowers and badges), people's badge walls, the company's badges."""
 from __future__ import annotations
 
-from flask import Response, abort, request, url_for
+from flask import Response, abort, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from perfapp.core.htmx import render, wants_fragment
@@ -9,8 +9,9 @@ from perfapp.core.pagecache import cached_page
 from perfapp.core.validation import parse_int
 from perfapp.extensions import db
 from perfapp.people.models import User
-from perfapp.recognition import services as recognition
-from perfapp.recognition.models import AWARDERS, Badge, BadgeAward, FlowerGift
+from perfapp.recognition.badges import award_refusal, catalogue, earned, holdings
+from perfapp.recognition.flowers import flower_total
+from perfapp.recognition.models import AWARDERS, Badge
 from perfapp.stories.services import library
 from perfapp.walls import bp, services
 
@@ -60,8 +61,8 @@ def person(person_id: int) -> Response:
     person = db.get_or_404(User, person_id)
     if person.is_former_colleague:  # the stand-in for erased people has no page of its own
         abort(404)
-    return render("walls/person.html", person=person, holdings=services.holdings(person, current_user),
-                  flowers=recognition.flower_total(person, current_user),
+    return render("walls/person.html", person=person, holdings=holdings(person, current_user),
+                  flowers=flower_total(person, current_user),
                   top_tags=services.person_top_tags(person))
 
 
@@ -75,7 +76,7 @@ def citations(person_id: int, badge_id: int) -> Response:
     if not awards:
         abort(404)
     return render("walls/citations.html", "walls/_citations.html", target=f"citations-{badge.id}",
-                  person=person, badge=badge, awards=awards, span=services.earned(person, badge, current_user))
+                  person=person, badge=badge, awards=awards, span=earned(person, badge, current_user))
 
 
 @bp.route("/badges")
@@ -83,8 +84,7 @@ def citations(person_id: int, badge_id: int) -> Response:
 @login_required
 def badges() -> Response:
     """Every badge, grouped by value, with how many people hold it."""
-    catalogue = recognition.catalogue()
-    return render("walls/badges.html", groups=services.badge_categories(catalogue),
+    return render("walls/badges.html", groups=services.badge_categories(catalogue()),
                   counts=services.holder_counts())
 
 
@@ -106,27 +106,17 @@ def badge(badge_id: int) -> Response:
         # never earned.
         stories, more_stories = library(viewer=current_user, badge_id=badge.id, limit=BADGE_STORIES)
         context.update(total=services.holder_total(badge, current_user),
-                       refusal=recognition.award_refusal(current_user, badge),
+                       refusal=award_refusal(current_user, badge),
                        stories=stories, more_stories=more_stories is not None)
     return render("walls/badge.html", "walls/_holders.html", target="feed-more", **context)
 
 
-def _item_page(model: type, row_id: int, kind: str) -> Response:
-    """One flower gift or badge award with its comments open (where reactions and the inbox link)."""
-    row = services.readable(model, row_id, current_user)
-    if row is None:
-        abort(404)
-    title = row.receiver.name if kind == "flower" else row.badge.name
-    return render("walls/item.html", kind=kind, obj=row, title=title)
-
-
+# Gifts and awards have their pages in recognition; links already sent (inbox mail, push) still work.
 @bp.route("/flowers/<int:gift_id>")
-@login_required
 def flower(gift_id: int) -> Response:
-    return _item_page(FlowerGift, gift_id, "flower")
+    return redirect(url_for("recognition.flower_gift", gift_id=gift_id), 308)  # type: ignore[return-value]
 
 
 @bp.route("/awards/<int:award_id>")
-@login_required
 def award(award_id: int) -> Response:
-    return _item_page(BadgeAward, award_id, "badge")
+    return redirect(url_for("recognition.badge_award", award_id=award_id), 308)  # type: ignore[return-value]

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from perfapp.extensions import db
 from perfapp.feedback.models import Tag
 from perfapp.people.models import User
-from perfapp.recognition import services
+from perfapp.recognition.badges import AwardInput, BadgeInput, award_badge, create_badge
 from perfapp.recognition.models import Badge
 
 LANGS = ["zh", "en"]
@@ -70,14 +70,14 @@ def seed_badges(org: Any) -> None:
         db.session.add(tag)
         db.session.flush()
         for name_zh, name_en in badges:
-            services.create_badge(admin, services.BadgeInput(name_zh=name_zh, name_en=name_en, icon="award",
+            create_badge(admin, BadgeInput(name_zh=name_zh, name_en=name_en, icon="award",
                                                              tag_id=tag.id))
     for name_zh, name_en in OTHER:
-        services.create_badge(admin, services.BadgeInput(name_zh=name_zh, name_en=name_en, icon="award"))
+        create_badge(admin, BadgeInput(name_zh=name_zh, name_en=name_en, icon="award"))
     db.session.flush()
     giver = db.session.get(User, org.emma.id)
     for badge in db.session.scalars(db.select(Badge).where(Badge.rule.is_(None))).all()[:8]:
-        services.award_badge(giver, services.AwardInput(badge.id, org.lina.id, "Thank you"))
+        award_badge(giver, AwardInput(badge.id, org.lina.id, "Thank you"))
     db.session.commit()
 
 

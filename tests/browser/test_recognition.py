@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from perfapp.extensions import db
 from perfapp.people.models import User
-from perfapp.recognition import services
+from perfapp.recognition.badges import AwardInput, award_badge
 from perfapp.recognition.models import Badge, BadgeAward
 from tests.browser.test_journeys import pick_person
 
@@ -191,8 +191,8 @@ def test_browse_the_badge_wall_and_open_a_badges_holders(phone, org, lang, shot,
         for giver, receiver, citation in ((org.emma, org.lina, "Paired with me all week"),
                                           (org.boss, org.lina, "Unblocked the release"),
                                           (org.lina, org.james, "Closed the deal together")):
-            services.award_badge(db.session.get(User, giver.id),
-                                 services.AwardInput(badge.id, receiver.id, citation))
+            award_badge(db.session.get(User, giver.id),
+                                 AwardInput(badge.id, receiver.id, citation))
         db.session.commit()
         return badge.id
 

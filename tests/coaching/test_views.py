@@ -10,7 +10,7 @@ from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback
 from perfapp.feedback.services import FeedbackInput, give_feedback, request_feedback
-from perfapp.recognition.services import FlowerInput, give_flowers
+from perfapp.recognition.flowers import FlowerInput, give_flowers
 from tests.conftest import htmx_headers
 
 

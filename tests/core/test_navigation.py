@@ -25,7 +25,8 @@ EXPECTED_TAB = {
     "feedback.compose": "give", "feedback.ask": "give", "feedback.outbox": "give",
     "recognition.flowers": "give", "recognition.award": "give",
     "walls.praise": "walls", "walls.wall_filter_form": "walls", "walls.person": "walls", "walls.citations": "walls",
-    "walls.badges": "walls", "walls.badge": "walls", "walls.flower": "walls", "walls.award": "walls",
+    "walls.badges": "walls", "walls.badge": "walls", "recognition.flower_gift": "walls",
+    "recognition.badge_award": "walls",
     "stories.index": "walls", "stories.detail": "walls", "stories.new": "walls", "integrations.praise": "walls",
     "people.me": "me", "people.settings": "me", "coaching.team": "me", "coaching.member": "me",
     "notify.settings": "me", "notify.organisation": "me", "integrations.queue": "me",
@@ -42,8 +43,10 @@ def expected_tab(endpoint: str) -> str | None:
 
 # Not pages of the logged-in app: files, JSON, the logged-out screens (auth has its own tests).
 NOT_PAGES = {"static", "pwa.manifest", "pwa.service_worker", "pwa.healthz", "pwa.offline", "notify.unread",
-             "feedback.voice_note", "recognition.badge_image", "auth.login", "auth.accept_invite",
-             "auth.reset_password", "auth.forgot_password"}
+             "feedback.voice_note", "recognition.badge_image",
+             "auth.login", "auth.accept_invite",
+             "auth.reset_password", "auth.forgot_password",
+             "walls.flower", "walls.award"}  # old links to gifts and awards, redirected to recognition
 BACK = re.compile(r'<a class="admin-back" href="([^"]+)" data-back aria-label="([^"]+)">')
 CURRENT_TAB = re.compile(r'data-tab="(\w+)" aria-current="page"')
 
@@ -136,8 +139,8 @@ def test_the_back_control_leads_to_a_sensible_parent(app: Flask, world, login) -
         f"/walls/people/{ids['person_id']}": "/walls/",
         f"/walls/people/{ids['person_id']}/badges/{ids['badge_id']}": f"/walls/people/{ids['person_id']}",
         "/walls/filter": "/walls/",
-        f"/walls/flowers/{ids['gift_id']}": "/walls/",
-        f"/walls/awards/{ids['award_id']}": "/walls/",
+        f"/recognition/flowers/{ids['gift_id']}": "/walls/",
+        f"/recognition/awards/{ids['award_id']}": "/walls/",
         "/people/settings": "/people/me",
         "/notify/": "/",
         f"/people/{ids['person_id']}": "/",

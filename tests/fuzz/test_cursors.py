@@ -59,7 +59,7 @@ def test_wall_and_library_filters_never_500(viewer, args, page) -> None:
 
 @given(ident=st.one_of(st.integers(min_value=0, max_value=2**80), st.integers(max_value=-1)),
        page=st.sampled_from(["/people/{}", "/walls/people/{}", "/walls/badges/{}", "/feedback/{}",
-                             "/stories/{}", "/walls/awards/{}", "/walls/flowers/{}", "/feedback/{}/voice",
+                             "/stories/{}", "/recognition/awards/{}", "/recognition/flowers/{}", "/feedback/{}/voice",
                              "/walls/people/1/badges/{}", "/reactions/feedback/{}"]))
 def test_ids_in_paths_never_500(viewer, ident, page) -> None:
     r = viewer["client"].get(page.format(ident))

@@ -13,7 +13,7 @@ from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, Tag
 from perfapp.notify.models import NotificationPreference
 from perfapp.recognition.models import Badge, BadgeAward, FlowerGift
-from perfapp.recognition.services import ensure_automatic_badges
+from perfapp.recognition.rules import ensure_automatic_badges
 from tests.fuzz.conftest import ZH, assert_translated_errors, int_like, long_text, text
 
 

@@ -82,8 +82,9 @@ def test_archived_projects_nudge_nobody(make_user, make_project) -> None:
 # --- received ------------------------------------------------------------------------------------
 
 def test_flowers_and_badges_received_are_pushed(make_user, subscribe, push_service) -> None:
+    from perfapp.recognition.badges import AwardInput, award_badge
+    from perfapp.recognition.flowers import FlowerInput, give_flowers
     from perfapp.recognition.models import Badge
-    from perfapp.recognition.services import AwardInput, FlowerInput, award_badge, give_flowers
 
     giver, me = make_user(name="Emma"), make_user(locale="en")
     _s, browser = subscribe(me)

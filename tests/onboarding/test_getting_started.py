@@ -12,7 +12,7 @@ from perfapp.feedback.models import Feedback, FeedbackRequest
 from perfapp.notify.models import NotificationPreference
 from perfapp.onboarding import services
 from perfapp.onboarding.models import GettingStartedDismissal
-from perfapp.recognition.services import FlowerInput, give_flowers
+from perfapp.recognition.flowers import FlowerInput, give_flowers
 from tests.conftest import htmx_headers
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}

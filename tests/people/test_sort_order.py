@@ -85,12 +85,12 @@ def test_a_projects_teammates_sort_by_pinyin(make_user, make_project, login) -> 
 
 
 def test_hr_flower_allowances_sort_by_pinyin(make_user, login) -> None:
-    from perfapp.recognition import services
+    from perfapp.recognition.flowers import list_quotas, set_quota
 
     hr = make_user(name="Zoe HR", role="hr")
     for person in _people(make_user):
-        services.set_quota(hr, person.id, 3)
+        set_quota(hr, person.id, 3)
     db.session.commit()
-    assert [q.user.name for q in services.list_quotas()] == ORDER
+    assert [q.user.name for q in list_quotas()] == ORDER
     page = login(hr).get("/recognition/admin/flowers").get_data(as_text=True)
     assert _in_order(page, ORDER) == ORDER

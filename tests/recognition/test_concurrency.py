@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.people.models import User
-from perfapp.recognition import services
+from perfapp.recognition.badges import AwardInput, award_badge
+from perfapp.recognition.flowers import FlowerInput, give_flowers
 from perfapp.recognition.models import BadgeAward, FlowerGift, GiverMonth
 from tests.conftest import PASSWORD
 
@@ -74,7 +75,7 @@ def test_racing_for_the_last_flowers_never_overspends(app, org, each, expect_ok)
 
     def give(i: int) -> None:
         giver = db.session.get(User, giver_id)
-        services.give_flowers(giver, services.FlowerInput(receivers[i % 3], each, f"race {i}"))
+        give_flowers(giver, FlowerInput(receivers[i % 3], each, f"race {i}"))
 
     results = race(app, give)
     assert results.count("ok") == expect_ok and results.count("refused") == THREADS - expect_ok
@@ -83,13 +84,13 @@ def test_racing_for_the_last_flowers_never_overspends(app, org, each, expect_ok)
 
 
 def test_racing_after_flowers_were_already_spent(app, org) -> None:
-    services.give_flowers(org.emma, services.FlowerInput(org.lina.id, 5, "first"))
-    services.give_flowers(org.emma, services.FlowerInput(org.lina.id, 4, "second"))
+    give_flowers(org.emma, FlowerInput(org.lina.id, 5, "first"))
+    give_flowers(org.emma, FlowerInput(org.lina.id, 4, "second"))
     giver_id, receiver_id = org.emma.id, org.zhang.id
     db.session.commit()
 
     def give(i: int) -> None:
-        services.give_flowers(db.session.get(User, giver_id), services.FlowerInput(receiver_id, 1, f"last {i}"))
+        give_flowers(db.session.get(User, giver_id), FlowerInput(receiver_id, 1, f"last {i}"))
 
     assert race(app, give).count("ok") == 1
     assert spent(giver_id) == flowers_given(giver_id) == 10
@@ -101,8 +102,8 @@ def test_racing_awards_respect_the_monthly_limit(app, org) -> None:
     db.session.commit()
 
     def award(i: int) -> None:
-        services.award_badge(db.session.get(User, giver_id),
-                             services.AwardInput(badge_id, receivers[i % 3], f"race {i}"))
+        award_badge(db.session.get(User, giver_id),
+                             AwardInput(badge_id, receivers[i % 3], f"race {i}"))
 
     assert race(app, award).count("ok") == 2
     assert db.session.scalar(select(func.count()).select_from(BadgeAward)) == 2
@@ -147,7 +148,7 @@ def test_racing_awards_to_one_person_keep_the_holding_exact(app, org, make_user)
     db.session.commit()
 
     def award(i: int) -> None:
-        services.award_badge(db.session.get(User, givers[i]), services.AwardInput(badge_id, receiver_id, f"race {i}"))
+        award_badge(db.session.get(User, givers[i]), AwardInput(badge_id, receiver_id, f"race {i}"))
 
     assert race(app, award).count("ok") == THREADS
     from perfapp.recognition.models import BadgeHolding

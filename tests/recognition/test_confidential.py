@@ -16,8 +16,8 @@ from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackAsk
 from perfapp.feedback.services import FeedbackInput, give_feedback, request_feedback
 from perfapp.notify.models import Notification
-from perfapp.recognition import services
 from perfapp.recognition.models import BadgeAward, BadgeHolding
+from perfapp.recognition.rules import CONSTRUCTIVE_FOR_BADGE, ensure_automatic_badges
 from tests.recognition.conftest import count
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
@@ -62,7 +62,7 @@ def _send(client, org, *, confidential: bool, visibility: str = "private", kind:
 @pytest.mark.parametrize("visibility", ["private", "manager"])
 def test_a_first_confidential_feedback_changes_nothing_the_recipient_or_manager_can_see_about_the_author(
         org, login, visibility) -> None:
-    badge = services.ensure_automatic_badges()["first-feedback"]
+    badge = ensure_automatic_badges()["first-feedback"]
     db.session.commit()
     watchers = {"lina": login(org.lina), "boss": login(org.boss)}
     pages = _author_pages(org, badge.id)
@@ -92,7 +92,7 @@ def pages_keys(snapshot: dict) -> list:  # type: ignore[type-arg]
 def test_the_same_feedback_given_by_name_does_show_on_those_pages(org, login) -> None:
     """The control: without the confidential switch the badge and its holder appear, so the
     comparison above would catch the leak it guards against."""
-    badge = services.ensure_automatic_badges()["first-feedback"]
+    badge = ensure_automatic_badges()["first-feedback"]
     db.session.commit()
     watchers = {"lina": login(org.lina)}
     pages = _author_pages(org, badge.id)
@@ -107,7 +107,7 @@ def test_the_same_feedback_given_by_name_does_show_on_those_pages(org, login) ->
 
 def test_a_public_confidential_praise_on_the_wall_comes_with_no_badge_strip_entry(org, login) -> None:
     """The reported case: public confidential praise, then the wall's newest-badges strip."""
-    services.ensure_automatic_badges()
+    ensure_automatic_badges()
     db.session.commit()
     _send(login(org.emma), org, confidential=True, visibility="public")
     for who in (org.lina, org.boss, org.zhang):
@@ -118,13 +118,13 @@ def test_a_public_confidential_praise_on_the_wall_comes_with_no_badge_strip_entr
 
 def test_confidential_feedback_never_counts_toward_the_automatic_badges(org) -> None:
     emma, lina = org.emma, org.lina
-    for _i in range(services.CONSTRUCTIVE_FOR_BADGE):
+    for _i in range(CONSTRUCTIVE_FOR_BADGE):
         give_feedback(emma, FeedbackInput(recipient_id=lina.id, text="Try a shorter intro", kind="constructive",
                                           visibility="private", confidential=True))
     db.session.commit()
     assert count(BadgeAward, BadgeAward.receiver_id == emma.id) == 0
     # Nine named ones after ten confidential ones are still nine: the tenth named one earns it.
-    for _i in range(services.CONSTRUCTIVE_FOR_BADGE - 1):
+    for _i in range(CONSTRUCTIVE_FOR_BADGE - 1):
         give_feedback(emma, FeedbackInput(recipient_id=lina.id, text="Try a shorter intro", kind="constructive",
                                           visibility="private"))
     db.session.commit()

@@ -9,7 +9,8 @@ from sqlalchemy import event
 
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback
-from perfapp.recognition import services
+from perfapp.recognition.badges import AwardInput, award_badge
+from perfapp.recognition.flowers import FlowerInput, give_flowers
 from perfapp.recognition.models import Badge
 from tests.conftest import htmx_headers
 
@@ -33,15 +34,15 @@ def writes() -> Iterator[list[str]]:
 
 
 def test_the_main_pages_write_nothing_on_a_get(org, login) -> None:
-    gift = services.give_flowers(org.emma, services.FlowerInput(org.lina.id, 1, "Thanks", org.value.id))
-    award = services.award_badge(org.emma, services.AwardInput(org.anyone.id, org.lina.id, "Great help"))
+    gift = give_flowers(org.emma, FlowerInput(org.lina.id, 1, "Thanks", org.value.id))
+    award = award_badge(org.emma, AwardInput(org.anyone.id, org.lina.id, "Great help"))
     praise = Feedback(author=org.emma, recipient=org.lina, kind="praise", visibility="public", text="Well done")
     db.session.add(praise)
     db.session.commit()
     assert db.session.query(Badge).filter(Badge.rule.is_not(None)).count() == 0  # not made yet: no page makes them
     pages = ["/", "/walls/", f"/walls/people/{org.lina.id}", f"/walls/people/{org.lina.id}/badges/{org.anyone.id}",
-             "/walls/badges", f"/walls/badges/{org.anyone.id}", f"/walls/flowers/{gift.id}",
-             f"/walls/awards/{award.id}", f"/people/{org.lina.id}", "/people/me", "/feedback/given",
+             "/walls/badges", f"/walls/badges/{org.anyone.id}", f"/recognition/flowers/{gift.id}",
+             f"/recognition/awards/{award.id}", f"/people/{org.lina.id}", "/people/me", "/feedback/given",
              f"/feedback/{praise.id}"]
     hr_pages = ["/recognition/admin/badges", "/recognition/signals", "/walls/badges"]
     for person, urls in ((org.lina, pages), (org.emma, pages), (org.hr, hr_pages)):

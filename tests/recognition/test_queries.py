@@ -7,7 +7,7 @@ from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback
 from perfapp.recognition.models import Badge, BadgeAward, FlowerGift
-from perfapp.recognition.services import ensure_automatic_badges
+from perfapp.recognition.rules import ensure_automatic_badges
 from perfapp.walls.services import HOLDERS_PAGE_SIZE, PAGE_SIZE
 from tests.feedback.test_queries import recorded_statements
 
@@ -53,9 +53,8 @@ def add_wall_items(org, people, start: int, count: int) -> None:  # type: ignore
 
 
 def test_praise_wall_has_no_n_plus_1(org, login, make_user) -> None:
-    from perfapp.recognition import services
 
-    services.ensure_automatic_badges()
+    ensure_automatic_badges()
     people = [make_user(name=f"P{i}") for i in range(6)]
     client = login(org.zhang)
     markers = 'class="card '

@@ -40,9 +40,9 @@ def test_seed_load_adds_the_requested_flowers_and_badges(app: Flask) -> None:
     assert_consistent()
     assert count(Notification, Notification.ref_type.in_(("flower_gift", "badge_award"))) > 0
     # The app keeps working on top of it: ids continue after the bulk-inserted ones.
-    from perfapp.recognition import services
+    from perfapp.recognition.rules import ensure_automatic_badges
 
-    services.ensure_automatic_badges()
+    ensure_automatic_badges()
     db.session.commit()
     assert count(Badge) == 16
 

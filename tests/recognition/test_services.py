@@ -16,20 +16,42 @@ from perfapp.moderation.registry import REPORTABLE
 from perfapp.notify import services as notify_services
 from perfapp.notify.models import Notification
 from perfapp.projects import services as project_services
-from perfapp.recognition import services
+from perfapp.recognition.badges import (
+    AwardInput,
+    BadgeInput,
+    award_badge,
+    awardable_badges,
+    create_badge,
+    holds,
+    update_badge,
+    upload_dir,
+)
+from perfapp.recognition.collusion import collusion_signals
+from perfapp.recognition.flowers import (
+    FlowerInput,
+    default_allowance,
+    flower_total,
+    flowers_left,
+    give_flowers,
+    refund_flowers,
+    remove_quota,
+    set_default_allowance,
+    set_quota,
+)
 from perfapp.recognition.models import Badge, BadgeAward, FlowerGift, GiverMonth
-from perfapp.recognition.services import AwardInput, BadgeInput, FlowerInput
+from perfapp.recognition.months import month_key, month_start
+from perfapp.recognition.rules import RULES, automatic_badges_missing, ensure_automatic_badges
 from tests.recognition.conftest import PNG, WEBP, count
 
 
 def give(giver, receiver, n: int = 1, message: str = "Thank you for the launch", **kw):  # type: ignore[no-untyped-def]
-    gift = services.give_flowers(giver, FlowerInput(receiver_id=receiver.id, count=n, message=message, **kw))
+    gift = give_flowers(giver, FlowerInput(receiver_id=receiver.id, count=n, message=message, **kw))
     db.session.commit()
     return gift
 
 
 def award(giver, badge, receiver, citation: str = "Saved the release"):  # type: ignore[no-untyped-def]
-    row = services.award_badge(giver, AwardInput(badge_id=badge.id, receiver_id=receiver.id, citation=citation))
+    row = award_badge(giver, AwardInput(badge_id=badge.id, receiver_id=receiver.id, citation=citation))
     db.session.commit()
     return row
 
@@ -46,12 +68,12 @@ def refused(fn, *args, field: str) -> str:  # type: ignore[no-untyped-def]
 # --- flowers ---------------------------------------------------------------------------------
 
 def test_giving_flowers_spends_the_allowance_and_the_receiver_keeps_them(org) -> None:
-    assert services.flowers_left(org.emma) == (10, 10)
+    assert flowers_left(org.emma) == (10, 10)
     gift = give(org.emma, org.lina, 3, tag_id=org.value.id)
-    assert gift.month == services.month_key() and gift.tag_id == org.value.id
-    assert services.flowers_left(org.emma) == (7, 10)
+    assert gift.month == month_key() and gift.tag_id == org.value.id
+    assert flowers_left(org.emma) == (7, 10)
     give(org.zhang, org.lina, 2)
-    assert services.flower_total(org.lina) == 5
+    assert flower_total(org.lina) == 5
     note = db.session.scalar(select(Notification).where(Notification.user_id == org.lina.id))
     assert note.ref_type == "flower_gift" and note.ref_id == gift.id and note.dedupe_key == f"flower_gift:{gift.id}"
 
@@ -64,8 +86,8 @@ def test_giving_flowers_spends_the_allowance_and_the_receiver_keeps_them(org) ->
 def test_bad_flower_input_changes_nothing(org, kwargs, field) -> None:
     data = FlowerInput(receiver_id=org.lina.id, count=kwargs.get("n", 1), message=kwargs.get("message", "Thanks"),
                        tag_id=org.skill.id if kwargs.get("tag") else kwargs.get("tag_id"))
-    refused(services.give_flowers, org.emma, data, field=field)
-    assert count(FlowerGift) == 0 and services.flowers_left(org.emma) == (10, 10)
+    refused(give_flowers, org.emma, data, field=field)
+    assert count(FlowerGift) == 0 and flowers_left(org.emma) == (10, 10)
 
 
 def test_a_500_character_message_is_fine(org) -> None:
@@ -74,7 +96,7 @@ def test_a_500_character_message_is_fine(org) -> None:
 
 def test_no_flowers_for_yourself_the_deactivated_or_nobody(org) -> None:
     for person_id in (org.emma.id, org.gone.id, 99999, None):
-        refused(services.give_flowers, org.emma, FlowerInput(receiver_id=person_id, count=1, message="Hi"),
+        refused(give_flowers, org.emma, FlowerInput(receiver_id=person_id, count=1, message="Hi"),
                 field="receiver_id")
     assert count(FlowerGift) == 0 and count(GiverMonth, GiverMonth.flowers_spent > 0) == 0
 
@@ -82,63 +104,63 @@ def test_no_flowers_for_yourself_the_deactivated_or_nobody(org) -> None:
 def test_more_flowers_than_remain_is_refused_with_what_is_left(org) -> None:
     give(org.emma, org.lina, 5)
     give(org.emma, org.zhang, 4)
-    message = refused(services.give_flowers, org.emma, FlowerInput(receiver_id=org.lina.id, count=2, message="Hi"),
+    message = refused(give_flowers, org.emma, FlowerInput(receiver_id=org.lina.id, count=2, message="Hi"),
                       field="count")
     assert "1" in message
-    assert services.flowers_left(org.emma) == (1, 10) and services.flower_total(org.lina) == 5
+    assert flowers_left(org.emma) == (1, 10) and flower_total(org.lina) == 5
     give(org.emma, org.lina, 1)
-    assert "no flowers left" in refused(services.give_flowers, org.emma,
+    assert "no flowers left" in refused(give_flowers, org.emma,
                                         FlowerInput(receiver_id=org.lina.id, count=1, message="Hi"), field="count")
 
 
 def test_a_suspended_person_cannot_give(org) -> None:
     db.session.add(PostingSuspension(user_id=org.emma.id, until=utcnow() + timedelta(days=2)))
     db.session.commit()
-    refused(services.give_flowers, org.emma, FlowerInput(receiver_id=org.lina.id, count=1, message="Hi"), field="form")
-    refused(services.award_badge, org.emma, AwardInput(org.anyone.id, org.lina.id, "Hi"), field="form")
+    refused(give_flowers, org.emma, FlowerInput(receiver_id=org.lina.id, count=1, message="Hi"), field="form")
+    refused(award_badge, org.emma, AwardInput(org.anyone.id, org.lina.id, "Hi"), field="form")
     assert count(FlowerGift) == 0 and count(BadgeAward) == 0
 
 
 def test_no_rollover_each_month_starts_full(org) -> None:
-    last_month = services.month_key(services.month_start() - timedelta(days=1))
+    last_month = month_key(month_start() - timedelta(days=1))
     db.session.add(GiverMonth(user_id=org.emma.id, month=last_month, flowers_spent=10))
     db.session.commit()
-    assert services.flowers_left(org.emma) == (10, 10)
+    assert flowers_left(org.emma) == (10, 10)
 
 
 def test_the_month_turns_at_midnight_on_the_1st_in_the_organisations_timezone(app) -> None:
     app.config["ORG_TIMEZONE"] = "Asia/Shanghai"  # UTC+8
-    assert services.month_key(datetime(2026, 1, 31, 15, 59)) == "2026-01"
-    assert services.month_key(datetime(2026, 1, 31, 16, 0)) == "2026-02"
-    assert services.month_start(datetime(2026, 2, 10)) == datetime(2026, 1, 31, 16, 0)
+    assert month_key(datetime(2026, 1, 31, 15, 59)) == "2026-01"
+    assert month_key(datetime(2026, 1, 31, 16, 0)) == "2026-02"
+    assert month_start(datetime(2026, 2, 10)) == datetime(2026, 1, 31, 16, 0)
     app.config["ORG_TIMEZONE"] = "America/New_York"  # UTC-5 in February
-    assert services.month_key(datetime(2026, 2, 1, 3, 0)) == "2026-01"
-    assert services.month_key(datetime(2026, 2, 1, 5, 0)) == "2026-02"
+    assert month_key(datetime(2026, 2, 1, 3, 0)) == "2026-01"
+    assert month_key(datetime(2026, 2, 1, 5, 0)) == "2026-02"
 
 
 def test_hr_sets_the_default_and_gives_some_people_more(org) -> None:
-    services.set_default_allowance(org.hr, 4)
-    services.set_quota(org.hr, org.boss.id, 20)
+    set_default_allowance(org.hr, 4)
+    set_quota(org.hr, org.boss.id, 20)
     db.session.commit()
-    assert services.flowers_left(org.emma) == (4, 4)
-    assert services.flowers_left(org.boss) == (20, 20)
+    assert flowers_left(org.emma) == (4, 4)
+    assert flowers_left(org.boss) == (20, 20)
     give(org.boss, org.lina, 5)
-    assert services.flowers_left(org.boss) == (15, 20)
-    services.remove_quota(org.hr, org.boss.id)
+    assert flowers_left(org.boss) == (15, 20)
+    remove_quota(org.hr, org.boss.id)
     db.session.commit()
-    assert services.flowers_left(org.boss) == (0, 4)  # spent 5 of now 4: nothing left, never negative
+    assert flowers_left(org.boss) == (0, 4)  # spent 5 of now 4: nothing left, never negative
 
 
 def test_only_hr_changes_allowances_and_numbers_are_checked(org) -> None:
     with pytest.raises(PermissionError):
-        services.set_default_allowance(org.emma, 50)
+        set_default_allowance(org.emma, 50)
     with pytest.raises(PermissionError):
-        services.set_quota(org.emma, org.emma.id, 50)
-    refused(services.set_default_allowance, org.hr, -1, field="monthly_flowers")
-    refused(services.set_default_allowance, org.hr, None, field="monthly_flowers")
-    refused(services.set_quota, org.hr, 99999, 5, field="person_id")
-    refused(services.set_quota, org.hr, org.lina.id, 1001, field="monthly")
-    assert services.default_allowance() == 10
+        set_quota(org.emma, org.emma.id, 50)
+    refused(set_default_allowance, org.hr, -1, field="monthly_flowers")
+    refused(set_default_allowance, org.hr, None, field="monthly_flowers")
+    refused(set_quota, org.hr, 99999, 5, field="person_id")
+    refused(set_quota, org.hr, org.lina.id, 1001, field="monthly")
+    assert default_allowance() == 10
 
 
 def test_moderation_delete_refunds_this_month_and_removes_the_flowers(org) -> None:
@@ -146,8 +168,8 @@ def test_moderation_delete_refunds_this_month_and_removes_the_flowers(org) -> No
     REPORTABLE["flower"].on_delete(gift)  # type: ignore[misc]
     db.session.delete(gift)
     db.session.commit()
-    assert services.flowers_left(org.emma) == (10, 10)
-    assert services.flower_total(org.lina) == 0
+    assert flowers_left(org.emma) == (10, 10)
+    assert flower_total(org.lina) == 0
 
 
 def test_no_refund_for_last_months_flowers_which_never_expire(org) -> None:
@@ -155,10 +177,10 @@ def test_no_refund_for_last_months_flowers_which_never_expire(org) -> None:
                      created_at=datetime(2001, 1, 5))
     db.session.add(old)
     give(org.emma, org.lina, 2)
-    services.refund_flowers(old)
+    refund_flowers(old)
     db.session.commit()
-    assert services.flowers_left(org.emma) == (8, 10)
-    assert services.flower_total(org.lina) == 5
+    assert flowers_left(org.emma) == (8, 10)
+    assert flower_total(org.lina) == 5
 
 
 def test_reported_flowers_are_left_out_of_the_total_except_for_hr(org) -> None:
@@ -166,8 +188,8 @@ def test_reported_flowers_are_left_out_of_the_total_except_for_hr(org) -> None:
     give(org.zhang, org.lina, 1)
     gift.hidden = True
     db.session.commit()
-    assert services.flower_total(org.lina, org.emma) == 1
-    assert services.flower_total(org.lina, org.hr) == 4
+    assert flower_total(org.lina, org.emma) == 1
+    assert flower_total(org.lina, org.hr) == 4
 
 
 # --- the catalogue ---------------------------------------------------------------------------
@@ -179,14 +201,14 @@ def badge_input(**kw) -> BadgeInput:  # type: ignore[no-untyped-def]
 
 
 def test_hr_creates_badges_with_a_built_in_icon_or_an_uploaded_image(org, app) -> None:
-    star = services.create_badge(org.hr, badge_input(tag_id=org.value.id))
+    star = create_badge(org.hr, badge_input(tag_id=org.value.id))
     assert (star.icon, star.image, star.tag_id) == ("star", None, org.value.id)
     for data, ext in ((PNG, "png"), (WEBP, "webp")):
-        badge = services.create_badge(org.hr, badge_input(use_image=True, image=data))
+        badge = create_badge(org.hr, badge_input(use_image=True, image=data))
         assert badge.image.endswith(f".{ext}") and len(badge.image) == 32 + 1 + len(ext)
-        assert (services.upload_dir() / badge.image).read_bytes() == data
+        assert (upload_dir() / badge.image).read_bytes() == data
     db.session.commit()
-    assert services.upload_dir().is_relative_to(app.config["UPLOAD_FOLDER"])
+    assert upload_dir().is_relative_to(app.config["UPLOAD_FOLDER"])
 
 
 @pytest.mark.parametrize(("kw", "field"), [
@@ -204,21 +226,21 @@ def test_bad_badges_are_refused_and_nothing_is_stored(org, kw, field) -> None:
     if kw.pop("tag", None):
         kw["tag_id"] = org.skill.id
     before = count(Badge)
-    refused(services.create_badge, org.hr, badge_input(**kw), field=field)
+    refused(create_badge, org.hr, badge_input(**kw), field=field)
     assert count(Badge) == before
-    assert not services.upload_dir().exists() or not any(services.upload_dir().iterdir())
+    assert not upload_dir().exists() or not any(upload_dir().iterdir())
 
 
 def test_an_image_of_exactly_100_kb_is_accepted(org) -> None:
     data = PNG + b"\x00" * (100 * 1024 - len(PNG))
-    assert services.create_badge(org.hr, badge_input(use_image=True, image=data)).image
+    assert create_badge(org.hr, badge_input(use_image=True, image=data)).image
 
 
 def test_only_hr_manages_the_catalogue(org) -> None:
     with pytest.raises(PermissionError):
-        services.create_badge(org.emma, badge_input())
+        create_badge(org.emma, badge_input())
     with pytest.raises(PermissionError):
-        services.update_badge(org.emma, org.anyone, badge_input())
+        update_badge(org.emma, org.anyone, badge_input())
 
 
 # --- awarding ----------------------------------------------------------------------------------
@@ -226,7 +248,7 @@ def test_only_hr_manages_the_catalogue(org) -> None:
 def test_anyone_awards_within_the_monthly_limit(org) -> None:
     first = award(org.emma, org.anyone, org.lina)
     award(org.emma, org.anyone, org.zhang)
-    assert "2 times a month" in refused(services.award_badge, org.emma, AwardInput(org.anyone.id, org.boss.id, "Hi"),
+    assert "2 times a month" in refused(award_badge, org.emma, AwardInput(org.anyone.id, org.boss.id, "Hi"),
                                         field="badge_id")
     assert count(BadgeAward) == 2
     award(org.zhang, org.anyone, org.boss)  # the limit is per giver
@@ -243,12 +265,12 @@ def test_awarding_last_months_limit_does_not_count_now(org) -> None:
 
 
 def test_who_may_award(org) -> None:
-    refused(services.award_badge, org.emma, AwardInput(org.managers.id, org.lina.id, "Hi"), field="badge_id")
+    refused(award_badge, org.emma, AwardInput(org.managers.id, org.lina.id, "Hi"), field="badge_id")
     award(org.boss, org.managers, org.lina)  # the boss has direct reports
-    refused(services.award_badge, org.emma, AwardInput(org.holders.id, org.lina.id, "Hi"), field="badge_id")
+    refused(award_badge, org.emma, AwardInput(org.holders.id, org.lina.id, "Hi"), field="badge_id")
     award(org.hr, org.holders, org.emma)  # HR may start a holders-only badge
     award(org.emma, org.holders, org.lina)  # now Emma holds it and may pass it on
-    refused(services.award_badge, org.emma, AwardInput(org.hr_only.id, org.lina.id, "Hi"), field="badge_id")
+    refused(award_badge, org.emma, AwardInput(org.hr_only.id, org.lina.id, "Hi"), field="badge_id")
     award(org.hr, org.hr_only, org.lina)
     assert count(BadgeAward) == 4
 
@@ -257,7 +279,7 @@ def test_hidden_awards_do_not_make_someone_a_holder(org) -> None:
     row = award(org.hr, org.holders, org.emma)
     row.hidden = True
     db.session.commit()
-    refused(services.award_badge, org.emma, AwardInput(org.holders.id, org.lina.id, "Hi"), field="badge_id")
+    refused(award_badge, org.emma, AwardInput(org.holders.id, org.lina.id, "Hi"), field="badge_id")
 
 
 @pytest.mark.parametrize(("badge", "receiver", "citation", "field"), [
@@ -274,16 +296,16 @@ def test_bad_awards_change_nothing(org, badge, receiver, citation, field) -> Non
         org.anyone.active = False
         db.session.commit()
     badge_id = {"anyone": org.anyone.id, "retired": org.anyone.id, None: 99999,
-                "automatic": services.ensure_automatic_badges()["first-feedback"].id}[badge]
+                "automatic": ensure_automatic_badges()["first-feedback"].id}[badge]
     db.session.commit()
-    refused(services.award_badge, org.emma, AwardInput(badge_id, getattr(org, receiver).id, citation), field=field)
+    refused(award_badge, org.emma, AwardInput(badge_id, getattr(org, receiver).id, citation), field=field)
     assert count(BadgeAward) == 0 and count(Notification) == 0
 
 
 def test_awardable_badges_show_what_is_left(org) -> None:
     award(org.emma, org.anyone, org.lina)
-    assert [(b.name_en, left) for b, left in services.awardable_badges(org.emma)] == [("Helper", 1)]
-    assert {b.name_en for b, _n in services.awardable_badges(org.hr)} == {"Helper", "Coach", "Guild", "Hero"}
+    assert [(b.name_en, left) for b, left in awardable_badges(org.emma)] == [("Helper", 1)]
+    assert {b.name_en for b, _n in awardable_badges(org.hr)} == {"Helper", "Coach", "Guild", "Hero"}
 
 
 # --- automatic badges ---------------------------------------------------------------------------
@@ -296,11 +318,11 @@ def rule_awards(rule: str, person=None) -> list[BadgeAward]:  # type: ignore[no-
 
 
 def test_automatic_badge_rows_are_seeded_idempotently(app) -> None:
-    services.ensure_automatic_badges()
-    services.ensure_automatic_badges()
+    ensure_automatic_badges()
+    ensure_automatic_badges()
     db.session.commit()
-    assert sorted(db.session.scalars(select(Badge.rule).where(Badge.rule.is_not(None)))) == sorted(services.RULES)
-    assert not services.automatic_badges_missing()
+    assert sorted(db.session.scalars(select(Badge.rule).where(Badge.rule.is_not(None)))) == sorted(RULES)
+    assert not automatic_badges_missing()
 
 
 def test_first_feedback_earns_a_badge_once_and_notifies(org) -> None:
@@ -363,7 +385,7 @@ def test_a_reached_milestone_earns_its_members_a_badge_once(org, make_project) -
 
 
 def test_a_retired_automatic_badge_is_not_earned(org) -> None:
-    services.ensure_automatic_badges()["first-feedback"].active = False
+    ensure_automatic_badges()["first-feedback"].active = False
     db.session.commit()
     feedback_services.give_feedback(org.emma, FeedbackInput(recipient_id=org.lina.id, text="Thanks"))
     db.session.commit()
@@ -374,7 +396,7 @@ def test_a_retired_automatic_badge_is_not_earned(org) -> None:
 
 def test_collusion_signals_find_repeats_reciprocal_pairs_and_rings(org, make_user) -> None:
     a, b, c, d, e, f, g = (make_user(name=n) for n in "ABCDEFG")
-    services.set_default_allowance(org.hr, 100)
+    set_default_allowance(org.hr, 100)
     for _ in range(5):
         give(a, b)  # repeated
     give(c, d)
@@ -386,12 +408,12 @@ def test_collusion_signals_find_repeats_reciprocal_pairs_and_rings(org, make_use
                      created_at=utcnow() - timedelta(days=31))
     db.session.add(old)
     db.session.commit()
-    signals = services.collusion_signals(org.hr)
+    signals = collusion_signals(org.hr)
     assert [(x.name, y.name, n) for x, y, n in signals.repeated] == [("A", "B", 5)]
     assert [(x.name, y.name, ab, ba) for x, y, ab, ba in signals.reciprocal] == [("C", "D", 1, 1)]
     assert [tuple(p.name for p in ring) for ring in signals.rings] == [("E", "F", "G")]
     with pytest.raises(PermissionError):
-        services.collusion_signals(org.emma)
+        collusion_signals(org.emma)
 
 
 # --- holdings (the walls' summary of who holds what) ----------------------------------------
@@ -428,4 +450,4 @@ def test_holdings_follow_awards_reports_restores_and_deletes(org, make_project) 
     db.session.delete(coach)  # deleted by moderation
     db.session.commit()
     assert holdings_stored() == holdings_from_awards() and (org.managers.id, org.lina.id) not in holdings_stored()
-    assert not services.holds(org.lina, org.managers) and services.holds(org.lina, org.anyone)
+    assert not holds(org.lina, org.managers) and holds(org.lina, org.anyone)

@@ -9,8 +9,17 @@ from sqlalchemy import select
 
 from perfapp.extensions import db
 from perfapp.notify.models import Notification
-from perfapp.recognition import services
+from perfapp.recognition.badges import upload_dir
+from perfapp.recognition.flowers import (
+    FlowerInput,
+    default_allowance,
+    flower_total,
+    flowers_left,
+    give_flowers,
+    set_default_allowance,
+)
 from perfapp.recognition.models import Badge, BadgeAward, FlowerGift, FlowerQuota, GiverMonth
+from perfapp.recognition.rules import ensure_automatic_badges
 from tests.recognition.conftest import PNG, WEBP, count
 
 
@@ -77,7 +86,7 @@ def test_more_than_remain_is_a_translated_422(org, login) -> None:
                       htmx=True, target="flower-form")
     assert r.status_code == 422
     assert "本月还剩 1 朵小红花。" in text(r)
-    assert services.flower_total(org.emma) == 9
+    assert flower_total(org.emma) == 9
 
 
 def test_profile_and_badge_wall_show_the_flower_total(org, login) -> None:
@@ -159,7 +168,7 @@ def test_hr_pages_are_403_for_employees(org, login, url) -> None:
     assert client.submit(url, {"monthly_flowers": 99, "name_zh": "x", "name_en": "x"}).status_code in (403, 405)
     assert client.submit("/recognition/admin/flowers/people", {"person_id": org.emma.id, "monthly": 99}).status_code == 403
     assert client.submit(f"/recognition/admin/badges/{org.anyone.id}", {"name_en": "Mine"}).status_code == 403
-    assert count(FlowerQuota) == 0 and services.default_allowance() == 10
+    assert count(FlowerQuota) == 0 and default_allowance() == 10
     assert db.session.get(Badge, org.anyone.id).name_en == "Helper"
 
 
@@ -176,10 +185,10 @@ def test_hr_changes_the_default_and_gives_someone_more(org, login) -> None:
     assert r.status_code == 200 and is_fragment(r) and 'value="6"' in text(r)
     r = client.submit("/recognition/admin/flowers/people", {"person_id": org.boss.id, "monthly": 25})
     assert r.status_code == 303
-    assert services.flowers_left(org.emma) == (6, 6) and services.flowers_left(org.boss) == (25, 25)
+    assert flowers_left(org.emma) == (6, 6) and flowers_left(org.boss) == (25, 25)
     r = client.submit("/recognition/admin/flowers", {"monthly_flowers": -3}, htmx=True, target="allowance")
     assert r.status_code == 422 and "Enter a whole number from 0 to 1000." in text(r)
-    assert services.default_allowance() == 6
+    assert default_allowance() == 6
     r = client.submit(f"/recognition/admin/flowers/people/{org.boss.id}/remove", {})
     assert r.status_code == 303 and count(FlowerQuota) == 0
 
@@ -231,7 +240,7 @@ def test_fake_or_too_big_images_are_refused(org, login, upload, message) -> None
                       htmx=True, target="badge-form", content_type="multipart/form-data")
     assert r.status_code == 422 and message in text(r)
     assert count(Badge, Badge.rule.is_(None)) == 4
-    assert not services.upload_dir().exists() or not any(services.upload_dir().iterdir())
+    assert not upload_dir().exists() or not any(upload_dir().iterdir())
 
 
 def test_a_huge_upload_is_413(org, login) -> None:
@@ -249,7 +258,7 @@ def test_a_zh_hr_person_gets_chinese_errors(org, login, make_user) -> None:
 
 
 def test_badge_images_never_serve_anything_else(org, login) -> None:
-    folder = services.upload_dir()
+    folder = upload_dir()
     folder.mkdir(parents=True)
     (folder / "evil.png").write_bytes(b"<script>alert(1)</script>")
     client = login(org.emma)
@@ -259,7 +268,7 @@ def test_badge_images_never_serve_anything_else(org, login) -> None:
 
 
 def test_hr_edits_an_automatic_badge_but_not_its_rule(org, login) -> None:
-    services.ensure_automatic_badges()  # as the migration made them
+    ensure_automatic_badges()  # as the migration made them
     db.session.commit()
     client = login(org.hr)
     assert client.get("/recognition/admin/badges").status_code == 200
@@ -272,10 +281,10 @@ def test_hr_edits_an_automatic_badge_but_not_its_rule(org, login) -> None:
 
 
 def test_collusion_page_lists_signals_for_hr(org, login) -> None:
-    services.set_default_allowance(org.hr, 50)
+    set_default_allowance(org.hr, 50)
     for _ in range(5):
-        services.give_flowers(org.emma, services.FlowerInput(org.lina.id, 1, "Thanks"))
-    services.give_flowers(org.lina, services.FlowerInput(org.emma.id, 1, "Thanks"))
+        give_flowers(org.emma, FlowerInput(org.lina.id, 1, "Thanks"))
+    give_flowers(org.lina, FlowerInput(org.emma.id, 1, "Thanks"))
     db.session.commit()
     page = text(login(org.hr).get("/recognition/signals"))
     assert "5 times" in page and "1 / 5" in page  # 李娜 → Emma once, Emma → 李娜 five times
@@ -320,19 +329,19 @@ def test_a_reported_flower_is_hidden_and_deleting_it_refunds_the_giver(org, logi
     # Hidden for the reporter at once (a notice in its place); still there for everyone else.
     wall = text(reporter.get("/walls/"))
     assert "Suspicious" not in wall and "You reported this, so it is hidden for you." in wall
-    assert "Suspicious" not in text(reporter.get(f"/walls/flowers/{gift.id}"))
-    assert "Suspicious" in text(login(org.lina).get("/walls/")) and services.flower_total(org.lina) == 4
+    assert "Suspicious" not in text(reporter.get(f"/recognition/flowers/{gift.id}"))
+    assert "Suspicious" in text(login(org.lina).get("/walls/")) and flower_total(org.lina) == 4
     # Two more people report it: hidden from everyone but HR, and it no longer counts.
     for person in (org.lina, org.hr):
         moderation.report(person, "flower", gift.id, "Looks like a swap")
     db.session.commit()
-    assert login(org.lina).get(f"/walls/flowers/{gift.id}").status_code == 404
-    assert services.flower_total(org.lina) == 0  # hidden rows don't count for non-HR
+    assert login(org.lina).get(f"/recognition/flowers/{gift.id}").status_code == 404
+    assert flower_total(org.lina) == 0  # hidden rows don't count for non-HR
     hr = login(org.hr)
     assert "Suspicious" in text(hr.get("/moderation/"))
     moderation.decide(org.hr, "flower", gift.id, "delete", "Swap ring")
     db.session.commit()
-    assert count(FlowerGift) == 0 and services.flowers_left(org.emma) == (10, 10)
+    assert count(FlowerGift) == 0 and flowers_left(org.emma) == (10, 10)
 
 
 def test_people_react_to_and_comment_on_flowers_and_badges(org, login) -> None:
@@ -345,7 +354,11 @@ def test_people_react_to_and_comment_on_flowers_and_badges(org, login) -> None:
     assert f'id="rx-flower-{gift.id}"' in wall and f'id="rx-badge_award-{award_row.id}"' in wall
     assert other.submit(f"/reactions/flower/{gift.id}/react", {"emoji": "👍"}, htmx=True,
                         target=f"rx-flower-{gift.id}").status_code == 200
-    page = text(other.get(f"/walls/flowers/{gift.id}"))
+    page = text(other.get(f"/recognition/flowers/{gift.id}"))
     assert "Thanks" in page and f'id="rx-flower-{gift.id}-like"' in page
-    assert other.get(f"/walls/awards/{award_row.id}").status_code == 200
-    assert other.get("/walls/awards/99999").status_code == 404
+    assert other.get(f"/recognition/awards/{award_row.id}").status_code == 200
+    assert other.get("/recognition/awards/99999").status_code == 404
+    # Links sent before the pages moved to recognition (mail, push) lead there.
+    old = other.get(f"/walls/flowers/{gift.id}")
+    assert old.status_code == 308 and old.headers["Location"].endswith(f"/recognition/flowers/{gift.id}")
+    assert other.get(f"/walls/awards/{award_row.id}").headers["Location"].endswith(f"/recognition/awards/{award_row.id}")

@@ -12,7 +12,7 @@ from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback
 from perfapp.recognition.models import BadgeAward, FlowerGift
-from perfapp.recognition.services import ensure_automatic_badges
+from perfapp.recognition.rules import ensure_automatic_badges
 from perfapp.walls import services
 from perfapp.walls.services import WallFilter
 from tests.conftest import htmx_headers

@@ -76,7 +76,7 @@ def test_promote_then_consent_publishes_it(app, team, flower, award, source_type
     with app.test_request_context():
         url = source.url(shown)
     assert shown is not None and url.endswith(
-        f"/walls/flowers/{obj.id}" if source_type == "flower" else f"/walls/awards/{obj.id}")
+        f"/recognition/flowers/{obj.id}" if source_type == "flower" else f"/recognition/awards/{obj.id}")
 
 
 @pytest.mark.parametrize("source_type", ["flower", "badge_award"])
@@ -137,7 +137,7 @@ def test_the_promote_link_shows_for_hr_and_managers_only(team, flower, award, lo
     for who in ("boss", "hr"):
         c = login(team[who])
         assert link in c.get("/walls/").get_data(as_text=True)
-        assert link in c.get(f"/walls/{path}/{obj.id}").get_data(as_text=True)
+        assert link in c.get(f"/recognition/{path}/{obj.id}").get_data(as_text=True)
         more = c.get("/walls/", headers=htmx_headers("feed-more")).get_data(as_text=True)
         assert link in more and "<html" not in more
     for who in ("zhang", "lina", "emma"):
@@ -232,7 +232,7 @@ def test_the_story_page_shows_the_original_and_links_to_it(team, flower, award, 
     db.session.commit()
     html = login(team["zhang"]).get(f"/stories/{story.id}").get_data(as_text=True)
     card_id = f'id="flower-{obj.id}"' if source_type == "flower" else f'id="award-{obj.id}"'
-    url = f"/walls/flowers/{obj.id}" if source_type == "flower" else f"/walls/awards/{obj.id}"
+    url = f"/recognition/flowers/{obj.id}" if source_type == "flower" else f"/recognition/awards/{obj.id}"
     assert card_id in html and f'class="btn btn-ghost btn-block story-origin" href="{url}"' in html
     assert "source_type=" not in login(team["boss"]).get(f"/stories/{story.id}").get_data(as_text=True)
 
