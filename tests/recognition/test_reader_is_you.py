@@ -11,7 +11,7 @@ from html import unescape
 import pytest
 
 from perfapp.extensions import db
-from perfapp.recognition import services
+from perfapp.recognition.badges import AwardInput, award_badge
 from perfapp.stories import services as stories
 
 LANGS = [("en", "You", "My badges", "My profile"), ("zh-CN", "你", "我的徽章", "我的主页")]
@@ -34,7 +34,7 @@ def awarded(org):  # type: ignore[no-untyped-def]
     """李娜 (no locale: the browser's language) and Emma each hold Helper, from 王伟."""
     org.lina.locale = None
     for person in (org.lina, org.emma):
-        services.award_badge(org.boss, services.AwardInput(org.anyone.id, person.id, "谢谢你"))
+        award_badge(org.boss, AwardInput(org.anyone.id, person.id, "谢谢你"))
     db.session.commit()
     return org
 
