@@ -633,6 +633,15 @@ def top_goals(viewer: User, period: tuple[date, date]) -> list[Goal]:
                  .order_by(Goal.id).limit(100))
 
 
+def unaligned_team_goals(viewer: User, period: tuple[date, date], limit: int = 100) -> list[Goal]:
+    """Department and project goals of the period that support no other goal (the tree's second root)."""
+    start, end = period
+    aligned = exists().where(GoalLink.child_id == Goal.id)
+    return _list(select(Goal).where(Goal.owner_type.in_(("department", "project")), Goal.archived.is_(False),
+                                    Goal.period_start <= end, Goal.period_end >= start, ~aligned, visible_to(viewer))
+                 .order_by(Goal.owner_type, Goal.id).limit(limit))
+
+
 _OWNER_RANK = {"company": 0, "department": 1, "project": 2, "person": 3}
 
 

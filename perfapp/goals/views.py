@@ -312,9 +312,11 @@ def tree() -> Response:
     """Company goals of the period; each opens (as a fragment) to the goals that support it."""
     period = _period()
     top = services.top_goals(current_user, period)
+    loose = services.unaligned_team_goals(current_user, period)
     setting = services.settings()
     periods = services.period_choices(setting.cycle, _today())
-    return render("goals/tree.html", nodes=top, counts=services.child_counts(current_user, [g.id for g in top]),
+    return render("goals/tree.html", nodes=top, loose=loose,
+                  counts=services.child_counts(current_user, [g.id for g in top + loose]),
                   period=period, period_name=services.period_label(*period),
                   periods=[(services.period_key(s, e), services.period_label(s, e)) for s, e in periods],
                   current_key=services.period_key(*period))

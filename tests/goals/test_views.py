@@ -209,3 +209,74 @@ def test_gets_do_not_write(make_user, login):
         assert c.get(url).status_code in (200, 303), url
     assert db.session.get(Goal, goal.id).updated_at == before
     assert isinstance(date.today(), date)
+
+
+def test_owner_edits_and_archives_colleague_cannot(make_user, login):
+    me = make_user()
+    peer = make_user()
+    goal = make_goal(me, "Old title", key_results=[services.KeyResultInput("Deals", start=0, target=10)])
+    kr = goal.key_results[0]
+    assert login(peer).get(f"/goals/{goal.id}/edit").status_code == 403
+    assert login(peer).submit(f"/goals/{goal.id}/archive").status_code == 403
+    c = login(me)
+    form = c.get(f"/goals/{goal.id}/edit").get_data(as_text=True)
+    assert 'value="Old title"' in form
+    response = c.submit(f"/goals/{goal.id}/edit", {
+        "title": "New title", "owner": "me", "period": period_key(), "kind": "objective", "visibility": "private",
+        "kr_id": [str(kr.id)], "kr_title": ["Deals won"], "kr_kind": ["number"], "kr_start": ["0"],
+        "kr_target": ["12"], "kr_unit": [""], "kr_weight": [""]})
+    assert response.status_code == 303
+    goal = db.session.get(Goal, goal.id)
+    assert goal.title == "New title" and goal.visibility == "private"
+    assert [(k.id, k.title, k.target_value) for k in goal.key_results] == [(kr.id, "Deals won", 12)]
+    assert c.submit(f"/goals/{goal.id}/archive").status_code == 303
+    assert db.session.get(Goal, goal.id).archived
+
+
+def test_alignment_loop_through_the_form_is_422(make_user, login):
+    me = make_user()
+    top = make_goal(me, "Top")
+    child = make_goal(me, "Child", parents=[services.ParentInput(top.id)])
+    c = login(me)
+    response = c.submit(f"/goals/{top.id}/edit", {"title": "Top", "owner": "me", "period": period_key(),
+                                                  "parent": [f"g:{child.id}"]})
+    assert response.status_code == 422 and "loop" in response.get_data(as_text=True)
+    assert count(GoalLink) == 1
+
+
+def test_reminder_shows_in_the_inbox(make_user, login):
+    me = make_user()
+    goal = make_goal(me, "Quiet goal")
+    goal.created_at = utcnow().replace(year=utcnow().year - 1)
+    db.session.commit()
+    assert services.send_checkin_reminders(utcnow()) == 1
+    db.session.commit()
+    assert "Time for a goal check-in" in login(me).get("/notify/").get_data(as_text=True)
+
+
+def test_teammates_react_and_comment_on_a_check_in(make_user, login):
+    from perfapp.reactions.models import Comment
+
+    me = make_user()
+    goal = make_goal(me)
+    row = services.check_in(me, goal, services.CheckInInput(confidence=6, progress=30))
+    db.session.commit()
+    peer = login(make_user())
+    assert peer.submit(f"/reactions/goal_checkin/{row.id}/comments", {"text": "Nice progress!"}).status_code in (200, 303)
+    assert count(Comment) == 1
+    private = make_goal(me, "Hidden", visibility="private")
+    hidden_row = services.check_in(me, private, services.CheckInInput(confidence=6, progress=30))
+    db.session.commit()
+    assert peer.get(f"/goals/checkins/{hidden_row.id}").status_code == 404
+    assert peer.submit(f"/reactions/goal_checkin/{hidden_row.id}/comments", {"text": "Peek"}).status_code == 404
+    assert count(Comment) == 1
+
+
+def test_tree_lists_team_goals_that_support_no_company_goal(make_user, login):
+    dept = Department(name_zh="运营", name_en="Operations")
+    db.session.add(dept)
+    db.session.commit()
+    hr = make_user(role="hr")
+    make_goal(hr, "Loose team goal", owner_type="department", department_id=dept.id)
+    page = login(make_user()).get("/goals/tree").get_data(as_text=True)
+    assert "Loose team goal" in page and "Team goals not aligned to a company goal" in page
