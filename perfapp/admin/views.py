@@ -22,15 +22,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from perfapp.admin import bp, forms, services
-from perfapp.audit.guard import hr_required  # noqa: F401  (recognition's views import it from here)
+from perfapp.audit.guard import hr_required
 from perfapp.core.htmx import is_htmx, render, wants_fragment
 from perfapp.core.i18n import timezone_label
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.feedback.models import TAG_KINDS, Tag
 from perfapp.people.models import Department, User
-from perfapp.people.services import timezones
-from perfapp.people.views import COMMON_TIMEZONES
+from perfapp.people.services import COMMON_TIMEZONES, timezones
 from perfapp.personal import erasure
 from perfapp.projects import forms as project_forms
 from perfapp.projects import services as project_services

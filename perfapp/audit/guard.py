@@ -1,7 +1,7 @@
 """The HR/admin gate: refuse with 403 and keep the attempt in the audit log.
 
-Every HR-only page goes through here (admin's and recognition's `hr_required`, moderation's,
-notify's and integrations' HR checks), so each refused attempt is recorded the same way.
+Every HR-only page goes through here (`hr_required` on admin's, recognition's, audit's and
+notify's pages; moderation's and integrations' own HR checks call `refuse`), so each refused attempt is recorded the same way.
 """
 from __future__ import annotations
 

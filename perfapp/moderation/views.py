@@ -14,8 +14,7 @@ from perfapp.extensions import db
 from perfapp.moderation import bp, services
 from perfapp.moderation.models import ModerationDecision
 
-# HR's pages. Guarded here rather than with admin's hr_required: importing admin from this
-# package would close an import cycle (feedback.services -> moderation -> admin -> auth -> feedback).
+# HR's pages, guarded for the whole blueprint in one place.
 HR_ONLY = frozenset({"moderation.queue", "moderation.decide", "moderation.log"})
 
 

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from perfapp.audit.guard import refuse
+from perfapp.audit.guard import hr_required
 from perfapp.core.db import write_transaction
 from perfapp.core.htmx import render, wants_fragment
 from perfapp.core.ratelimit import per_person
@@ -182,12 +182,9 @@ def unread() -> Response:
 
 
 @bp.route("/organisation", methods=["GET", "POST"])
-@login_required
+@hr_required
 def organisation() -> Response:
     """HR: organisation-wide nudges (the weekly nudge)."""
-    # Checked here rather than with admin's hr_required: importing admin from notify is circular.
-    if not current_user.is_hr:
-        refuse()
     if request.method == "POST":
         setting = preferences.set_weekly_nudge(current_user, request.form.get("weekly_nudge", "") in ("1", "on"))
         db.session.commit()

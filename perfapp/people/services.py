@@ -14,6 +14,13 @@ from perfapp.people.models import User
 _TIMEZONES: frozenset[str] | None = None
 
 
+# The zones offered first in the settings (the person's own, if another, is added).
+COMMON_TIMEZONES = (
+    "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo",
+    "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "UTC",
+)
+
+
 def timezones() -> frozenset[str]:
     global _TIMEZONES
     if _TIMEZONES is None:

@@ -12,11 +12,7 @@ from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.feedback import services as feedback_services
 from perfapp.people import bp, services
-
-COMMON_TIMEZONES = (
-    "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo",
-    "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "UTC",
-)
+from perfapp.people.services import COMMON_TIMEZONES
 
 
 @bp.route("/search")

@@ -19,7 +19,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
-from perfapp.admin.views import hr_required
+from perfapp.audit.guard import hr_required
 from perfapp.core.assets import icon
 from perfapp.core.htmx import is_htmx, render, wants_fragment
 from perfapp.core.ratelimit import per_person
