@@ -89,6 +89,7 @@ _PARENT_OF: dict[str, Parent] = {
     "goals.assign": lambda args: url_for("goals.detail", goal_id=args["goal_id"]),
     "goals.new": _to("goals.mine"),
     "goals.settings": _to("goals.mine"),
+    "goals.checkin": _to("goals.mine"),
 }
 
 

@@ -611,10 +611,12 @@ def assign(actor: User, source: Goal, person_ids: Sequence[int] = (), department
 
 # --- what pages show -----------------------------------------------------------------------------
 
-def _list(query) -> list[Goal]:  # type: ignore[no-untyped-def]
-    return list(db.session.scalars(query.options(
-        selectinload(Goal.key_results), selectinload(Goal.owner), selectinload(Goal.department),
-        selectinload(Goal.project))))
+def _list(query, key_results: bool = False) -> list[Goal]:  # type: ignore[no-untyped-def]
+    """Goals with what their cards show (owner, department, project) loaded in one query each."""
+    options = [selectinload(Goal.owner), selectinload(Goal.department), selectinload(Goal.project)]
+    if key_results:
+        options.append(selectinload(Goal.key_results))
+    return list(db.session.scalars(query.options(*options)))
 
 
 def goals_of(viewer: User, person: User, today: date | None = None, limit: int = 50) -> list[Goal]:
@@ -650,8 +652,7 @@ def contributors(viewer: User, goal: Goal, limit: int = 200) -> list[tuple[Goal,
     rows = db.session.execute(
         select(Goal, GoalLink).join(GoalLink, GoalLink.child_id == Goal.id)
         .where(GoalLink.parent_id == goal.id, Goal.archived.is_(False), visible_to(viewer))
-        .options(selectinload(Goal.owner), selectinload(Goal.department), selectinload(Goal.project),
-                 selectinload(Goal.key_results))
+        .options(selectinload(Goal.owner), selectinload(Goal.department), selectinload(Goal.project))
         .order_by(Goal.id).limit(limit)).all()
     pairs = [(g, link) for g, link in rows]
     pairs.sort(key=lambda p: (_OWNER_RANK.get(p[0].owner_type, 9), p[0].title))
@@ -698,7 +699,7 @@ def alignment_options(viewer: User, goal: Goal | None, period: tuple[date, date]
              .order_by(Goal.owner_type, Goal.id).limit(60))
     if goal is not None:
         query = query.where(Goal.id != goal.id)
-    options = _list(query)
+    options = _list(query, key_results=True)
     options.sort(key=lambda g: (_OWNER_RANK.get(g.owner_type, 9), g.id))
     return options
 

@@ -282,3 +282,19 @@ def test_weekly_reminder_to_owners_of_stale_goals_and_the_managers_view(make_use
     assert services.send_checkin_reminders(now) == 0  # once per week
     note = db.session.scalar(select(Notification))
     assert note.user_id == me.id and note.kind == "goal_checkin_reminder"
+
+
+def test_the_periodic_task_sends_reminders_and_the_push_says_what_to_do(app, make_user):
+    from perfapp.goals import tasks
+    from perfapp.goals.wiring import _reminder_text
+
+    me = make_user()
+    goal = make_goal(me, "Quiet", period=services.period_for("quarter", datetime.now().date()))
+    goal.created_at = datetime(2000, 1, 1)
+    db.session.commit()
+    tasks.goal_checkin_reminders.call_local()
+    note = db.session.scalar(select(Notification).where(Notification.user_id == me.id))
+    assert note is not None and note.kind == "goal_checkin_reminder"
+    with app.test_request_context():
+        text = _reminder_text(note, "en")
+    assert text is not None and text.url == "/goals/"

@@ -280,3 +280,43 @@ def test_tree_lists_team_goals_that_support_no_company_goal(make_user, login):
     make_goal(hr, "Loose team goal", owner_type="department", department_id=dept.id)
     page = login(make_user()).get("/goals/tree").get_data(as_text=True)
     assert "Loose team goal" in page and "Team goals not aligned to a company goal" in page
+
+
+def test_assigning_to_a_deactivated_person_is_422_and_assigns_nobody(make_user, login):
+    hr = make_user(role="hr")
+    active = make_user()
+    gone = make_user(active=False)
+    goal = make_goal(hr, "Company", owner_type="company")
+    response = login(hr).submit(f"/goals/{goal.id}/assign", {"person_ids": [active.id, gone.id]})
+    assert response.status_code == 422 and count(Goal) == 1
+
+
+def test_lists_cost_the_same_queries_for_few_or_many_goals(make_user, login):
+    from sqlalchemy import event
+
+    hr = make_user(role="hr")
+    me = make_user()
+    c = login(me)
+
+    def queries(url: str) -> int:
+        seen: list[str] = []
+
+        def count_statement(*_args) -> None:  # type: ignore[no-untyped-def]
+            seen.append("q")
+
+        event.listen(db.engine, "before_cursor_execute", count_statement)
+        try:
+            assert c.get(url).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count_statement)
+        return len(seen)
+
+    def add(n: int) -> None:
+        for i in range(n):
+            top = make_goal(hr, f"Company {i}", owner_type="company")
+            make_goal(me, f"Mine {i}", parents=[services.ParentInput(top.id)])
+
+    add(2)
+    few = (queries("/goals/tree"), queries(f"/goals/people/{hr.id}"), queries("/goals/"))
+    add(8)
+    assert (queries("/goals/tree"), queries(f"/goals/people/{hr.id}"), queries("/goals/")) == few != (0, 0, 0)
