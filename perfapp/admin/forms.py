@@ -3,12 +3,10 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from perfapp.admin.services import (
-    DepartmentInput,
-    PersonInput,
-    TagInput,
-)
 from perfapp.core.validation import parse_int
+from perfapp.feedback.tags import TagInput
+from perfapp.people.accounts import PersonInput
+from perfapp.people.departments import DepartmentInput
 
 _TRUE = {"1", "on", "true", "yes"}
 

@@ -21,13 +21,31 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from perfapp.admin import bp, forms, services
+from perfapp.admin import bp, forms
 from perfapp.audit.guard import hr_required
 from perfapp.core.htmx import is_htmx, render, wants_fragment
 from perfapp.core.i18n import timezone_label
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.feedback.models import TAG_KINDS, Tag
+from perfapp.feedback.tags import (
+    TAXONOMY_KINDS,
+    create_tag,
+    set_tag_active,
+    tags_by_kind,
+    update_tag,
+)
+from perfapp.people.accounts import (
+    can_manage,
+    create_person,
+    deactivate_person,
+    force_reset,
+    list_people,
+    reactivate_person,
+    resend_invite,
+    update_person,
+)
+from perfapp.people.departments import create_department, department_tree, update_department
 from perfapp.people.models import Department, User
 from perfapp.people.services import COMMON_TIMEZONES, timezones
 from perfapp.personal import erasure
@@ -115,8 +133,8 @@ def _person_context(person: User | None, form: Mapping[str, str],
         zones.insert(0, form["timezone"])
     return {
         "person": person, "form": form, "manager": manager, "invite_url": invite_url,
-        "can_manage": person is None or services.can_manage(current_user, person),
-        "departments": _tree_options(services.department_tree()), "roles": ROLE_LABELS, "timezones": [(z, timezone_label(z)) for z in zones],
+        "can_manage": person is None or can_manage(current_user, person),
+        "departments": _tree_options(department_tree()), "roles": ROLE_LABELS, "timezones": [(z, timezone_label(z)) for z in zones],
         "languages": current_app.config["LANGUAGES"],
     }
 
@@ -133,7 +151,7 @@ def _invite_done(person: User, token: str, message: str, target: str, fragment: 
 @hr_required
 def people() -> Response:
     q = request.args.get("q", "").strip()
-    page = services.list_people(q, request.args.get("page", 1, type=int))
+    page = list_people(q, request.args.get("page", 1, type=int))
     return render("admin/people.html", "admin/_people_results.html", target="people-results",
                   q=q, results=page)
 
@@ -144,7 +162,7 @@ def person_new() -> Response:
     if request.method == "GET":
         return render("admin/person_new.html", errors={}, **_person_context(None, _person_values(None)))
     try:
-        person, token = services.create_person(current_user, forms.parse_person(request.form))
+        person, token = create_person(current_user, forms.parse_person(request.form))
     except FormError as e:
         return _invalid("admin/person_new.html", "admin/_person_form.html", "person-form", e,
                         **_person_context(None, request.form))
@@ -158,7 +176,7 @@ def person(person_id: int) -> Response:
     person = db.get_or_404(User, person_id)
     if request.method == "POST":
         try:
-            services.update_person(current_user, person, forms.parse_person(request.form))
+            update_person(current_user, person, forms.parse_person(request.form))
         except FormError as e:
             return _invalid("admin/person.html", "admin/_person_form.html", "person-form", e,
                             **_person_context(person, request.form))
@@ -181,7 +199,7 @@ def _account_error(person: User, error: FormError) -> Response:
 def person_invite(person_id: int) -> Response:
     person = db.get_or_404(User, person_id)
     try:
-        token = services.resend_invite(current_user, person)
+        token = resend_invite(current_user, person)
     except FormError as e:
         return _account_error(person, e)
     return _invite_done(person, token, _("New invite link for %(name)s.", name=person.name),
@@ -193,7 +211,7 @@ def person_invite(person_id: int) -> Response:
 def person_reset(person_id: int) -> Response:
     person = db.get_or_404(User, person_id)
     try:
-        services.force_reset(current_user, person)
+        force_reset(current_user, person)
     except FormError as e:
         return _account_error(person, e)
     message = _("%(name)s was logged out everywhere and must choose a new password: we emailed them a link.",
@@ -210,9 +228,9 @@ def person_active(person_id: int) -> Response:
     active = forms.parse_flag(request.form, "active")
     try:
         if active:
-            services.reactivate_person(current_user, person)
+            reactivate_person(current_user, person)
         else:
-            services.deactivate_person(current_user, person)
+            deactivate_person(current_user, person)
     except FormError as e:
         return _account_error(person, e)
     message = (_("%(name)s can log in again.", name=person.name) if active
@@ -278,7 +296,7 @@ def _parent_choices(tree: list[tuple[Department, int]],
 
 
 def _department_context(dept: Department | None, form: Mapping[str, str]) -> dict[str, Any]:
-    tree = services.department_tree()
+    tree = department_tree()
     return {"department": dept, "form": form, "tree": tree,
             "parents": _tree_options(_parent_choices(tree, dept))}
 
@@ -293,7 +311,7 @@ def departments() -> Response:
     if request.method == "GET":
         return render("admin/departments.html", errors={}, **_department_context(None, {}))
     try:
-        dept = services.create_department(current_user, forms.parse_department(request.form))
+        dept = create_department(current_user, forms.parse_department(request.form))
     except FormError as e:
         return _invalid("admin/departments.html", "admin/_department_form.html", "department-form",
                         e, **_department_context(None, request.form))
@@ -306,7 +324,7 @@ def departments() -> Response:
 @hr_required
 def department(department_id: int) -> Response:
     return _edit(db.get_or_404(Department, department_id), "admin/department.html", "department-form",
-                 forms.parse_department, services.update_department, _department_context,
+                 forms.parse_department, update_department, _department_context,
                  _department_values, url_for("admin.departments"))
 
 
@@ -419,8 +437,8 @@ def milestone_reached(milestone_id: int) -> Response:
 # --- tags -------------------------------------------------------------------------
 
 def _tag_context(tag: Tag | None, form: Mapping[str, str]) -> dict[str, Any]:
-    return {"tag": tag, "form": form, "tags": services.tags_by_kind(), "kinds": TAG_KINDS,
-            "sections": TAG_SECTIONS, "taxonomy_kinds": services.TAXONOMY_KINDS}
+    return {"tag": tag, "form": form, "tags": tags_by_kind(), "kinds": TAG_KINDS,
+            "sections": TAG_SECTIONS, "taxonomy_kinds": TAXONOMY_KINDS}
 
 
 def _tag_values(tag: Tag | None) -> dict[str, str]:
@@ -436,7 +454,7 @@ def tags() -> Response:
     if request.method == "GET":
         return render("admin/tags.html", errors={}, **_tag_context(None, _tag_values(None)))
     try:
-        tag = services.create_tag(current_user, forms.parse_tag(request.form))
+        tag = create_tag(current_user, forms.parse_tag(request.form))
     except FormError as e:
         return _invalid("admin/tags.html", "admin/_tag_form.html", "tag-form", e,
                         **_tag_context(None, request.form))
@@ -449,7 +467,7 @@ def tags() -> Response:
 @hr_required
 def tag(tag_id: int) -> Response:
     return _edit(db.get_or_404(Tag, tag_id), "admin/tag.html", "tag-form", forms.parse_tag,
-                 services.update_tag, _tag_context, _tag_values, url_for("admin.tags"))
+                 update_tag, _tag_context, _tag_values, url_for("admin.tags"))
 
 
 @bp.route("/tags/<int:tag_id>/active", methods=["POST"])
@@ -457,7 +475,7 @@ def tag(tag_id: int) -> Response:
 def tag_active(tag_id: int) -> Response:
     tag = db.get_or_404(Tag, tag_id)
     active = forms.parse_flag(request.form, "active")
-    services.set_tag_active(current_user, tag, active)
+    set_tag_active(current_user, tag, active)
     message = (_("“%(name)s” is offered again.", name=tag.name) if active
                else _("“%(name)s” is no longer offered.", name=tag.name))
     return _done(message, url_for("admin.tags"), f"tag-{tag.id}", "admin/_tag_row.html", tag=tag)

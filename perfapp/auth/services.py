@@ -246,7 +246,7 @@ def request_reset(email: str) -> None:
 def force_reset(actor: User, user: User) -> None:
     """HR: the current password stops working, every session ends, a reset link goes to the person.
 
-    HR never sees the link. (Permission checks are the caller's: admin.services.force_reset.)
+    HR never sees the link. (Permission checks are the caller's: people.accounts.force_reset.)
     """
     user.password_hash = DISABLED_PASSWORD
     end_all_sessions(user)

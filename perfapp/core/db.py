@@ -7,12 +7,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import Table, event, exc, text
 from sqlalchemy.engine import Connection, Engine
 
 from perfapp.extensions import db
+
+T = TypeVar("T")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _force_write: contextvars.ContextVar[bool] = contextvars.ContextVar("perfapp_force_write", default=False)
@@ -21,6 +24,20 @@ _force_write: contextvars.ContextVar[bool] = contextvars.ContextVar("perfapp_for
 def utcnow() -> datetime:
     """Naive UTC now: every datetime column stores naive UTC on both engines."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def get_row(model: type[T], row_id: int | None) -> T | None:
+    """The row with this id, or None for an absent, malformed (-1) or unknown id."""
+    if row_id is None or row_id <= 0:
+        return None
+    return db.session.get(model, row_id)
+
+
+def add_row(row: T) -> T:
+    """Add a new row and flush, so it has its id."""
+    db.session.add(row)
+    db.session.flush()
+    return row
 
 
 def as_datetime(value: datetime | str) -> datetime:

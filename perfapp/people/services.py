@@ -28,7 +28,8 @@ def timezones() -> frozenset[str]:
     return _TIMEZONES
 
 
-def _escape_like(q: str) -> str:
+def escape_like(q: str) -> str:
+    """q for a LIKE pattern escaped with a backslash: its own %, _ and backslashes match themselves."""
     return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -38,7 +39,7 @@ def search_people(viewer: User, query: str, limit: int = 8, exclude_self: bool =
     if not q:
         return []
     email = q if "@" in q else None
-    q = _escape_like(q[:40])
+    q = escape_like(q[:40])
     # search_key holds space-separated tokens with a leading space, so " q%" is a token prefix.
     rank = case((User.search_key.like(f"% {q}%", escape="\\"), 0), else_=1).label("rank")
     # search_key keeps only an address's local part: a whole address pasted in finds its owner.

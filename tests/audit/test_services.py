@@ -5,10 +5,17 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from perfapp.admin import services as admin
 from perfapp.audit import services
 from perfapp.audit.models import AuditEntry
 from perfapp.extensions import db
+from perfapp.people.accounts import (
+    PersonInput,
+    create_person,
+    deactivate_person,
+    reactivate_person,
+    resend_invite,
+    update_person,
+)
 
 
 def _count() -> int:
@@ -114,15 +121,15 @@ def test_the_database_refuses_to_change_or_delete_entries(make_user, sql) -> Non
 
 def test_admin_use_cases_are_recorded(make_user) -> None:
     admin_person = make_user(role="admin")
-    data = admin.PersonInput(name="New Person", email="new@example.com", role="employee",
+    data = PersonInput(name="New Person", email="new@example.com", role="employee",
                              timezone="Asia/Shanghai")
-    person, _token = admin.create_person(admin_person, data)
+    person, _token = create_person(admin_person, data)
     data.role = "hr"
-    admin.update_person(admin_person, person, data)
-    admin.update_person(admin_person, person, data)  # no change of role: nothing recorded
-    admin.resend_invite(admin_person, person)
-    admin.deactivate_person(admin_person, person)
-    admin.reactivate_person(admin_person, person)
+    update_person(admin_person, person, data)
+    update_person(admin_person, person, data)  # no change of role: nothing recorded
+    resend_invite(admin_person, person)
+    deactivate_person(admin_person, person)
+    reactivate_person(admin_person, person)
     db.session.commit()
     rows, _ = services.entries()
     got = [(v.entry.action, v.entry.details, v.actor, v.subject) for v in reversed(rows)]

@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from perfapp.admin import services as admin
 from perfapp.audit.services import entries
 from perfapp.auth import services
 from perfapp.auth.models import Invite, LoginFailure, LoginSession, PasswordReset
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
+from perfapp.people.accounts import force_reset, resend_invite
 from tests.conftest import PASSWORD
 
 RESET_LINK = re.compile(r"http://localhost/auth/reset/([\w-]+)")
@@ -100,7 +100,7 @@ def test_no_invite_for_someone_who_has_a_password(make_user) -> None:
     hr = make_user(role="hr")
     person = make_user(name="Has Password")
     with pytest.raises(FormError) as info:
-        admin.resend_invite(hr, person)
+        resend_invite(hr, person)
     assert "already has a password" in info.value.errors["form"]
     db.session.rollback()
     assert count(Invite) == 0
@@ -235,7 +235,7 @@ def test_a_forced_reset_locks_the_old_password_and_mails_the_person(make_user, o
     person = make_user(email="lina@example.com")
     services.start_session(person)
     db.session.commit()
-    assert admin.force_reset(hr, person) is None  # nothing for HR to pass on
+    assert force_reset(hr, person) is None  # nothing for HR to pass on
     db.session.commit()
     assert person.must_reset_password and not person.can_be_invited
     assert count(LoginSession, LoginSession.user_id == person.id) == 0
@@ -244,7 +244,7 @@ def test_a_forced_reset_locks_the_old_password_and_mails_the_person(make_user, o
     assert mail.to == "lina@example.com" and "HR has reset" in mail.body
     # Still no invite link for them: the only way back in is the mailed link.
     with pytest.raises(FormError):
-        admin.resend_invite(hr, person)
+        resend_invite(hr, person)
     db.session.rollback()
     token = RESET_LINK.search(mail.body).group(1)
     services.complete_reset(services.find_reset(token), "back in business")
@@ -262,12 +262,12 @@ def test_who_may_force_a_reset(make_user, outbox) -> None:
     gone = make_user(active=False)
     db.session.commit()
     with pytest.raises(PermissionError):
-        admin.force_reset(employee, hr)
+        force_reset(employee, hr)
     with pytest.raises(PermissionError):
-        admin.force_reset(hr, boss)  # only admins touch HR and admin accounts
+        force_reset(hr, boss)  # only admins touch HR and admin accounts
     for person in (invited, gone):
         with pytest.raises(FormError):
-            admin.force_reset(hr, person)
+            force_reset(hr, person)
     db.session.rollback()
     assert outbox == [] and count(PasswordReset) == 0
 

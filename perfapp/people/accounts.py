@@ -1,9 +1,7 @@
-"""Administration use cases: people, departments, the tag taxonomy (projects and milestones live in
-perfapp.projects.services).
-
-Every function takes the acting person explicitly; the view checks the page is HR-only and
-these functions re-check what depends on who is acting (only admins touch HR/admin accounts).
-"""
+"""People's accounts, as HR manages them: the directory, adding (with an invite), editing,
+roles, password resets, deactivating. Every function takes the acting person explicitly; the
+view checks the page is HR-only and these re-check what depends on who is acting (only admins
+touch HR and admin accounts)."""
 from __future__ import annotations
 
 import re
@@ -17,49 +15,25 @@ from sqlalchemy import func, or_, select
 
 from perfapp.audit.services import record
 from perfapp.auth import services as auth
-from perfapp.core.validation import FormError
-from perfapp.core.validation import clean_text as _clean_text
+from perfapp.core.db import add_row, get_row
+from perfapp.core.validation import FormError, clean_text
 from perfapp.extensions import db
-from perfapp.feedback.models import Tag
 from perfapp.people.models import FORMER_COLLEAGUE_EMAIL, ROLES, Department, User
-from perfapp.people.services import timezones
+from perfapp.people.services import escape_like, timezones
 
 MAX_PERSON_NAME = 80
 MAX_TITLE = 120
 MAX_EMAIL = 254
-MAX_DEPARTMENT_NAME = 80
-MAX_TAG_NAME = 32
 PAGE_SIZE = 20
 PRIVILEGED_ROLES = frozenset({"hr", "admin"})
-TAXONOMY_KINDS = ("capability", "value")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
 T = TypeVar("T")
 
 
-# --- shared checks ------------------------------------------------------------
-
 def _require_hr(actor: User) -> None:
     if not actor.is_hr:
         raise PermissionError("HR or admin only")
-
-
-def _get(model: type[T], row_id: int | None) -> T | None:
-    """The row with this id, or None for an absent, malformed (-1) or unknown id."""
-    if row_id is None or row_id <= 0:
-        return None
-    return db.session.get(model, row_id)
-
-
-def _add(row: T) -> T:
-    """Add a new row and flush, so it has its id."""
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
-def _escape_like(q: str) -> str:
-    return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass
@@ -83,8 +57,6 @@ class Page(Generic[T]):
     def has_next(self) -> bool:
         return self.number < self.pages
 
-
-# --- people -----------------------------------------------------------------------
 
 @dataclass
 class PersonInput:
@@ -117,8 +89,8 @@ def list_people(query: str = "", page: int = 1, size: int = PAGE_SIZE) -> Page[U
     stmt = select(User).where(User.email != FORMER_COLLEAGUE_EMAIL)
     raw = " ".join(query.lower().split())[:80]
     if raw:
-        compact = _escape_like(raw.replace(" ", ""))
-        spaced = _escape_like(raw)
+        compact = escape_like(raw.replace(" ", ""))
+        spaced = escape_like(raw)
         stmt = stmt.where(or_(
             User.search_key.like(f"%{compact}%", escape="\\"),
             func.lower(User.email).like(f"%{spaced}%", escape="\\"),
@@ -135,7 +107,7 @@ def list_people(query: str = "", page: int = 1, size: int = PAGE_SIZE) -> Page[U
 def _check_manager(person: User | None, manager_id: int | None, errors: dict[str, str]) -> None:
     if manager_id is None:
         return
-    manager = _get(User, manager_id)
+    manager = get_row(User, manager_id)
     if manager is None:
         errors["manager_id"] = _("We couldn't find that person.")
         return
@@ -170,7 +142,7 @@ def _check_role(actor: User, person: User | None, role: str, errors: dict[str, s
 
 def _clean_person(actor: User, person: User | None, data: PersonInput) -> PersonInput:
     errors: dict[str, str] = {}
-    name = _clean_text(data.name, "name", MAX_PERSON_NAME, errors)
+    name = clean_text(data.name, "name", MAX_PERSON_NAME, errors)
     email = (data.email or "").strip().lower()
     if not email:
         errors["email"] = _("Please fill this in.")
@@ -182,8 +154,8 @@ def _clean_person(actor: User, person: User | None, data: PersonInput) -> Person
             taken = taken.where(User.id != person.id)
         if db.session.scalar(taken.limit(1)) is not None:
             errors["email"] = _("Someone already uses %(email)s.", email=email)
-    title = _clean_text(data.title, "title", MAX_TITLE, errors, required=False)
-    if data.department_id is not None and _get(Department, data.department_id) is None:
+    title = clean_text(data.title, "title", MAX_TITLE, errors, required=False)
+    if data.department_id is not None and get_row(Department, data.department_id) is None:
         errors["department_id"] = _("We couldn't find that department.")
     _check_manager(person, data.manager_id, errors)
     _check_role(actor, person, data.role, errors)
@@ -216,7 +188,7 @@ def create_person(actor: User, data: PersonInput) -> tuple[User, str]:
     clean = _clean_person(actor, None, data)
     person = User(active=True)
     _apply_person(person, clean)
-    _add(person)
+    add_row(person)
     token = auth.create_invite(actor, person)
     record("person.invited", actor=actor, subject=person, details={"new": True})
     if person.role != "employee":
@@ -272,145 +244,3 @@ def reactivate_person(actor: User, person: User) -> None:
     person.active = True
     db.session.flush()
     record("person.reactivated", actor=actor, subject=person)
-
-
-# --- departments ------------------------------------------------------------------
-
-@dataclass
-class DepartmentInput:
-    """The department form."""
-
-    name_zh: str = ""
-    name_en: str = ""
-    parent_id: int | None = None
-
-
-def department_tree() -> list[tuple[Department, int]]:
-    """Every department in tree order with its depth (children sorted by English name)."""
-    departments = list(db.session.scalars(select(Department)))
-    children: dict[int | None, list[Department]] = {}
-    for dept in departments:
-        children.setdefault(dept.parent_id, []).append(dept)
-    for kids in children.values():
-        kids.sort(key=lambda d: (d.name_en.lower(), d.id))
-    ordered: list[tuple[Department, int]] = []
-    seen: set[int] = set()
-
-    def walk(parent_id: int | None, depth: int) -> None:
-        for dept in children.get(parent_id, []):
-            if dept.id not in seen:
-                seen.add(dept.id)
-                ordered.append((dept, depth))
-                walk(dept.id, depth + 1)
-
-    walk(None, 0)
-    for dept in departments:  # only reachable through data written outside these services
-        if dept.id not in seen:
-            walk(dept.parent_id, 0)
-    return ordered
-
-
-def _clean_department(dept: Department | None, data: DepartmentInput) -> DepartmentInput:
-    errors: dict[str, str] = {}
-    name_zh = _clean_text(data.name_zh, "name_zh", MAX_DEPARTMENT_NAME, errors)
-    name_en = _clean_text(data.name_en, "name_en", MAX_DEPARTMENT_NAME, errors)
-    if data.parent_id is not None:
-        parent = _get(Department, data.parent_id)
-        if parent is None:
-            errors["parent_id"] = _("We couldn't find that department.")
-        elif dept is not None:
-            seen: set[int] = set()
-            ancestor: Department | None = parent
-            while ancestor is not None and ancestor.id not in seen:
-                if ancestor.id == dept.id:
-                    errors["parent_id"] = _("A department can't sit inside itself.")
-                    break
-                seen.add(ancestor.id)
-                ancestor = ancestor.parent
-    if errors:
-        raise FormError(errors)
-    return DepartmentInput(name_zh=name_zh, name_en=name_en, parent_id=data.parent_id)
-
-
-def _apply_department(dept: Department, data: DepartmentInput) -> None:
-    dept.name_zh, dept.name_en, dept.parent_id = data.name_zh, data.name_en, data.parent_id
-
-
-def create_department(actor: User, data: DepartmentInput) -> Department:
-    """Add a department under a parent (or at the top)."""
-    _require_hr(actor)
-    dept = Department()
-    _apply_department(dept, _clean_department(None, data))
-    return _add(dept)
-
-
-def update_department(actor: User, dept: Department, data: DepartmentInput) -> None:
-    """Rename a department or move it under another one."""
-    _require_hr(actor)
-    _apply_department(dept, _clean_department(dept, data))
-    db.session.flush()
-
-
-# --- tags -------------------------------------------------------------------------
-
-@dataclass
-class TagInput:
-    """The tag form."""
-
-    name_zh: str = ""
-    name_en: str = ""
-    kind: str = "value"
-    active: bool = True
-
-
-def tags_by_kind() -> dict[str, list[Tag]]:
-    """Capability, value and free tags, each list sorted by English name."""
-    grouped: dict[str, list[Tag]] = {"capability": [], "value": [], "free": []}
-    for tag in db.session.scalars(select(Tag).order_by(func.lower(Tag.name_en), Tag.id)):
-        grouped.setdefault(tag.kind, []).append(tag)
-    return grouped
-
-
-def _clean_tag(tag: Tag | None, data: TagInput) -> TagInput:
-    errors: dict[str, str] = {}
-    name_zh = _clean_text(data.name_zh, "name_zh", MAX_TAG_NAME, errors)
-    name_en = _clean_text(data.name_en, "name_en", MAX_TAG_NAME, errors)
-    if data.kind not in TAXONOMY_KINDS:
-        errors["kind"] = _("Choose capability or value.")
-    if "name_en" not in errors:
-        taken = select(Tag).where(Tag.key == name_en.lower())
-        if tag is not None:
-            taken = taken.where(Tag.id != tag.id)
-        other = db.session.scalar(taken.limit(1))
-        if other is not None:
-            errors["name_en"] = _("There is already a tag called “%(name)s”.", name=other.name_en)
-    if errors:
-        raise FormError(errors)
-    return TagInput(name_zh=name_zh, name_en=name_en, kind=data.kind, active=data.active)
-
-
-def _apply_tag(tag: Tag, data: TagInput) -> None:
-    tag.name_zh, tag.name_en, tag.kind, tag.active = data.name_zh, data.name_en, data.kind, data.active
-    tag.key = data.name_en.lower()
-
-
-def create_tag(actor: User, data: TagInput) -> Tag:
-    """Add a capability or value tag to the taxonomy."""
-    _require_hr(actor)
-    tag = Tag()
-    _apply_tag(tag, _clean_tag(None, data))
-    return _add(tag)
-
-
-def update_tag(actor: User, tag: Tag, data: TagInput) -> None:
-    """Rename a tag, change its kind (a free tag can join the taxonomy) or switch it on or off."""
-    _require_hr(actor)
-    _apply_tag(tag, _clean_tag(tag, data))
-    db.session.flush()
-
-
-def set_tag_active(actor: User, tag: Tag, active: bool) -> None:
-    """Offer a tag in the compose sheet again, or stop offering it (old feedback keeps it)."""
-    _require_hr(actor)
-    tag.active = active
-    db.session.flush()
