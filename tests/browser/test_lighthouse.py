@@ -3,6 +3,11 @@ best practices must each score at least 0.95 (we aim for, and at the time of wri
 
 Runs the npm package `lighthouse` pinned in package-lock.json (`make test` runs `npm ci`) on Debian's
 Chromium. Reports go to a temporary folder; nothing is uploaded anywhere.
+
+Lighthouse measures the app as `make run` serves it, not as the browser suite's test server does:
+pages compressed by Flask-Compress and static files precompressed (br/gzip) for WhiteNoise, on the
+suite's database. Uncompressed, the simulated slow-4G phone spends ~0.7 s more on CSS and scripts
+than any person would, and the score measures the test set-up instead of the app.
 """
 from __future__ import annotations
 
@@ -10,14 +15,21 @@ import json
 import os
 import shutil
 import subprocess
+import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
+from whitenoise import WhiteNoise
 
+from perfapp import create_app
+from perfapp.config import TestConfig
 from perfapp.extensions import db
 from perfapp.feedback import services as feedback
 from perfapp.people.models import User
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
 from tests.browser.test_badge_wall_layout import seed_badges
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +50,31 @@ def seed_content(org) -> None:  # noqa: ANN001 - the conftest's Org
                                feedback.FeedbackInput(recipient_id=recipient.id, text=text, kind="praise",
                                                       visibility="public", tag_ids=[org.tag_id]))
     db.session.commit()
+
+
+@pytest.fixture()
+def served_like_production(live_server: LiveServer, tmp_path: Path) -> Iterator[str]:
+    """A second server on the browser suite's database, configured as in production; its base URL."""
+    static = tmp_path / "static"
+    shutil.copytree(ROOT / "static", static, ignore=shutil.ignore_patterns("*.br", "*.gz"))
+    subprocess.run([sys.executable, "-m", "whitenoise.compress", "-q", str(static)], check=True)
+
+    class Production(TestConfig):
+        SQLALCHEMY_DATABASE_URI = live_server.app.config["SQLALCHEMY_DATABASE_URI"]
+        COMPRESS_REGISTER = True
+
+    app = create_app(Production)
+    # In front of the app's own WhiteNoise: the same files, with their .br/.gz beside them.
+    wsgi = WhiteNoise(app.wsgi_app, root=str(static), prefix="static/", max_age=app.config["STATIC_MAX_AGE"])
+    server = make_server("127.0.0.1", 0, wsgi, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="production-like", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(10)
+    server.server_close()
+    with app.app_context():
+        db.engine.dispose()
 
 
 def run_lighthouse(url: str, cookie: str, out: Path) -> tuple[dict[str, float], dict]:
@@ -65,8 +102,8 @@ def failing_audits(report: dict, category: str) -> list[str]:
     return lines
 
 
-def test_lighthouse_scores_on_home_compose_praise_wall_and_badge_wall(live_server, org, in_app, phone, log_in,
-                                                                       capsys, tmp_path) -> None:
+def test_lighthouse_scores_on_home_compose_praise_wall_and_badge_wall(served_like_production, org, in_app, phone,
+                                                                       log_in, capsys, tmp_path) -> None:
     if not LIGHTHOUSE.exists() or shutil.which("node") is None or not CHROMIUM.exists():
         pytest.skip("needs node, node_modules/lighthouse (make npm-deps) and /usr/bin/chromium")
     in_app(seed_content, org)
@@ -77,18 +114,22 @@ def test_lighthouse_scores_on_home_compose_praise_wall_and_badge_wall(live_serve
              "badge wall": f"/walls/people/{org.lina.id}"}
     REPORTS.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict[str, float]] = {}
+    tries: dict[str, list[float]] = {}
     problems: list[str] = []
     below_one: list[str] = []
     for name, path in pages.items():
         out = tmp_path / f"{name.replace(' ', '-')}.json"
-        scores, report = run_lighthouse(live_server.url + path, cookie, out)
-        if scores["performance"] is not None and scores["performance"] < MINIMUM:
-            # Performance is timed on a shared 2-core machine: one busy moment costs points the
-            # page did not lose. Keep the better of two runs (Lighthouse CI takes a median too);
-            # a page that is really slow fails both.
-            again, second = run_lighthouse(live_server.url + path, cookie, out)
-            if (again["performance"] or 0) > scores["performance"]:
-                scores, report = again, second
+        runs = [run_lighthouse(served_like_production + path, cookie, out)]
+        if (runs[0][0]["performance"] or 0) < 1:
+            # Performance is timed (total blocking time: CPU × 4) on a 2-core machine shared with
+            # other work: a busy moment costs points the page did not lose. Lighthouse's own advice
+            # for its variance is the median of several runs; a page that is really slow fails all.
+            runs += [run_lighthouse(served_like_production + path, cookie, tmp_path / f"{out.stem}-{n}.json")
+                     for n in (2, 3)]
+            runs.sort(key=lambda run: run[0]["performance"] or 0)
+        scores, report = runs[len(runs) // 2]
+        tries[name] = [run[0]["performance"] for run in runs]
+        out.write_text(json.dumps(report))
         assert report["finalDisplayedUrl"].endswith(path), f"{name}: ended on {report['finalDisplayedUrl']}"
         shutil.copy(out, REPORTS / out.name)  # kept for a person to open; only scores leave the machine
         results[name] = scores
@@ -100,7 +141,8 @@ def test_lighthouse_scores_on_home_compose_praise_wall_and_badge_wall(live_serve
     with capsys.disabled():
         print("\nLighthouse (mobile):")
         for name, scores in results.items():
-            print(f"  {name:12} " + "  ".join(f"{c} {s:.2f}" for c, s in scores.items()))
+            print(f"  {name:12} " + "  ".join(f"{c} {s:.2f}" for c, s in scores.items())
+                  + (f"  (performance runs: {', '.join(f'{t:.2f}' for t in tries[name])})" if len(tries[name]) > 1 else ""))
         for line in below_one:
             print(f"  (below 1.0) {line}")
     assert not problems, "\n".join(problems)
