@@ -116,7 +116,7 @@ def checkin(checkin_id: int) -> Response:
 # --- the form ---------------------------------------------------------------------------------------
 
 def _owner_options(actor: User, goal: Goal | None) -> list[tuple[str, str]]:
-    options = [("me", _("Me"))]
+    options = [("me", _("Myself"))]
     if actor.is_manager or actor.is_hr:
         for report in db.session.scalars(select(User).where(User.manager_id == actor.id, User.active.is_(True))
                                          .order_by(User.name)):
