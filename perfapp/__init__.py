@@ -78,6 +78,8 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.onboarding import bp as onboarding_bp
     from perfapp.people import bp as people_bp
     from perfapp.personal import bp as personal_bp
+    from perfapp.projects import bp as projects_bp
+    from perfapp.projects import views as _project_views  # noqa: F401  (its routes on projects_bp)
     from perfapp.pwa import bp as pwa_bp
     from perfapp.reactions import bp as reactions_bp
     from perfapp.recognition import bp as recognition_bp
@@ -93,6 +95,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     for bp in (stories_bp, integrations_bp, audit_bp, personal_bp, coaching_bp, onboarding_bp):
         app.register_blueprint(bp)
     app.register_blueprint(goals_bp)
+    app.register_blueprint(projects_bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
     connect_handlers()
     connect_recognition()

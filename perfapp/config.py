@@ -100,6 +100,9 @@ class Config:
     # Where people open the app (https://perfapp.example.com): links in emails start with it.
     PUBLIC_URL = os.environ.get("PUBLIC_URL")
     FEED_PAGE_SIZE = 20
+    # A milestone's peer-review aggregates show only when at least this many people answered
+    # (perfapp.projects.reviews holds it at 3 or more whatever is set here).
+    PEER_REVIEW_MIN_GROUP = int(os.environ.get("PEER_REVIEW_MIN_GROUP") or 5)
     # Shared with the mail server that POSTs customer emails to /integrations/inbound/email (unset: off).
     INBOUND_EMAIL_SECRET = os.environ.get("INBOUND_EMAIL_SECRET")
     # The address people forward customer emails to (delivered to that webhook); shown with a copy

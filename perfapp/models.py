@@ -9,7 +9,7 @@ from perfapp.moderation.models import ModerationDecision, PostingSuspension, Rep
 from perfapp.notify.models import Notification
 from perfapp.onboarding.models import GettingStartedDismissal
 from perfapp.people.models import Department, User
-from perfapp.projects.models import Milestone, Project, ProjectMember
+from perfapp.projects.models import Milestone, PeerReview, Project, ProjectMember
 from perfapp.reactions.models import Comment, Reaction
 from perfapp.recognition.models import (
     Badge,
@@ -26,7 +26,7 @@ __all__ = [
     "CheckIn", "Goal", "GoalLink", "GoalSetting", "KeyResult",
     "AuditEntry", "CacheGeneration", "GettingStartedDismissal", "IdempotencyRecord",
     "Department", "Feedback", "FeedbackAsk", "FeedbackRequest", "FeedbackTag", "Invite",
-    "LoginFailure", "LoginSession", "PasswordReset", "Milestone", "PostingSuspension", "Notification", "Project", "ProjectMember", "Tag", "User",
+    "LoginFailure", "LoginSession", "PasswordReset", "Milestone", "PostingSuspension", "Notification", "PeerReview", "Project", "ProjectMember", "Tag", "User",
     "CustomerPraise", "CustomerPraisePerson", "InboundNonce", "Story", "StoryPerson", "StoryTag",
     "Comment", "ModerationDecision", "Reaction", "Report",
     "Badge", "BadgeAward", "BadgeHolding", "FlowerGift", "FlowerQuota", "GiverMonth", "RecognitionSetting",

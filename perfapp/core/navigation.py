@@ -35,6 +35,7 @@ _TAB_OF: dict[str, str] = {
     "people.me": "me", "people.settings": "me", "coaching.": "me", "notify.settings": "me",
     "notify.organisation": "me", "admin.": "me", "audit.": "me", "moderation.queue": "me",
     "moderation.log": "me", "recognition.": "me", "integrations.": "me", "goals.": "me",
+    "projects.": "me",
 }
 
 Parent = Callable[[Mapping[str, Any]], str | None]
@@ -90,6 +91,13 @@ _PARENT_OF: dict[str, Parent] = {
     "goals.new": _to("goals.mine"),
     "goals.settings": _to("goals.mine"),
     "goals.checkin": _to("goals.mine"),
+    "projects.index": _to("people.me"),
+    "projects.new": _to("projects.index"),
+    "projects.detail": _to("projects.index"),
+    "projects.edit": lambda args: url_for("projects.detail", project_id=args["project_id"]),
+    "projects.milestone": lambda args: url_for("projects.detail", project_id=args["project_id"]),
+    "projects.review": lambda args: url_for("projects.milestone", project_id=args["project_id"],
+                                            milestone_id=args["milestone_id"]),
 }
 
 

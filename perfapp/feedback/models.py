@@ -95,6 +95,9 @@ class Feedback(db.Model):
         Index("ix_feedback_recipient_time", "recipient_id", "created_at", "id"),
         Index("ix_feedback_author_time", "author_id", "created_at", "id"),
         Index("ix_feedback_wall", "visibility", "kind", "created_at", "id"),
+        # A project's and a milestone's feedback stream (perfapp.projects).
+        Index("ix_feedback_project_time", "project_id", "created_at", "id"),
+        Index("ix_feedback_milestone_time", "milestone_id", "created_at", "id"),
         # Covers the visibility filter on someone's received feedback (tag_profile counts).
         Index("ix_feedback_recipient_visibility", "recipient_id", "visibility", "author_id", "id", "hidden"),
     )

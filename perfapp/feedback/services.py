@@ -290,6 +290,12 @@ def given_feed(author: User, cursor: Cursor | None = None, limit: int = 20) -> t
     return _page([Feedback.author_id == author.id], cursor, limit)
 
 
+def project_feed(viewer: User, project_id: int, cursor: Cursor | None = None,
+                 limit: int = 20) -> tuple[list[Feedback], str | None]:
+    """A project's feedback stream: what was given in its context that this viewer may read."""
+    return _page([and_(Feedback.project_id == project_id, Feedback.visible_to(viewer))], cursor, limit)
+
+
 def praise_wall(cursor: Cursor | None = None, limit: int = 20,
                 recipient_id: int | None = None) -> tuple[list[Feedback], str | None]:
     """Public praise, never constructive or development-only."""

@@ -1,6 +1,6 @@
 """Nudges: the inbox entries that invite people to act, and what their pushes say.
 
-- a milestone is reached -> every member of the project: give your teammates feedback on it;
+- a milestone is reached -> every member of the project: review your teammates (its retrospective);
 - feedback, flowers or a badge received -> the recipient (a confidential author is never named);
 - a feedback request received, and a reminder 3 days later while it is still open;
 - a gentle weekly nudge to people who have given no feedback in 14 days (HR can switch it off).
@@ -57,8 +57,9 @@ def _milestone_text(note: Notification, _locale: str) -> PushText | None:
         return None
     return PushText(
         title=_("%(project)s: %(milestone)s reached", project=milestone.project.name, milestone=milestone.name),
-        body=_("Give your teammates one sentence of feedback on %(milestone)s.", milestone=milestone.name),
-        url=path_for("feedback.compose", project=milestone.project_id, milestone=milestone.id),
+        body=_("Review your teammates on %(milestone)s: three quick questions each, within 7 days.",
+               milestone=milestone.name),
+        url=path_for("projects.review", project_id=milestone.project_id, milestone_id=milestone.id),
         ttl=3 * 24 * 3600,
     )
 

@@ -285,7 +285,7 @@ def test_push_end_to_end_with_a_real_push_protocol_peer(phone, live_server, org:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_milestone_reached_nudges_members_and_the_tap_opens_a_prefilled_compose(
+def test_milestone_reached_nudges_members_and_the_tap_opens_the_peer_review(
         phone, live_server, org: Org, lang, tr, log_in, in_app, shot, push_testing_service, push_allowed) -> None:
     service = push_testing_service
     quiet_hours_off(in_app, org.lina.id)
@@ -311,30 +311,29 @@ def test_milestone_reached_nudges_members_and_the_tap_opens_a_prefilled_compose(
     expect(hr.page.locator(f"#milestone-{org.milestone_id}")).to_contain_text(tr("Undo", lang))
 
     (payload,) = service.wait_for_messages(client_hash, 1, kind="milestone_nudge")
-    compose_url = f"/feedback/new?project={org.project_id}&milestone={org.milestone_id}"
+    review_url = f"/projects/{org.project_id}/milestones/{org.milestone_id}/review"
     assert payload["title"] == autospace(tr("%(project)s: %(milestone)s reached", lang, project="Apollo", milestone="Launch"))
-    assert payload["body"] == tr("Give your teammates one sentence of feedback on %(milestone)s.", lang,
-                                 milestone="Launch")
-    assert payload["url"] == compose_url
+    assert payload["body"] == tr("Review your teammates on %(milestone)s: three quick questions each, within 7 days.",
+                                 lang, milestone="Launch")
+    assert payload["url"] == review_url
 
     (shown,) = deliver_to_service_worker(lina, live_server, payload)
-    assert shown["title"] == payload["title"] and shown["url"] == live_server.url + compose_url
+    assert shown["title"] == payload["title"] and shown["url"] == live_server.url + review_url
     tap_notification(lina)
     page = lina.page
-    page.wait_for_url(f"**{compose_url}")
+    page.wait_for_url(f"**{review_url}")
 
-    # Compose opens with the project and milestone chosen and the teammates suggested.
-    assert page.locator("#project_id").input_value() == str(org.project_id)
-    assert page.locator("#milestone_id").input_value() == str(org.milestone_id)
-    suggestions = page.locator(".picker-suggest")
-    expect(suggestions).to_contain_text(tr("Teammates on %(project)s › %(milestone)s", lang, project="Apollo",
-                                           milestone="Launch"))
-    expect(suggestions.locator(".suggest-chip")).to_have_count(2)  # 王伟 and Emma; not Lina herself
-    shot(page, "push-milestone-compose", lang)
-    suggestions.get_by_role("button", name="Emma Wilson").click()
-    expect(page.locator(".picked .picked-chip")).to_contain_text("Emma Wilson")
-    page.locator("#text").fill("The launch went smoothly thanks to your checklist")
-    page.locator(".sendbar button[type=submit]").click()
+    # The peer review opens on a teammate (王伟 and Emma; not Lina herself): three quick answers and a line.
+    expect(page.locator(".review-people .suggest-chip")).to_have_count(2)
+    page.locator(".review-people").get_by_role("link", name="Emma Wilson").click()
+    page.wait_for_url("**to=*")
+    shot(page, "push-milestone-review", lang)
+    for key in ("delivered", "collaborated", "communicated"):
+        page.locator(f"input[name={key}][value='3'] + span").click()
+    page.locator("#f-went_well").fill("The launch went smoothly thanks to your checklist")
+    page.get_by_role("button", name=tr("Send review", lang)).click()
+    expect(page.locator(".toast")).to_contain_text(tr("Thanks — your review of %(name)s is saved.", lang,
+                                                      name="Emma Wilson"))
 
     def sent() -> tuple[int, int | None, int | None] | None:
         from sqlalchemy import select

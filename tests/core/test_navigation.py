@@ -33,6 +33,8 @@ EXPECTED_TAB = {
     "integrations.import_praise": "me", "audit.index": "me", "moderation.queue": "me", "moderation.log": "me",
     "recognition.allowance": "me", "recognition.badges": "me", "recognition.badge_edit": "me",
     "recognition.collusion": "me",
+    "projects.index": "me", "projects.new": "me", "projects.detail": "me", "projects.edit": "me",
+    "projects.milestone": "me", "projects.review": "me",
 }
 
 
@@ -58,7 +60,7 @@ def world(make_user, make_tag, make_project) -> dict[str, Any]:  # type: ignore[
     lina = make_user(name="李娜", email="lina@example.com", manager=admin)
     emma = make_user(name="Emma Wilson", email="emma@example.com", manager=admin)
     tag = make_tag()
-    project = make_project(members=(lina, emma))
+    project = make_project(members=(admin, lina, emma))  # the admin is on it, so the peer review opens
     item = Feedback(author_id=emma.id, recipient_id=lina.id, kind="praise", visibility="public",
                     text="Thank you for the release fix!")
     item.tags = [tag]

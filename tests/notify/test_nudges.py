@@ -44,10 +44,10 @@ def test_milestone_reached_nudges_every_member_once(make_user, make_project, sub
     assert kinds_for(left, nudge) == kinds_for(outsider, nudge) == kinds_for(hr, nudge) == []
     (zh,) = [p for p in push_service.read(lina_browser) if p["kind"] == nudge]
     (en,) = [p for p in push_service.read(emma_browser) if p["kind"] == nudge]
-    url = f"/feedback/new?project={project.id}&milestone={milestone.id}"
+    url = f"/projects/{project.id}/milestones/{milestone.id}/review"
     assert en["title"] == "Apollo: Launch reached" and zh["title"] == "Apollo：已达成「Launch」"
-    assert en["body"] == "Give your teammates one sentence of feedback on Launch."
-    assert zh["body"] == "就「Launch」给队友写一句反馈吧。"
+    assert en["body"] == "Review your teammates on Launch: three quick questions each, within 7 days."
+    assert zh["body"] == "请在7天内就「Launch」互评队友：每人三个简短问题。"
     assert en["url"] == zh["url"] == url
     # One push for the moment: the milestone badge everyone earned waits in the inbox.
     assert kinds_for(lina, "badge_received") == ["badge_received"]
@@ -60,14 +60,14 @@ def test_milestone_reached_nudges_every_member_once(make_user, make_project, sub
     assert sum(p["kind"] == nudge for b in (lina_browser, emma_browser) for p in push_service.read(b)) == 2
 
 
-def test_the_milestone_nudge_in_the_inbox_opens_compose(make_user, make_project, login) -> None:
+def test_the_milestone_nudge_in_the_inbox_opens_the_peer_review(make_user, make_project, login) -> None:
     hr, me = make_user(role="hr"), make_user()
     project = make_project("Apollo", members=(me,), milestones=("Launch",))
     reach_milestone(hr, project.milestones[0])
     db.session.commit()
     page = login(me).get("/notify/").get_data(as_text=True)
     assert "Apollo: Launch reached" in page
-    assert f'href="/feedback/new?project={project.id}&amp;milestone={project.milestones[0].id}"' in page
+    assert f'href="/projects/{project.id}/milestones/{project.milestones[0].id}/review"' in page
 
 
 def test_archived_projects_nudge_nobody(make_user, make_project) -> None:

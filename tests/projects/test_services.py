@@ -100,3 +100,44 @@ def test_milestone_bad_input(hr, make_project, changes, field) -> None:  # type:
     for key, value in changes.items():
         setattr(data, key, value)
     assert_rejected(lambda: services.add_milestone(hr, project, data), field, Milestone)
+
+
+# --- who may do what -------------------------------------------------------------------------------
+
+def test_managers_start_projects_they_own_employees_cannot(make_user) -> None:  # type: ignore[no-untyped-def]
+    boss = make_user(name="Boss")
+    report = make_user(name="Report", manager=boss)
+    other = make_user(name="Other")
+    project = services.create_project(boss, ProjectInput(name="Apollo", member_ids=[report.id],
+                                                         roles={report.id: " Design "}))
+    db.session.commit()
+    assert project.owner_id == boss.id
+    assert services.member_roles(project) == [(report, "Design")]
+    assert services.can_edit_project(boss, project) and not services.can_edit_project(report, project)
+    assert services.can_view_project(report, project) and not services.can_view_project(other, project)
+    assert [p.id for p in services.my_projects(report)] == [project.id] == [p.id for p in services.my_projects(boss)]
+    assert services.my_projects(other) == []
+    with pytest.raises(PermissionError):
+        services.create_project(report, ProjectInput(name="Mine"))
+    milestone = services.add_milestone(boss, project, MilestoneInput(name="Beta"))
+    db.session.commit()
+    refused = [lambda: services.update_project(report, project, ProjectInput(name="X")),
+               lambda: services.add_milestone(report, project, MilestoneInput(name="Gamma")),
+               lambda: services.reach_milestone(report, milestone),
+               lambda: services.set_project_archived(other, project, True)]
+    for call in refused:
+        with pytest.raises(PermissionError):
+            call()
+    db.session.rollback()
+    assert db.session.get(Project, project.id).name == "Apollo" and milestone.reached_at is None
+
+
+def test_roles_are_kept_across_edits_and_checked(hr, make_user, make_project) -> None:  # type: ignore[no-untyped-def]
+    a, b = make_user(name="Ann"), make_user(name="Bob")
+    project = make_project(members=(a,))
+    services.update_project(hr, project, ProjectInput(name="Apollo", member_ids=[a.id, b.id], roles={a.id: "Lead"}))
+    db.session.commit()
+    assert dict(services.member_roles(project)) == {a: "Lead", b: ""}
+    assert_rejected(lambda: services.update_project(
+        hr, project, ProjectInput(name="Apollo", member_ids=[a.id], roles={a.id: "x" * 61})), f"role-{a.id}")
+    assert dict(services.member_roles(project)) == {a: "Lead", b: ""}

