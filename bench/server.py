@@ -156,7 +156,7 @@ def gunicorn(url: str, cache: bool = True) -> Iterator[Server]:
     # (its writes are spread over many people, far below each person's limit).
     env.setdefault("RATELIMIT_LOGIN_ADDRESS", "1000000 per minute")
     if not cache:
-        env.update(PAGE_CACHE="0", FRAGMENT_CACHE="0")
+        env.update(CARD_CACHE="0")
     env.pop("ACCESS_LOG", None)
     OUT.mkdir(parents=True, exist_ok=True)
     with (OUT / "gunicorn.log").open("wb") as log:

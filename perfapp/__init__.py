@@ -22,16 +22,11 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     app.request_class = CleanRequest
 
-    from perfapp.core.templating import FastEnvironment, init_templating
-
-    app.jinja_environment = FastEnvironment  # before anything touches app.jinja_env
-
     from perfapp.extensions import babel, compress, csrf, db, htmx, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "perfapp" / "migrations"))
     csrf.init_app(app)
-    init_templating(app)
     htmx.init_app(app)
     if app.config.get("COMPRESS_REGISTER", True):
         compress.init_app(app)
@@ -46,14 +41,14 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.core.errors import init_errors
     from perfapp.core.mail import check_config
     from perfapp.core.navigation import init_navigation
-    from perfapp.core.pagecache import init_pagecache
     from perfapp.core.ratelimit import init_ratelimit
     from perfapp.core.security import init_security
     from perfapp.core.ui import init_ui
+    from perfapp.core.versions import init_versions
 
     check_config(app)
     init_db(app)
-    init_pagecache(app)
+    init_versions(app)
     init_errors(app)
     init_security(app)
     init_ratelimit(app)
@@ -68,6 +63,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.auth.session import init_login
     from perfapp.coaching import bp as coaching_bp
     from perfapp.feedback import bp as feedback_bp
+    from perfapp.feedback.cards import connect as connect_feedback_cards
     from perfapp.feedback.views import home
     from perfapp.goals import bp as goals_bp
     from perfapp.goals.wiring import connect as connect_goals
@@ -83,6 +79,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.pwa import bp as pwa_bp
     from perfapp.reactions import bp as reactions_bp
     from perfapp.recognition import bp as recognition_bp
+    from perfapp.recognition.cards import connect as connect_recognition_cards
     from perfapp.recognition.handlers import connect_handlers as connect_recognition
     from perfapp.stories import bp as stories_bp
     from perfapp.walls import bp as walls_bp
@@ -100,6 +97,8 @@ def create_app(config: type[Config] | None = None) -> Flask:
     connect_handlers()
     connect_recognition()
     connect_goals(app)
+    connect_feedback_cards()
+    connect_recognition_cards()
 
     from perfapp.cli import register_cli
 

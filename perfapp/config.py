@@ -36,9 +36,8 @@ class Config:
     ORG_TIMEZONE = os.environ.get("ORG_TIMEZONE") or BABEL_DEFAULT_TIMEZONE
     # Seconds the walls may show company-wide counts (top values, badge holders) before recounting.
     WALL_STRIP_TTL = 300
-    # The page cache and the card cache (perfapp.core.pagecache, perfapp.core.fragments); 0 turns off.
-    PAGE_CACHE = os.environ.get("PAGE_CACHE", "1") != "0"
-    FRAGMENT_CACHE = os.environ.get("FRAGMENT_CACHE", "1") != "0"
+    # The card cache (perfapp.core.cards); 0 turns it off (every card renders on every request).
+    CARD_CACHE = os.environ.get("CARD_CACHE", "1") != "0"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
 

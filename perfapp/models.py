@@ -1,7 +1,7 @@
 """Import every domain's models so metadata (create_all, Alembic) sees all tables."""
 from perfapp.audit.models import AuditEntry
 from perfapp.auth.models import Invite, LoginFailure, LoginSession, PasswordReset
-from perfapp.core.models import CacheGeneration, IdempotencyRecord
+from perfapp.core.models import IdempotencyRecord
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest, FeedbackTag, Tag
 from perfapp.goals.models import CheckIn, Goal, GoalLink, GoalSetting, KeyResult
 from perfapp.integrations.models import CustomerPraise, CustomerPraisePerson, InboundNonce
@@ -24,7 +24,7 @@ from perfapp.stories.models import Story, StoryPerson, StoryTag
 
 __all__ = [
     "CheckIn", "Goal", "GoalLink", "GoalSetting", "KeyResult",
-    "AuditEntry", "CacheGeneration", "GettingStartedDismissal", "IdempotencyRecord",
+    "AuditEntry", "GettingStartedDismissal", "IdempotencyRecord",
     "Department", "Feedback", "FeedbackAsk", "FeedbackRequest", "FeedbackTag", "Invite",
     "LoginFailure", "LoginSession", "PasswordReset", "Milestone", "PostingSuspension", "Notification", "PeerReview", "Project", "ProjectMember", "Tag", "User",
     "CustomerPraise", "CustomerPraisePerson", "InboundNonce", "Story", "StoryPerson", "StoryTag",

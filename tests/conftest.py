@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import text
 
 from perfapp import create_app
 from perfapp.config import TestConfig, _normalise_db_url
+from perfapp.core import cards
 from perfapp.core.db import empty_table
 from perfapp.extensions import db
 
@@ -118,11 +118,9 @@ def _clean_db(app: Flask) -> Iterator[None]:
         db.session.remove()
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
-                if table.name != "cache_generation":
-                    empty_table(conn, table)  # the audit log's rows can't be deleted: see there
-            # Emptied outside the session, so count the change by hand: a page cached by the
-            # last test (ids restart) must not be served to the next (perfapp.core.pagecache).
-            conn.execute(text("UPDATE cache_generation SET n = n + 1"))
+                empty_table(conn, table)  # the audit log's rows can't be deleted: see there
+        # Ids restart with the next test: a card cached under (id, version 1) must not be reused.
+        cards.clear()
 
 
 @pytest.fixture()

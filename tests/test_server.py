@@ -59,7 +59,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     port = int(os.environ.get("PERFAPP_TEST_SERVER_PORT") or _free_port())
     env = {**os.environ, "DATABASE_URL": url, "INBOUND_EMAIL_SECRET": SECRET, "WEB_CONCURRENCY": "1",
            "GUNICORN_THREADS": "2", "VOICE_STORAGE_DIR": str(folder / "voice"),
-           "HUEY_SQLITE_PATH": str(folder / "huey.db"), "PAGE_CACHE": "0", "RATELIMIT_ENABLED": "0"}
+           "HUEY_SQLITE_PATH": str(folder / "huey.db"), "RATELIMIT_ENABLED": "0"}
     env.pop("ACCESS_LOG", None)
     log = (folder / "gunicorn.log").open("wb")
     process = subprocess.Popen(

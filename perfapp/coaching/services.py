@@ -17,7 +17,6 @@ from sqlalchemy import and_, func, select
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest
-from perfapp.feedback.services import load_items
 from perfapp.people.models import User
 from perfapp.recognition.models import BadgeAward, FlowerGift
 
@@ -102,11 +101,11 @@ def report_of(manager: User, person_id: int) -> User | None:
     return person
 
 
-def received_items(manager: User, report: User, days: int = WINDOW_DAYS, limit: int = 50) -> list[Feedback]:
-    """What the report received in the window that the manager may read, newest first."""
-    ids = list(db.session.scalars(
+def received_items(manager: User, report: User, days: int = WINDOW_DAYS, limit: int = 50) -> list[int]:
+    """The ids of what the report received in the window that the manager may read, newest first
+    (the page shows them as cards: perfapp.feedback.cards)."""
+    return list(db.session.scalars(
         select(Feedback.id).where(
             Feedback.recipient_id == report.id, Feedback.created_at >= _since(days),
             Feedback.hidden.is_(False), Feedback.visible_to(manager))
         .order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(limit)))
-    return load_items(ids)

@@ -6,11 +6,9 @@ from flask_login import current_user, login_required
 
 from perfapp.coaching import bp, services
 from perfapp.core.htmx import render
-from perfapp.core.pagecache import cached_page
 
 
 @bp.route("/team")
-@cached_page
 @login_required
 def team() -> Response:
     """A manager's direct reports: what each heard and gave in 30 days, who heard nothing."""
@@ -21,7 +19,6 @@ def team() -> Response:
 
 
 @bp.route("/team/<int:person_id>")
-@cached_page
 @login_required
 def member(person_id: int) -> Response:
     """One report's last 30 days as their manager may read them."""

@@ -5,10 +5,8 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from markupsafe import Markup, escape
-
-from perfapp.core.templating import request_context
 
 STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
 
@@ -22,11 +20,10 @@ def file_hash(filename: str) -> str:
 def static_url(filename: str) -> str:
     """The versioned URL; built once per file, hash and script root (url_for costs ~15 µs)."""
     version = file_hash(filename)
-    ctx = request_context()
-    if ctx is None:  # CLI, jobs: SERVER_NAME decides, no memo
+    if not has_request_context():  # CLI, jobs: SERVER_NAME decides, no memo
         return url_for("static", filename=filename, v=version)
-    urls = ctx.app.extensions["static_urls"]
-    key = (ctx.request.root_path, filename, version)
+    urls = current_app.extensions["static_urls"]
+    key = (request.root_path, filename, version)
     url = urls.get(key)
     if url is None:
         url = url_for("static", filename=filename, v=version)

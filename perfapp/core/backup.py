@@ -32,7 +32,7 @@ from perfapp.extensions import db
 
 FORMAT = 1
 #: Bookkeeping tables that a fresh, migrated database already fills: they don't make it "in use".
-BOOKKEEPING = frozenset({"alembic_version", "cache_generation"})
+BOOKKEEPING = frozenset({"alembic_version"})
 
 
 class BackupError(click.ClickException):

@@ -4,8 +4,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    DDL,
-    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -14,7 +12,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,21 +43,3 @@ class IdempotencyRecord(db.Model):
         UniqueConstraint("user_id", "key", name="uq_idempotency_user_key"),
         Index("ix_idempotency_created", "created_at"),
     )
-
-
-class CacheGeneration(db.Model):
-    """One row counting committed write transactions (perfapp.core.pagecache).
-
-    Every transaction that changes anything adds one before it commits, in the same
-    transaction, so a page cached at generation n is known stale by every worker process
-    (and every host) as soon as anything has changed since.
-    """
-
-    __tablename__ = "cache_generation"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    n: Mapped[int] = mapped_column(BigInteger, default=0)
-
-
-# A fresh schema (create_all in tests, first migration run) starts with its one row.
-event.listen(CacheGeneration.__table__, "after_create",
-             DDL("INSERT INTO cache_generation (id, n) VALUES (1, 0)"))

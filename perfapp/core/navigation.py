@@ -2,8 +2,8 @@
 
 An installed app has no browser back button, so every page that is not one of the four tabs
 shows a back control (templates/base.html). Its href is the page's *parent*, worked out here
-from the endpoint and its URL arguments only: pages are cached per URL (core/pagecache.py), so
-nothing per-request (the Referer, say) may go into the HTML. static/js/app.js then turns the
+from the endpoint and its URL arguments only, so the same URL always shows the same control
+(whatever the Referer). static/js/app.js then turns the
 control into `history.back()` when the previous page was one of ours, so people land exactly
 where they came from; the parent is the fallback for a page opened from a notification or a link.
 

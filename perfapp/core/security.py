@@ -1,9 +1,9 @@
 """Security headers on every response, and how a request without a session is refused.
 
 Headers (set in one after_request hook):
-- Content-Security-Policy without 'unsafe-inline' or 'unsafe-eval'. Pages are cached per
-  viewer (perfapp.core.pagecache), so a per-request nonce can't be used; instead the
-  templates hold no inline script, event handler or style attribute (static JS and CSS
+- Content-Security-Policy without 'unsafe-inline' or 'unsafe-eval'. Cards are cached and
+  shared between requests (perfapp.core.cards), so a per-request nonce can't be used; instead
+  the templates hold no inline script, event handler or style attribute (static JS and CSS
   classes only). `<script type="application/json">` data blocks are not executed.
 - Permissions-Policy: the microphone for the app itself (voice notes), nothing else.
 - Cross-Origin-Opener-Policy and Cross-Origin-Resource-Policy: same-origin.

@@ -1,19 +1,19 @@
 """Python versions of the small macros every feed card calls (templates/_macros/ui.html exports them).
 
-A Jinja macro call costs as much as rendering a dozen lines of template; a feed page makes
-~80 of them for avatars, kind chips and visibility labels. These give the same HTML, escaped
-the same way (attributes that are missing render empty, as Jinja's undefined does).
+Plain functions rather than macros: a card calls several, and a Jinja macro call costs as much
+as rendering a dozen lines of template (attributes that are missing render empty, as Jinja's
+undefined does).
 """
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Flask
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from perfapp.core.assets import icon
-from perfapp.core.i18n import markup_gettext as _
 
 
 def _attr(obj: Any, name: str) -> Any:

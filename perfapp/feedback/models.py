@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
+from perfapp.core.versions import Versioned
 from perfapp.extensions import db
 from perfapp.people.models import User
 from perfapp.projects.models import Milestone, Project
@@ -59,7 +60,7 @@ class FeedbackTag(db.Model):
     tag_id: Mapped[int] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
-class Feedback(db.Model):
+class Feedback(Versioned, db.Model):
     __tablename__ = "feedback"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("person.id"))

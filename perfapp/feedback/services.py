@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, or_, select, tuple_, union
@@ -211,7 +212,7 @@ def give_feedback(author: User, data: FeedbackInput) -> Feedback:
 Cursor = tuple[datetime, int]
 
 
-def encode_cursor(item: Feedback) -> str:
+def encode_cursor(item: Any) -> str:
     return f"{item.created_at.isoformat()}_{item.id}"
 
 
@@ -249,8 +250,16 @@ def load_items(ids: list[int]) -> list[Feedback]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _page(branches: list, cursor: Cursor | None, limit: int) -> tuple[list[Feedback], str | None]:  # type: ignore[type-arg]
-    """Newest-first keyset page over the union of several indexed branches (reported, hidden rows left out)."""
+class FeedRef(NamedTuple):
+    """One row of a feed page: what the page needs to fetch its card (perfapp.feedback.cards)."""
+
+    id: int
+    created_at: datetime
+
+
+def _page(branches: list, cursor: Cursor | None, limit: int) -> tuple[list[FeedRef], str | None]:  # type: ignore[type-arg]
+    """Newest-first keyset page over the union of several indexed branches (reported, hidden rows
+    left out): only the ids; cards come from the cache, and only the missing ones load rows."""
     subqueries = [
         select(Feedback.id, Feedback.created_at).where(cond, Feedback.hidden.is_(False), _before(cursor))
         .order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(limit + 1).subquery()
@@ -260,15 +269,15 @@ def _page(branches: list, cursor: Cursor | None, limit: int) -> tuple[list[Feedb
         merged = subqueries[0]
     else:
         merged = union(*[select(sq.c.id, sq.c.created_at) for sq in subqueries]).subquery()
-    ids = list(db.session.scalars(
-        select(merged.c.id).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(limit + 1)
-    ))
-    items = load_items(ids[:limit])
-    next_cursor = encode_cursor(items[-1]) if len(ids) > limit and items else None
-    return items, next_cursor
+    rows = [FeedRef(i, t) for i, t in db.session.execute(
+        select(merged.c.id, merged.c.created_at)
+        .order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(limit + 1))]
+    page = rows[:limit]
+    next_cursor = encode_cursor(page[-1]) if len(rows) > limit and page else None
+    return page, next_cursor
 
 
-def home_feed(viewer: User, cursor: Cursor | None = None, limit: int = 20) -> tuple[list[Feedback], str | None]:
+def home_feed(viewer: User, cursor: Cursor | None = None, limit: int = 20) -> tuple[list[FeedRef], str | None]:
     """What I received and (for managers) what my reports received that I may see. What I gave
     has its own list (given_feed, the Given section): Home leads with what others said."""
     branches = [Feedback.recipient_id == viewer.id]
@@ -285,7 +294,7 @@ def home_feed(viewer: User, cursor: Cursor | None = None, limit: int = 20) -> tu
     return _page(branches, cursor, limit)
 
 
-def given_feed(author: User, cursor: Cursor | None = None, limit: int = 20) -> tuple[list[Feedback], str | None]:
+def given_feed(author: User, cursor: Cursor | None = None, limit: int = 20) -> tuple[list[FeedRef], str | None]:
     """Feedback this person wrote."""
     return _page([Feedback.author_id == author.id], cursor, limit)
 
@@ -297,7 +306,7 @@ def project_feed(viewer: User, project_id: int, cursor: Cursor | None = None,
 
 
 def praise_wall(cursor: Cursor | None = None, limit: int = 20,
-                recipient_id: int | None = None) -> tuple[list[Feedback], str | None]:
+                recipient_id: int | None = None) -> tuple[list[FeedRef], str | None]:
     """Public praise, never constructive or development-only."""
     cond = and_(Feedback.visibility == "public", Feedback.kind == "praise",
                 Feedback.development_only.is_(False))

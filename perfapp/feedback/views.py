@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from perfapp.core.htmx import is_htmx, render, wants_json
 from perfapp.core.idempotency import idempotent
-from perfapp.core.pagecache import cached_page
 from perfapp.core.ratelimit import per_person
 from perfapp.core.security import resource
 from perfapp.core.validation import FormError, parse_int
@@ -31,7 +30,6 @@ def _cap_upload_size(endpoint: str | None, _values: dict | None) -> None:
 ASKS_ON_HOME = 20  # unfolded from the one-line summary; more wait in the inbox
 
 
-@cached_page
 @login_required
 def home() -> Response:
     """Home: a give action, the requests waiting for me folded into one line, then what I (and,

@@ -16,3 +16,12 @@ def hidden_for_viewer(target_type: str, target_id: int) -> Markup | None:
     if reported_by(viewer, target_type, target_id):
         return Markup(render_template("moderation/_hidden_for_you.html"))
     return None
+
+
+def reported_placeholders(viewer: Any, target_type: str, ids: list[int]) -> dict[int, Markup]:
+    """{id: placeholder} for the rows among `ids` this viewer reported (until HR decides)."""
+    found = [i for i in ids if reported_by(viewer, target_type, i)]
+    if not found:
+        return {}
+    placeholder = Markup(render_template("moderation/_hidden_for_you.html"))
+    return dict.fromkeys(found, placeholder)

@@ -7,7 +7,6 @@ from flask_babel import refresh
 from flask_login import current_user, login_required
 
 from perfapp.core.htmx import render
-from perfapp.core.pagecache import cached_page
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.feedback import services as feedback_services
@@ -16,7 +15,6 @@ from perfapp.people.services import COMMON_TIMEZONES
 
 
 @bp.route("/search")
-@cached_page
 @login_required
 def search() -> Response:
     """The picker: a fragment of matching people (also a page without htmx).
@@ -33,7 +31,6 @@ def search() -> Response:
 
 
 @bp.route("/<int:person_id>")
-@cached_page
 @login_required
 def profile(person_id: int) -> Response:
     person = services.get_person(person_id)

@@ -204,8 +204,10 @@ def _erase_recognition(pid: int, former: User, result: Erased) -> None:
                     result, "flowers")
     _delete_content("badge_award", db.session.scalars(
         select(BadgeAward).where(BadgeAward.receiver_id == pid)).all(), result, "badge_awards")
-    gifts = db.session.execute(update(FlowerGift).where(FlowerGift.giver_id == pid).values(giver_id=former.id))
-    awards = db.session.execute(update(BadgeAward).where(BadgeAward.giver_id == pid).values(giver_id=former.id))
+    gifts = db.session.execute(update(FlowerGift).where(FlowerGift.giver_id == pid)
+                               .values(giver_id=former.id, version=FlowerGift.version + 1))
+    awards = db.session.execute(update(BadgeAward).where(BadgeAward.giver_id == pid)
+                                .values(giver_id=former.id, version=BadgeAward.version + 1))
     result.add(result.kept_anonymous, "flowers", gifts.rowcount)  # type: ignore[attr-defined]
     result.add(result.kept_anonymous, "badge_awards", awards.rowcount)  # type: ignore[attr-defined]
 

@@ -19,6 +19,7 @@ SHELL_FILES = (
     "js/voice.js",
     "js/push.js",
     "js/copy.js",
+    "js/time.js",
     "vendor/htmx/htmx.min.js",
     "icons/sprite.svg",
     "icons/icon-192.png",

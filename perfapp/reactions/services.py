@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from perfapp.core.validation import FormError
+from perfapp.core.versions import bump
 from perfapp.extensions import db
 from perfapp.moderation.services import ensure_can_post, forget_reports
 from perfapp.notify.models import Notification
@@ -76,6 +77,25 @@ def summaries(target_type: str, ids: list[int], viewer: User) -> dict[int, Summa
     return result
 
 
+def mine(viewer: User, target_type: str, ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """The viewer's own reactions on these targets (a card facet: the rest of the bar is shared)."""
+    found: dict[int, list[str]] = {}
+    if ids and getattr(viewer, "id", None) is not None:
+        for target_id, emoji in db.session.execute(
+                select(Reaction.target_id, Reaction.emoji).where(
+                    Reaction.target_type == target_type, Reaction.target_id.in_(ids),
+                    Reaction.user_id == viewer.id)):
+            found.setdefault(target_id, []).append(emoji)
+    return {i: tuple(sorted(e)) for i, e in found.items()}
+
+
+def touch(target_type: str, target_ids: list[int]) -> None:
+    """Its counts changed: move the target's version so its card renders again."""
+    kind = TARGETS.get(target_type)
+    if kind is not None and hasattr(kind.model, "version"):
+        bump(db.session, kind.model, target_ids)
+
+
 # --- reacting ----------------------------------------------------------------------
 
 def set_reaction(user: User, target_type: str, target_id: int, emoji: str, on: bool) -> bool:
@@ -100,6 +120,7 @@ def set_reaction(user: User, target_type: str, target_id: int, emoji: str, on: b
             Notification.read_at.is_(None)))
         db.session.delete(existing)
         db.session.flush()
+        touch(target_type, [target_id])
         return True
     if existing is not None:
         return False
@@ -109,6 +130,7 @@ def set_reaction(user: User, target_type: str, target_id: int, emoji: str, on: b
             db.session.add(reaction)
     except IntegrityError:  # the same tap twice at once: it is there, which is what they asked for
         return False
+    touch(target_type, [target_id])
     for person_id in set(kind.people(obj)) - {user.id}:
         notify(person_id, "reaction_added", ref_type="reaction", ref_id=reaction.id,
                dedupe_key=f"reaction:{target_type}:{target_id}:{user.id}:{emoji}")
@@ -129,6 +151,7 @@ def add_comment(author: User, target_type: str, target_id: int, text: str) -> Co
     comment = Comment(target_type=target_type, target_id=target_id, author_id=author.id, text=text)
     db.session.add(comment)
     db.session.flush()
+    touch(target_type, [target_id])
     for person_id in set(kind.people(obj)) - {author.id}:
         notify(person_id, "comment_added", ref_type="comment", ref_id=comment.id,
                dedupe_key=f"comment:{comment.id}")
@@ -141,13 +164,20 @@ def _drop_comments(ids: list[int]) -> None:
     db.session.execute(delete(Notification).where(Notification.ref_type == "comment",
                                                   Notification.ref_id.in_(ids)))
     forget_reports("comment", ids)
+    targets: dict[str, list[int]] = {}
+    for target_type, target_id in db.session.execute(
+            select(Comment.target_type, Comment.target_id).where(Comment.id.in_(ids))):
+        targets.setdefault(target_type, []).append(target_id)
     db.session.execute(delete(Comment).where(Comment.id.in_(ids)))
+    for target_type, target_ids in targets.items():
+        touch(target_type, target_ids)
 
 
 def forget_comment(comment: Comment) -> None:
     """Before moderation deletes a comment: its inbox entries go too."""
     db.session.execute(delete(Notification).where(Notification.ref_type == "comment",
                                                   Notification.ref_id == comment.id))
+    touch(comment.target_type, [comment.target_id])
 
 
 def delete_comment(user: User, comment_id: int) -> Comment:

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
+from perfapp.core.versions import Versioned
 from perfapp.extensions import db
 from perfapp.feedback.models import Tag
 from perfapp.people.models import User
@@ -77,7 +78,7 @@ class GiverMonth(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "month", name="uq_giver_month"),)
 
 
-class FlowerGift(db.Model):
+class FlowerGift(Versioned, db.Model):
     """1–5 little red flowers from one person to another, with a message."""
 
     __tablename__ = "flower_gift"
@@ -138,7 +139,7 @@ class Badge(db.Model):
         return self.rule is not None
 
 
-class BadgeAward(db.Model):
+class BadgeAward(Versioned, db.Model):
     """One badge given to one person: by someone with a citation, or by a rule."""
 
     __tablename__ = "badge_award"

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, exists, func, literal, select, true, tuple_, union_all
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from perfapp.core.db import as_datetime, utcnow
 from perfapp.core.validation import bounded_int
@@ -22,8 +22,7 @@ from perfapp.feedback.models import Feedback, FeedbackTag, Tag
 from perfapp.feedback.services import decode_cursor as decode_pair_cursor
 from perfapp.people.models import Department, User
 from perfapp.recognition.badges import load_awards
-from perfapp.recognition.checks import WITHOUT_DEPARTMENT, visible_to
-from perfapp.recognition.flowers import load_gifts
+from perfapp.recognition.checks import visible_to
 from perfapp.recognition.models import Badge, BadgeAward, BadgeHolding, FlowerGift
 from perfapp.recognition.months import month_start
 
@@ -39,12 +38,15 @@ Cursor = tuple[datetime, int, int]  # (created_at, kind rank, id)
 
 @dataclass
 class WallItem:
+    """One entry of the praise wall: what the page needs to fetch its card."""
+
     kind: str  # praise | flower | badge
-    obj: Any
+    id: int
+    created_at: datetime
 
     @property
     def cursor(self) -> str:
-        return f"{self.obj.created_at.isoformat()}_{RANKS[self.kind]}_{self.obj.id}"
+        return f"{self.created_at.isoformat()}_{RANKS[self.kind]}_{self.id}"
 
 
 @dataclass
@@ -153,32 +155,15 @@ def praise_wall(viewer: User, f: WallFilter | None = None, cursor: Cursor | None
         )
     merged = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     rows = db.session.execute(
-        select(merged.c.rank, merged.c.id)
+        select(merged.c.rank, merged.c.id, merged.c.created_at)
         .order_by(merged.c.created_at.desc(), merged.c.rank.desc(), merged.c.id.desc()).limit(limit + 1)
     ).all()
-    page = rows[:limit]
-    loaded = _load({kind: [i for r, i in page if r == rank] for kind, rank in RANKS.items()})
     kinds = {rank: kind for kind, rank in RANKS.items()}
-    items = [WallItem(kinds[r], loaded[kinds[r]][i]) for r, i in page if i in loaded[kinds[r]]]
+    items = [WallItem(kinds[r], i, t) for r, i, t in rows[:limit]]
     next_cursor = items[-1].cursor if len(rows) > limit and items else None
     return items, next_cursor
 
 
-_PERSON = WITHOUT_DEPARTMENT
-
-
-def _load(ids: dict[str, list[int]]) -> dict[str, dict[int, Any]]:
-    out: dict[str, dict[int, Any]] = {"praise": {}, "flower": {}, "badge": {}}
-    if ids["praise"]:
-        out["praise"] = {f.id: f for f in db.session.scalars(
-            select(Feedback).where(Feedback.id.in_(ids["praise"])).options(
-                joinedload(Feedback.author).options(*_PERSON), joinedload(Feedback.recipient).options(*_PERSON),
-                joinedload(Feedback.project), joinedload(Feedback.milestone), selectinload(Feedback.tags))).unique()}
-    if ids["flower"]:
-        out["flower"] = {g.id: g for g in load_gifts(ids["flower"])}
-    if ids["badge"]:
-        out["badge"] = {a.id: a for a in load_awards(ids["badge"])}
-    return out
 
 
 # --- strips ------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from flask import Response, abort, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from perfapp.core.htmx import render, wants_fragment
-from perfapp.core.pagecache import cached_page
 from perfapp.core.validation import parse_int
 from perfapp.extensions import db
 from perfapp.people.models import User
@@ -29,7 +28,6 @@ def _wall_filter() -> services.WallFilter:
 
 
 @bp.route("/")
-@cached_page
 @login_required
 def praise() -> Response:
     """The praise wall: public praise, flowers and badges, filterable; infinite scroll loads
@@ -54,7 +52,6 @@ def wall_filter_form() -> Response:
 
 
 @bp.route("/people/<int:person_id>")
-@cached_page
 @login_required
 def person(person_id: int) -> Response:
     """A person's badge wall: badges as a grid, flowers received, top tags."""
@@ -80,7 +77,6 @@ def citations(person_id: int, badge_id: int) -> Response:
 
 
 @bp.route("/badges")
-@cached_page
 @login_required
 def badges() -> Response:
     """Every badge, grouped by value, with how many people hold it."""
@@ -89,7 +85,6 @@ def badges() -> Response:
 
 
 @bp.route("/badges/<int:badge_id>")
-@cached_page
 @login_required
 def badge(badge_id: int) -> Response:
     """One badge: what it is for and who holds it, most recent first (infinite scroll)."""

@@ -44,8 +44,8 @@ def statements_for(client, url: str, expect_items: int) -> list[str]:  # type: i
 
 @pytest.fixture(autouse=True)
 def _render_every_time(app, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    """The page cache would answer the second visit without rendering (tests/test_pagecache.py)."""
-    monkeypatch.setitem(app.config, "PAGE_CACHE", False)
+    """Every card renders: the cost of a page whose cards are all new (cached cards cost less)."""
+    monkeypatch.setitem(app.config, "CARD_CACHE", False)
 
 
 @pytest.fixture()

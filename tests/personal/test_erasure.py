@@ -105,8 +105,7 @@ def test_erasure_leaves_no_trace_in_any_table_or_voice_file(world: World, login,
 
 
 def test_pages_and_caches_stop_showing_the_name(app, world: World, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setitem(app.config, "PAGE_CACHE", True)
-    monkeypatch.setitem(app.config, "FRAGMENT_CACHE", True)
+    monkeypatch.setitem(app.config, "CARD_CACHE", True)
     gone_id, kept_id = world.gone.id, world.kept.id
     viewer = login(world.other)
     pages = ["/walls/praise", f"/people/{world.other.id}", "/", f"/feedback/{kept_id}"]

@@ -1,0 +1,130 @@
+"""Cards: a record as lists show it, rendered once and shared by every viewer who sees the same HTML.
+
+A card's HTML depends on its record (whose version moves whenever what the card shows changes:
+perfapp.core.versions), the language, the timezone (the absolute date written in <time>; the
+browser turns recent ones into "3 minutes ago"), and a few *viewer facets*: whether the author is
+shown, whether the viewer may promote or report it, which reactions are the viewer's own,
+whether the viewer is the person it is about. Each card kind derives its facets in one function
+from a light row (the record's id, version and the few columns the facets need), so a page is:
+
+1. one keyset query for the ids it shows (the domain's list service);
+2. one query for those rows' versions and facet columns (`render` here);
+3. cached cards for those keys; only the missing records are loaded and rendered.
+
+Cards carry nothing per session (the CSRF token travels once per page in `hx-headers`) or per
+second (relative times are formatted in the browser), so cached HTML never goes stale by itself.
+The cache lives in each worker process (cachetools' LRU, bounded by characters): nothing is
+invalidated, a new version is a new key, and old entries age out.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cachetools import LRUCache
+from flask import current_app, render_template
+from flask_babel import get_locale, get_timezone
+from markupsafe import Markup
+from sqlalchemy import select
+
+from perfapp.extensions import db
+
+Facets = Hashable
+
+
+@dataclass(frozen=True)
+class CardKind:
+    """How one kind of record renders as a card."""
+
+    name: str
+    template: str
+    model: Any  # a Versioned model
+    var: str  # the record's name in the template
+    #: the columns `facets` reads, besides id and version
+    columns: tuple[str, ...]
+    #: (light rows, viewer, options) -> {id: facets}; the one place a viewer's facets are derived
+    facets: Callable[[Sequence[Any], Any, dict[str, Any]], dict[int, Facets]]
+    #: ids -> {id: record with what the card shows loaded}
+    load: Callable[[list[int]], dict[int, Any]]
+    #: (records, viewer, facets by id) -> {id: extra template context}, e.g. reaction counts
+    context: Callable[[list[Any], Any, dict[int, Facets]], dict[int, dict[str, Any]]] = \
+        field(default=lambda records, viewer, facets: {})
+    #: (ids, viewer) -> {id: HTML shown instead to this viewer} (a post they reported)
+    replaced: Callable[[list[int], Any], dict[int, Markup]] = field(default=lambda ids, viewer: {})
+
+
+_lock = threading.Lock()
+_cache: LRUCache[Hashable, str] | None = None
+
+
+def _store() -> LRUCache[Hashable, str]:
+    global _cache
+    if _cache is None:
+        with _lock:
+            if _cache is None:
+                _cache = LRUCache(maxsize=current_app.config.get("CARD_CACHE_CHARS", 64_000_000), getsizeof=len)
+    return _cache
+
+
+def clear() -> None:
+    """Forget every cached card (tests)."""
+    with _lock:
+        if _cache is not None:
+            _cache.clear()
+
+
+def light_rows(kind: CardKind, ids: Sequence[int]) -> list[Any]:
+    """The rows' ids, versions and facet columns, in one query."""
+    if not ids:
+        return []
+    model = kind.model
+    columns = [model.id, model.version, *(getattr(model, name) for name in kind.columns)]
+    return list(db.session.execute(select(*columns).where(model.id.in_(list(ids)))))
+
+
+def render(kind: CardKind, ids: Sequence[int], viewer: Any, **options: Any) -> list[Markup]:
+    """The cards for these ids, in order, as `viewer` sees them (ids no longer there are left out)."""
+    found = render_map(kind, ids, viewer, **options)
+    return [found[i] for i in ids if i in found]
+
+
+def render_map(kind: CardKind, ids: Sequence[int], viewer: Any, **options: Any) -> dict[int, Markup]:
+    """{id: card} for these ids as `viewer` sees them (ids no longer there are left out)."""
+    if not ids:
+        return {}
+    replaced = kind.replaced(list(ids), viewer)
+    rows = light_rows(kind, [i for i in ids if i not in replaced])
+    facets = kind.facets(rows, viewer, options)
+    versions = {row.id: row.version for row in rows}
+    where = (str(get_locale()), str(get_timezone()))
+    keys = {i: (kind.name, i, versions[i], where, facets[i]) for i in versions}
+    use_cache = current_app.config.get("CARD_CACHE", True)
+    store = _store()
+    html: dict[int, str] = {}
+    if use_cache:
+        with _lock:
+            for i, key in keys.items():
+                found = store.get(key)
+                if found is not None:
+                    html[i] = found
+    missing = [i for i in keys if i not in html]
+    if missing:
+        records = kind.load(missing)
+        extra = kind.context(list(records.values()), viewer, facets)
+        for i, record in records.items():
+            text = render_template(kind.template, **{kind.var: record}, f=facets[i], **extra.get(i, {}))
+            html[i] = text
+            if use_cache and record.version == versions[i]:
+                with _lock:
+                    store[keys[i]] = text
+    out = {i: Markup(text) for i, text in html.items()}
+    out.update(replaced)
+    return out
+
+
+def facets_of(kind: CardKind, record: Any, viewer: Any, **options: Any) -> Facets:
+    """One loaded record's facets (a card included directly, on the record's own page), derived by
+    the same function as in lists."""
+    return kind.facets([record], viewer, options)[record.id]
