@@ -28,7 +28,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 class Versioned:
     """Mixin for models whose rows are shown as cards."""
 
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1", nullable=False)
+    # A server default only, not fetched back after an INSERT: the INSERT doesn't name the
+    # column (the database fills in 1), so code written before versions still inserts rows.
+    version: Mapped[int] = mapped_column(Integer, server_default="1", nullable=False)
+    __mapper_args__ = {"eager_defaults": False}
 
 
 @dataclass(frozen=True)

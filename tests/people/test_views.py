@@ -1,7 +1,7 @@
 """Picker fragment, profiles, settings and the language switch over HTTP."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
@@ -74,14 +74,19 @@ def test_language_switch_before_login_sets_cookie(client) -> None:
     assert r.headers["Location"] == "/"
 
 
-def test_relative_dates_are_localised(make_user, login) -> None:
-    me, lina = make_user(locale="zh_Hans_CN"), make_user(name="李娜", locale="en")
+def test_dates_are_absolute_and_localised_for_the_browser_to_make_relative(make_user, login) -> None:
+    """The server writes the date in the viewer's language and timezone and the exact UTC instant;
+    static/js/time.js says "3 分钟前" (tests/browser/test_home.py): cached HTML never goes stale."""
+    me = make_user(locale="zh_Hans_CN", timezone="Asia/Shanghai")
+    lina = make_user(name="李娜", locale="en", timezone="America/New_York")
     fb = give_feedback(me, FeedbackInput(recipient_id=lina.id, text="hi"))
-    fb.created_at = utcnow() - timedelta(minutes=3)
+    fb.created_at = datetime(2026, 3, 1, 2, 30)  # UTC: 1 March in Shanghai, 28 February in New York
     db.session.commit()
     zh = login(me).get(f"/feedback/{fb.id}").get_data(as_text=True)
-    assert "3分钟前" in zh.replace(" ", "")
-    assert "3 minutes ago" in login(lina).get(f"/feedback/{fb.id}").get_data(as_text=True)
+    assert '<time class="ago" datetime="2026-03-01T02:30:00Z"' in zh
+    assert "2026年3月1日</time>" in zh and "分钟前" not in zh
+    en = login(lina).get(f"/feedback/{fb.id}").get_data(as_text=True)
+    assert 'title="Feb 28, 2026, 9:30:00\u202fPM">Feb 28, 2026</time>' in en or 'title="Feb 28, 2026, 9:30:00 PM">Feb 28, 2026</time>' in en
 
 
 def test_me_page_links_admin_only_for_hr(make_user, login) -> None:

@@ -47,7 +47,10 @@ def badge_award(badge, receiver, citation: str, minutes: int = 0, giver=None, **
 
 
 def texts(items) -> list[str]:  # type: ignore[no-untyped-def]
-    return [getattr(i.obj, "text", None) or getattr(i.obj, "message", None) or i.obj.citation for i in items]
+    """What each wall entry says (the wall lists ids; its cards load the rows)."""
+    models = {"praise": Feedback, "flower": FlowerGift, "badge": BadgeAward}
+    rows = [db.session.get(models[i.kind], i.id) for i in items]
+    return [getattr(r, "text", None) or getattr(r, "message", None) or r.citation for r in rows]
 
 
 @pytest.fixture()
@@ -172,7 +175,8 @@ def test_a_persons_badge_wall_shows_counts_citations_and_top_tags(wall, login) -
     url = f"/walls/people/{wall.lina.id}/badges/{wall.anyone.id}"
     fragment = client.get(url, headers=htmx_headers(f"citations-{wall.anyone.id}"))
     body = text(fragment)
-    assert "First earned <time" in body and ">3 days ago</time>, latest <time" in body
+    first = (utcnow() - timedelta(minutes=60 * 24 * 3)).strftime("%Y-%m-%dT%H:%M")
+    assert "First earned <time" in body and f'datetime="{first}' in body and "</time>, latest <time" in body
     assert "<html" not in body and body.index("second time") < body.index("first time")
     assert "from Emma Wilson" in body
     assert "<html" in text(client.get(url))
