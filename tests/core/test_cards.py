@@ -1,0 +1,166 @@
+"""The card cache (perfapp.core.cards) with record versions (perfapp.core.versions): a change shows
+for every kind of viewer on the very next request, cards are shared between viewers with the same
+facets, and nothing one viewer may see reaches another through a shared card."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import template_rendered
+
+from perfapp.core.db import utcnow
+from perfapp.extensions import db
+from perfapp.feedback.models import Feedback
+from perfapp.people.models import User
+from perfapp.reactions.models import Comment
+
+ZH = {"Accept-Language": "zh-CN"}
+
+
+@pytest.fixture()
+def org(make_user) -> dict[str, User]:  # type: ignore[no-untyped-def]
+    boss = make_user(name="王伟", email="boss@example.com")
+    return {
+        "boss": boss,
+        "lina": make_user(name="李娜", email="lina@example.com", manager=boss),
+        "emma": make_user(name="Emma Wilson", email="emma@example.com", manager=boss),
+        "zhang": make_user(name="张敏", email="zhang@example.com"),
+        "hr": make_user(name="HR Hu", email="hr@example.com", role="hr"),
+    }
+
+
+def praise(author: User, recipient: User, text: str = "Great launch", **kw: Any) -> Feedback:
+    item = Feedback(author_id=author.id, recipient_id=recipient.id, kind="praise", visibility="public",
+                    text=text, created_at=utcnow(), **kw)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+@pytest.fixture()
+def renders(app) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
+    """The names of the templates rendered while the test runs."""
+    seen: list[str] = []
+
+    def record(_sender: Any, template: Any, context: Any, **_kw: Any) -> None:
+        seen.append(template.name)
+
+    template_rendered.connect(record, app)
+    try:
+        yield seen
+    finally:
+        template_rendered.disconnect(record, app)
+
+
+def card_html(page: str, item_id: int) -> str:
+    start = page.index(f'id="fb-{item_id}"')
+    return page[start:page.index("</article>", start)]
+
+
+def viewers(org: dict[str, User], login) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return {name: login(person) for name, person in org.items()}
+
+
+def test_cards_are_shared_by_viewers_with_the_same_facets(org, login, renders) -> None:  # type: ignore[no-untyped-def]
+    item = praise(org["emma"], org["lina"])
+    clients = viewers(org, login)
+    for name in ("zhang", "lina", "boss", "emma", "hr", "zhang"):
+        assert "Great launch" in clients[name].get("/walls/").get_data(as_text=True)
+    # zhang (twice), and lina: same facets (not the author, may report, may not promote, no
+    # reactions)... except lina is the recipient ("you"): 4 facet sets for 6 views.
+    assert renders.count("feedback/_item.html") == 4
+    assert card_html(clients["lina"].get("/walls/").get_data(as_text=True), item.id).count("李娜") == 0
+
+
+@pytest.mark.parametrize("change", ["reaction", "comment", "hide", "rename", "tag"])
+def test_a_change_shows_for_every_viewer_on_the_next_request(org, login, make_tag, change) -> None:  # type: ignore[no-untyped-def]
+    tag = make_tag("Ownership", "担当")
+    item = praise(org["emma"], org["lina"])
+    item.tags = [tag]
+    db.session.commit()
+    item_id = item.id
+    clients = viewers(org, login)
+    pages = {name: "/walls/" for name in clients}
+    pages["lina"] = "/"  # her home feed too
+    before = {name: card_html(c.get(pages[name]).get_data(as_text=True), item_id) for name, c in clients.items()}
+    if change == "reaction":
+        response = clients["zhang"].submit(f"/reactions/feedback/{item_id}/react", {"on": "👍"})
+        assert response.status_code == 303
+    elif change == "comment":
+        response = clients["zhang"].submit(f"/reactions/feedback/{item_id}/comments", {"text": "Agreed!"})
+        assert response.status_code == 303
+    elif change == "hide":
+        db.session.get(Feedback, item_id).hidden = True  # as moderation does once HR decides
+        db.session.commit()
+    elif change == "rename":
+        db.session.get(User, org["emma"].id).set_name("Emma Stone")
+        db.session.commit()
+    else:
+        tag.name_en = "Owning it"
+        db.session.commit()
+    for name, client in clients.items():
+        page = client.get(pages[name]).get_data(as_text=True)
+        if change == "hide":  # HR decides in the moderation queue; no list shows it any more
+            assert f'id="fb-{item_id}"' not in page, name
+            continue
+        after = card_html(page, item_id)
+        assert after != before[name], name
+        if change == "reaction":
+            assert '<span class="rx-n">1</span>' in after, name
+            assert ('aria-pressed="true"' in after) == (name == "zhang"), name
+        elif change == "comment":
+            assert db.session.query(Comment).count() == 1
+        elif change == "rename":
+            assert "Emma Stone" in after or (name == "emma" and "You" in after), name
+        elif change == "tag":
+            assert "#Owning it" in after, name
+
+
+def test_a_confidential_authors_card_never_reaches_another_viewer(org, login) -> None:  # type: ignore[no-untyped-def]
+    item = Feedback(author_id=org["emma"].id, recipient_id=org["lina"].id, kind="praise", visibility="manager",
+                    confidential=True, text="Quietly brilliant", created_at=utcnow())
+    db.session.add(item)
+    db.session.commit()
+    emma, lina, boss = login(org["emma"]), login(org["lina"]), login(org["boss"])
+    own = emma.get(f"/feedback/{item.id}").get_data(as_text=True)
+    assert "You" in card_html(emma.get("/feedback/given").get_data(as_text=True), item.id)
+    assert "Emma Wilson" not in own or "Quietly brilliant" in own
+    for client, url in ((lina, "/"), (boss, "/"), (lina, "/")):
+        page = client.get(url).get_data(as_text=True)
+        card = card_html(page, item.id)
+        assert "Quietly brilliant" in card
+        assert "Emma" not in card and f"/people/{org['emma'].id}" not in card
+        assert "Someone (confidential)" in card
+    # A reaction by the author renders the card again, for everyone; still no name.
+    assert emma.submit(f"/reactions/feedback/{item.id}/react", {"on": "👍"}).status_code == 303
+    assert "Emma" not in card_html(lina.get("/").get_data(as_text=True), item.id)
+
+
+def test_a_language_change_shows_on_the_next_request(org, login) -> None:  # type: ignore[no-untyped-def]
+    praise(org["emma"], org["lina"])
+    lina = login(org["lina"])
+    assert "Praise" in lina.get("/").get_data(as_text=True)
+    assert lina.submit("/people/language", {"locale": "zh_Hans_CN"}).status_code in (200, 303)
+    page = lina.get("/").get_data(as_text=True)
+    assert "表扬" in page and ">Praise<" not in page
+
+
+def test_the_reporter_sees_a_placeholder_others_the_card(org, login) -> None:  # type: ignore[no-untyped-def]
+    item = praise(org["emma"], org["lina"])
+    zhang, emma = login(org["zhang"]), login(org["emma"])
+    zhang.get("/walls/")  # cached under zhang's facets, which other viewers share
+    response = zhang.submit(f"/moderation/report/feedback/{item.id}", {"reason": "Not true"})
+    assert response.status_code in (200, 303)
+    assert f'id="fb-{item.id}"' not in zhang.get("/walls/").get_data(as_text=True)
+    other = login(org["hr"]).get("/walls/").get_data(as_text=True)
+    assert f'id="fb-{item.id}"' in other and 'id="fb-' in emma.get("/walls/").get_data(as_text=True)
+
+
+def test_a_write_updates_only_the_rows_it_changes(org, login) -> None:  # type: ignore[no-untyped-def]
+    one, two = praise(org["emma"], org["lina"], "one"), praise(org["zhang"], org["lina"], "two")
+    before = {f.id: f.version for f in db.session.query(Feedback)}
+    assert login(org["boss"]).submit(f"/reactions/feedback/{one.id}/react", {"on": "👍"}).status_code == 303
+    db.session.expire_all()
+    after = {f.id: f.version for f in db.session.query(Feedback)}
+    assert after[one.id] == before[one.id] + 1 and after[two.id] == before[two.id]
