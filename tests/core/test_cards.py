@@ -81,7 +81,7 @@ def test_a_change_shows_for_every_viewer_on_the_next_request(org, login, make_ta
     db.session.commit()
     item_id = item.id
     clients = viewers(org, login)
-    pages = {name: "/walls/" for name in clients}
+    pages = dict.fromkeys(clients, "/walls/")
     pages["lina"] = "/"  # her home feed too
     before = {name: card_html(c.get(pages[name]).get_data(as_text=True), item_id) for name, c in clients.items()}
     if change == "reaction":

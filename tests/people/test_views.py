@@ -1,9 +1,8 @@
 """Picker fragment, profiles, settings and the language switch over HTTP."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.feedback.services import FeedbackInput, give_feedback
 
