@@ -4,13 +4,13 @@ Cards are cached by (kind, id, version, ...) (perfapp.core.cards); every write u
 row (cache_generation), which dropped every cached page and made PostgreSQL's writers queue.
 
 Revision ID: b8d2f4a6c1e3
-Revises: 342f7264f03c
+Revises: 26d450e5036b
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "b8d2f4a6c1e3"
-down_revision = "342f7264f03c"
+down_revision = "26d450e5036b"
 branch_labels = None
 depends_on = None
 
