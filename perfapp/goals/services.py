@@ -123,18 +123,26 @@ def parse_period_key(value: str | None) -> tuple[date, date] | None:
 # --- who sees and who may change what -------------------------------------------------------------
 
 def visible_to(viewer: User) -> ColumnElement[bool]:
-    """SQL: the goals `viewer` may see (public ones; private ones to the owner, their manager, HR)."""
+    """SQL: the goals `viewer` may see (public ones; private ones to the owner, their manager, HR,
+    and for a department's or a project's goal to its members)."""
     if viewer.is_hr:
         return true()
     reports = select(User.id).where(User.manager_id == viewer.id).scalar_subquery()
+    projects = select(ProjectMember.project_id).where(ProjectMember.user_id == viewer.id).scalar_subquery()
+    team = [Goal.department_id == viewer.department_id] if viewer.department_id else []
     return or_(Goal.visibility == "public", Goal.owner_id == viewer.id, Goal.created_by_id == viewer.id,
-               Goal.owner_id.in_(reports))
+               Goal.owner_id.in_(reports), Goal.project_id.in_(projects), *team)
 
 
 def can_see(viewer: User, goal: Goal) -> bool:
     if goal.visibility == "public" or viewer.is_hr:
         return True
     if viewer.id in (goal.owner_id, goal.created_by_id):
+        return True
+    # A team's private goal is the team's: its department's or project's members see it.
+    if goal.department_id is not None and goal.department_id == viewer.department_id:
+        return True
+    if goal.project_id is not None and _is_member(viewer, goal.project_id):
         return True
     return goal.owner is not None and goal.owner.manager_id == viewer.id
 

@@ -298,3 +298,18 @@ def test_the_periodic_task_sends_reminders_and_the_push_says_what_to_do(app, mak
     with app.test_request_context():
         text = _reminder_text(note, "en")
     assert text is not None and text.url == "/goals/"
+
+
+def test_a_private_team_goal_is_seen_by_the_team_only(make_user):
+    dept = Department(name_zh="法务", name_en="Legal")
+    other = Department(name_zh="财务", name_en="Finance")
+    db.session.add_all([dept, other])
+    db.session.commit()
+    hr = make_user(role="hr")
+    member = make_user(department=dept)
+    outsider = make_user(department=other)
+    goal = make_goal(hr, "Quiet team goal", owner_type="department", department_id=dept.id, visibility="private")
+    assert services.can_see(member, goal) and not services.can_see(outsider, goal)
+    visible = select(Goal.id).where(services.visible_to(outsider))
+    assert goal.id not in db.session.scalars(visible).all()
+    assert goal.id in db.session.scalars(select(Goal.id).where(services.visible_to(member))).all()
