@@ -5,11 +5,12 @@ What happens to each kind of row (README "Erasure" says the same for HR):
   subscriptions, idempotency keys, feedback and recognition they received (with the tags on it, its
   reactions, comments, reports and any story made from it), requests they made and asks sent to
   them, reactions they left, reports they filed, stories featuring them, customer praise about
-  only them, their voice notes (local folder or S3 bucket) on anything;
+  only them, their goals and the check-ins on them, their voice notes (local folder or S3 bucket)
+  on anything;
 - written confidentially, gone: confidential feedback they gave is deleted, not re-attributed,
   so nothing (its id, its time next to their other acts) can tie it back to them;
-- written for others, kept without them: non-confidential feedback, flowers, badge awards and
-  comments they gave, and stories they promoted, point at one shared "former colleague" row
+- written for others, kept without them: non-confidential feedback, flowers, badge awards,
+  comments and goal check-ins they gave, and stories they promoted, point at one shared "former colleague" row
   (shown translated, no profile, no link), their voice taken off;
 - their name and email are cut out of the free text that stays (anyone's comments, messages,
   citations, story texts, reasons) and out of remembered idempotent answers;
@@ -40,6 +41,8 @@ from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.feedback import voice
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest
+from perfapp.goals.models import CheckIn, Goal, GoalLink
+from perfapp.goals.services import recompute
 from perfapp.integrations.models import CustomerPraise, CustomerPraisePerson
 from perfapp.moderation.models import ModerationDecision, PostingSuspension, Report
 from perfapp.moderation.services import forget_reports
@@ -60,6 +63,7 @@ FREE_TEXT: tuple[InstrumentedAttribute[Any], ...] = (
     Comment.text, FlowerGift.message, BadgeAward.citation, Story.title, Story.text,
     CustomerPraise.subject, CustomerPraise.body, CustomerPraise.sender_name,
     Report.reason, ModerationDecision.reason, PostingSuspension.reason,
+    Goal.description, Goal.status_reason, CheckIn.note, CheckIn.status_reason,
 )
 #: Names shorter than this are not searched for in others' text (a two-letter Latin name would
 #: cut pieces out of ordinary words); Chinese names of two characters are searched.
@@ -127,6 +131,7 @@ def erase_person(actor: User, person: User, confirmation: str) -> Erased:
     _erase_social(pid, former, result)
     _erase_stories(pid, former, result)
     _erase_customer_praise(pid, result)
+    _erase_goals(pid, former, result)
     _erase_moderation(pid, result)
 
     db.session.execute(update(Invite).where(Invite.invited_by_id == pid).values(invited_by_id=None))
@@ -221,6 +226,29 @@ def _erase_social(pid: int, former: User, result: Erased) -> None:
     result.add(result.deleted, "reactions", len(reaction_ids))
     comments = db.session.execute(update(Comment).where(Comment.author_id == pid).values(author_id=former.id))
     result.add(result.kept_anonymous, "comments", comments.rowcount)  # type: ignore[attr-defined]
+
+
+def _erase_goals(pid: int, former: User, result: Erased) -> None:
+    """Their own goals go (with their check-ins' reactions and comments); the goals they supported
+    roll up without them; check-ins they wrote on others' goals stay, from a former colleague."""
+    goals = db.session.scalars(select(Goal).where(Goal.owner_id == pid)).all()
+    ids = [g.id for g in goals]
+    if ids:
+        _delete_content("goal_checkin", db.session.scalars(select(CheckIn).where(CheckIn.goal_id.in_(ids))).all(),
+                        result, "goal_check_ins")
+        parents = set(db.session.scalars(select(GoalLink.parent_id).where(
+            GoalLink.child_id.in_(ids), GoalLink.parent_id.not_in(ids))))
+        db.session.execute(delete(GoalLink).where(or_(GoalLink.child_id.in_(ids), GoalLink.parent_id.in_(ids))))
+        db.session.execute(update(Goal).where(Goal.source_id.in_(ids)).values(source_id=None))
+        for goal in goals:
+            db.session.delete(goal)
+        db.session.flush()
+        for parent in db.session.scalars(select(Goal).where(Goal.id.in_(parents))):
+            recompute(parent)
+    result.add(result.deleted, "goals", len(ids))
+    written = db.session.execute(update(CheckIn).where(CheckIn.author_id == pid).values(author_id=former.id))
+    result.add(result.kept_anonymous, "goal_check_ins", written.rowcount)  # type: ignore[attr-defined]
+    db.session.execute(update(Goal).where(Goal.created_by_id == pid).values(created_by_id=None))
 
 
 def _erase_stories(pid: int, former: User, result: Erased) -> None:

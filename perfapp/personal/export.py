@@ -25,6 +25,7 @@ from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.feedback import voice
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest
+from perfapp.goals.models import CheckIn, Goal
 from perfapp.notify.models import Notification, NotificationPreference, PushSubscription
 from perfapp.people.models import User
 from perfapp.reactions.models import Comment, Reaction
@@ -135,6 +136,17 @@ def collect(person: User) -> dict[str, Any]:
             "promoted_by_me": s.promoter_id == pid,
             "my_consent": s.consent_of(person).consent if s.consent_of(person) else None,
         } for s in stories],
+        "goals": [{
+            "id": g.id, "kind": g.kind, "title": g.title, "description": g.description,
+            "period": [_when(g.period_start), _when(g.period_end)], "visibility": g.visibility,
+            "progress": g.progress, "status": g.status, "archived": g.archived, "created_at": _when(g.created_at),
+            "key_results": [{"title": k.title, "kind": k.kind, "start": k.start_value, "target": k.target_value,
+                             "current": k.current_value, "unit": k.unit, "weight": k.weight} for k in g.key_results],
+        } for g in db.session.scalars(select(Goal).where(Goal.owner_id == pid).order_by(Goal.id))],
+        "goal_check_ins": [{
+            "id": c.id, "goal_id": c.goal_id, "day": _when(c.day), "progress": c.progress,
+            "confidence": c.confidence, "note": c.note, "status": c.status, "status_reason": c.status_reason,
+        } for c in db.session.scalars(select(CheckIn).where(CheckIn.author_id == pid).order_by(CheckIn.id))],
         "reactions": [{
             "on": r.target_type, "target_id": r.target_id, "emoji": r.emoji, "created_at": _when(r.created_at),
         } for r in db.session.scalars(select(Reaction).where(Reaction.user_id == pid).order_by(Reaction.id))],
@@ -159,8 +171,8 @@ README = """perfapp: your data
 
 data.json   everything perfapp holds about you: your profile and settings, the feedback you
             gave and received (the author of confidential feedback you received is not
-            included), your requests, flowers, badges, stories, reactions, comments,
-            notifications and the devices that get your push notifications.
+            included), your requests, flowers, badges, stories, goals and check-ins,
+            reactions, comments, notifications and the devices that get your push notifications.
 voice/      the voice notes you recorded, named as in data.json ("voice_file").
 """
 

@@ -313,3 +313,47 @@ def test_a_private_team_goal_is_seen_by_the_team_only(make_user):
     visible = select(Goal.id).where(services.visible_to(outsider))
     assert goal.id not in db.session.scalars(visible).all()
     assert goal.id in db.session.scalars(select(Goal.id).where(services.visible_to(member))).all()
+
+
+def test_erasing_a_person_removes_their_goals_and_keeps_what_they_wrote_for_others(app, make_user):
+    from perfapp.personal.erasure import erase_person
+    from perfapp.reactions.models import Comment
+    from perfapp.reactions.services import add_comment
+
+    hr = make_user(role="hr")
+    boss = make_user(name="Gone Boss")
+    report = make_user(manager=boss)
+    peer = make_user()
+    top = make_goal(hr, "Company", owner_type="company")
+    theirs = make_goal(boss, "Boss goal", parents=[top], key_results=krs(("Deals", 0, 10)))
+    mine = make_goal(report, "Report goal", parents=[(theirs.id, theirs.key_results[0].id, None)])
+    own_checkin = services.check_in(boss, theirs, services.CheckInInput(
+        confidence=8, values={theirs.key_results[0].id: 10}, note="Gone Boss did it"), today=TODAY)
+    services.check_in(boss, mine, services.CheckInInput(confidence=6, progress=40), today=TODAY)
+    db.session.commit()
+    add_comment(peer, "goal_checkin", own_checkin.id, "Great, Gone Boss!")
+    db.session.commit()
+    assert top.progress == pytest.approx(0.4)  # the key result is carried by the report's goal
+    with app.test_request_context():
+        erase_person(hr, boss, "Gone Boss")
+        db.session.commit()
+    assert db.session.get(Goal, theirs.id) is None
+    assert count(Comment) == 0
+    kept = db.session.scalar(select(CheckIn).where(CheckIn.goal_id == mine.id))
+    assert kept is not None and kept.author_id not in (None, boss.id)
+    assert db.session.get(Goal, mine.id) is not None
+    assert db.session.scalar(select(func.count()).select_from(GoalLink).where(GoalLink.child_id == mine.id)) == 0
+    assert db.session.get(Goal, top.id).progress == 0
+
+
+def test_a_persons_export_holds_their_goals_and_check_ins(make_user):
+    from perfapp.personal.export import collect
+
+    me = make_user()
+    goal = make_goal(me, "Exported goal", key_results=krs(("Deals", 0, 10)))
+    services.check_in(me, goal, services.CheckInInput(confidence=7, values={goal.key_results[0].id: 4},
+                                                      note="On my way"), today=TODAY)
+    db.session.commit()
+    data = collect(me)
+    assert data["goals"][0]["title"] == "Exported goal" and data["goals"][0]["key_results"][0]["current"] == 4
+    assert data["goal_check_ins"][0]["note"] == "On my way"
