@@ -63,14 +63,11 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.auth.session import init_login
     from perfapp.coaching import bp as coaching_bp
     from perfapp.feedback import bp as feedback_bp
-    from perfapp.feedback.cards import connect as connect_feedback_cards
     from perfapp.feedback.views import home
     from perfapp.goals import bp as goals_bp
-    from perfapp.goals.wiring import connect as connect_goals
     from perfapp.integrations import bp as integrations_bp
     from perfapp.moderation import bp as moderation_bp
     from perfapp.notify import bp as notify_bp
-    from perfapp.notify.handlers import connect_handlers
     from perfapp.onboarding import bp as onboarding_bp
     from perfapp.people import bp as people_bp
     from perfapp.personal import bp as personal_bp
@@ -79,8 +76,6 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.pwa import bp as pwa_bp
     from perfapp.reactions import bp as reactions_bp
     from perfapp.recognition import bp as recognition_bp
-    from perfapp.recognition.cards import connect as connect_recognition_cards
-    from perfapp.recognition.handlers import connect_handlers as connect_recognition
     from perfapp.stories import bp as stories_bp
     from perfapp.walls import bp as walls_bp
 
@@ -94,11 +89,19 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app.register_blueprint(goals_bp)
     app.register_blueprint(projects_bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
-    connect_handlers()
-    connect_recognition()
-    connect_goals(app)
-    connect_feedback_cards()
-    connect_recognition_cards()
+    # Each domain's signal handlers and registrations (reactions, moderation, stories, notify).
+    from perfapp.feedback import wiring as feedback_wiring
+    from perfapp.goals import wiring as goals_wiring
+    from perfapp.integrations import wiring as integrations_wiring
+    from perfapp.moderation import wiring as moderation_wiring
+    from perfapp.notify import wiring as notify_wiring
+    from perfapp.reactions import wiring as reactions_wiring
+    from perfapp.recognition import wiring as recognition_wiring
+    from perfapp.stories import wiring as stories_wiring
+
+    for wiring in (feedback_wiring, reactions_wiring, moderation_wiring, notify_wiring, stories_wiring,
+                   integrations_wiring, recognition_wiring, goals_wiring):
+        wiring.connect(app)
 
     from perfapp.cli import register_cli
 

@@ -66,3 +66,29 @@ def test_nothing_imports_walls() -> None:
                   if (t := target(module)) and t[0] == "walls" and not rel.startswith("walls/")
                   and rel != "__init__.py"})
     assert bad == []
+
+
+def _call_name(node: ast.expr) -> str:
+    func = node.func if isinstance(node, ast.Call) else node
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def test_nothing_registers_at_import_time() -> None:
+    """Registrations (reactions, moderation, stories, the inbox, push) and signal handlers are made
+    in a domain's wiring.connect(app), called from create_app; never by importing a module."""
+    bad = []
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        for node in ast.parse(path.read_text(encoding="utf-8"), rel).body:
+            calls = [node.value] if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) else []
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                calls = list(node.decorator_list)  # e.g. @signals.feedback_given.connect
+            bad += [(rel, node.lineno) for call in calls
+                    if _call_name(call).startswith("register") or _call_name(call).startswith("connect")]
+    assert bad == []
+
+
+def test_every_wiring_module_is_connected_by_create_app() -> None:
+    factory = (ROOT / "__init__.py").read_text(encoding="utf-8")
+    domains = sorted(p.parent.name for p in ROOT.glob("*/wiring.py"))
+    assert domains and [d for d in domains if f"from perfapp.{d} import wiring as" not in factory] == []

@@ -7,7 +7,6 @@ import re
 import time
 from datetime import timedelta
 
-from flask import url_for
 from flask_babel import gettext as _
 from pypinyin import lazy_pinyin
 from sqlalchemy import ColumnElement, delete, func, select
@@ -19,12 +18,9 @@ from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.integrations import mail
 from perfapp.integrations.models import CustomerPraise, CustomerPraisePerson, InboundNonce
-from perfapp.moderation.registry import register_reportable
-from perfapp.notify.registry import register
 from perfapp.notify.services import notify
 from perfapp.people.models import User
 from perfapp.people.services import picked_people
-from perfapp.stories.sources import StorySource, register_source
 
 MAX_EMAIL_BYTES = 5 * 1024 * 1024
 MAX_PEOPLE = 10
@@ -317,29 +313,12 @@ def receive_inbound(secret: str, timestamp: str, signature: str, raw: bytes,
 
 # --- other domains see customer praise ----------------------------------------------------------
 
-def _load_for_inbox(ids: list[int], viewer: User) -> dict[int, CustomerPraise]:
+def load_for_inbox(ids: list[int], viewer: User) -> dict[int, CustomerPraise]:
     rows = db.session.scalars(
         select(CustomerPraise).where(CustomerPraise.id.in_(ids)).options(selectinload(CustomerPraise.people))
     )
     return {p.id: p for p in rows if p.can_be_read_by(viewer)}
 
 
-def _load_source(praise_id: int, viewer: User) -> CustomerPraise | None:
+def load_source(praise_id: int, viewer: User) -> CustomerPraise | None:
     return get_visible(viewer, praise_id)
-
-
-register("customer_praise", "integrations/_inbox_entry.html", _load_for_inbox)
-register_source("customer_praise", StorySource(
-    load=_load_source,
-    eligible=lambda praise: praise.is_confirmed,
-    people=lambda praise: list(praise.people),
-    url=lambda praise: url_for("integrations.praise", praise_id=praise.id),
-    template="integrations/_source.html",
-    model=CustomerPraise,
-    text=lambda praise: praise.body[:2000],
-))
-# Anyone who can see a confirmed event can report it; the person who imported it answers for it.
-register_reportable("customer_praise", CustomerPraise, lambda praise: praise.author_id,
-                    "integrations/_case.html",
-                    can_read=lambda praise, viewer: praise.is_confirmed and praise.can_be_read_by(viewer),
-                    dom_id=lambda praise: f"customer-praise-{praise.id}")

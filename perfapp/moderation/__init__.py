@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
-from perfapp.moderation import views, wiring  # noqa: E402,F401
+from perfapp.moderation import views  # noqa: E402,F401

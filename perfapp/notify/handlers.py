@@ -1,9 +1,8 @@
-"""Signal handlers: other domains' events become inbox entries (same transaction), and every
-inbox entry is queued for push delivery once that transaction commits."""
+"""Signal handlers (connected by notify.wiring): other domains' events become inbox entries (same
+transaction), and every inbox entry is queued for push delivery once that transaction commits."""
 from __future__ import annotations
 
-from perfapp.core import signals
-from perfapp.notify import delivery, nudges
+from perfapp.notify import delivery
 from perfapp.notify.models import Notification
 from perfapp.notify.services import notify
 
@@ -20,12 +19,3 @@ def on_feedback_requested(_sender: object, request) -> None:  # type: ignore[no-
 
 def on_notification_created(_sender: object, notification: Notification) -> None:
     delivery.queue_after_commit(notification)
-
-
-def connect_handlers() -> None:
-    """Connect once per process (blinker ignores a second identical connect)."""
-    signals.feedback_given.connect(on_feedback_given)
-    signals.feedback_requested.connect(on_feedback_requested)
-    signals.milestone_reached.connect(nudges.on_milestone_reached)
-    signals.notification_created.connect(on_notification_created)
-    nudges.register_nudges()

@@ -22,7 +22,7 @@ from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest
 from perfapp.notify.delivery import path_for
 from perfapp.notify.models import Notification, NotificationPreference, NudgeSetting
-from perfapp.notify.registry import PushText, register, register_push
+from perfapp.notify.registry import PushText
 from perfapp.notify.services import notify
 from perfapp.people.models import User
 from perfapp.projects.models import Milestone
@@ -45,13 +45,13 @@ def on_milestone_reached(_sender: object, milestone: Milestone, actor: User | No
                    dedupe_key=f"milestone:{milestone.id}")
 
 
-def _load_milestones(ids: list[int], _viewer: User) -> dict[int, Any]:
+def load_milestones(ids: list[int], _viewer: User) -> dict[int, Any]:
     rows = db.session.scalars(select(Milestone).where(Milestone.id.in_(ids))
                               .options(joinedload(Milestone.project)))
     return {m.id: m for m in rows}
 
 
-def _milestone_text(note: Notification, _locale: str) -> PushText | None:
+def milestone_text(note: Notification, _locale: str) -> PushText | None:
     milestone = db.session.get(Milestone, note.ref_id)
     if milestone is None:
         return None
@@ -66,7 +66,7 @@ def _milestone_text(note: Notification, _locale: str) -> PushText | None:
 
 # --- received ----------------------------------------------------------------------------------
 
-def _feedback_text(note: Notification, _locale: str) -> PushText | None:
+def feedback_text(note: Notification, _locale: str) -> PushText | None:
     item = db.session.get(Feedback, note.feedback_id)
     if item is None or item.hidden:
         return None
@@ -82,7 +82,7 @@ def _feedback_text(note: Notification, _locale: str) -> PushText | None:
     return PushText(title=title, body=body, url=path_for("feedback.detail", feedback_id=item.id))
 
 
-def _flowers_text(note: Notification, _locale: str) -> PushText | None:
+def flowers_text(note: Notification, _locale: str) -> PushText | None:
     from perfapp.recognition.models import FlowerGift
 
     gift = db.session.get(FlowerGift, note.ref_id)
@@ -94,7 +94,7 @@ def _flowers_text(note: Notification, _locale: str) -> PushText | None:
         body=gift.message, url=path_for("walls.person", person_id=gift.receiver_id))
 
 
-def _badge_text(note: Notification, _locale: str) -> PushText | None:
+def badge_text(note: Notification, _locale: str) -> PushText | None:
     from perfapp.recognition.models import BadgeAward
 
     award = db.session.get(BadgeAward, note.ref_id)
@@ -112,7 +112,7 @@ def _badge_text(note: Notification, _locale: str) -> PushText | None:
 
 # --- feedback requests and their reminder ----------------------------------------------------------
 
-def _ask_text(note: Notification, _locale: str) -> PushText | None:
+def ask_text(note: Notification, _locale: str) -> PushText | None:
     ask = db.session.get(FeedbackAsk, note.ask_id)
     if ask is None or ask.effective_status != "open":
         return None  # answered, declined or expired meanwhile
@@ -175,24 +175,11 @@ def send_weekly_nudges(now: datetime) -> int:
     return len(people)
 
 
-def _load_weeks(ids: list[int], _viewer: User) -> dict[int, Any]:
+def load_weeks(ids: list[int], _viewer: User) -> dict[int, Any]:
     return {i: i for i in ids}
 
 
-def _weekly_text(_note: Notification, _locale: str) -> PushText:
+def weekly_text(_note: Notification, _locale: str) -> PushText:
     return PushText(title=_("A minute for feedback?"),
                     body=_("Who helped you lately? One sentence of feedback makes their week."),
                     url=path_for("feedback.compose"), urgency="low", ttl=2 * 24 * 3600)
-
-
-def register_nudges() -> None:
-    """Push texts for every kind of inbox entry we know; inbox templates for the nudges."""
-    register("milestone", "notify/_inbox_milestone.html", _load_milestones)
-    register("weekly_nudge", "notify/_inbox_weekly.html", _load_weeks)
-    register_push("milestone_nudge", _milestone_text, "milestone")
-    register_push("feedback_received", _feedback_text, "received")
-    register_push("flowers_received", _flowers_text, "received")
-    register_push("badge_received", _badge_text, "received")
-    register_push("ask_received", _ask_text, "requests")
-    register_push("ask_reminder", _ask_text, "requests")
-    register_push("weekly_nudge", _weekly_text, "weekly")

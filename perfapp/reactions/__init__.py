@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("reactions", __name__, url_prefix="/reactions")
 
-from perfapp.reactions import views, wiring  # noqa: E402,F401
+from perfapp.reactions import views  # noqa: E402,F401

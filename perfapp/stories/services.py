@@ -14,8 +14,6 @@ from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.feedback.models import Tag
 from perfapp.feedback.services import Cursor
-from perfapp.moderation.registry import register_reportable
-from perfapp.notify.registry import register
 from perfapp.notify.services import notify
 from perfapp.people.models import User
 from perfapp.people.services import picked_people
@@ -301,15 +299,8 @@ def story_for_source(source_type: str, source_id: int) -> Story | None:
     return _existing(source_type, source_id)
 
 
-def _load_for_inbox(ids: list[int], viewer: User) -> dict[int, Story]:
+def load_for_inbox(ids: list[int], viewer: User) -> dict[int, Story]:
     rows = db.session.scalars(
         select(Story).where(Story.id.in_(ids)).options(selectinload(Story.people))
     )
     return {s.id: s for s in rows if s.can_be_read_by(viewer)}
-
-
-register("story", "stories/_inbox_entry.html", _load_for_inbox)
-# A story speaks for the person who promoted it: a report's decision (and a suspension) concerns them.
-register_reportable("story", Story, lambda story: story.promoter_id, "stories/_case.html",
-                    can_read=lambda story, viewer: story.can_be_read_by(viewer),
-                    dom_id=lambda story: f"story-{story.id}")

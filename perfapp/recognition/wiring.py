@@ -1,10 +1,11 @@
-"""Signal handlers (automatic badges, inbox entries) and the registries recognition joins:
-the inbox shows flowers and badges, moderation can hide and delete them."""
+"""Signal handlers (automatic badges, inbox entries) and the registries recognition joins: the inbox
+shows flowers and badges, moderation can hide and delete them, stories retell them, people react to
+them. `connect(app)` is called once from create_app."""
 from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import Flask, url_for
 from flask_babel import gettext as _
 
 from perfapp.core import signals
@@ -13,7 +14,7 @@ from perfapp.notify import registry as inbox_registry
 from perfapp.notify.services import notify
 from perfapp.people.models import User
 from perfapp.reactions.registry import Target, register_target
-from perfapp.recognition import holdings
+from perfapp.recognition import cards, holdings
 from perfapp.recognition.badges import load_awards, readable_award
 from perfapp.recognition.checks import can_read
 from perfapp.recognition.flowers import load_gifts, readable_gift, refund_flowers
@@ -75,9 +76,10 @@ def _by_id(rows: list[Any]) -> dict[int, Any]:
     return {row.id: row for row in rows}
 
 
-def connect_handlers() -> None:
-    """Connect once per process (blinker ignores a second identical connect)."""
+def connect(app: Flask) -> None:
+    """Called once from create_app (blinker ignores a second identical connect; the registries are dicts)."""
     holdings.install()
+    cards.connect()  # what a card shows of other rows moves its version
     signals.feedback_given.connect(on_feedback_given)
     signals.flowers_given.connect(on_flowers_given)
     signals.badge_awarded.connect(on_badge_awarded)
