@@ -119,7 +119,7 @@ def _owner_options(actor: User, goal: Goal | None) -> list[tuple[str, str]]:
     options = [("me", _("Myself"))]
     if actor.is_manager or actor.is_hr:
         for report in db.session.scalars(select(User).where(User.manager_id == actor.id, User.active.is_(True))
-                                         .order_by(User.name)):
+                                         .order_by(User.sort_key, User.id)):
             options.append((f"person:{report.id}", report.name))
     if actor.is_hr:
         for dept in db.session.scalars(select(Department).order_by(Department.id)):

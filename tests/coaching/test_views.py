@@ -126,3 +126,9 @@ def test_nobody_else_sees_a_team(org, login, make_user) -> None:
 def test_logged_out_people_are_sent_to_log_in(client) -> None:
     r = client.get("/coaching/team")
     assert r.status_code in (302, 303) and "/auth/login" in r.headers["Location"]
+
+
+def test_the_team_page_says_what_it_counts_in_chinese(org, login) -> None:
+    """The note under My team was once shown as the password-reset link's text in Chinese."""
+    page = login(org["boss"]).get("/coaching/team", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "最近30天。只统计你自己能看到的反馈" in page and "链接" not in page

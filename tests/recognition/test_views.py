@@ -362,3 +362,12 @@ def test_people_react_to_and_comment_on_flowers_and_badges(org, login) -> None:
     old = other.get(f"/walls/flowers/{gift.id}")
     assert old.status_code == 308 and old.headers["Location"].endswith(f"/recognition/flowers/{gift.id}")
     assert other.get(f"/walls/awards/{award_row.id}").headers["Location"].endswith(f"/recognition/awards/{award_row.id}")
+
+
+def test_with_no_badge_to_award_the_sheet_offers_flowers_instead_of_a_button_that_can_only_fail(
+        make_user, login) -> None:
+    giver, receiver = make_user(name="Giver"), make_user(name="李娜")
+    page = text(login(giver).get(f"/recognition/award?to={receiver.id}"))
+    assert "There are no badges you can award yet." in page
+    assert 'name="citation"' not in page and "Award badge</button>" not in page
+    assert f'href="/recognition/flowers?to={receiver.id}"' in page and "Give flowers instead" in page
