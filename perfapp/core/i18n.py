@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from babel import dates
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_date, format_datetime, get_locale, gettext
+from flask_babel import get_locale, get_timezone, gettext
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -60,13 +61,21 @@ def ago(value: datetime | None) -> Markup:
     """A <time> element the browser turns into "3 分钟前" / "3 minutes ago" (static/js/time.js).
 
     The server writes only absolute text in the viewer's language and timezone (the medium
-    date, the medium date and time as its title), so a cached card never goes stale by the clock.
+    date, the medium date and time as its title), so cached HTML never goes stale by the clock.
     """
     if value is None:
         return Markup("")
+    return _time_element(value, str(get_locale()), str(get_timezone()))
+
+
+@lru_cache(maxsize=20_000)
+def _time_element(value: datetime, locale: str, zone: str) -> Markup:
+    # Kept: Babel's date formatting costs ~0.2 ms a call, and pages show the same dates again.
     stamp = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    tz = dates.get_timezone(zone)
     return Markup('<time class="ago" datetime="{}" title="{}">{}</time>').format(
-        stamp.strftime("%Y-%m-%dT%H:%M:%SZ"), format_datetime(value, "medium"), format_date(value, "medium"))
+        stamp.strftime("%Y-%m-%dT%H:%M:%SZ"), dates.format_datetime(stamp, "medium", tzinfo=tz, locale=locale),
+        dates.format_date(stamp.astimezone(tz).date(), "medium", locale=locale))
 
 
 _CJK = "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"

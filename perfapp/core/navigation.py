@@ -27,7 +27,7 @@ TAB_PAGES = frozenset(TABS.values())
 
 # Endpoint (or blueprint prefix ending in ".") → tab. Exact endpoints win over prefixes.
 _TAB_OF: dict[str, str] = {
-    "home": "home", "notify.inbox": "home", "feedback.given": "home", "feedback.detail": "home",
+    "home": "home", "notify.inbox": "home", "feedback.given": "home", "feedback.detail": "home", "feedback.asks": "home",
     "reactions.thread": "home", "people.profile": "home", "people.search": "home", "moderation.report": "home",
     "feedback.compose": "give", "feedback.ask": "give", "feedback.outbox": "give",
     "recognition.flowers": "give", "recognition.award": "give",
@@ -55,6 +55,7 @@ def _customer_praise_parent(_args: Mapping[str, Any]) -> str:
 _PARENT_OF: dict[str, Parent] = {
     "notify.inbox": _to("home"),
     "feedback.given": _to("home"),
+    "feedback.asks": _to("home"),
     "feedback.detail": _to("home"),
     "reactions.thread": _to("home"),
     "people.profile": _to("home"),

@@ -37,10 +37,18 @@ def home() -> Response:
     cursor = services.decode_cursor(request.args.get("before"))
     items, next_cursor = services.home_feed(current_user, cursor)
     first_page = cursor is None
-    asks = services.open_asks_for(current_user, limit=ASKS_ON_HOME) if first_page else []
-    asks_count = services.open_asks_count(current_user) if asks else 0
+    asks_count = services.open_asks_count(current_user) if first_page else 0
     return render("feedback/home.html", "feedback/_items.html", target="feed-more",
-                  items=items, next_cursor=next_cursor, asks=asks, asks_count=asks_count, more_url=url_for("home"))
+                  items=items, next_cursor=next_cursor, asks_count=asks_count, more_url=url_for("home"))
+
+
+@bp.route("/asks")
+@login_required
+def asks() -> Response:
+    """The requests waiting for me: unfolded from Home's one line when it is first opened (so Home
+    renders none of them), or a page of its own."""
+    rows = services.open_asks_for(current_user, limit=ASKS_ON_HOME)
+    return render("feedback/asks.html", "feedback/_asks.html", target="asks-list", asks=rows)
 
 
 @bp.route("/given")

@@ -81,7 +81,7 @@ class User(UserMixin, db.Model):
     sort_key: Mapped[str] = mapped_column(SORT_KEY_TYPE, default="")
     title: Mapped[str] = mapped_column(String(120), default="")
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
-    manager_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     role: Mapped[str] = mapped_column(String(16), default="employee")
     locale: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
@@ -102,6 +102,8 @@ class User(UserMixin, db.Model):
 
     __table_args__ = (
         Index("ix_person_active_sort", "active", "sort_key", "id"),
+        # A manager's reports in name order: without it SQLite walks everyone by name instead.
+        Index("ix_person_manager_sort", "manager_id", "sort_key", "id"),
         # Covers the picker's scan (search_people ranks on these columns alone).
         Index("ix_person_search", "active", "search_key", "sort_key", "id"),
     )

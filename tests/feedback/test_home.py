@@ -58,7 +58,13 @@ def test_requests_fold_into_one_line(team, login) -> None:
     assert "3 people asked for your feedback" in html
     row = html.index('id="asks"')
     assert html[row - 60:row].rfind("<details") != -1  # folded by default (no `open`)
-    assert html.count('class="card ask"') == 3 and row < html.index('id="feed"')
+    assert row < html.index('id="feed"')
+    # Home renders none of them: they load when the line is first opened (or as a page).
+    assert html.count('class="card ask"') == 0 and 'hx-get="/feedback/asks"' in html
+    fragment = c.get("/feedback/asks", headers=htmx_headers("asks-list")).get_data(as_text=True)
+    assert fragment.count('class="card ask"') == 3 and "<html" not in fragment
+    page = c.get("/feedback/asks").get_data(as_text=True)
+    assert page.count('class="card ask"') == 3 and "<html" in page and 'data-back' in page
     assert "3 人请你给反馈" in c.get("/", headers=ZH).get_data(as_text=True)
     services.request_feedback(team["emma"], [team["zhang"].id], "Not for me")
     db.session.commit()
