@@ -305,13 +305,12 @@ def project_feed(viewer: User, project_id: int, cursor: Cursor | None = None,
     return _page([and_(Feedback.project_id == project_id, Feedback.visible_to(viewer))], cursor, limit)
 
 
-def praise_wall(cursor: Cursor | None = None, limit: int = 20,
-                recipient_id: int | None = None) -> tuple[list[FeedRef], str | None]:
-    """Public praise, never constructive or development-only."""
+def public_praise_of(recipient_id: int, cursor: Cursor | None = None,
+                     limit: int = 20) -> tuple[list[FeedRef], str | None]:
+    """The public praise one person received (their profile), never constructive or development-only.
+    (The company's praise wall, with flowers and badges, is perfapp.walls.services.praise_wall.)"""
     cond = and_(Feedback.visibility == "public", Feedback.kind == "praise",
-                Feedback.development_only.is_(False))
-    if recipient_id is not None:
-        cond = and_(cond, Feedback.recipient_id == recipient_id)
+                Feedback.development_only.is_(False), Feedback.recipient_id == recipient_id)
     return _page([cond], cursor, limit)
 
 

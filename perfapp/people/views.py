@@ -37,7 +37,7 @@ def profile(person_id: int) -> Response:
     if person is None or person.is_former_colleague:  # the stand-in for erased people: no profile
         abort(404)
     cursor = feedback_services.decode_cursor(request.args.get("before"))
-    items, next_cursor = feedback_services.praise_wall(cursor, recipient_id=person.id)
+    items, next_cursor = feedback_services.public_praise_of(person.id, cursor)
     return render(
         "people/profile.html", "feedback/_items.html", target="feed-more",
         person=person, items=items, next_cursor=next_cursor,

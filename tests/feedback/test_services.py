@@ -163,13 +163,14 @@ def test_manager_feed_includes_team_but_not_private(people) -> None:
     assert [f.id for f in items] == [shared.id]
 
 
-def test_praise_wall_excludes_private_constructive_and_development_only(people) -> None:
+def test_public_praise_of_a_person_excludes_private_constructive_and_development_only(people) -> None:
     a, r = people["author"], people["recipient"]
     wall = give(a, r, visibility="public")
     give(a, r, visibility="private")
     give(a, r, visibility="manager", kind="constructive")
     give(a, r, visibility="private", kind="praise", development_only=True)
-    items, _ = services.praise_wall()
+    give(a, people["other"], visibility="public")  # someone else's praise
+    items, _ = services.public_praise_of(r.id)
     assert [f.id for f in items] == [wall.id]
 
 

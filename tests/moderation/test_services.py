@@ -35,7 +35,7 @@ def test_one_report_hides_the_item_from_its_reporter_only(team, make_feedback) -
     for who in ("author", "recipient", "boss", "hr"):
         assert not services.reported_by(team[who], "feedback", item.id)
         assert feedback_services.get_visible(team[who], item.id) is not None
-    assert [i.id for i in feedback_services.praise_wall()[0]] == [item.id]
+    assert [i.id for i in feedback_services.public_praise_of(item.recipient_id)[0]] == [item.id]
     # HR hears about it in the inbox and has a case to decide.
     [note] = db.session.scalars(select(Notification).where(Notification.user_id == team["hr"].id))
     assert (note.kind, note.ref_type, note.ref_id) == ("content_reported", "report", report.id)
@@ -54,7 +54,7 @@ def test_three_people_hide_it_from_everyone_but_hr_until_hr_decides(team, make_f
     for who in ("author", "recipient", "other", "boss"):
         viewer = team[who]
         assert feedback_services.get_visible(viewer, item.id) is None
-        assert feedback_services.praise_wall()[0] == []
+        assert feedback_services.public_praise_of(item.recipient_id)[0] == []
         assert feedback_services.home_feed(viewer)[0] == []
         assert feedback_services.given_feed(viewer)[0] == []
     assert feedback_services.get_visible(team["hr"], item.id) is not None
