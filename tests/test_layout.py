@@ -92,3 +92,9 @@ def test_every_wiring_module_is_connected_by_create_app() -> None:
     factory = (ROOT / "__init__.py").read_text(encoding="utf-8")
     domains = sorted(p.parent.name for p in ROOT.glob("*/wiring.py"))
     assert domains and [d for d in domains if f"from perfapp.{d} import wiring as" not in factory] == []
+
+
+def test_the_readme_lists_every_package() -> None:
+    readme = (ROOT.parent / "README.md").read_text(encoding="utf-8")
+    packages = sorted(p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name != "core")
+    assert [p for p in packages if f"| `{p}` |" not in readme] == []
