@@ -640,7 +640,8 @@ def top_goals(viewer: User, period: tuple[date, date]) -> list[Goal]:
     start, end = period
     return _list(select(Goal).where(Goal.owner_type == "company", Goal.archived.is_(False),
                                     Goal.period_start <= end, Goal.period_end >= start, visible_to(viewer))
-                 .order_by(Goal.id).limit(100))
+                 # In the index's order: ordered by id alone, SQLite walks every goal by primary key.
+                 .order_by(Goal.period_start, Goal.id).limit(100))
 
 
 def unaligned_team_goals(viewer: User, period: tuple[date, date], limit: int = 100) -> list[Goal]:
@@ -649,7 +650,8 @@ def unaligned_team_goals(viewer: User, period: tuple[date, date], limit: int = 1
     aligned = exists().where(GoalLink.child_id == Goal.id)
     return _list(select(Goal).where(Goal.owner_type.in_(("department", "project")), Goal.archived.is_(False),
                                     Goal.period_start <= end, Goal.period_end >= start, ~aligned, visible_to(viewer))
-                 .order_by(Goal.owner_type, Goal.id).limit(limit))
+                 # "+ 0": a sort of the few rows found, not a walk of every goal in primary-key order (SQLite).
+                 .order_by(Goal.owner_type, Goal.id + 0).limit(limit))
 
 
 _OWNER_RANK = {"company": 0, "department": 1, "project": 2, "person": 3}

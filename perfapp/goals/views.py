@@ -17,7 +17,7 @@ from perfapp.core.db import utcnow
 from perfapp.core.htmx import render
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
-from perfapp.goals import bp, forms, services
+from perfapp.goals import bp, forms, services, ui
 from perfapp.goals.models import CheckIn, Goal, GoalLink
 from perfapp.people.models import Department, User
 from perfapp.projects.models import Project, ProjectMember
@@ -351,6 +351,10 @@ def settings() -> Response:
         return _redirect(url_for("goals.settings"))
     row = services.settings()
     return render("goals/settings.html", form={"cycle": row.cycle, "stale_days": row.stale_days}, errors={})
+
+
+for _helper in (ui.goal_bar, ui.goal_status, ui.goal_owner_icon):
+    bp.add_app_template_global(_helper)
 
 
 @bp.app_template_global("goal_owner")
