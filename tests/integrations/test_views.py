@@ -338,3 +338,20 @@ def test_inbound_over_5_mb_is_413(team, client, inbound_secret) -> None:
 def test_inbound_is_off_without_a_secret(team, client) -> None:
     assert post_inbound(client, corpus.gb18030()).status_code == 503
     assert praise_count() == 0
+
+
+def test_the_customer_praise_card_names_its_reader_you(team, login) -> None:
+    """Shown to 李娜, the card's people line says 你 (her zh locale), not her own name; others see it."""
+    c = login(team["zhang"])
+    upload(c, corpus.gb18030())
+    item = only_praise()
+    c.submit(f"/integrations/praise/{item.id}/confirm", {"person_ids": [team["lina"].id, team["emma"].id]})
+    team["lina"].locale = "zh_Hans_CN"
+    db.session.commit()
+    def people_line(viewer) -> str:  # type: ignore[no-untyped-def]
+        page = login(viewer).get(f"/walls/people/{team['lina'].id}").get_data(as_text=True)
+        card = page.split(f'id="customer-praise-{item.id}"')[1]
+        return card.split('class="meta-item">', 1)[1].split("</span>", 1)[0].split("</svg>")[-1].strip()
+
+    assert people_line(team["lina"]) == "你, Emma Wilson"
+    assert people_line(team["emma"]) == "李娜, You"

@@ -94,3 +94,15 @@ def test_hr_flower_allowances_sort_by_pinyin(make_user, login) -> None:
     assert [q.user.name for q in list_quotas()] == ORDER
     page = login(hr).get("/recognition/admin/flowers").get_data(as_text=True)
     assert _in_order(page, ORDER) == ORDER
+
+
+def test_no_people_list_orders_by_the_raw_name() -> None:
+    """ORDER BY the name column sorts 李娜 after every Latin name (by code point): lists use sort_key."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "perfapp"
+    raw = re.compile(r"order_by\([^)]*User\.(?:name|stored_name)\b|order_by=\"User\.name\"")
+    offenders = [f"{path.relative_to(root)}:{n}" for path in root.rglob("*.py")
+                 for n, line in enumerate(path.read_text().splitlines(), 1) if raw.search(line)]
+    assert offenders == []
