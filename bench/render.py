@@ -61,10 +61,13 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--dump", help="with --profile: also save the pstats file here")
     parser.add_argument("--limit", type=int, default=45)
+    parser.add_argument("--viewers", type=int, default=0,
+                        help="rotate through this many people's sessions (one per request) instead of one")
     args = parser.parse_args()
 
     class BenchConfig(Config):
         WTF_CSRF_ENABLED = True
+        RATELIMIT_ENABLED = False  # the rotation logs many people in at once
 
     app = create_app(BenchConfig)
     with app.app_context():
@@ -98,6 +101,9 @@ def main() -> None:
 
     pages = [("/", {}), (f"/people/{colleague}", {}), ("/people/search?q=li", PICKER),
              ("/healthz", {}), ("/ (feed-more)", FEED_MORE)]
+    if args.viewers:
+        rotate(app, engine, sql, headers, args)
+        return
     if args.profile:
         path = args.profile.replace("{colleague}", str(colleague))
         extra = dict(PICKER) if path.startswith("/people/search") else {}
@@ -141,6 +147,46 @@ def main() -> None:
         size = len(response.get_data()) / 1024  # as sent (compressed when asked)
         print(f"{label:<24}{statistics.median(cpu):>14.2f}{min(cpu):>8.2f}"
               f"{statistics.median(sql_cpu):>8.2f}{count:>7}{size:>7.1f}")
+
+
+def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-def]
+    """Many viewers in rotation, one per request, as an organisation reads: no page is ever the
+    same viewer's twice in a row, so only what is shared (cards) can come from a cache.
+
+    The first round is each viewer's first visit (their own cards may be new to the cache); the
+    later rounds show the steady state. Each viewer's profile page is a teammate's."""
+    from bench.load import pick_viewers
+
+    viewers = pick_viewers(str(engine.url.render_as_string(hide_password=False)), args.viewers)
+    clients = []
+    for v in viewers:
+        client = app.test_client()
+        token = CSRF.search(client.get("/auth/login").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+        response = client.post("/auth/login", headers=headers,
+                               data={"email": v.email, "password": DEMO_PASSWORD, "csrf_token": token})
+        assert response.status_code == 303, (v.email, response.status_code)
+        clients.append((client, v))
+    print(f"{len(clients)} viewers in rotation, {args.n} requests per page after a first round")
+    print(f"{'page':<18}{'first round ms':>16}{'steady ms':>12}{'min':>8}{'SQL ms':>8}{'stmts':>7}")
+    for label in ("home", "profile", "praise wall", "badge wall", "healthz"):
+        def path(v) -> str:  # type: ignore[no-untyped-def]
+            return {"home": "/", "profile": f"/people/{v.colleague_id}", "praise wall": "/walls/",
+                    "badge wall": f"/walls/people/{v.colleague_id}", "healthz": "/healthz"}[label]
+
+        def one(i: int) -> tuple[float, float, int]:
+            client, v = clients[i % len(clients)]
+            sql.update(cpu=0.0, n=0)
+            began = time.thread_time()
+            response = client.get(path(v), headers=headers)
+            spent = (time.thread_time() - began) * 1000
+            assert response.status_code == 200, (label, response.status_code)
+            return spent, sql["cpu"] * 1000, sql["n"]
+
+        first = [one(i)[0] for i in range(len(clients))]
+        steady = [one(i) for i in range(args.n)]
+        cpu = [s[0] for s in steady]
+        print(f"{label:<18}{statistics.median(first):>16.2f}{statistics.median(cpu):>12.2f}{min(cpu):>8.2f}"
+              f"{statistics.median(s[1] for s in steady):>8.2f}{steady[-1][2]:>7}", flush=True)
 
 
 def _callgrind(*args: str) -> str:
