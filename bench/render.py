@@ -169,11 +169,11 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
     print(f"{len(clients)} viewers in rotation, {args.n} requests per page after a first round")
     print(f"{'page':<18}{'first round ms':>16}{'steady ms':>12}{'min':>8}{'SQL ms':>8}{'stmts':>7}")
     for label in ("home", "profile", "praise wall", "badge wall", "healthz"):
-        def path(v) -> str:  # type: ignore[no-untyped-def]
+        def path(v, label: str = label) -> str:  # type: ignore[no-untyped-def]
             return {"home": "/", "profile": f"/people/{v.colleague_id}", "praise wall": "/walls/",
                     "badge wall": f"/walls/people/{v.colleague_id}", "healthz": "/healthz"}[label]
 
-        def one(i: int) -> tuple[float, float, int]:
+        def one(i: int, label: str = label) -> tuple[float, float, int]:
             client, v = clients[i % len(clients)]
             sql.update(cpu=0.0, n=0)
             began = time.thread_time()
