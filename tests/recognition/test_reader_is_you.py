@@ -58,6 +58,8 @@ def test_a_badge_page_and_my_citations_say_you(awarded, login, lang, you, my_bad
     assert "Emma Wilson" in title(other)
 
     assert title(text(c.get(f"/people/{org.lina.id}", headers=headers))).startswith(my_profile)
+    # My own wall is titled as its tab is named.
+    assert title(text(c.get(f"/walls/people/{org.lina.id}", headers=headers))).startswith(my_badges)
     assert title(text(c.get(f"/people/{org.emma.id}", headers=headers))).startswith("Emma Wilson")
 
 
