@@ -66,6 +66,8 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.feedback.views import home
     from perfapp.goals import bp as goals_bp
     from perfapp.integrations import bp as integrations_bp
+    from perfapp.meetings import bp as meetings_bp
+    from perfapp.meetings import views as _meeting_views  # noqa: F401  (its routes on meetings_bp)
     from perfapp.moderation import bp as moderation_bp
     from perfapp.notify import bp as notify_bp
     from perfapp.onboarding import bp as onboarding_bp
@@ -88,11 +90,13 @@ def create_app(config: type[Config] | None = None) -> Flask:
         app.register_blueprint(bp)
     app.register_blueprint(goals_bp)
     app.register_blueprint(projects_bp)
+    app.register_blueprint(meetings_bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
     # Each domain's signal handlers and registrations (reactions, moderation, stories, notify).
     from perfapp.feedback import wiring as feedback_wiring
     from perfapp.goals import wiring as goals_wiring
     from perfapp.integrations import wiring as integrations_wiring
+    from perfapp.meetings import wiring as meetings_wiring
     from perfapp.moderation import wiring as moderation_wiring
     from perfapp.notify import wiring as notify_wiring
     from perfapp.reactions import wiring as reactions_wiring
@@ -100,7 +104,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.stories import wiring as stories_wiring
 
     for wiring in (feedback_wiring, reactions_wiring, moderation_wiring, notify_wiring, stories_wiring,
-                   integrations_wiring, recognition_wiring, goals_wiring):
+                   integrations_wiring, recognition_wiring, goals_wiring, meetings_wiring):
         wiring.connect(app)
 
     from perfapp.cli import register_cli

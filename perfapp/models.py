@@ -5,6 +5,7 @@ from perfapp.core.models import IdempotencyRecord
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest, FeedbackTag, Tag
 from perfapp.goals.models import CheckIn, Goal, GoalLink, GoalSetting, KeyResult
 from perfapp.integrations.models import CustomerPraise, CustomerPraisePerson, InboundNonce
+from perfapp.meetings.models import CalendarToken, Meeting, MeetingAttendee, MeetingNote
 from perfapp.moderation.models import ModerationDecision, PostingSuspension, Report
 from perfapp.notify.models import Notification
 from perfapp.onboarding.models import GettingStartedDismissal
@@ -23,6 +24,7 @@ from perfapp.recognition.models import (
 from perfapp.stories.models import Story, StoryPerson, StoryTag
 
 __all__ = [
+    "CalendarToken", "Meeting", "MeetingAttendee", "MeetingNote",
     "CheckIn", "Goal", "GoalLink", "GoalSetting", "KeyResult",
     "AuditEntry", "GettingStartedDismissal", "IdempotencyRecord",
     "Department", "Feedback", "FeedbackAsk", "FeedbackRequest", "FeedbackTag", "Invite",

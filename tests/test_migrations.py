@@ -83,7 +83,7 @@ def test_the_confidential_cleanup_takes_back_awards_and_stories_fed_by_confident
     confidential praise (made before the rule held) go, with what hangs on them; the rest stays."""
     from datetime import datetime, timedelta
 
-    from sqlalchemy import func
+    from sqlalchemy import func, insert
 
     from perfapp.feedback.models import Feedback
     from perfapp.notify.models import Notification
@@ -100,11 +100,13 @@ def test_the_confidential_cleanup_takes_back_awards_and_stories_fed_by_confident
         db.session.add(first)
         db.session.flush()
 
-        def feedback(author: SimpleNamespace, at: datetime, confidential: bool) -> Feedback:
-            row = Feedback(author_id=author.id, recipient_id=lina.id, kind="praise", visibility="public",
-                           confidential=confidential, text="thanks", created_at=at)
-            db.session.add(row)
-            return row
+        def feedback(author: SimpleNamespace, at: datetime, confidential: bool) -> SimpleNamespace:
+            # Core, naming only columns this old schema has: the ORM would name every column the
+            # model has today (later migrations add some).
+            result = db.session.execute(insert(Feedback.__table__).values(
+                author_id=author.id, recipient_id=lina.id, kind="praise", visibility="public",
+                confidential=confidential, text="thanks", created_at=at))
+            return SimpleNamespace(id=result.inserted_primary_key[0])
 
         feedback(secret, t0, True)
         feedback(secret, t0 + timedelta(days=3), False)  # a named one later does not excuse it

@@ -35,7 +35,7 @@ _TAB_OF: dict[str, str] = {
     "people.me": "me", "people.settings": "me", "coaching.": "me", "notify.settings": "me",
     "notify.organisation": "me", "admin.": "me", "audit.": "me", "moderation.queue": "me",
     "moderation.log": "me", "recognition.": "me", "integrations.": "me", "goals.": "me",
-    "projects.": "me",
+    "projects.": "me", "meetings.": "me",
 }
 
 Parent = Callable[[Mapping[str, Any]], str | None]
@@ -93,6 +93,11 @@ _PARENT_OF: dict[str, Parent] = {
     "goals.settings": _to("goals.mine"),
     "goals.checkin": _to("goals.mine"),
     "projects.index": _to("people.me"),
+    "meetings.index": _to("people.me"),
+    "meetings.new": _to("meetings.index"),
+    "meetings.import_ics": _to("meetings.index"),
+    "meetings.detail": _to("meetings.index"),
+    "meetings.calendar": _to("meetings.index"),
     "projects.new": _to("projects.index"),
     "projects.detail": _to("projects.index"),
     "projects.edit": lambda args: url_for("projects.detail", project_id=args["project_id"]),

@@ -64,6 +64,7 @@ def parse_feedback(form: MultiDict, files: MultiDict | None = None) -> FeedbackI
         development_only=None if dev is None else dev in _TRUE,
         project_id=parse_int(form.get("project_id")),
         milestone_id=parse_int(form.get("milestone_id")),
+        meeting_id=parse_int(form.get("meeting_id")),
         ask_id=parse_int(form.get("ask_id")),
         voice=parse_voice(files),
     )

@@ -77,6 +77,8 @@ class Feedback(Versioned, db.Model):
     project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id", ondelete="SET NULL"))
     milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id", ondelete="SET NULL"))
     ask_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_ask.id", ondelete="SET NULL"))
+    # Given after a meeting (perfapp.meetings' nudge opens compose with ?meeting=).
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Set when someone reports it: hidden from everyone but HR until HR decides (perfapp.moderation).
     hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -59,6 +59,7 @@ class FeedbackInput:
     project_id: int | None = None
     milestone_id: int | None = None
     ask_id: int | None = None
+    meeting_id: int | None = None  # after a meeting the author attended
     voice: VoiceUpload | None = None  # a file part (perfapp.feedback.voice checks it)
 
 
@@ -82,6 +83,13 @@ def _resolve_context(project_id: int | None, milestone_id: int | None,
         elif milestone is not None and milestone.project_id != project.id:
             errors["milestone_id"] = _("That milestone belongs to another project.")
     return project, milestone
+
+
+def _attended(author: User, meeting_id: int) -> bool:
+    # Imported here: meetings' models import people's, whose package imports feedback's views.
+    from perfapp.meetings.models import MeetingAttendee
+
+    return meeting_id > 0 and db.session.get(MeetingAttendee, (meeting_id, author.id)) is not None
 
 
 def _resolve_tags(data: FeedbackInput, errors: dict[str, str]) -> list[Tag]:
@@ -168,6 +176,8 @@ def give_feedback(author: User, data: FeedbackInput) -> Feedback:
             "“recipient and their manager”."
         )
     project, milestone = _resolve_context(data.project_id, data.milestone_id, errors)
+    if data.meeting_id is not None and not _attended(author, data.meeting_id):
+        errors["meeting_id"] = _("We couldn't find that meeting among yours.")
     tags = _resolve_tags(data, errors)
     ask = None
     if data.ask_id is not None:
@@ -193,7 +203,7 @@ def give_feedback(author: User, data: FeedbackInput) -> Feedback:
         development_only=development_only, text=text, emoji=" ".join(emoji),
         behaviour=template["behaviour"], impact=template["impact"], suggestion=template["suggestion"],
         project_id=project.id if project else None, milestone_id=milestone.id if milestone else None,
-        ask_id=ask.id if ask else None,
+        ask_id=ask.id if ask else None, meeting_id=data.meeting_id,
     )
     feedback.tags = [_saved_free_tag(t) if t.id is None else t for t in tags]
     db.session.add(feedback)

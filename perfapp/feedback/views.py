@@ -1,6 +1,8 @@
 """Home feed, compose sheet, feedback pages and feedback requests."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, abort, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -76,8 +78,12 @@ def _compose_context(form: dict, errors: dict[str, str]) -> dict:
     if ask_id and ask_id > 0:
         ask = services.get_ask_for(current_user, ask_id)
     teammates = _teammates(form.get("project_id"), form.get("milestone_id"))
+    meeting = _meeting(form.get("meeting_id"))
+    if meeting is not None and not teammates["teammates"]:
+        teammates = {"teammates": [p for p in meeting.attendees if p.active and p.id != current_user.id][:12],
+                     "teammates_label": _("At “%(title)s”", title=meeting.title)}
     return {
-        "form": form, "errors": errors, "recipient": recipient, "ask": ask,
+        "form": form, "errors": errors, "recipient": recipient, "ask": ask, "meeting": meeting,
         "tags": services.active_tags(), "top_tags": services.popular_value_tags(), "projects": _projects(),
         "kinds": KINDS, "kind_icons": KIND_ICONS, "audiences": audience_labels(), "quick_emoji": QUICK_EMOJI,
         # A project's teammates (a milestone nudge) replace the everyday suggestions; a picked
@@ -94,6 +100,17 @@ def audience_labels() -> dict[str, str]:
     """The give sheet's "Who sees it" options, said from the giver's side."""
     return {"public": _("Everyone (praise wall)"), "manager": _("Them and their manager"),
             "private": _("Only them")}
+
+
+def _meeting(meeting_id: str | None) -> Any:
+    """A meeting I attended (its nudge opens compose with ?meeting=), or None."""
+    # Imported here: meetings' models import people's, whose package imports these views.
+    from perfapp.meetings.models import Meeting, MeetingAttendee
+
+    mid = parse_int(meeting_id)
+    if not mid or mid <= 0 or db.session.get(MeetingAttendee, (mid, current_user.id)) is None:
+        return None
+    return db.session.get(Meeting, mid)
 
 
 def _teammates(project_id: str | None, milestone_id: str | None) -> dict:
@@ -114,7 +131,7 @@ def _teammates(project_id: str | None, milestone_id: str | None) -> dict:
 @login_required
 @idempotent
 def compose() -> Response:
-    """The compose sheet. GET accepts ?to=, ?project=, ?milestone=, ?ask= to pre-fill it.
+    """The compose sheet. GET accepts ?to=, ?project=, ?milestone=, ?meeting=, ?ask= to pre-fill it.
 
     POST answers JSON to programmatic senders (the outbox): 201 {id, url} or 422 {errors}.
     """
@@ -150,7 +167,8 @@ def compose() -> Response:
             form.update(ask_id=str(ask.id), recipient_id=str(req.requester_id), kind="suggestion",
                         visibility="private", project_id=str(req.project_id or ""),
                         milestone_id=str(req.milestone_id or ""))
-    for arg, key in (("to", "recipient_id"), ("project", "project_id"), ("milestone", "milestone_id")):
+    for arg, key in (("to", "recipient_id"), ("project", "project_id"), ("milestone", "milestone_id"),
+                     ("meeting", "meeting_id")):
         if request.args.get(arg):
             form[key] = request.args[arg]
     return render("feedback/compose.html", **_compose_context(form, {}))

@@ -3,6 +3,7 @@ highlighted (perfapp.core.navigation, templates/base.html): the url map is walke
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from perfapp.core.navigation import TAB_PAGES, parent_url, tab_of
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback
 from perfapp.integrations.models import CustomerPraise
+from perfapp.meetings.models import Meeting
 from perfapp.people.models import Department
 from perfapp.recognition.models import Badge, BadgeAward, FlowerGift
 from perfapp.stories import services as stories
@@ -35,6 +37,8 @@ EXPECTED_TAB = {
     "recognition.collusion": "me",
     "projects.index": "me", "projects.new": "me", "projects.detail": "me", "projects.edit": "me",
     "projects.milestone": "me", "projects.review": "me",
+    "meetings.index": "me", "meetings.new": "me", "meetings.import_ics": "me", "meetings.detail": "me",
+    "meetings.calendar": "me",
 }
 
 
@@ -45,7 +49,7 @@ def expected_tab(endpoint: str) -> str | None:
 
 # Not pages of the logged-in app: files, JSON, the logged-out screens (auth has its own tests).
 NOT_PAGES = {"static", "pwa.manifest", "pwa.service_worker", "pwa.healthz", "pwa.offline", "notify.unread",
-             "feedback.voice_note", "recognition.badge_image",
+             "feedback.voice_note", "recognition.badge_image", "meetings.feed",
              "auth.login", "auth.accept_invite",
              "auth.reset_password", "auth.forgot_password",
              "walls.flower", "walls.award"}  # old links to gifts and awards, redirected to recognition
@@ -68,7 +72,10 @@ def world(make_user, make_tag, make_project) -> dict[str, Any]:  # type: ignore[
                           text="Thanks for the review.")
     badge = Badge(name_zh="热心助人", name_en="Helper", icon="star", colour="#e5484d", tag_id=tag.id)
     department = Department(name_zh="工程部", name_en="Engineering")
-    db.session.add_all([item, unpromoted, badge, department])
+    meeting = Meeting(title="Sync", starts_at=datetime(2026, 12, 1, 9), ends_at=datetime(2026, 12, 1, 10),
+                      organizer_id=admin.id)
+    meeting.attendees = [admin, lina]
+    db.session.add_all([item, unpromoted, badge, department, meeting])
     db.session.flush()
     award = BadgeAward(badge_id=badge.id, giver_id=emma.id, receiver_id=lina.id, citation="Always there.",
                        month="2026-11")
@@ -84,7 +91,8 @@ def world(make_user, make_tag, make_project) -> dict[str, Any]:  # type: ignore[
     ids = {"feedback_id": item.id, "person_id": lina.id, "badge_id": badge.id, "award_id": award.id,
            "gift_id": gift.id, "story_id": story.id, "praise_id": praise.id, "project_id": project.id,
            "milestone_id": project.milestones[0].id, "department_id": department.id, "tag_id": tag.id,
-           "target_id": item.id, "target_type": "feedback", "unpromoted_id": unpromoted.id}
+           "target_id": item.id, "target_type": "feedback", "unpromoted_id": unpromoted.id,
+           "meeting_id": meeting.id}
     return {"admin": admin, "ids": ids}
 
 
