@@ -2,7 +2,7 @@
 name the meeting it was given after.
 
 Revision ID: 4529bbe6da3c
-Revises: 26d450e5036b
+Revises: c9e3a5b7d2f4
 Create Date: 2026-12-04 06:03:14.325555
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '4529bbe6da3c'
-down_revision = '26d450e5036b'
+down_revision = 'c9e3a5b7d2f4'
 branch_labels = None
 depends_on = None
 
