@@ -146,6 +146,12 @@ def seed_demo(rng: random.Random) -> list[tuple[str, str]]:
     from perfapp.goals.seed import seed_demo_goals
 
     seed_demo_goals(org)
+    from perfapp.projects.seed import seed_demo_projects
+
+    seed_demo_projects(org)
+    from perfapp.meetings.seed import seed_demo_meetings
+
+    seed_demo_meetings(org)
     employee, manager = org.employee, org.manager
     return [
         ("employee@example.com", f"{employee.name}, reports to {manager.name}"),
