@@ -36,17 +36,18 @@ def create_app(config: type[Config] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     init_i18n(app)
 
+    from perfapp.core import mail
     from perfapp.core.assets import init_assets
     from perfapp.core.db import init_db
     from perfapp.core.errors import init_errors
-    from perfapp.core.mail import check_config
     from perfapp.core.navigation import init_navigation
     from perfapp.core.ratelimit import init_ratelimit
     from perfapp.core.security import init_security
     from perfapp.core.ui import init_ui
     from perfapp.core.versions import init_versions
 
-    check_config(app)
+    mail.check_config(app)
+    mail.install()
     init_db(app)
     init_versions(app)
     init_errors(app)

@@ -73,9 +73,18 @@ def _call_name(node: ast.expr) -> str:
     return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
+def _listens(call: ast.expr) -> bool:
+    """An SQLAlchemy session or mapper listener (a table's DDL listeners belong to its definition)."""
+    if _call_name(call) not in ("listen", "listens_for") or not isinstance(call, ast.Call) or not call.args:
+        return False
+    first = call.args[0]
+    return not (isinstance(first, ast.Attribute) and first.attr == "__table__")
+
+
 def test_nothing_registers_at_import_time() -> None:
-    """Registrations (reactions, moderation, stories, the inbox, push) and signal handlers are made
-    in a domain's wiring.connect(app), called from create_app; never by importing a module."""
+    """Registrations (reactions, moderation, stories, the inbox, push), signal handlers and session
+    listeners are made in a domain's wiring.connect(app), called from create_app (core's from
+    create_app itself); never by importing a module."""
     bad = []
     for path in sorted(ROOT.rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
@@ -84,7 +93,7 @@ def test_nothing_registers_at_import_time() -> None:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 calls = list(node.decorator_list)  # e.g. @signals.feedback_given.connect
             bad += [(rel, node.lineno) for call in calls
-                    if _call_name(call).startswith("register") or _call_name(call).startswith("connect")]
+                    if _call_name(call).startswith(("register", "connect")) or _listens(call)]
     assert bad == []
 
 

@@ -153,5 +153,8 @@ def _drop(session: Session) -> None:
         session.info.pop(_PENDING, None)
 
 
-event.listen(Session, "after_commit", _enqueue)
-event.listen(Session, "after_rollback", _drop)
+def install() -> None:
+    """Send what a transaction queued once it commits (create_app, once per process)."""
+    for name, listener in (("after_commit", _enqueue), ("after_rollback", _drop)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

@@ -359,14 +359,12 @@ def _delete_all(pending: list[tuple[VoiceStore, str]]) -> None:
             current_app.logger.exception("could not delete voice note %s", key)
 
 
-@event.listens_for(Feedback, "after_delete")
 def _feedback_deleted(_mapper: Any, _connection: Any, target: Feedback) -> None:
     session = object_session(target)
     if target.voice_key and session is not None:
         session.info.setdefault(_GONE, []).append((get_store(), target.voice_key))
 
 
-@event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint released (it fires this too): not yet
         return
@@ -374,11 +372,20 @@ def _after_commit(session: Session) -> None:
     _delete_all(session.info.pop(_GONE, []))
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _after_transaction_end(session: Session, transaction: Any) -> None:
     if transaction.parent is None:  # the outermost transaction ended without a commit
         _delete_all(session.info.pop(_NEW, []))
         session.info.pop(_GONE, None)
+
+
+def install() -> None:
+    """Delete stored voice files with their rows, and new files whose transaction failed
+    (feedback.wiring, once per process)."""
+    for target, name, listener in ((Feedback, "after_delete", _feedback_deleted),
+                                   (Session, "after_commit", _after_commit),
+                                   (Session, "after_transaction_end", _after_transaction_end)):
+        if not event.contains(target, name, listener):
+            event.listen(target, name, listener)
 
 
 # --- serving ---------------------------------------------------------------------------------

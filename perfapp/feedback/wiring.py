@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from perfapp.extensions import db
-from perfapp.feedback import cards
+from perfapp.feedback import cards, voice
 from perfapp.feedback.models import Feedback
 from perfapp.moderation.registry import register_reportable
 from perfapp.people.models import User
@@ -60,6 +60,7 @@ def _feedback_text(item: Feedback) -> str:
 
 def connect(app: Flask) -> None:
     cards.connect()  # what a card shows of other rows moves its version
+    voice.install()
     register_target("feedback", Target(
         model=Feedback,
         can_read=lambda item, viewer: item.can_be_read_by(viewer),

@@ -89,9 +89,12 @@ def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-event.listen(Session, "before_commit", _keep_reachable)
-event.listen(Session, "after_commit", _enqueue_pending)
-event.listen(Session, "after_rollback", _drop_pending)
+def install() -> None:
+    """Listen on every session (notify.wiring, once per process)."""
+    for name, listener in (("before_commit", _keep_reachable), ("after_commit", _enqueue_pending),
+                           ("after_rollback", _drop_pending)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
 
 
 # --- keys, encrypter and sender ----------------------------------------------------------------

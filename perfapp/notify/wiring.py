@@ -6,12 +6,13 @@ from __future__ import annotations
 from flask import Flask
 
 from perfapp.core import signals
-from perfapp.notify import handlers, nudges
+from perfapp.notify import delivery, handlers, nudges
 from perfapp.notify.registry import register, register_push
 
 
 def connect(app: Flask) -> None:
     """Blinker ignores a second identical connect; the registries are dicts."""
+    delivery.install()
     signals.feedback_given.connect(handlers.on_feedback_given)
     signals.feedback_requested.connect(handlers.on_feedback_requested)
     signals.milestone_reached.connect(nudges.on_milestone_reached)
