@@ -87,3 +87,91 @@ def test_milestone_reached_and_peer_review_from_the_nudge(phone, org, lang, tr, 
         if lang == "en" else "至少5人回答后才显示")
     expect(page.locator(".feed")).to_contain_text("早点分享演示" if lang == "zh" else "Share the demo earlier")
     snap(page, "milestone-summary", lang)
+
+
+def _nudge_ended_meetings() -> int:
+    from perfapp.core.db import utcnow
+    from perfapp.extensions import db
+    from perfapp.meetings.services import send_meeting_nudges
+
+    sent = send_meeting_nudges(utcnow())
+    db.session.commit()
+    return sent
+
+
+def _meeting_feedback(org):  # type: ignore[no-untyped-def]
+    def run() -> list[tuple[int, int | None]]:
+        from sqlalchemy import select
+
+        from perfapp.extensions import db
+        from perfapp.feedback.models import Feedback
+
+        rows = db.session.scalars(select(Feedback).where(Feedback.author_id == org.lina.id)).all()
+        return [(f.recipient_id, f.meeting_id) for f in rows]
+
+    return run
+
+
+def _ics(org) -> bytes:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from perfapp.core.db import utcnow
+
+    def stamp(at):  # type: ignore[no-untyped-def]
+        return at.strftime("%Y%m%dT%H%M%SZ")
+
+    start = utcnow() - timedelta(minutes=40)
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Outlook//EN", "BEGIN:VEVENT", "UID:design-42@corp",
+             "SUMMARY:设计评审 Design review", f"DTSTART:{stamp(start)}",
+             f"DTEND:{stamp(start + timedelta(minutes=30))}", f"DTSTAMP:{stamp(start)}",
+             f"ORGANIZER;CN=Lina:mailto:{org.lina.email}", f"ATTENDEE;CN=Emma:mailto:{org.emma.email.upper()}",
+             "ATTENDEE;CN=Guest:mailto:guest@partner.example", "END:VEVENT", "END:VCALENDAR", ""]
+    return "\r\n".join(lines).encode()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_import_an_ics_and_leave_one_sentence_after_the_meeting(phone, org, lang, tr, log_in, in_app, snap) -> None:
+    lina = phone(lang)
+    page = lina.page
+    log_in(page, org.lina)
+    page.goto("/people/me")
+    page.get_by_role("link", name=tr("My meetings", lang)).click()
+    page.get_by_role("link", name=tr("Import .ics", lang)).click()
+    # A file that is not a calendar first: a translated error, nothing saved.
+    page.locator("#f-file").set_input_files({"name": "notes.ics", "mimeType": "text/calendar", "buffer": b"hello"})
+    page.get_by_role("button", name=tr("Import", lang)).click()
+    expect(page.locator("#err-file")).to_contain_text(
+        tr("This isn't a calendar file we can read. Export it again as .ics (UTF-8) and try again.", lang))
+    snap(page, "meeting-import-error", lang)
+    page.locator("#f-file").set_input_files({"name": "invite.ics", "mimeType": "text/calendar", "buffer": _ics(org)})
+    page.get_by_role("button", name=tr("Import", lang)).click()
+    expect(page.locator("h1")).to_have_text("设计评审 Design review")
+    expect(page.locator(".meeting-people")).to_contain_text("Emma Wilson")  # matched by email, any case
+
+    # The meeting has ended: the periodic job nudges its attendees; Lina follows the nudge.
+    assert in_app(_nudge_ended_meetings) == 2  # Lina and Emma; the outside guest is nobody here
+    page.goto("/notify/")
+    page.get_by_role("link", name=tr("Leave feedback", lang)).first.click()
+    page.wait_for_url("**/meetings/*")
+    page.locator("#f-minutes").fill("首页方案通过" if lang == "zh" else "Home redesign approved")
+    page.get_by_role("button", name=tr("Save minutes", lang)).click()
+    expect(page.locator(".toast")).to_contain_text(tr("Minutes saved.", lang))
+    sentence = "节奏很好，半小时就对齐了。" if lang == "zh" else "Good pace: aligned in half an hour."
+    page.locator("#f-note").fill(sentence)
+    page.locator("#f-note").press("Enter")
+    expect(page.locator(".toast")).to_contain_text(tr("Thanks for your feedback.", lang))
+    expect(page.locator(".meeting-note")).to_contain_text(sentence)
+    snap(page, "meeting-feedback", lang)
+
+    # To a person: compose opens prefilled with Emma and the meeting.
+    page.get_by_role("link", name=tr("Give %(name)s feedback", lang, name="Emma Wilson")).click()
+    page.wait_for_url("**/feedback/new?*meeting=*")
+    expect(page.locator(".picked")).to_contain_text("Emma Wilson")
+    expect(page.locator(".compose .notice")).to_contain_text(
+        tr("After “%(title)s”: one sentence is enough.", lang, title="设计评审 Design review"))
+    snap(page, "meeting-compose", lang)
+    page.locator("#text").fill("谢谢你把问题讲清楚。" if lang == "zh" else "Thanks for making the trade-offs clear.")
+    page.locator(".sendbar button[type=submit]").click()
+    expect(page.locator(".toast, .sent")).to_be_visible()
+    rows = in_app(_meeting_feedback(org))
+    assert len(rows) == 1 and rows[0][0] == org.emma.id and rows[0][1] is not None

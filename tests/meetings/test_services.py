@@ -173,3 +173,25 @@ def test_calendar_feed_and_revoking(people) -> None:  # type: ignore[no-untyped-
     assert renewed != token and services.person_for_token(token) is None
     services.revoke_calendar_token(me)
     assert services.person_for_token(renewed) is None
+
+
+def test_the_feed_has_my_goal_check_in_dates(people, app) -> None:  # type: ignore[no-untyped-def]
+    from perfapp.goals.models import Goal
+
+    me, lina = people["me"], people["lina"]
+    now = utcnow()
+    today = now.date()
+    mine = Goal(title="Ship offline mode", owner_type="person", owner_id=me.id, period_start=today - timedelta(days=30),
+                period_end=today + timedelta(days=60), last_checkin_at=now - timedelta(days=2))
+    stale = Goal(title="Faster builds", owner_type="person", owner_id=me.id, period_start=today - timedelta(days=30),
+                 period_end=today + timedelta(days=60), created_at=now - timedelta(days=20))
+    done = Goal(title="Old goal", owner_type="person", owner_id=me.id, period_start=today - timedelta(days=90),
+                period_end=today - timedelta(days=1))
+    theirs = Goal(title="Not mine", owner_type="person", owner_id=lina.id, period_start=today,
+                  period_end=today + timedelta(days=60))
+    db.session.add_all([mine, stale, done, theirs])
+    db.session.commit()
+    with app.test_request_context():
+        feed = icalendar.Calendar.from_ical(services.calendar_feed(me, lambda m: ""))
+    dates = {str(e["SUMMARY"]): e["DTSTART"].dt for e in feed.walk("VEVENT")}
+    assert dates == {"Check in: Ship offline mode": today + timedelta(days=5), "Check in: Faster builds": today}
