@@ -75,10 +75,11 @@ def inbox(user: User, before_id: int | None = None, limit: int = 30) -> tuple[li
     return entries, (rows[-1].id if more and rows else None)
 
 
-def mark_all_read(user: User) -> int:
-    """Mark every unread entry read; returns how many changed."""
-    result = db.session.execute(
-        update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-    )
+def mark_all_read(user: User, upto: int | None = None) -> int:
+    """Mark the person's unread entries read (only those up to the id `upto`, when given: what
+    the inbox showed); returns how many changed."""
+    query = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if upto is not None:
+        query = query.where(Notification.id <= upto)
+    result = db.session.execute(query.values(read_at=utcnow()))
     return result.rowcount or 0

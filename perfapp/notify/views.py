@@ -20,7 +20,6 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from perfapp.audit.guard import hr_required
-from perfapp.core.db import write_transaction
 from perfapp.core.htmx import render, wants_fragment
 from perfapp.core.ratelimit import per_person
 from perfapp.core.security import resource
@@ -36,18 +35,21 @@ from perfapp.notify.registry import PUSH_CATEGORIES
 def inbox() -> Response:
     entries, next_before = services.inbox(current_user, parse_int(request.args.get("before")))
     unread_ids = {e["note"].id for e in entries if e["note"].read_at is None}
-    # The tab bar's count already shows this page as read (it is marked read just below).
-    response = render("notify/inbox.html", "notify/_entries.html", target="feed-more",
-                      entries=entries, next_before=next_before, unread_ids=unread_ids,
-                      unread_count=lambda: 0)
-    # Opening the inbox reads it. A fresh write transaction, so SQLite takes its
-    # write lock up front instead of upgrading the page's read snapshot.
+    # Opening the inbox reads it, but a GET writes nothing: the page posts back what it showed
+    # (notify.read, once it has loaded). The tab bar's count already shows this page as read.
+    return render("notify/inbox.html", "notify/_entries.html", target="feed-more",
+                  entries=entries, next_before=next_before, unread_ids=unread_ids,
+                  read_upto=max(unread_ids, default=None), unread_count=lambda: 0)
+
+
+@bp.route("/read", methods=["POST"])
+@login_required
+def read() -> Response:
+    """The inbox was shown: its entries up to the newest it showed are read (not any that
+    arrived since)."""
+    services.mark_all_read(current_user, upto=parse_int(request.form.get("upto")))
     db.session.commit()
-    if unread_ids:
-        with write_transaction():
-            services.mark_all_read(current_user)
-            db.session.commit()
-    return response
+    return make_response("", 204)
 
 
 # --- Me → Notifications ------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """GET requests never write to the database: not on a first visit (no catalogue rows made on
-sight), not with htmx, not for HR. Counted at the driver: any INSERT, UPDATE or DELETE."""
+sight), not the inbox (it posts back what it showed), not with htmx, not for HR. Counted at the
+driver: any INSERT, UPDATE or DELETE."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -43,7 +44,7 @@ def test_the_main_pages_write_nothing_on_a_get(org, login) -> None:
     pages = ["/", "/walls/", f"/walls/people/{org.lina.id}", f"/walls/people/{org.lina.id}/badges/{org.anyone.id}",
              "/walls/badges", f"/walls/badges/{org.anyone.id}", f"/recognition/flowers/{gift.id}",
              f"/recognition/awards/{award.id}", f"/people/{org.lina.id}", "/people/me", "/feedback/given",
-             f"/feedback/{praise.id}"]
+             f"/feedback/{praise.id}", "/notify/", f"/reactions/feedback/{praise.id}", "/stories/"]
     hr_pages = ["/recognition/admin/badges", "/recognition/signals", "/walls/badges"]
     for person, urls in ((org.lina, pages), (org.emma, pages), (org.hr, hr_pages)):
         client = login(person)
