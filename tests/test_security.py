@@ -260,3 +260,22 @@ def test_badge_colours_are_palette_classes(app) -> None:
         sheet = fh.read()
     for colour in BADGE_COLOURS:
         assert f".bc-{colour[1:]} {{ --badge: {colour}; }}" in sheet
+
+
+def test_an_unchanged_page_answers_304_and_a_changed_one_200(make_user, login) -> None:  # type: ignore[no-untyped-def]
+    from perfapp.feedback.models import Feedback
+
+    lina, emma = make_user(name="李娜"), make_user(name="Emma Wilson")
+    client = login(lina)
+    first = client.get("/")
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and etag
+    again = client.get("/", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+    db.session.add(Feedback(author_id=emma.id, recipient_id=lina.id, kind="praise", visibility="public",
+                            text="Thanks for the demo"))
+    db.session.commit()
+    changed = client.get("/", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and "Thanks for the demo" in changed.get_data(as_text=True)
+    # Another person's copy is never theirs: the ETag is of the body, which names its viewer.
+    assert login(emma).get("/", headers={"If-None-Match": etag}).status_code == 200

@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, jsonify, redirect, request, url_for
+from flask import Flask, Response, current_app, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 
 from perfapp.core.htmx import is_htmx, wants_json
 
@@ -50,6 +51,7 @@ PERMISSIONS_POLICY = ", ".join((
 # No includeSubDomains: other hosts under the organisation's domain are not ours to decide for.
 HSTS = "max-age=31536000"
 _RESOURCE = "perfapp_resource"
+_SIGNED = "csrf_signed"
 
 
 def resource(view: F) -> F:
@@ -124,6 +126,27 @@ def init_security(app: Flask) -> None:
             REMEMBER_COOKIE_SECURE=True,
         )
     app.after_request(security_headers)
+    # Flask-WTF puts generate_csrf in every template context; a later context processor wins.
+    app.jinja_env.globals["csrf_token"] = stable_csrf_token
+    app.context_processor(lambda: {"csrf_token": stable_csrf_token})
+
+
+def stable_csrf_token() -> str:
+    """Flask-WTF's token, signed once per session and kept there.
+
+    generate_csrf() signs the session's raw token with the current time on every request, so
+    every page would differ every second and no ETag would ever match. Tokens don't expire
+    (WTF_CSRF_TIME_LIMIT = None), so any signature of the raw token is as good as the next: the
+    first one is kept in the session, and a page changes only when what it shows changes.
+    """
+    raw = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    kept = session.get(_SIGNED)
+    if raw is None or kept is None or kept[0] != raw:
+        token = generate_csrf()
+        raw = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+        session[_SIGNED] = (raw, token)
+        return token
+    return str(kept[1])
 
 
 def security_headers(response: Response) -> Response:
@@ -142,6 +165,13 @@ def security_headers(response: Response) -> Response:
     if mimetype == "text/html":
         response.vary.add("HX-Request")
         headers.setdefault("Cache-Control", "no-cache, private")
+        if request.method == "GET" and response.status_code == 200 and not response.direct_passthrough:
+            # Conditional GET: going back, or to a tab whose page hasn't changed, gets 304 and the
+            # browser's copy. Flask-Compress adds the encoding to the ETag and answers the
+            # If-None-Match; without it (tests), werkzeug does.
+            response.add_etag()
+            if not current_app.config.get("COMPRESS_REGISTER", True):
+                response.make_conditional(request)
     elif mimetype == "application/json" or mimetype.startswith("audio/"):
         # Personal JSON (feedback, counts, push devices) and voice notes: never kept by a cache,
         # shared or the browser's (a shared computer, a proxy).
