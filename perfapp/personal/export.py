@@ -26,8 +26,10 @@ from perfapp.extensions import db
 from perfapp.feedback import voice
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest
 from perfapp.goals.models import CheckIn, Goal
+from perfapp.meetings.models import Meeting, MeetingAttendee, MeetingNote
 from perfapp.notify.models import Notification, NotificationPreference, PushSubscription
 from perfapp.people.models import User
+from perfapp.projects.models import PeerReview, ProjectMember
 from perfapp.reactions.models import Comment, Reaction
 from perfapp.recognition.models import BadgeAward, FlowerGift
 from perfapp.stories.models import Story, StoryPerson
@@ -147,6 +149,25 @@ def collect(person: User) -> dict[str, Any]:
             "id": c.id, "goal_id": c.goal_id, "day": _when(c.day), "progress": c.progress,
             "confidence": c.confidence, "note": c.note, "status": c.status, "status_reason": c.status_reason,
         } for c in db.session.scalars(select(CheckIn).where(CheckIn.author_id == pid).order_by(CheckIn.id))],
+        "projects": [{
+            "project": row.project_id, "role": row.role,
+        } for row in db.session.scalars(select(ProjectMember).where(ProjectMember.user_id == pid)
+                                        .order_by(ProjectMember.project_id))],
+        # The quick answers this person gave; their words are in feedback_given. Answers others
+        # gave about them are shown only as aggregates, so they are not exported one by one.
+        "peer_reviews_given": [{
+            "milestone_id": r.milestone_id, "about": r.reviewee_id, "feedback_id": r.feedback_id,
+            "delivered": r.delivered, "collaborated": r.collaborated, "communicated": r.communicated,
+            "created_at": _when(r.created_at),
+        } for r in db.session.scalars(select(PeerReview).where(PeerReview.reviewer_id == pid).order_by(PeerReview.id))],
+        "meetings": [{
+            "id": m.id, "title": m.title, "starts_at": _when(m.starts_at), "ends_at": _when(m.ends_at),
+            "minutes": m.minutes,
+        } for m in db.session.scalars(select(Meeting).join(MeetingAttendee, MeetingAttendee.meeting_id == Meeting.id)
+                                      .where(MeetingAttendee.user_id == pid).order_by(Meeting.id))],
+        "meeting_feedback": [{
+            "meeting_id": n.meeting_id, "text": n.text, "created_at": _when(n.created_at),
+        } for n in db.session.scalars(select(MeetingNote).where(MeetingNote.author_id == pid).order_by(MeetingNote.id))],
         "reactions": [{
             "on": r.target_type, "target_id": r.target_id, "emoji": r.emoji, "created_at": _when(r.created_at),
         } for r in db.session.scalars(select(Reaction).where(Reaction.user_id == pid).order_by(Reaction.id))],
@@ -171,7 +192,8 @@ README = """perfapp: your data
 
 data.json   everything perfapp holds about you: your profile and settings, the feedback you
             gave and received (the author of confidential feedback you received is not
-            included), your requests, flowers, badges, stories, goals and check-ins,
+            included), your requests, flowers, badges, stories, goals and check-ins, projects,
+            peer reviews you gave, meetings and the one-sentence feedback you left under them,
             reactions, comments, notifications and the devices that get your push notifications.
 voice/      the voice notes you recorded, named as in data.json ("voice_file").
 """

@@ -195,3 +195,27 @@ def test_the_feed_has_my_goal_check_in_dates(people, app) -> None:  # type: igno
         feed = icalendar.Calendar.from_ical(services.calendar_feed(me, lambda m: ""))
     dates = {str(e["SUMMARY"]): e["DTSTART"].dt for e in feed.walk("VEVENT")}
     assert dates == {"Check in: Ship offline mode": today + timedelta(days=5), "Check in: Faster builds": today}
+
+
+def test_personal_export_has_meetings_notes_and_my_peer_reviews(people, make_project) -> None:  # type: ignore[no-untyped-def]
+    from perfapp.personal import export
+    from perfapp.projects import reviews
+    from perfapp.projects.services import reach_milestone
+
+    me, lina = people["me"], people["lina"]
+    meeting = services.create_meeting(me, MeetingInput(title="Sync", day="2026-01-01", start="09:00",
+                                                       attendee_ids=[lina.id]))
+    services.leave_note(me, meeting, "Useful.", now=meeting.ends_at)
+    project = make_project(members=(me, lina))
+    hr = people["emma"]
+    hr.role = "hr"
+    reach_milestone(hr, project.milestones[0])
+    reviews.submit_review(me, project.milestones[0], reviews.ReviewInput(
+        reviewee_id=lina.id, answers={"delivered": 3, "collaborated": 3, "communicated": 2}, went_well="Sharp"))
+    db.session.commit()
+    data = export.collect(me)
+    assert [m["title"] for m in data["meetings"]] == ["Sync"]
+    assert [n["text"] for n in data["meeting_feedback"]] == ["Useful."]
+    assert [(r["about"], r["delivered"]) for r in data["peer_reviews_given"]] == [(lina.id, 3)]
+    assert data["projects"] == [{"project": project.id, "role": ""}]
+    assert export.collect(lina)["peer_reviews_given"] == []  # answers about her are aggregates only
