@@ -175,3 +175,34 @@ def test_import_an_ics_and_leave_one_sentence_after_the_meeting(phone, org, lang
     expect(page.locator(".toast, .sent")).to_be_visible()
     rows = in_app(_meeting_feedback(org))
     assert len(rows) == 1 and rows[0][0] == org.emma.id and rows[0][1] is not None
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_my_meetings_and_calendar_link(phone, org, lang, tr, log_in, snap) -> None:
+    emma = phone(lang)
+    page = emma.page
+    log_in(page, org.emma)
+    page.goto("/meetings/")
+    page.get_by_role("link", name=tr("New meeting", lang)).click()
+    page.locator("#f-title").fill("1:1 周会" if lang == "zh" else "Weekly 1:1")
+    page.locator("#f-day").fill("2026-12-20")
+    page.locator("#f-start").fill("10:30")
+    snap(page, "meeting-new", lang)
+    page.get_by_role("button", name=tr("Add meeting", lang)).click()
+    expect(page.locator(".toast")).to_be_visible()
+    expect(page.locator("#feedback")).to_be_visible()
+    page.goto("/meetings/")
+    expect(page.locator(".admin-rows")).to_contain_text("1:1 周会" if lang == "zh" else "Weekly 1:1")
+    snap(page, "meetings", lang)
+    page.get_by_role("link", name=tr("Subscribe in my calendar", lang)).click()
+    page.get_by_role("button", name=tr("Make my calendar link", lang)).click()
+    link = page.locator("#f-url")
+    expect(link).to_be_visible()
+    url = link.input_value()
+    assert "/meetings/calendar/" in url and url.endswith(".ics")
+    snap(page, "meeting-calendar", lang)
+    feed = page.request.get(url)
+    assert feed.status == 200 and "BEGIN:VCALENDAR" in feed.text()
+    page.get_by_role("button", name=tr("Turn the link off", lang)).click()
+    expect(page.get_by_role("button", name=tr("Make my calendar link", lang))).to_be_visible()
+    assert page.request.get(url).status == 404
