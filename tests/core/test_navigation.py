@@ -3,7 +3,7 @@ highlighted (perfapp.core.navigation, templates/base.html): the url map is walke
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from flask import Flask
 from perfapp.core.navigation import TAB_PAGES, parent_url, tab_of
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback
+from perfapp.goals.models import CheckIn, Goal
 from perfapp.integrations.models import CustomerPraise
 from perfapp.meetings.models import Meeting
 from perfapp.people.models import Department
@@ -22,7 +23,7 @@ from tests.conftest import htmx_headers
 
 # Written out by hand (not read from the code under test): the tab each page belongs to.
 EXPECTED_TAB = {
-    "home": "home", "notify.inbox": "home", "feedback.given": "home", "feedback.detail": "home",
+    "home": "home", "notify.inbox": "home", "feedback.given": "home", "feedback.detail": "home", "feedback.asks": "home",
     "reactions.thread": "home", "people.profile": "home", "people.search": "home", "moderation.report": "home",
     "feedback.compose": "give", "feedback.ask": "give", "feedback.outbox": "give",
     "recognition.flowers": "give", "recognition.award": "give",
@@ -39,6 +40,8 @@ EXPECTED_TAB = {
     "projects.milestone": "me", "projects.review": "me",
     "meetings.index": "me", "meetings.new": "me", "meetings.import_ics": "me", "meetings.detail": "me",
     "meetings.calendar": "me",
+    "goals.mine": "me", "goals.person": "me", "goals.tree": "me", "goals.tree_node": "me", "goals.detail": "me",
+    "goals.edit": "me", "goals.assign": "me", "goals.new": "me", "goals.settings": "me", "goals.checkin": "me",
 }
 
 
@@ -72,10 +75,16 @@ def world(make_user, make_tag, make_project) -> dict[str, Any]:  # type: ignore[
                           text="Thanks for the review.")
     badge = Badge(name_zh="热心助人", name_en="Helper", icon="star", colour="#e5484d", tag_id=tag.id)
     department = Department(name_zh="工程部", name_en="Engineering")
+    goal = Goal(title="Ship it", owner_type="person", owner_id=lina.id, period_start=date(2026, 10, 1),
+                period_end=date(2026, 12, 31))
     meeting = Meeting(title="Sync", starts_at=datetime(2026, 12, 1, 9), ends_at=datetime(2026, 12, 1, 10),
                       organizer_id=admin.id)
     meeting.attendees = [admin, lina]
-    db.session.add_all([item, unpromoted, badge, department, meeting])
+    db.session.add_all([item, unpromoted, badge, department, meeting, goal])
+    db.session.flush()
+    checkin = CheckIn(goal_id=goal.id, author_id=lina.id, day=date(2026, 11, 2), progress=0.2, confidence=7,
+                      status="on_track")
+    db.session.add(checkin)
     db.session.flush()
     award = BadgeAward(badge_id=badge.id, giver_id=emma.id, receiver_id=lina.id, citation="Always there.",
                        month="2026-11")
@@ -92,7 +101,7 @@ def world(make_user, make_tag, make_project) -> dict[str, Any]:  # type: ignore[
            "gift_id": gift.id, "story_id": story.id, "praise_id": praise.id, "project_id": project.id,
            "milestone_id": project.milestones[0].id, "department_id": department.id, "tag_id": tag.id,
            "target_id": item.id, "target_type": "feedback", "unpromoted_id": unpromoted.id,
-           "meeting_id": meeting.id}
+           "meeting_id": meeting.id, "goal_id": goal.id, "checkin_id": checkin.id}
     return {"admin": admin, "ids": ids}
 
 
