@@ -114,9 +114,10 @@ def parse_checkin(form: Mapping[str, Any]) -> services.CheckInInput:
                 continue
             number = parse_number(raw)
             if number is None:
-                errors[name] = _("Enter a number.")
+                # Next to the field when it is on the form; a made-up field name gets a form-level message.
+                errors[f"value-{kr_id}" if kr_id > 0 else "form"] = _("Enter a number.")
             else:
-                data.values[kr_id] = number
+                data.values[kr_id] = number  # an id that is no key result of the goal: the service says so
         elif name.startswith("done-"):
             kr_id = parse_int(name.removeprefix("done-"))
             if kr_id is not None:

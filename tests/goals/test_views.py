@@ -1,8 +1,6 @@
 """Goal pages over HTTP: with and without htmx, who may see and do what, bad input."""
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import func, select
 
 from perfapp.core.db import utcnow
@@ -201,14 +199,25 @@ def test_settings_for_hr_only(make_user, login):
 
 
 def test_gets_do_not_write(make_user, login):
-    me = make_user()
-    goal = make_goal(me)
-    c = login(me)
-    before = db.session.get(Goal, goal.id).updated_at
-    for url in ("/goals/", f"/goals/{goal.id}", "/goals/tree", f"/goals/{goal.id}/edit", f"/goals/people/{me.id}"):
-        assert c.get(url).status_code in (200, 303), url
-    assert db.session.get(Goal, goal.id).updated_at == before
-    assert isinstance(date.today(), date)
+    from tests.recognition.test_gets_never_write import writes
+
+    boss = make_user()
+    me = make_user(manager=boss)
+    hr = make_user(role="hr")
+    top = make_goal(hr, "Company", owner_type="company")
+    goal = make_goal(me, parents=[services.ParentInput(top.id)])
+    row = services.check_in(me, goal, services.CheckInInput(confidence=5, progress=20))
+    db.session.commit()
+    pages = ["/goals/", f"/goals/{goal.id}", "/goals/tree", f"/goals/tree/{top.id}", f"/goals/{goal.id}/edit",
+             f"/goals/people/{me.id}", "/goals/new", f"/goals/checkins/{row.id}"]
+    for person, urls in ((me, pages), (boss, pages + [f"/goals/{top.id}/assign"]), (hr, ["/goals/settings"])):
+        c = login(person)
+        for url in urls:
+            for headers in ({}, htmx_headers(), htmx_headers(f"kids-{top.id}")):
+                with writes() as seen:
+                    response = c.get(url, headers=headers)
+                assert response.status_code in (200, 303), (url, response.status_code)
+                assert seen == [], (url, headers, seen)
 
 
 def test_owner_edits_and_archives_colleague_cannot(make_user, login):
