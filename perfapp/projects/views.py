@@ -134,12 +134,45 @@ def milestone_new(project_id: int) -> Response:
 def milestone(project_id: int, milestone_id: int) -> Response:
     """A milestone: due or reached, and once reached its retrospective as this viewer may read it."""
     milestone = _milestone_for(project_id, milestone_id)
+    due = milestone.due_date.isoformat() if milestone.due_date else ""
+    return render("projects/milestone.html", **_milestone_context(milestone, {"name": milestone.name, "due_date": due}, {}))
+
+
+def _milestone_context(milestone: Milestone, form: Any, errors: dict[str, str]) -> dict[str, Any]:
     member = reviews.may_review(current_user, milestone)
     todo = [u for u, done in reviews.teammates_to_review(current_user, milestone) if not done] if member else []
-    return render("projects/milestone.html", milestone=milestone, project=milestone.project,
-                  can_edit=services.can_edit_project(current_user, milestone.project),
-                  summary=reviews.milestone_summary(current_user, milestone), is_open=reviews.is_open(milestone),
-                  todo=todo, questions=reviews.QUESTIONS, answers=reviews.ANSWERS)
+    return {"milestone": milestone, "project": milestone.project, "ms_form": form, "ms_errors": errors,
+            "can_edit": services.can_edit_project(current_user, milestone.project),
+            "summary": reviews.milestone_summary(current_user, milestone), "is_open": reviews.is_open(milestone),
+            "todo": todo, "questions": reviews.QUESTIONS, "answers": reviews.ANSWERS}
+
+
+@bp.route("/<int:project_id>/milestones/<int:milestone_id>", methods=["POST"])
+@login_required
+def milestone_edit(project_id: int, milestone_id: int) -> Response:
+    """Rename a milestone or move its due date (the owner and HR)."""
+    milestone = _milestone_for(project_id, milestone_id, edit=True)
+    try:
+        services.update_milestone(current_user, milestone, forms.parse_milestone(request.form))
+    except FormError as e:
+        db.session.rollback()
+        return render("projects/milestone.html", status=422, **_milestone_context(milestone, request.form, e.errors))
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return _redirect(url_for("projects.milestone", project_id=project_id, milestone_id=milestone.id))
+
+
+@bp.route("/<int:project_id>/archived", methods=["POST"])
+@login_required
+def archived(project_id: int) -> Response:
+    """Archive a project (it leaves the compose sheet and stops nudging) or open it again."""
+    project = _project_for(project_id, edit=True)
+    archive = forms.parse_flag(request.form, "archived")
+    services.set_project_archived(current_user, project, archive)
+    db.session.commit()
+    flash(_("“%(name)s” was archived.", name=project.name) if archive
+          else _("“%(name)s” is open again.", name=project.name), "success")
+    return _redirect(url_for("projects.detail", project_id=project.id))
 
 
 @bp.route("/<int:project_id>/milestones/<int:milestone_id>/reached", methods=["POST"])

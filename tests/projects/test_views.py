@@ -161,3 +161,18 @@ def test_zh_pages_render(world, login) -> None:  # type: ignore[no-untyped-def]
     assert "我的项目" in text(ann.get("/projects/"))
     assert "互评" in text(ann.get(urls(world)["review"]))
     assert "复盘" in text(ann.get(urls(world)["milestone"]))
+
+
+def test_owner_renames_a_milestone_and_archives_the_project(world, login) -> None:  # type: ignore[no-untyped-def]
+    u = urls(world)
+    assert login(world["ann"]).submit(u["milestone"], {"name": "Hacked"}).status_code == 404
+    assert login(world["ann"]).submit(f"{u['detail']}/archived", {"archived": "1"}).status_code == 404
+    boss = login(world["boss"])
+    bad = boss.submit(u["milestone"], {"name": "", "due_date": "2026-13-01"})
+    assert bad.status_code == 422 and "Please fill this in." in text(bad)
+    assert world["milestone"].name == "Launch"
+    assert boss.submit(u["milestone"], {"name": "GA", "due_date": "2026-12-24"}).status_code == 303
+    assert world["milestone"].name == "GA" and str(world["milestone"].due_date) == "2026-12-24"
+    assert boss.submit(f"{u['detail']}/archived", {"archived": "1"}).status_code == 303
+    assert world["project"].archived is True
+    assert "Open again" in text(boss.get(u["detail"]))
