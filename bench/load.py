@@ -242,7 +242,7 @@ def main() -> None:
     parser.add_argument("--duration", default="10s")
     parser.add_argument("--connections", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--no-cache", action="store_true", help="switch off the page and card caches")
+    parser.add_argument("--no-cache", action="store_true", help="switch off the card cache")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (make system-deps)")
