@@ -80,7 +80,9 @@ def light_rows(kind: CardKind, ids: Sequence[int]) -> list[Any]:
     if not ids:
         return []
     model = kind.model
-    columns = [model.id, model.version, *(getattr(model, name) for name in kind.columns)]
+    # created_at too: a restored backup or an emptied test database reuses ids (and versions
+    # start at 1 again), so (id, version) alone could name another row's card.
+    columns = [model.id, model.version, model.created_at, *(getattr(model, name) for name in kind.columns)]
     return list(db.session.execute(select(*columns).where(model.id.in_(list(ids)))))
 
 
@@ -97,7 +99,7 @@ def render_map(kind: CardKind, ids: Sequence[int], viewer: Any, **options: Any) 
     replaced = kind.replaced(list(ids), viewer)
     rows = light_rows(kind, [i for i in ids if i not in replaced])
     facets = kind.facets(rows, viewer, options)
-    versions = {row.id: row.version for row in rows}
+    versions = {row.id: (row.version, row.created_at) for row in rows}
     where = (str(get_locale()), str(get_timezone()))
     keys = {i: (kind.name, i, versions[i], where, facets[i]) for i in versions}
     use_cache = current_app.config.get("CARD_CACHE", True)
@@ -116,7 +118,7 @@ def render_map(kind: CardKind, ids: Sequence[int], viewer: Any, **options: Any) 
         for i, record in records.items():
             text = render_template(kind.template, **{kind.var: record}, f=facets[i], **extra.get(i, {}))
             html[i] = text
-            if use_cache and record.version == versions[i]:
+            if use_cache and record.version == versions[i][0]:
                 with _lock:
                     store[keys[i]] = text
     out = {i: Markup(text) for i, text in html.items()}

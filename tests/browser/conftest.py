@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 
 from perfapp import create_app
 from perfapp.config import TestConfig
+from perfapp.core import cards
 from perfapp.core.db import empty_table
 from perfapp.extensions import db
 
@@ -176,6 +177,7 @@ def org(live_server: LiveServer) -> Iterator[Org]:
     # the test, or the server would wait on SQLite's lock.
     with live_server.app.app_context():
         _empty_tables()
+        cards.clear()  # ids restart: a card kept from the last test must not name this one's rows
         seeded = _seed()
         db.session.remove()
     # A request the previous test's page left in flight (a poll, a background sync) can meet the

@@ -159,10 +159,11 @@ def test_confidential_feedback_hides_the_author(phone, org, shot, log_in, in_app
             assert leak not in html, (url, leak)
     shot(page, "detail-confidential", lang)
 
-    # The author still sees her own name on it.
+    # The author still sees herself as its author: "You", her avatar named for screen readers.
     page = author.page
     page.goto(f"/feedback/{feedback_id}")
-    expect(page.locator("article.fb")).to_contain_text(org.emma.name)
+    expect(page.locator("article.fb .fb-names")).to_contain_text("You")
+    expect(page.locator("article.fb a.fb-avatar")).to_have_attribute("aria-label", org.emma.name)
 
 
 @pytest.mark.parametrize("lang", LANGS)
