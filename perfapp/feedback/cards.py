@@ -49,18 +49,32 @@ def _load(ids: list[int]) -> dict[int, Any]:
     return {item.id: item for item in load_items(ids)}
 
 
-def _context(records: list[Any], viewer: Any, facets: dict[int, Any]) -> dict[int, dict[str, Any]]:
-    from perfapp.reactions.services import Summary, summaries
+def reaction_context(target_type: str) -> Any:
+    """A card kind's `context`: the shared reaction counts, with the viewer's own from the facets
+    (feedback's, flowers' and badge awards' cards all carry the reaction bar)."""
+    def context(records: list[Any], viewer: Any, facets: dict[int, Any]) -> dict[int, dict[str, Any]]:
+        from perfapp.reactions.services import (  # here: reactions imports feedback
+            Summary,
+            summaries,
+        )
 
-    counts = summaries("feedback", [r.id for r in records], viewer)
-    return {i: {"rx": Summary(counts=s.counts, mine=set(facets[i].mine), comments=s.comments)}
-            for i, s in counts.items()}
+        counts = summaries(target_type, [r.id for r in records], viewer)
+        return {i: {"rx": Summary(counts=s.counts, mine=set(facets[i].mine), comments=s.comments)}
+                for i, s in counts.items()}
+
+    return context
 
 
-def _replaced(ids: list[int], viewer: Any) -> dict[int, Markup]:
-    from perfapp.moderation.cards import reported_placeholders
+def reported_placeholders_for(target_type: str) -> Any:
+    """A card kind's `replaced`: the placeholder for rows the viewer reported."""
+    def replaced(ids: list[int], viewer: Any) -> dict[int, Markup]:
+        from perfapp.moderation.cards import (
+            reported_placeholders,  # here: moderation imports feedback
+        )
 
-    return reported_placeholders(viewer, "feedback", ids)
+        return reported_placeholders(viewer, target_type, ids)
+
+    return replaced
 
 
 @cache
@@ -71,7 +85,8 @@ def kind() -> cards.CardKind:
     return cards.CardKind(
         name="feedback", template="feedback/_item.html", model=Feedback, var="item",
         columns=("author_id", "recipient_id", "confidential", "visibility", "kind", "development_only", "hidden"),
-        facets=_facets, load=_load, context=_context, replaced=_replaced)
+        facets=_facets, load=_load, context=reaction_context("feedback"),
+        replaced=reported_placeholders_for("feedback"))
 
 
 @bp.app_template_global("feedback_cards")

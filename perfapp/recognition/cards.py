@@ -9,6 +9,7 @@ from markupsafe import Markup
 from sqlalchemy import or_
 
 from perfapp.core import cards, versions
+from perfapp.feedback.cards import reaction_context, reported_placeholders_for
 from perfapp.feedback.models import Tag
 from perfapp.people.models import User
 from perfapp.recognition import bp
@@ -39,26 +40,6 @@ def _facets_for(target_type: str) -> Any:
     return facets
 
 
-def _context_for(target_type: str) -> Any:
-    def context(records: list[Any], viewer: Any, facets: dict[int, Any]) -> dict[int, dict[str, Any]]:
-        from perfapp.reactions.services import Summary, summaries
-
-        counts = summaries(target_type, [r.id for r in records], viewer)
-        return {i: {"rx": Summary(counts=s.counts, mine=set(facets[i].mine), comments=s.comments)}
-                for i, s in counts.items()}
-
-    return context
-
-
-def _replaced_for(target_type: str) -> Any:
-    def replaced(ids: list[int], viewer: Any) -> dict[int, Markup]:
-        from perfapp.moderation.cards import reported_placeholders
-
-        return reported_placeholders(viewer, target_type, ids)
-
-    return replaced
-
-
 def _gifts(ids: list[int]) -> dict[int, Any]:
     from perfapp.recognition.flowers import load_gifts
 
@@ -74,13 +55,13 @@ def _awards(ids: list[int]) -> dict[int, Any]:
 FLOWER = cards.CardKind(
     name="flower", template="walls/_flower_item.html", model=FlowerGift, var="obj",
     columns=("giver_id", "receiver_id", "hidden"), facets=_facets_for("flower"),
-    load=_gifts, context=_context_for("flower"),
-    replaced=_replaced_for("flower"))
+    load=_gifts, context=reaction_context("flower"),
+    replaced=reported_placeholders_for("flower"))
 BADGE = cards.CardKind(
     name="badge_award", template="walls/_badge_item.html", model=BadgeAward, var="obj",
     columns=("giver_id", "receiver_id", "hidden"), facets=_facets_for("badge_award"),
-    load=_awards, context=_context_for("badge_award"),
-    replaced=_replaced_for("badge_award"))
+    load=_awards, context=reaction_context("badge_award"),
+    replaced=reported_placeholders_for("badge_award"))
 KINDS = {"flower": FLOWER, "badge_award": BADGE}
 
 
