@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument("--user", default="employee@example.com")
     parser.add_argument("--lang", default="en", help="Accept-Language (a person's own setting wins)")
     parser.add_argument("--encoding", default="br, gzip", help="Accept-Encoding, as bench/pages.py sends")
-    parser.add_argument("--profile", help="cProfile this path instead")
+    parser.add_argument("--profile", help="cProfile this path instead (with --viewers: a page's name, e.g. home)")
     parser.add_argument("--instructions", action="store_true", help="under callgrind: count instructions")
     parser.add_argument("--gc", action="store_true", help="with --instructions: leave the garbage collector on")
     parser.add_argument("--sort", default="cumulative")
@@ -183,7 +183,13 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
             return spent, sql["cpu"] * 1000, sql["n"]
 
         first = [one(i)[0] for i in range(len(clients))]
+        if args.profile in (label, label.replace(" ", "-")):
+            profiler = cProfile.Profile()
+            profiler.enable()
         steady = [one(i) for i in range(args.n)]
+        if args.profile in (label, label.replace(" ", "-")):
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.limit)
         cpu = [s[0] for s in steady]
         print(f"{label:<18}{statistics.median(first):>16.2f}{statistics.median(cpu):>12.2f}{min(cpu):>8.2f}"
               f"{statistics.median(s[1] for s in steady):>8.2f}{steady[-1][2]:>7}", flush=True)

@@ -4,10 +4,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, or_, select, tuple_, union
+from sqlalchemy import Select, and_, bindparam, func, or_, select, tuple_, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -267,21 +268,57 @@ class FeedRef(NamedTuple):
     created_at: datetime
 
 
-def _page(branches: list, cursor: Cursor | None, limit: int) -> tuple[list[FeedRef], str | None]:  # type: ignore[type-arg]
-    """Newest-first keyset page over the union of several indexed branches (reported, hidden rows
-    left out): only the ids; cards come from the cache, and only the missing ones load rows."""
+def _merged_page(branches: list, before: Any, limit: Any) -> Select:  # type: ignore[type-arg]
+    """Newest-first keyset page over the union of several indexed branches (hidden rows left out)."""
     subqueries = [
-        select(Feedback.id, Feedback.created_at).where(cond, Feedback.hidden.is_(False), _before(cursor))
-        .order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(limit + 1).subquery()
+        select(Feedback.id, Feedback.created_at).where(cond, Feedback.hidden.is_(False), before)
+        .order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(limit).subquery()
         for cond in branches
     ]
     if len(subqueries) == 1:
         merged = subqueries[0]
     else:
         merged = union(*[select(sq.c.id, sq.c.created_at) for sq in subqueries]).subquery()
-    rows = [FeedRef(i, t) for i, t in db.session.execute(
-        select(merged.c.id, merged.c.created_at)
-        .order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(limit + 1))]
+    return (select(merged.c.id, merged.c.created_at)
+            .order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(limit))
+
+
+_TEAM_MAY_SEE = ("public", "manager")
+#: The feeds' branch conditions by name, each on one parameter: their statements are built once per
+#: combination of names (building a union of branches cost more than SQLite running it).
+_BRANCHES: dict[str, Any] = {
+    "recipient": lambda p: Feedback.recipient_id == p,
+    "report": lambda p: and_(Feedback.recipient_id == p, Feedback.visibility.in_(_TEAM_MAY_SEE)),
+    "reports": lambda p: and_(Feedback.recipient_id.in_(p), Feedback.visibility.in_(_TEAM_MAY_SEE)),
+    "author": lambda p: Feedback.author_id == p,
+    "public praise": lambda p: and_(Feedback.visibility == "public", Feedback.kind == "praise",
+                                    Feedback.development_only.is_(False), Feedback.recipient_id == p),
+}
+
+
+@lru_cache(maxsize=256)
+def _page_statement(shapes: tuple[str, ...], after_cursor: bool) -> Select:  # type: ignore[type-arg]
+    branches = [_BRANCHES[shape](bindparam(f"b{n}", expanding=shape == "reports"))
+                for n, shape in enumerate(shapes)]
+    before = (tuple_(Feedback.created_at, Feedback.id) < tuple_(bindparam("cursor_at"), bindparam("cursor_id"))
+              if after_cursor else True)
+    return _merged_page(branches, before, bindparam("n"))
+
+
+def _page(branches: list[tuple[str, Any]] | list, cursor: Cursor | None,  # type: ignore[type-arg]
+          limit: int) -> tuple[list[FeedRef], str | None]:
+    """Only the ids of a page; cards come from the cache, and only the missing ones load rows.
+    `branches` are (name in _BRANCHES, value) pairs, or SQL conditions (built on each call)."""
+    if branches and all(isinstance(b, tuple) for b in branches):
+        params: dict[str, Any] = {f"b{n}": value for n, (_shape, value) in enumerate(branches)}
+        params["n"] = limit + 1
+        if cursor is not None:
+            params["cursor_at"], params["cursor_id"] = cursor
+        stmt = _page_statement(tuple(shape for shape, _value in branches), cursor is not None)
+        result = db.session.execute(stmt, params)
+    else:
+        result = db.session.execute(_merged_page(branches, _before(cursor), limit + 1))
+    rows = [FeedRef(i, t) for i, t in result]
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1]) if len(rows) > limit and page else None
     return page, next_cursor
@@ -290,23 +327,27 @@ def _page(branches: list, cursor: Cursor | None, limit: int) -> tuple[list[FeedR
 def home_feed(viewer: User, cursor: Cursor | None = None, limit: int = 20) -> tuple[list[FeedRef], str | None]:
     """What I received and (for managers) what my reports received that I may see. What I gave
     has its own list (given_feed, the Given section): Home leads with what others said."""
-    branches = [Feedback.recipient_id == viewer.id]
+    branches: list[tuple[str, Any]] = [("recipient", viewer.id)]
     if viewer.is_manager:
-        team_may_see = Feedback.visibility.in_(("public", "manager"))
-        reports = list(db.session.scalars(select(User.id).where(User.manager_id == viewer.id)))
+        reports = list(db.session.scalars(_reports_of(), {"manager_id": viewer.id}))
         if len(reports) <= MAX_REPORT_BRANCHES:
             # One branch per report, each reading only that person's newest rows from
             # ix_feedback_recipient_time. A single `recipient_id IN (…)` branch makes
             # PostgreSQL fetch and sort the team's whole history on every page.
-            branches += [and_(Feedback.recipient_id == rid, team_may_see) for rid in reports]
+            branches += [("report", rid) for rid in reports]
         else:
-            branches.append(and_(Feedback.recipient_id.in_(reports), team_may_see))
+            branches.append(("reports", reports))
     return _page(branches, cursor, limit)
+
+
+@cache
+def _reports_of() -> Select:  # type: ignore[type-arg]
+    return select(User.id).where(User.manager_id == bindparam("manager_id"))
 
 
 def given_feed(author: User, cursor: Cursor | None = None, limit: int = 20) -> tuple[list[FeedRef], str | None]:
     """Feedback this person wrote."""
-    return _page([Feedback.author_id == author.id], cursor, limit)
+    return _page([("author", author.id)], cursor, limit)
 
 
 def project_feed(viewer: User, project_id: int, cursor: Cursor | None = None,
@@ -319,9 +360,7 @@ def public_praise_of(recipient_id: int, cursor: Cursor | None = None,
                      limit: int = 20) -> tuple[list[FeedRef], str | None]:
     """The public praise one person received (their profile), never constructive or development-only.
     (The company's praise wall, with flowers and badges, is perfapp.walls.services.praise_wall.)"""
-    cond = and_(Feedback.visibility == "public", Feedback.kind == "praise",
-                Feedback.development_only.is_(False), Feedback.recipient_id == recipient_id)
-    return _page([cond], cursor, limit)
+    return _page([("public praise", recipient_id)], cursor, limit)
 
 
 def tag_profile(person: User, viewer: User, limit: int = 12) -> list[tuple[Tag, int]]:
@@ -425,13 +464,16 @@ def open_asks_for(user: User, limit: int = 20) -> list[FeedbackAsk]:
     ))
 
 
+@cache
+def _open_asks_count() -> Select:  # type: ignore[type-arg]
+    return (select(func.count()).select_from(FeedbackAsk).join(FeedbackAsk.request)
+            .where(FeedbackAsk.recipient_id == bindparam("person_id"), FeedbackAsk.status == "open",
+                   FeedbackRequest.expires_at > bindparam("now")))
+
+
 def open_asks_count(user: User) -> int:
     """How many requests are waiting for this person's answer (Home's one-line summary)."""
-    return db.session.scalar(
-        select(func.count()).select_from(FeedbackAsk).join(FeedbackAsk.request)
-        .where(FeedbackAsk.recipient_id == user.id, FeedbackAsk.status == "open",
-               FeedbackRequest.expires_at > utcnow())
-    ) or 0
+    return db.session.scalar(_open_asks_count(), {"person_id": user.id, "now": utcnow()}) or 0
 
 
 def sent_requests(user: User, limit: int = 20) -> list[FeedbackRequest]:

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app, g, has_request_context
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -121,9 +122,14 @@ def reported_by(viewer: Any, target_type: str, target_id: int) -> bool:
     return (target_type, target_id) in cached[1]
 
 
+@cache
+def _open_reports() -> Select:  # type: ignore[type-arg]
+    return select(Report.target_type, Report.target_id).where(
+        Report.reporter_id == bindparam("user_id"), Report.resolved_at.is_(None))
+
+
 def _open_reports_of(user_id: int) -> frozenset[tuple[str, int]]:
-    rows = db.session.execute(select(Report.target_type, Report.target_id).where(
-        Report.reporter_id == user_id, Report.resolved_at.is_(None)))
+    rows = db.session.execute(_open_reports(), {"user_id": user_id})
     return frozenset((target_type, target_id) for target_type, target_id in rows)
 
 

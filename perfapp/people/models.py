@@ -4,12 +4,23 @@ from __future__ import annotations
 import secrets
 import unicodedata
 from datetime import datetime
+from functools import cache
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import UserMixin
 from pypinyin import Style, lazy_pinyin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, exists, select
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    bindparam,
+    exists,
+    select,
+)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -182,9 +193,7 @@ class User(UserMixin, db.Model):
     def is_manager(self) -> bool:
         """Manager is derived: anyone with at least one active direct report."""
         if not hasattr(self, "_is_manager"):
-            self._is_manager = bool(db.session.scalar(
-                select(exists().where(User.manager_id == self.id, User.active.is_(True)))
-            ))
+            self._is_manager = bool(db.session.scalar(_has_reports(), {"person_id": self.id}))
         return self._is_manager
 
     @property
@@ -203,3 +212,10 @@ class User(UserMixin, db.Model):
 
     def manages(self, other: User) -> bool:
         return other.manager_id == self.id
+
+
+@cache
+def _has_reports():  # type: ignore[no-untyped-def]
+    """Built once: most pages ask whether the viewer manages anyone (statement building costs more
+    than SQLite running it)."""
+    return select(exists().where(User.manager_id == bindparam("person_id"), User.active.is_(True)))

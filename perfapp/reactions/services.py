@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import Select, bindparam, case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -77,14 +78,20 @@ def summaries(target_type: str, ids: list[int], viewer: User) -> dict[int, Summa
     return result
 
 
+@cache
+def _mine() -> Select:  # type: ignore[type-arg]
+    """Built once: every page of cards asks it."""
+    return select(Reaction.target_id, Reaction.emoji).where(
+        Reaction.target_type == bindparam("target_type"), Reaction.target_id.in_(bindparam("ids", expanding=True)),
+        Reaction.user_id == bindparam("user_id"))
+
+
 def mine(viewer: User, target_type: str, ids: list[int]) -> dict[int, tuple[str, ...]]:
     """The viewer's own reactions on these targets (a card facet: the rest of the bar is shared)."""
     found: dict[int, list[str]] = {}
     if ids and getattr(viewer, "id", None) is not None:
         for target_id, emoji in db.session.execute(
-                select(Reaction.target_id, Reaction.emoji).where(
-                    Reaction.target_type == target_type, Reaction.target_id.in_(ids),
-                    Reaction.user_id == viewer.id)):
+                _mine(), {"target_type": target_type, "ids": list(ids), "user_id": viewer.id}):
             found.setdefault(target_id, []).append(emoji)
     return {i: tuple(sorted(e)) for i, e in found.items()}
 
