@@ -113,11 +113,15 @@ def test_the_confidential_cleanup_takes_back_awards_and_stories_fed_by_confident
         feedback(named, t0, False)
         praise = feedback(manager, t0, True)
         db.session.flush()
-        leaked = BadgeAward(badge_id=first.id, receiver_id=secret.id, source="once", month="2026-11",
-                            created_at=t0)
-        kept = BadgeAward(badge_id=first.id, receiver_id=named.id, source="once", month="2026-11",
-                          created_at=t0)
-        db.session.add_all([leaked, kept])
+
+        def award(receiver: SimpleNamespace) -> SimpleNamespace:
+            # Core too: later migrations add columns to badge_award.
+            result = db.session.execute(insert(BadgeAward.__table__).values(
+                badge_id=first.id, receiver_id=receiver.id, source="once", month="2026-11", created_at=t0,
+                hidden=False))
+            return SimpleNamespace(id=result.inserted_primary_key[0])
+
+        leaked, kept = award(secret), award(named)
         db.session.flush()
         story = Story(source_type="feedback", source_id=praise.id, title="T", text="t", promoter_id=manager.id,
                       status="pending")

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 
 from perfapp.core import cards, versions
+from perfapp.extensions import db
 from perfapp.feedback import bp
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ class FeedbackFacets(NamedTuple):
     may_promote: bool   # managers and HR may turn public praise into a story
     may_report: bool    # anyone but the author may report it
     mine: tuple[str, ...]  # the viewer's own reactions
+    goal_shown: bool    # given on a goal the viewer may see: the card names it
+    meeting_shown: bool  # given after a meeting the viewer attended: the card names it
 
 
 def _facets(rows: Sequence[Any], viewer: Any, options: dict[str, Any]) -> dict[int, FeedbackFacets]:
@@ -31,6 +34,8 @@ def _facets(rows: Sequence[Any], viewer: Any, options: dict[str, Any]) -> dict[i
     from perfapp.reactions.services import mine  # here: reactions imports feedback
 
     own = mine(viewer, "feedback", [row.id for row in rows])
+    goals = _visible_goals(viewer, {row.goal_id for row in rows if row.goal_id is not None})
+    meetings = _visible_meetings(viewer, {row.meeting_id for row in rows if row.meeting_id is not None})
     coach = bool(viewer.is_hr or viewer.is_manager) and not options.get("no_promote")
     out = {}
     for row in rows:
@@ -39,8 +44,33 @@ def _facets(rows: Sequence[Any], viewer: Any, options: dict[str, Any]) -> dict[i
         out[row.id] = FeedbackFacets(
             show_author=not row.confidential or row.author_id == viewer.id, me=me,
             may_promote=coach and public_praise and not row.confidential and not row.hidden,
-            may_report=can_report(viewer, "feedback", row), mine=own.get(row.id, ()))
+            may_report=can_report(viewer, "feedback", row), mine=own.get(row.id, ()),
+            goal_shown=row.goal_id in goals, meeting_shown=row.meeting_id in meetings)
     return out
+
+
+def _visible_goals(viewer: Any, ids: set[int]) -> set[int]:
+    """Which of these goals the viewer may see (one query, none when no card names a goal)."""
+    if not ids:
+        return set()
+    from perfapp.goals.models import Goal  # here: goals' models import feedback's
+    from perfapp.goals.services import visible_to
+
+    return set(db.session.scalars(select(Goal.id).where(Goal.id.in_(ids), visible_to(viewer))))
+
+
+def _visible_meetings(viewer: Any, ids: set[int]) -> set[int]:
+    """Which of these meetings the viewer attended or organised (a meeting is theirs alone)."""
+    if not ids:
+        return set()
+    from perfapp.meetings.models import (  # here: meetings' models import feedback's
+        Meeting,
+        MeetingAttendee,
+    )
+
+    attended = select(MeetingAttendee.meeting_id).where(MeetingAttendee.user_id == viewer.id)
+    return set(db.session.scalars(select(Meeting.id).where(
+        Meeting.id.in_(ids), or_(Meeting.organizer_id == viewer.id, Meeting.id.in_(attended)))))
 
 
 def _load(ids: list[int]) -> dict[int, Any]:
@@ -84,7 +114,8 @@ def kind() -> cards.CardKind:
 
     return cards.CardKind(
         name="feedback", template="feedback/_item.html", model=Feedback, var="item",
-        columns=("author_id", "recipient_id", "confidential", "visibility", "kind", "development_only", "hidden"),
+        columns=("author_id", "recipient_id", "confidential", "visibility", "kind", "development_only", "hidden",
+                 "goal_id", "meeting_id"),
         facets=_facets, load=_load, context=reaction_context("feedback"),
         replaced=reported_placeholders_for("feedback"))
 
@@ -113,6 +144,8 @@ def feedback_facets(item: Feedback, no_promote: bool = False) -> FeedbackFacets:
 def connect() -> None:
     """What a feedback card shows of other rows: their changes move its version."""
     from perfapp.feedback.models import Feedback, FeedbackTag, Tag
+    from perfapp.goals.models import Goal
+    from perfapp.meetings.models import Meeting
     from perfapp.people.models import User
     from perfapp.projects.models import Milestone, Project
 
@@ -122,3 +155,5 @@ def connect() -> None:
         select(FeedbackTag.feedback_id).where(FeedbackTag.tag_id == tid)))
     versions.depends_on(Project, ("name",), Feedback, lambda pid: Feedback.project_id == pid)
     versions.depends_on(Milestone, ("name",), Feedback, lambda mid: Feedback.milestone_id == mid)
+    versions.depends_on(Goal, ("title",), Feedback, lambda gid: Feedback.goal_id == gid)
+    versions.depends_on(Meeting, ("title",), Feedback, lambda mid: Feedback.meeting_id == mid)

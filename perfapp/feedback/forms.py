@@ -65,6 +65,8 @@ def parse_feedback(form: MultiDict, files: MultiDict | None = None) -> FeedbackI
         project_id=parse_int(form.get("project_id")),
         milestone_id=parse_int(form.get("milestone_id")),
         meeting_id=parse_int(form.get("meeting_id")),
+        goal_id=parse_int(form.get("goal_id")),
+        checkin_id=parse_int(form.get("checkin_id")),
         ask_id=parse_int(form.get("ask_id")),
         voice=parse_voice(files),
     )

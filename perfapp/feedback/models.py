@@ -79,6 +79,9 @@ class Feedback(Versioned, db.Model):
     ask_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_ask.id", ondelete="SET NULL"))
     # Given after a meeting (perfapp.meetings' nudge opens compose with ?meeting=).
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="SET NULL"))
+    # Given on a goal (its page) or on one of its check-ins: the card says "on goal: …".
+    goal_id: Mapped[int | None] = mapped_column(ForeignKey("goal.id", ondelete="SET NULL"))
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("goal_checkin.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Set when someone reports it: hidden from everyone but HR until HR decides (perfapp.moderation).
     hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -92,6 +95,8 @@ class Feedback(Versioned, db.Model):
     recipient: Mapped[User] = relationship(foreign_keys=[recipient_id])
     project: Mapped[Project | None] = relationship()
     milestone: Mapped[Milestone | None] = relationship()
+    # `goal` and `meeting` (what its card says it was given on) are added by goals' and meetings'
+    # models: they import this one, and mappers may be configured before they are imported.
     tags: Mapped[list[Tag]] = relationship(secondary="feedback_tag", order_by="Tag.id")
 
     __table_args__ = (
@@ -101,6 +106,9 @@ class Feedback(Versioned, db.Model):
         # A project's and a milestone's feedback stream (perfapp.projects).
         Index("ix_feedback_project_time", "project_id", "created_at", "id"),
         Index("ix_feedback_milestone_time", "milestone_id", "created_at", "id"),
+        # What a renamed goal or meeting moves (perfapp.feedback.cards).
+        Index("ix_feedback_goal", "goal_id"),
+        Index("ix_feedback_meeting", "meeting_id"),
         # Covers the visibility filter on someone's received feedback (tag_profile counts).
         Index("ix_feedback_recipient_visibility", "recipient_id", "visibility", "author_id", "id", "hidden"),
     )

@@ -61,6 +61,8 @@ class FeedbackInput:
     milestone_id: int | None = None
     ask_id: int | None = None
     meeting_id: int | None = None  # after a meeting the author attended
+    goal_id: int | None = None  # on a goal the author can see (its page)
+    checkin_id: int | None = None  # on one of its check-ins (the goal follows from it)
     voice: VoiceUpload | None = None  # a file part (perfapp.feedback.voice checks it)
 
 
@@ -91,6 +93,30 @@ def _attended(author: User, meeting_id: int) -> bool:
     from perfapp.meetings.models import MeetingAttendee
 
     return meeting_id > 0 and db.session.get(MeetingAttendee, (meeting_id, author.id)) is not None
+
+
+def _resolve_goal(author: User, goal_id: int | None, checkin_id: int | None,
+                  errors: dict[str, str]) -> tuple[int | None, int | None]:
+    """(goal id, check-in id) the feedback is given on: a goal the author may see, the check-in's own."""
+    # Imported here: goals' models import this package's.
+    from perfapp.goals.models import CheckIn, Goal
+    from perfapp.goals.services import can_see
+
+    if goal_id is None and checkin_id is None:
+        return None, None
+    checkin = db.session.get(CheckIn, checkin_id) if checkin_id and checkin_id > 0 else None
+    if checkin_id is not None and checkin is None:
+        errors["goal_id"] = _("We couldn't find that check-in.")
+        return None, None
+    if checkin is not None and goal_id is not None and checkin.goal_id != goal_id:
+        errors["goal_id"] = _("That check-in belongs to another goal.")
+        return None, None
+    wanted = checkin.goal_id if checkin is not None else goal_id
+    goal = db.session.get(Goal, wanted) if wanted and wanted > 0 else None
+    if goal is None or not can_see(author, goal):
+        errors["goal_id"] = _("We couldn't find that goal.")
+        return None, None
+    return goal.id, checkin.id if checkin is not None else None
 
 
 def _resolve_tags(data: FeedbackInput, errors: dict[str, str]) -> list[Tag]:
@@ -179,6 +205,7 @@ def give_feedback(author: User, data: FeedbackInput) -> Feedback:
     project, milestone = _resolve_context(data.project_id, data.milestone_id, errors)
     if data.meeting_id is not None and not _attended(author, data.meeting_id):
         errors["meeting_id"] = _("We couldn't find that meeting among yours.")
+    goal_id, checkin_id = _resolve_goal(author, data.goal_id, data.checkin_id, errors)
     tags = _resolve_tags(data, errors)
     ask = None
     if data.ask_id is not None:
@@ -204,7 +231,7 @@ def give_feedback(author: User, data: FeedbackInput) -> Feedback:
         development_only=development_only, text=text, emoji=" ".join(emoji),
         behaviour=template["behaviour"], impact=template["impact"], suggestion=template["suggestion"],
         project_id=project.id if project else None, milestone_id=milestone.id if milestone else None,
-        ask_id=ask.id if ask else None, meeting_id=data.meeting_id,
+        ask_id=ask.id if ask else None, meeting_id=data.meeting_id, goal_id=goal_id, checkin_id=checkin_id,
     )
     feedback.tags = [_saved_free_tag(t) if t.id is None else t for t in tags]
     db.session.add(feedback)
@@ -254,6 +281,7 @@ def load_items(ids: list[int]) -> list[Feedback]:
         select(Feedback).where(Feedback.id.in_(ids)).options(
             joinedload(Feedback.author), joinedload(Feedback.recipient),
             joinedload(Feedback.project), joinedload(Feedback.milestone),
+            joinedload(Feedback.goal), joinedload(Feedback.meeting),  # type: ignore[attr-defined]
             selectinload(Feedback.tags),
         )
     ).unique().all()

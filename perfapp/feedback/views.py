@@ -84,6 +84,7 @@ def _compose_context(form: dict, errors: dict[str, str]) -> dict:
                      "teammates_label": _("At “%(title)s”", title=meeting.title)}
     return {
         "form": form, "errors": errors, "recipient": recipient, "ask": ask, "meeting": meeting,
+        "goal": _goal(form.get("goal_id"), form.get("checkin_id")),
         "tags": services.active_tags(), "top_tags": services.popular_value_tags(), "projects": _projects(),
         "kinds": KINDS, "kind_icons": KIND_ICONS, "audiences": audience_labels(), "quick_emoji": QUICK_EMOJI,
         # A project's teammates (a milestone nudge) replace the everyday suggestions; a picked
@@ -111,6 +112,18 @@ def _meeting(meeting_id: str | None) -> Any:
     if not mid or mid <= 0 or db.session.get(MeetingAttendee, (mid, current_user.id)) is None:
         return None
     return db.session.get(Meeting, mid)
+
+
+def _goal(goal_id: str | None, checkin_id: str | None) -> Any:
+    """The goal the feedback is on (a goal's or a check-in's "Give feedback" opens compose so), if I may see it."""
+    # Imported here: goals' models import this package's.
+    from perfapp.goals.models import CheckIn
+    from perfapp.goals.services import readable_goal
+
+    cid = parse_int(checkin_id)
+    checkin = db.session.get(CheckIn, cid) if cid and cid > 0 else None
+    gid = checkin.goal_id if checkin is not None else parse_int(goal_id)
+    return readable_goal(current_user, gid) if gid and gid > 0 else None
 
 
 def _teammates(project_id: str | None, milestone_id: str | None) -> dict:
@@ -168,7 +181,7 @@ def compose() -> Response:
                         visibility="private", project_id=str(req.project_id or ""),
                         milestone_id=str(req.milestone_id or ""))
     for arg, key in (("to", "recipient_id"), ("project", "project_id"), ("milestone", "milestone_id"),
-                     ("meeting", "meeting_id")):
+                     ("meeting", "meeting_id"), ("goal", "goal_id"), ("checkin", "checkin_id")):
         if request.args.get(arg):
             form[key] = request.args[arg]
     return render("feedback/compose.html", **_compose_context(form, {}))

@@ -14,11 +14,13 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
+from perfapp.feedback.models import Feedback
 from perfapp.people.models import Department, User
 from perfapp.projects.models import Project
 
@@ -58,6 +60,9 @@ class Goal(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     # An assigned copy points at the goal it was assigned from (one step assigns many copies).
     source_id: Mapped[int | None] = mapped_column(ForeignKey("goal.id", ondelete="SET NULL"), index=True)
+    # A KPI carried into the next period points at the previous period's (its metric's history);
+    # unique, so rolling over twice makes no second copy.
+    rolled_from_id: Mapped[int | None] = mapped_column(ForeignKey("goal.id", ondelete="SET NULL"))
     # Rolled up from key results and contributing goals, or set by check-ins when there are none.
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     manual_progress: Mapped[float] = mapped_column(Float, default=0.0)
@@ -84,6 +89,7 @@ class Goal(db.Model):
         Index("ix_goal_top", "owner_type", "period_start", "id"),
         Index("ix_goal_stale", "archived", "period_end", "last_checkin_at"),
         CheckConstraint("progress >= 0 AND progress <= 1", name="ck_goal_progress"),
+        UniqueConstraint("rolled_from_id", name="uq_goal_rolled_from_id"),
     )
 
     @property
@@ -196,3 +202,7 @@ class CheckIn(db.Model):
     @property
     def percent(self) -> int:
         return round(self.progress * 100)
+
+
+# What a feedback card says it was given on (perfapp.feedback.cards).
+Feedback.goal = relationship(Goal, foreign_keys=[Feedback.goal_id])  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
+from perfapp.feedback.models import Feedback
 from perfapp.people.models import User
 
 
@@ -41,6 +42,10 @@ class Meeting(db.Model):
         UniqueConstraint("organizer_id", "uid", "starts_at", name="uq_meeting_occurrence"),
         Index("ix_meeting_ends", "nudged_at", "ends_at"),
     )
+
+
+# The meeting a feedback card says it was given after (perfapp.feedback.cards).
+Feedback.meeting = relationship(Meeting, foreign_keys=[Feedback.meeting_id])  # type: ignore[attr-defined]
 
 
 class MeetingNote(db.Model):

@@ -89,6 +89,8 @@ class FlowerGift(Versioned, db.Model):
     message: Mapped[str] = mapped_column(Text)
     tag_id: Mapped[int | None] = mapped_column(ForeignKey("tag.id", ondelete="SET NULL"))
     month: Mapped[str] = mapped_column(String(7))  # the giver's allowance month it was spent from
+    # Given at a project milestone (its retrospective's summary shows it).
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Reported: hidden from everyone but HR until moderation decides (perfapp.moderation).
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -102,6 +104,7 @@ class FlowerGift(Versioned, db.Model):
         Index("ix_flower_gift_receiver", "receiver_id", "hidden", "created_at", "id"),
         Index("ix_flower_gift_giver", "giver_id", "created_at"),
         Index("ix_flower_gift_tag", "tag_id", "hidden", "created_at", "id"),
+        Index("ix_flower_gift_milestone", "milestone_id", "created_at"),
     )
 
 
@@ -152,6 +155,8 @@ class BadgeAward(Versioned, db.Model):
     # replayed event never awards twice. NULL for people's awards (NULLs never collide).
     source: Mapped[str | None] = mapped_column(String(64))
     month: Mapped[str] = mapped_column(String(7))  # the giver's month (monthly limits)
+    # Given at a project milestone (its retrospective's summary shows it).
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -167,6 +172,7 @@ class BadgeAward(Versioned, db.Model):
         Index("ix_badge_award_badge_time", "badge_id", "hidden", "created_at", "id"),
         Index("ix_badge_award_receiver", "receiver_id", "hidden", "badge_id", "created_at"),
         Index("ix_badge_award_giver", "giver_id", "badge_id", "month"),
+        Index("ix_badge_award_milestone", "milestone_id", "created_at"),
     )
 
 
