@@ -106,14 +106,17 @@ class WriterStats:
 
 
 def pick_viewers(url: str, n: int) -> list[Viewer]:
-    """The N people who read (and write): active people with a colleague, demo employee first."""
+    """The N people who read (and write): active people with a colleague, demo employee first, then a
+    fixed sample of the organisation (as many managers among them as in it)."""
     engine = create_engine(_normalise_db_url(url))
     with engine.begin() as conn:
         rows = conn.execute(text(
             "SELECT p.id, p.email, (SELECT m.id FROM person m WHERE m.manager_id = p.manager_id "
             "AND m.id <> p.id AND m.active ORDER BY m.id LIMIT 1) "
             "FROM person p WHERE p.active AND p.manager_id IS NOT NULL AND p.email IS NOT NULL "
-            "ORDER BY CASE WHEN p.email = :email THEN 0 ELSE 1 END, p.id LIMIT :n"),
+            # A fixed pseudo-random sample, so the N are like the organisation: ordered by id, they
+            # would be its first rows, which the seed makes the managers (the heaviest home feeds).
+            "ORDER BY CASE WHEN p.email = :email THEN 0 ELSE 1 END, (p.id * 7919) % 10007, p.id LIMIT :n"),
             {"email": EMAIL, "n": n}).all()
         demo_hash = conn.execute(text("SELECT password_hash FROM person WHERE email = :e"),
                                  {"e": EMAIL}).scalar_one()
