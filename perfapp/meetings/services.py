@@ -73,9 +73,8 @@ def _attendees(ids: Iterable[int], errors: dict[str, str]) -> list[User]:
     return [found[i] for i in wanted]
 
 
-def create_meeting(actor: User, data: MeetingInput) -> Meeting:
-    """A meeting by hand; whoever creates it attends."""
-    errors: dict[str, str] = {}
+def _checked(actor: User, data: MeetingInput, errors: dict[str, str]) -> tuple[str, str, datetime | None, int]:
+    """(title, location, start in UTC, length in minutes) of the meeting form, errors added."""
     title = clean_text(data.title, "title", MAX_TITLE, errors)
     location = clean_text(data.location, "location", 200, errors, required=False)
     starts_at = None
@@ -93,6 +92,13 @@ def create_meeting(actor: User, data: MeetingInput) -> Meeting:
     except ValueError:
         errors["duration"] = _("Choose a length between 5 minutes and 12 hours.")
         minutes = 0
+    return title, location, starts_at, minutes
+
+
+def create_meeting(actor: User, data: MeetingInput) -> Meeting:
+    """A meeting by hand; whoever creates it attends."""
+    errors: dict[str, str] = {}
+    title, location, starts_at, minutes = _checked(actor, data, errors)
     people = _attendees(data.attendee_ids, errors)
     if errors or starts_at is None:
         raise FormError(errors)
@@ -102,6 +108,42 @@ def create_meeting(actor: User, data: MeetingInput) -> Meeting:
     db.session.add(meeting)
     db.session.flush()
     return meeting
+
+
+def can_edit(actor: User, meeting: Meeting) -> bool:
+    """Only the organiser changes a meeting's title, time, attendees (and, with them, its minutes)."""
+    return meeting.organizer_id == actor.id
+
+
+def update_meeting(actor: User, meeting: Meeting, data: MeetingInput, minutes_text: str | None = None) -> Meeting:
+    """The organiser changes the title, time, place, attendees and minutes; all or nothing. The
+    organiser stays an attendee; a meeting moved to the future may nudge again when it ends."""
+    if not can_edit(actor, meeting):
+        raise PermissionError("only the organiser edits a meeting")
+    errors: dict[str, str] = {}
+    title, location, starts_at, length = _checked(actor, data, errors)
+    people = _attendees(data.attendee_ids, errors)
+    minutes = (minutes_text or "").strip() if minutes_text is not None else meeting.minutes
+    if len(minutes) > MAX_MINUTES:
+        errors["minutes"] = _("Keep the minutes under %(n)d characters.", n=MAX_MINUTES)
+    if errors or starts_at is None:
+        raise FormError(errors)
+    ends_at = starts_at + timedelta(minutes=length)
+    if ends_at != meeting.ends_at and ends_at > utcnow():
+        meeting.nudged_at = None  # moved later: ask for feedback when it really ends
+    meeting.title, meeting.location, meeting.minutes = title, location, minutes
+    meeting.starts_at, meeting.ends_at = starts_at, ends_at
+    meeting.attendees = list(dict.fromkeys([actor, *people]))
+    db.session.flush()
+    return meeting
+
+
+def form_values(meeting: Meeting, timezone: str) -> dict[str, str]:
+    """The edit form's fields for a meeting, its time in the organiser's timezone."""
+    local = meeting.starts_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(timezone))
+    return {"title": meeting.title, "day": local.date().isoformat(), "start": local.strftime("%H:%M"),
+            "duration": str(int((meeting.ends_at - meeting.starts_at).total_seconds() // 60)),
+            "location": meeting.location, "minutes": meeting.minutes}
 
 
 @dataclass

@@ -45,12 +45,16 @@ def index() -> Response:
     return render("meetings/index.html", upcoming=upcoming, recent=recent)
 
 
-def _new_context(form: Any, errors: dict[str, str]) -> dict[str, Any]:
-    ids = [i for i in (parse_int(v) for v in form.getlist("attendee_ids")) if i and i > 0] \
-        if hasattr(form, "getlist") else []
+def _new_context(form: Any, errors: dict[str, str], meeting: Meeting | None = None,
+                 attendee_ids: list[int] | None = None) -> dict[str, Any]:
+    ids = attendee_ids if attendee_ids is not None else \
+        [i for i in (parse_int(v) for v in form.getlist("attendee_ids")) if i and i > 0] if hasattr(form, "getlist") else []
     found = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids[:services.MAX_ATTENDEES])))}
-    return {"form": form, "errors": errors, "attendees": [found[i] for i in ids if i in found],
-            "durations": DURATIONS, "max_attendees": services.MAX_ATTENDEES}
+    # An imported meeting may last 50 minutes: its own length is offered too.
+    length = parse_int(str(form.get("duration", "")))
+    durations = sorted({*DURATIONS, length}) if length and 5 <= length <= services.MAX_DURATION else DURATIONS
+    return {"form": form, "errors": errors, "attendees": [found[i] for i in ids if i in found], "meeting": meeting,
+            "durations": durations, "max_attendees": services.MAX_ATTENDEES}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -65,6 +69,28 @@ def new() -> Response:
         return render("meetings/new.html", status=422, **_new_context(request.form, e.errors))
     db.session.commit()
     flash(_("“%(title)s” added.", title=meeting.title), "success")
+    return _redirect(url_for("meetings.detail", meeting_id=meeting.id))
+
+
+@bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(meeting_id: int) -> Response:
+    """The organiser changes the title, time, attendees and minutes; attendees may not (403)."""
+    meeting = _meeting_for(meeting_id)
+    if not services.can_edit(current_user, meeting):
+        abort(403, _("Only the organiser can edit this meeting."))
+    if request.method == "GET":
+        others = [p.id for p in meeting.attendees if p.id != current_user.id]
+        return render("meetings/new.html", **_new_context(services.form_values(meeting, current_user.timezone), {},
+                                                          meeting, others))
+    try:
+        services.update_meeting(current_user, meeting, forms.parse_meeting(request.form),
+                                request.form.get("minutes", ""))
+    except FormError as e:
+        db.session.rollback()
+        return render("meetings/new.html", status=422, **_new_context(request.form, e.errors, _meeting_for(meeting_id)))
+    db.session.commit()
+    flash(_("Meeting saved."), "success")
     return _redirect(url_for("meetings.detail", meeting_id=meeting.id))
 
 
@@ -99,6 +125,7 @@ def _detail_context(meeting: Meeting, **extra: Any) -> dict[str, Any]:
     context: dict[str, Any] = {
         "meeting": meeting, "notes": services.notes_for(meeting), "ended": services.has_ended(meeting),
         "attended": services.attended(current_user, meeting), "minutes_form": {"minutes": meeting.minutes},
+        "may_edit": services.can_edit(current_user, meeting),
         "note_form": {}, "errors": {},
     }
     context.update(extra)

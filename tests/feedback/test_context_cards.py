@@ -13,6 +13,7 @@ from perfapp.extensions import db
 from perfapp.feedback.models import Feedback
 from perfapp.goals import services as goals
 from perfapp.goals.models import CheckIn, Goal
+from perfapp.meetings import services as services_meetings
 from perfapp.meetings.models import Meeting
 from perfapp.people.models import User
 from tests.core.test_cards import card_html
@@ -169,8 +170,10 @@ def test_a_rename_shows_on_the_next_request_for_every_viewer(org, login, what) -
             "period": goals.period_key(goal.period_start, goal.period_end)})
         assert edited.status_code == 303, edited.get_data(as_text=True)[:2000]
     else:
-        db.session.get(Meeting, meeting.id).title = "New title"
-        db.session.commit()
+        values = services_meetings.form_values(meeting, org["emma"].timezone)
+        edited = login(org["emma"]).submit(f"/meetings/{meeting.id}/edit", {
+            **values, "title": "New title", "attendee_ids": [org["lina"].id]})
+        assert edited.status_code == 303, edited.get_data(as_text=True)[:2000]
     db.session.expire_all()
     assert only_feedback().version > version
     for name, client in clients.items():
