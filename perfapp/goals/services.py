@@ -361,7 +361,36 @@ def update_goal(actor: User, goal: Goal, data: GoalInput) -> Goal:
             error.errors.pop("owner_type", None)
         if error.errors:
             raise FormError(error.errors) from None
-    return _store(actor, goal, data)
+    _store(actor, goal, data)
+    _update_copies(goal)
+    return goal
+
+
+def _update_copies(source: Goal) -> None:
+    """Assigned copies follow their source's title, description and key-result definitions (matched
+    by position); their own values, check-ins and progress stay theirs."""
+    copies = list(db.session.scalars(select(Goal).where(Goal.source_id == source.id)
+                                     .options(selectinload(Goal.key_results))))
+    if not copies:
+        return
+    for copy in copies:
+        copy.title, copy.description, copy.kind = source.title, source.description, source.kind
+        own = copy.key_results
+        _set_key_results(copy, [
+            KeyResultInput(title=kr.title, kind=kr.kind, start=kr.start_value, target=kr.target_value, unit=kr.unit,
+                           weight=kr.weight, id=own[i].id if i < len(own) else None)
+            for i, kr in enumerate(source.key_results)])
+    db.session.flush()
+    moved = []
+    for copy in copies:  # a new target moves a copy's progress; its parents roll up once, below
+        progress = _compute(copy)
+        if abs(progress - copy.progress) > 1e-9:
+            copy.progress = progress
+            moved.append(copy.id)
+    db.session.flush()
+    for parent in db.session.scalars(select(Goal).join(GoalLink, GoalLink.parent_id == Goal.id)
+                                     .where(GoalLink.child_id.in_(moved)).distinct()) if moved else ():
+        recompute(parent)
 
 
 def archive_goal(actor: User, goal: Goal) -> None:
