@@ -13,7 +13,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from perfapp.core.db import utcnow
@@ -192,24 +192,14 @@ def milestone_summary(viewer: User, milestone: Milestone) -> Summary:
         .options(joinedload(Feedback.author), joinedload(Feedback.recipient), joinedload(Feedback.project),
                  joinedload(Feedback.milestone))
         .order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(50)))
-    flowers: list = []
-    badges: list = []
-    if milestone.reached_at is not None:
-        # In the milestone's context: its own badge, and the flowers and badges teammates gave one
-        # another while the retrospective was open.
-        member_ids = select(ProjectMember.user_id).where(ProjectMember.project_id == milestone.project_id)
-        window = (milestone.reached_at, milestone.review_closes_at)
-        flowers = list(db.session.scalars(
-            select(FlowerGift).where(
-                FlowerGift.hidden.is_(False), FlowerGift.giver_id.in_(member_ids),
-                FlowerGift.receiver_id.in_(member_ids), FlowerGift.created_at.between(*window))
-            .options(joinedload(FlowerGift.giver), joinedload(FlowerGift.receiver))
-            .order_by(FlowerGift.created_at.desc()).limit(20)))
-        badges = list(db.session.scalars(
-            select(BadgeAward).where(BadgeAward.hidden.is_(False), or_(
-                BadgeAward.source == f"milestone:{milestone.id}",
-                and_(BadgeAward.giver_id.in_(member_ids), BadgeAward.receiver_id.in_(member_ids),
-                     BadgeAward.created_at.between(*window))))
-            .options(joinedload(BadgeAward.badge), joinedload(BadgeAward.receiver))
-            .order_by(BadgeAward.created_at.desc()).limit(30)))
+    # Given in the milestone's context: its own badge (by rule), and the flowers and badges given
+    # from its page.
+    flowers = list(db.session.scalars(
+        select(FlowerGift).where(FlowerGift.milestone_id == milestone.id, FlowerGift.hidden.is_(False))
+        .options(joinedload(FlowerGift.giver), joinedload(FlowerGift.receiver))
+        .order_by(FlowerGift.created_at.desc()).limit(20)))
+    badges = list(db.session.scalars(
+        select(BadgeAward).where(BadgeAward.milestone_id == milestone.id, BadgeAward.hidden.is_(False))
+        .options(joinedload(BadgeAward.badge), joinedload(BadgeAward.receiver))
+        .order_by(BadgeAward.created_at.desc()).limit(30)))
     return Summary(team=team, about_me=about_me, answers=answers, flowers=flowers, badges=badges)

@@ -144,7 +144,9 @@ def _milestone_context(milestone: Milestone, form: Any, errors: dict[str, str]) 
     return {"milestone": milestone, "project": milestone.project, "ms_form": form, "ms_errors": errors,
             "can_edit": services.can_edit_project(current_user, milestone.project),
             "summary": reviews.milestone_summary(current_user, milestone), "is_open": reviews.is_open(milestone),
-            "todo": todo, "questions": reviews.QUESTIONS, "answers": reviews.ANSWERS}
+            "todo": todo, "questions": reviews.QUESTIONS, "answers": reviews.ANSWERS,
+            # Members (and the owner) give flowers and badges in the milestone's context.
+            "may_give": member or milestone.project.owner_id == current_user.id}
 
 
 @bp.route("/<int:project_id>/milestones/<int:milestone_id>", methods=["POST"])

@@ -23,6 +23,7 @@ from perfapp.people.models import User
 from perfapp.recognition.checks import (
     WITHOUT_DEPARTMENT,
     can_read,
+    check_milestone,
     check_receiver,
     check_value_tag,
     clean_message,
@@ -176,6 +177,7 @@ class AwardInput:
     badge_id: int | None = None
     receiver_id: int | None = None
     citation: str = ""
+    milestone_id: int | None = None  # given at a project milestone (its retrospective shows it)
 
 
 def holds(person: User, badge: Badge) -> bool:
@@ -231,6 +233,7 @@ def award_badge(giver: User, data: AwardInput) -> BadgeAward:
             errors["badge_id"] = refusal
     receiver = check_receiver(giver, data.receiver_id, errors, self_message=_("You can't award a badge to yourself."))
     citation = clean_message(data.citation, errors, "citation", _("Say why they earned it."))
+    milestone = check_milestone(giver, data.milestone_id, errors)
     if errors:
         raise FormError(errors)
 
@@ -243,7 +246,7 @@ def award_badge(giver: User, data: AwardInput) -> BadgeAward:
             "You can award this badge %(num)d times a month; you have used them up.",
             badge.monthly_limit)})  # type: ignore[union-attr]
     award = BadgeAward(badge_id=badge.id, receiver_id=receiver.id, giver_id=giver.id,  # type: ignore[union-attr]
-                       citation=citation, month=month)
+                       citation=citation, month=month, milestone_id=milestone.id if milestone else None)
     db.session.add(award)
     db.session.flush()
     signals.badge_awarded.send(award, award=award)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import lazyload
 from perfapp.extensions import db
 from perfapp.feedback.models import Tag
 from perfapp.people.models import User
+from perfapp.projects.models import Milestone, ProjectMember
 
 MAX_MESSAGE = 500
 
@@ -59,6 +60,19 @@ def check_value_tag(tag_id: int | None, errors: dict[str, str]) -> Tag | None:
         errors["tag_id"] = _("Choose one of the company's values.")
         return None
     return tag
+
+
+def check_milestone(giver: User, milestone_id: int | None, errors: dict[str, str]) -> Milestone | None:
+    """The milestone a gift or an award is given at (its retrospective shows it): one of the
+    giver's projects' (a member or its owner), or an error."""
+    if milestone_id is None:
+        return None
+    milestone = db.session.get(Milestone, milestone_id) if milestone_id > 0 else None
+    if milestone is not None and (milestone.project.owner_id == giver.id or db.session.get(
+            ProjectMember, (milestone.project_id, giver.id)) is not None):
+        return milestone
+    errors["milestone_id"] = _("We couldn't find that milestone among your projects.")
+    return None
 
 
 # --- who reads a gift or an award -------------------------------------------------------------

@@ -18,6 +18,7 @@ from perfapp.people.models import User
 from perfapp.recognition.checks import (
     WITHOUT_DEPARTMENT,
     can_read,
+    check_milestone,
     check_receiver,
     check_value_tag,
     clean_message,
@@ -120,6 +121,7 @@ class FlowerInput:
     count: int | None = 1
     message: str = ""
     tag_id: int | None = None
+    milestone_id: int | None = None  # given at a project milestone (its retrospective shows it)
 
 
 def _left_message(left: int) -> str:
@@ -137,6 +139,7 @@ def give_flowers(giver: User, data: FlowerInput) -> FlowerGift:
         errors["count"] = _("Give from 1 to %(n)d flowers.", n=MAX_FLOWERS_PER_GIFT)
     message = clean_message(data.message, errors, "message", _("Write a short message to go with them."))
     tag = check_value_tag(data.tag_id, errors)
+    milestone = check_milestone(giver, data.milestone_id, errors)
     if errors:
         raise FormError(errors)
 
@@ -156,7 +159,7 @@ def give_flowers(giver: User, data: FlowerInput) -> FlowerGift:
         raise FormError({"count": _left_message(left) if left else _("You have no flowers left this month. "
                                                                      "They come back on the 1st.")})
     gift = FlowerGift(giver_id=giver.id, receiver_id=receiver.id, count=count, message=message,  # type: ignore[union-attr]
-                      tag_id=tag.id if tag else None, month=month)
+                      tag_id=tag.id if tag else None, month=month, milestone_id=milestone.id if milestone else None)
     db.session.add(gift)
     db.session.flush()
     signals.flowers_given.send(gift, gift=gift)

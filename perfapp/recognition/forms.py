@@ -12,12 +12,13 @@ _TRUE = {"1", "on", "true", "yes"}
 
 def parse_flowers(form: MultiDict) -> FlowerInput:  # type: ignore[type-arg]
     return FlowerInput(receiver_id=parse_int(form.get("receiver_id")), count=parse_int(form.get("count")),
-                       message=form.get("message", ""), tag_id=parse_int(form.get("tag_id")))
+                       message=form.get("message", ""), tag_id=parse_int(form.get("tag_id")),
+                       milestone_id=parse_int(form.get("milestone_id")))
 
 
 def parse_award(form: MultiDict) -> AwardInput:  # type: ignore[type-arg]
     return AwardInput(badge_id=parse_int(form.get("badge_id")), receiver_id=parse_int(form.get("receiver_id")),
-                      citation=form.get("citation", ""))
+                      citation=form.get("citation", ""), milestone_id=parse_int(form.get("milestone_id")))
 
 
 def _read_upload(upload: FileStorage | None) -> bytes | None:

@@ -68,7 +68,8 @@ def automatic_badges_missing() -> bool:
     return have < len(RULES)
 
 
-def earn(rule: str, person_id: int, source: str = "once", citation: str = "") -> BadgeAward | None:
+def earn(rule: str, person_id: int, source: str = "once", citation: str = "",
+         milestone_id: int | None = None) -> BadgeAward | None:
     """Award an automatic badge for one event, at most once per (badge, person, source)."""
     badge = ensure_automatic_badges()[rule]
     if not badge.active:
@@ -80,7 +81,7 @@ def earn(rule: str, person_id: int, source: str = "once", citation: str = "") ->
     try:
         with db.session.begin_nested():
             award = BadgeAward(badge_id=badge.id, receiver_id=person_id, source=source, citation=citation,
-                               month=month_key())
+                               month=month_key(), milestone_id=milestone_id)
             db.session.add(award)
     except IntegrityError:  # the same event, handled concurrently
         return None
@@ -124,4 +125,4 @@ def check_milestone_rules(milestone: Milestone) -> None:
         .where(ProjectMember.project_id == milestone.project_id, User.active.is_(True)))
     citation = f"{milestone.project.name} › {milestone.name}"[:MAX_MESSAGE]
     for user_id in members.all():
-        earn("milestone", user_id, source=f"milestone:{milestone.id}", citation=citation)
+        earn("milestone", user_id, source=f"milestone:{milestone.id}", citation=citation, milestone_id=milestone.id)

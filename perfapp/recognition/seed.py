@@ -177,6 +177,7 @@ def seed_demo_recognition(rng: random.Random, everyone: Sequence[User], employee
     for milestone, user_id in reached:
         awards.append(BadgeAward(badge_id=automatic["milestone"].id, receiver_id=user_id,
                                  source=f"milestone:{milestone.id}", month=_month(milestone.reached_at),
+                                 milestone_id=milestone.id,
                                  citation=f"{milestone.project.name} › {milestone.name}", created_at=milestone.reached_at))
     db.session.add_all(awards)
     db.session.flush()

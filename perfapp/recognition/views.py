@@ -28,6 +28,7 @@ from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.feedback.services import Suggestion, give_suggestions
 from perfapp.people.models import User
+from perfapp.projects.models import Milestone
 from perfapp.recognition import bp, forms
 from perfapp.recognition.badges import (
     ICON_MAX_BYTES,
@@ -41,7 +42,7 @@ from perfapp.recognition.badges import (
     update_badge,
     upload_dir,
 )
-from perfapp.recognition.checks import MAX_MESSAGE, value_tags
+from perfapp.recognition.checks import MAX_MESSAGE, check_milestone, value_tags
 from perfapp.recognition.collusion import SIGNAL_DAYS, SIGNAL_REPEAT, collusion_signals
 from perfapp.recognition.flowers import (
     MAX_FLOWERS_PER_GIFT,
@@ -89,6 +90,18 @@ def _refused(page: str, fragment: str, target: str, context: Any, error: FormErr
     return render(page, fragment, target=target, status=422, **context(request.form.to_dict(), error.errors))
 
 
+def _milestone(form: dict) -> Milestone | None:
+    """The milestone a gift or an award is given at (a milestone page links here with ?milestone=)."""
+    return check_milestone(current_user, parse_int(form.get("milestone_id")), {}) if form.get("milestone_id") else None
+
+
+def _prefill(form: dict, *pairs: tuple[str, str]) -> dict:
+    for arg, key in pairs:
+        if request.args.get(arg):
+            form[key] = request.args[arg]
+    return form
+
+
 def _suggested(form: dict) -> list[Suggestion]:
     """The give sheet's suggestions (the same people as on feedback), unless someone is picked already."""
     return [] if form.get("receiver_id") else give_suggestions(current_user)
@@ -100,7 +113,7 @@ def _flower_context(form: dict, errors: dict[str, str]) -> dict[str, Any]:
     left, allowance = flowers_left(current_user)
     return {"form": form, "errors": errors, "receiver": _person(form.get("receiver_id")),
             "left": left, "allowance": allowance, "tags": value_tags(), "suggested": _suggested(form),
-            "max_flowers": MAX_FLOWERS_PER_GIFT, "max_message": MAX_MESSAGE}
+            "max_flowers": MAX_FLOWERS_PER_GIFT, "max_message": MAX_MESSAGE, "milestone": _milestone(form)}
 
 
 @bp.route("/flowers", methods=["GET", "POST"])
@@ -119,9 +132,7 @@ def flowers() -> Response:
                            gift.count, name=gift.receiver.name)
         return _sent("recognition/_flowers_sent.html", "flowers-sent", message, url_for("recognition.flowers"),
                      gift=gift, left=left, allowance=allowance)
-    form = {"count": "1"}
-    if request.args.get("to"):
-        form["receiver_id"] = request.args["to"]
+    form = _prefill({"count": "1"}, ("to", "receiver_id"), ("milestone", "milestone_id"))
     return render("recognition/flowers.html", **_flower_context(form, {}))
 
 
@@ -130,7 +141,7 @@ def flowers() -> Response:
 def _award_context(form: dict, errors: dict[str, str]) -> dict[str, Any]:
     return {"form": form, "errors": errors, "receiver": _person(form.get("receiver_id")),
             "badges": awardable_badges(current_user), "max_message": MAX_MESSAGE,
-            "suggested": _suggested(form)}
+            "suggested": _suggested(form), "milestone": _milestone(form)}
 
 
 @bp.route("/award", methods=["GET", "POST"])
@@ -146,10 +157,7 @@ def award() -> Response:
         message = _("You awarded “%(badge)s” to %(name)s.", badge=award_row.badge.name, name=award_row.receiver.name)
         return _sent("recognition/_award_sent.html", "badge-awarded", message,
                      url_for("walls.badge", badge_id=award_row.badge_id), award=award_row)
-    form = {}
-    for arg, key in (("to", "receiver_id"), ("badge", "badge_id")):
-        if request.args.get(arg):
-            form[key] = request.args[arg]
+    form = _prefill({}, ("to", "receiver_id"), ("badge", "badge_id"), ("milestone", "milestone_id"))
     return render("recognition/award.html", **_award_context(form, {}))
 
 

@@ -133,17 +133,66 @@ def test_answers_follow_their_visibility_and_confidentiality(team, make_user) ->
     assert item.confidential and not item.author_shown_to(bob) and not item.author_shown_to(team["boss"])
 
 
-def test_the_summary_shows_the_milestone_badge_and_flowers_in_its_window(team) -> None:  # type: ignore[no-untyped-def]
+def test_the_summary_shows_the_flowers_and_badges_given_in_its_context(team, login) -> None:  # type: ignore[no-untyped-def]
+    from perfapp.recognition.badges import AwardInput, award_badge
+    from perfapp.recognition.flowers import FlowerInput, give_flowers
+    from perfapp.recognition.models import Badge
+
+    ann, bob = team["people"][:2]
+    milestone = team["milestone"]
+    give_flowers(ann, FlowerInput(receiver_id=bob.id, count=2, message="Thanks", milestone_id=milestone.id))
+    # The same pair, the same hour, but not from the milestone: not in its summary.
+    give_flowers(ann, FlowerInput(receiver_id=bob.id, count=1, message="Coffee"))
+    badge = Badge(name_zh="好队友", name_en="Team player", icon="handshake", awarders="anyone", monthly_limit=5)
+    db.session.add(badge)
+    db.session.flush()
+    award_badge(bob, AwardInput(badge_id=badge.id, receiver_id=ann.id, citation="Held it together",
+                                milestone_id=milestone.id))
+    db.session.commit()
+    summary = reviews.milestone_summary(ann, milestone)
+    assert [g.message for g in summary.flowers] == ["Thanks"]
+    milestone_badge = {a.receiver_id for a in summary.badges if a.source == f"milestone:{milestone.id}"}
+    assert milestone_badge == {p.id for p in team["people"]}
+    assert [a.citation for a in summary.badges if a.badge_id == badge.id] == ["Held it together"]
+    page = login(ann).get(f"/projects/{milestone.project_id}/milestones/{milestone.id}").get_data(as_text=True)
+    assert "Team player" in page and "Coffee" not in page
+    assert f"/recognition/flowers?milestone={milestone.id}" in page
+
+
+def test_the_flower_sheet_opened_from_a_milestone_keeps_its_context(team, login) -> None:  # type: ignore[no-untyped-def]
     from perfapp.recognition.models import FlowerGift
 
     ann, bob = team["people"][:2]
     milestone = team["milestone"]
-    db.session.add(FlowerGift(giver_id=ann.id, receiver_id=bob.id, count=2, message="Thanks", month="2026-12",
-                              created_at=milestone.reached_at + timedelta(hours=1)))
-    db.session.add(FlowerGift(giver_id=ann.id, receiver_id=bob.id, count=1, message="Old", month="2026-12",
-                              created_at=milestone.reached_at - timedelta(days=3)))
+    client = login(ann)
+    sheet = client.get(f"/recognition/flowers?milestone={milestone.id}&to={bob.id}").get_data(as_text=True)
+    assert f'name="milestone_id" value="{milestone.id}"' in sheet and "Apollo" in sheet
+    response = client.submit("/recognition/flowers", {"receiver_id": bob.id, "count": "1", "message": "Great demo",
+                                                      "milestone_id": milestone.id})
+    assert response.status_code == 303
+    assert db.session.scalars(select(FlowerGift)).one().milestone_id == milestone.id
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize("what", ["flowers", "award"])
+def test_a_milestone_of_someone_elses_project_is_refused_and_nothing_is_spent(team, login, make_user, what,
+                                                                              htmx) -> None:  # type: ignore[no-untyped-def]
+    from perfapp.recognition.models import Badge, BadgeAward, FlowerGift, GiverMonth
+
+    outsider = make_user(name="Out", locale="zh_Hans_CN")
+    bob = team["people"][1]
+    badge = Badge(name_zh="好队友", name_en="Team player", icon="handshake", awarders="anyone", monthly_limit=5)
+    db.session.add(badge)
     db.session.commit()
-    summary = reviews.milestone_summary(ann, milestone)
-    assert [g.message for g in summary.flowers] == ["Thanks"]
-    assert {a.receiver_id for a in summary.badges} == {p.id for p in team["people"]}
-    assert {a.source for a in summary.badges} == {f"milestone:{milestone.id}"}
+    awards_before = count(BadgeAward)
+    client = login(outsider)
+    for milestone_id in (team["milestone"].id, 999999, -1):
+        data = {"receiver_id": bob.id, "milestone_id": milestone_id}
+        data.update({"count": "1", "message": "Hi"} if what == "flowers" else {"badge_id": badge.id, "citation": "Hi"})
+        response = client.submit(f"/recognition/{what}", data, htmx=htmx,
+                                 target=("flower-form" if what == "flowers" else "award-form") if htmx else None,
+                                 headers={"Accept-Language": "zh-CN"})
+        assert response.status_code == 422
+        assert "在你的项目中找不到这个里程碑" in response.get_data(as_text=True)
+    assert count(FlowerGift) == 0 and count(BadgeAward) == awards_before
+    assert all(row.flowers_spent == 0 for row in db.session.scalars(select(GiverMonth)))
