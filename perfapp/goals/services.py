@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from perfapp.core.db import utcnow
 from perfapp.core.validation import FormError
@@ -794,3 +794,97 @@ def stale_count(person_id: int, now: datetime | None = None) -> int:
     return db.session.scalar(select(func.count()).select_from(Goal).where(
         Goal.owner_id == person_id, _stale_clause(now, settings().stale_days))) or 0
 
+
+
+# --- KPIs carried into the next period --------------------------------------------------------------
+
+MAX_HISTORY = 12
+ROLLOVER_BATCH = 2000
+
+
+def _next_period(start: date, end: date) -> tuple[date, date]:
+    """The period after this one, as long (whole months stay whole months)."""
+    first = end + timedelta(days=1)
+    if start.day == 1 and first.day == 1:
+        months = (first.year * 12 + first.month) - (start.year * 12 + start.month)
+        return first, _add_months(first, months) - timedelta(days=1)
+    return first, first + (end - start)
+
+
+def successor(goal: Goal) -> Goal | None:
+    """The KPI this one was carried into, if any."""
+    return db.session.scalar(select(Goal).where(Goal.rolled_from_id == goal.id))
+
+
+def may_roll_over(goal: Goal, today: date) -> bool:
+    return goal.kind == "kpi" and not goal.archived and goal.period_end < today
+
+
+def roll_over(actor: User | None, goal: Goal, today: date | None = None) -> Goal:
+    """Carry a KPI whose period has ended into the period that holds today: the same metric and
+    target, owner, visibility and alignment (to the parents' own next periods where they rolled);
+    the value starts again. The ended KPI stays as it was: the metric's history. `actor` None is
+    the periodic job; a person must be allowed to edit it. Rolling twice gives the same goal."""
+    today = today or utcnow().date()
+    if actor is not None and not can_edit(actor, goal):
+        raise PermissionError
+    if not may_roll_over(goal, today):
+        raise FormError({"rollover": _("Only a KPI whose period has ended carries over into the next period.")})
+    existing = successor(goal)
+    if existing is not None:
+        return existing
+    start, end = _next_period(goal.period_start, goal.period_end)
+    while end < today:  # the job was stopped for a while: straight to the current period
+        start, end = _next_period(start, end)
+    source = successor_or_self(goal.source_id)
+    new = Goal(kind=goal.kind, title=goal.title, description=goal.description, owner_type=goal.owner_type,
+               owner_id=goal.owner_id, department_id=goal.department_id, project_id=goal.project_id,
+               period_start=start, period_end=end, visibility=goal.visibility, created_by_id=goal.created_by_id,
+               source_id=source, rolled_from_id=goal.id)
+    new.key_results = [KeyResult(position=kr.position, title=kr.title, kind=kr.kind, start_value=kr.start_value,
+                                 target_value=kr.target_value, current_value=kr.start_value if kr.kind != "done" else 0.0,
+                                 unit=kr.unit, weight=kr.weight) for kr in goal.key_results]
+    db.session.add(new)
+    db.session.flush()
+    for link in db.session.scalars(select(GoalLink).where(GoalLink.child_id == goal.id, GoalLink.kr_id.is_(None))):
+        parent = db.session.get(Goal, successor_or_self(link.parent_id))
+        if parent is not None and not parent.archived and parent.period_end >= start and parent.period_start <= end:
+            db.session.add(GoalLink(child_id=new.id, parent_id=parent.id, weight=link.weight))
+    db.session.flush()
+    recompute(new)
+    return new
+
+
+def successor_or_self(goal_id: int | None) -> int | None:
+    """A goal's id, or the id of the goal it was carried into."""
+    if goal_id is None:
+        return None
+    return db.session.scalar(select(Goal.id).where(Goal.rolled_from_id == goal_id)) or goal_id
+
+
+def roll_over_ended_kpis(today: date) -> int:
+    """Carry every KPI whose period ended (and that nothing carries on yet) into the current
+    period; sources before their assigned copies (ids grow), so copies follow their source. Flushes."""
+    later = aliased(Goal)
+    carried = exists().where(later.rolled_from_id == Goal.id)
+    owner_active = or_(Goal.owner_id.is_(None), Goal.owner.has(User.active.is_(True)))
+    due = list(db.session.scalars(
+        select(Goal).where(Goal.kind == "kpi", Goal.archived.is_(False), Goal.period_end < today,
+                           Goal.period_end >= today - timedelta(days=400), ~carried, owner_active)
+        .options(selectinload(Goal.key_results)).order_by(Goal.id).limit(ROLLOVER_BATCH)))
+    for goal in due:
+        roll_over(None, goal, today)
+    return len(due)
+
+
+def kpi_history(goal: Goal) -> list[Goal]:
+    """The earlier periods of a KPI carried over, newest first: each period's target and final value."""
+    found: list[Goal] = []
+    current = goal.rolled_from_id
+    while current is not None and len(found) < MAX_HISTORY:
+        earlier = db.session.scalar(select(Goal).where(Goal.id == current).options(selectinload(Goal.key_results)))
+        if earlier is None:
+            break
+        found.append(earlier)
+        current = earlier.rolled_from_id
+    return found

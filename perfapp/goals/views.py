@@ -70,7 +70,10 @@ def person(person_id: int) -> Response:
 
 def _detail_context(goal: Goal, **extra: Any) -> dict[str, Any]:
     history = services.checkin_history(goal)
-    return dict(goal=goal, supports=services.supports(current_user, goal),
+    kpi = goal.kind == "kpi"
+    carried = services.successor(goal) if kpi else None
+    return dict(goal=goal, carried_into=carried, periods=services.kpi_history(goal) if kpi else [],
+                may_roll_over=kpi and carried is None and services.may_roll_over(goal, _today()), supports=services.supports(current_user, goal),
                 contributors=services.contributors(current_user, goal, limit=50),
                 history=history, chart=list(reversed(history)), may_edit=services.can_edit(current_user, goal),
                 may_assign=services.can_assign(current_user), today=_today(),
@@ -101,6 +104,25 @@ def check_in(goal_id: int) -> Response:
     db.session.commit()
     flash(_("Check-in saved."), "success")
     return _redirect(url_for("goals.detail", goal_id=goal_id))
+
+
+@bp.route("/<int:goal_id>/rollover", methods=["POST"])
+@login_required
+def rollover(goal_id: int) -> Response:
+    """Carry an ended KPI into the current period now (the nightly job does it for everyone)."""
+    goal = _goal_or_404(goal_id)
+    if not services.can_edit(current_user, goal):
+        abort(403)
+    try:
+        new = services.roll_over(current_user, goal, _today())
+    except FormError as error:
+        db.session.rollback()
+        goal = _goal_or_404(goal_id)
+        return render("goals/detail.html", status=422, **_detail_context(goal, errors=error.errors))
+    db.session.commit()
+    flash(_("The KPI continues in %(period)s.", period=services.period_label(new.period_start, new.period_end)),
+          "success")
+    return _redirect(url_for("goals.detail", goal_id=new.id))
 
 
 @bp.route("/checkins/<int:checkin_id>")
