@@ -5,6 +5,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackTag, Tag
 from perfapp.notify.models import Notification
@@ -147,3 +148,29 @@ def test_seed_load_rejects_bad_sizes(app: Flask, people: str) -> None:
     result = run(app, "seed-load", "--people", people, "--feedback", "10")
     assert result.exit_code == 2
     assert count(User) == 0
+
+
+def test_seed_load_adds_projects_and_meetings_in_proportion(app: Flask, login) -> None:
+    from perfapp.meetings.models import Meeting, MeetingAttendee, MeetingNote
+    from perfapp.projects.models import ProjectMember
+
+    result = run(app, "seed-load", "--people", "100", "--feedback", "50", "--goals", "0", "--checkins", "0")
+    assert result.exit_code == 0, result.output
+    assert count(Meeting) == 200 and count(MeetingAttendee) >= 400 and count(MeetingNote) > 0
+    assert count(Project) == 5 and all(p.owner_id for p in db.session.scalars(select(Project)))
+    assert db.session.scalar(select(func.count()).select_from(ProjectMember).where(ProjectMember.role != "")) > 0
+    # Ended meetings are already nudged: the nudge job has nothing to catch up on.
+    assert not db.session.scalar(select(func.count()).select_from(Meeting).where(
+        Meeting.nudged_at.is_(None), Meeting.ends_at <= utcnow()))
+    manager = account("manager@example.com")
+    mine = select(MeetingAttendee.meeting_id).where(MeetingAttendee.user_id == manager.id)
+    assert db.session.scalar(select(func.count()).select_from(mine.subquery())) >= 4
+    client = login(manager, password=DEMO_PASSWORD)
+    assert client.get("/meetings/").status_code == 200
+    # New meetings still get fresh ids (PostgreSQL sequences).
+    extra = Meeting(title="After the load", starts_at=utcnow(), ends_at=utcnow(), organizer_id=manager.id)
+    db.session.add(extra)
+    db.session.commit()
+    assert extra.id == 201
+    assert run(app, "seed-load", "--people", "20", "--feedback", "0", "--meetings", "0", "--force").exit_code == 0
+    assert count(Meeting) == 0

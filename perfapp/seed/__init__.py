@@ -45,15 +45,17 @@ def register_seed_commands(app: Flask) -> None:
     @click.option("--goals", default=30_000, show_default=True, type=click.IntRange(0), help="Goals to add.")
     @click.option("--checkins", default=100_000, show_default=True, type=click.IntRange(0),
                   help="Goal check-ins to add.")
+    @click.option("--meetings", default=None, type=click.IntRange(0),
+                  help="Meetings to add (default: two per person).")
     def seed_load_command(people: int, feedback: int, seed: int, force: bool, flowers: int, badges: int,
-                          goals: int, checkins: int) -> None:
+                          goals: int, checkins: int, meetings: int | None) -> None:
         """Fill a database for benchmarks with bulk inserts (refuses a non-empty one)."""
         if not is_empty() and not force:
             raise click.ClickException("The database is not empty; use --force to delete everything first.")
         db.session.rollback()
         began = time.perf_counter()
         seed_load(people, feedback, random.Random(seed), force=force, flowers=flowers, badges=badges,
-                  goals=goals, checkins=checkins)
+                  goals=goals, checkins=checkins, meetings=meetings)
         click.echo(f"Loaded {people} people, {feedback} feedback, {flowers} flower gifts and {badges} badge awards "
                    f"in {time.perf_counter() - began:.1f}s.")
         print_logins([(f"{k}@example.com", "") for k in ("employee", "manager", "hr", "admin")])

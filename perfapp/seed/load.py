@@ -36,6 +36,8 @@ from perfapp.seed.demo import DEMO_DEPARTMENTS, DEMO_PROJECTS
 LOAD_FANOUT = 7  # direct reports per manager in the generated tree
 CHUNK = 20_000
 MIN_LOAD_PEOPLE = 20
+ROLES = ("", "", "Design", "Tech lead", "QA", "PM")  # a member's role on a project
+MEETINGS_PER_PERSON = 2  # seed-load's default: 20,000 meetings for 10,000 people
 
 
 class BulkWriter:
@@ -174,18 +176,20 @@ def _load_projects(org: LoadOrg, rng: random.Random, writer: BulkWriter) -> list
     names = [p[0] for p in DEMO_PROJECTS]
     projects, members, milestones = [], [], []
     for pid in range(1, count + 1):
-        projects.append((pid, f"{names[pid % len(names)]} #{pid}", "", writer.stamp(now - timedelta(days=120)),
-                         False))
         team = set(rng.sample(range(1, org.people + 1), min(org.people, rng.randint(5, 15))))
         if pid <= 3:
             team.update(org.team)
-        members += [(pid, uid) for uid in sorted(team)]
+        owner = org.team[0] if pid <= 3 else rng.choice(sorted(team))
+        projects.append((pid, f"{names[pid % len(names)]} #{pid}", "", writer.stamp(now - timedelta(days=120)),
+                         False, owner))
+        members += [(pid, uid, rng.choice(ROLES)) for uid in sorted(team)]
         for i in range(rng.randint(2, 4)):
             due = (now + timedelta(days=rng.randint(-80, -30) + i * 30)).date()
             reached = writer.stamp(datetime.combine(due, datetime.min.time())) if due < now.date() else None
             milestones.append((len(milestones) + 1, pid, f"M{i + 1}", writer.day(due), reached))
-    writer.write_chunked(Project.__table__, ("id", "name", "description", "created_at", "archived"), projects)  # type: ignore[arg-type]
-    writer.write_chunked(ProjectMember.__table__, ("project_id", "user_id"), members)  # type: ignore[arg-type]
+    writer.write_chunked(Project.__table__, ("id", "name", "description", "created_at", "archived", "owner_id"),  # type: ignore[arg-type]
+                         projects)
+    writer.write_chunked(ProjectMember.__table__, ("project_id", "user_id", "role"), members)  # type: ignore[arg-type]
     writer.write_chunked(Milestone.__table__, ("id", "project_id", "name", "due_date", "reached_at"),  # type: ignore[arg-type]
                          milestones)
     return [(m[0], m[1]) for m in milestones]
@@ -403,9 +407,11 @@ def _indexes_built_afterwards(conn: Connection, tables: Sequence[str] = BIG_TABL
 
 
 def seed_load(people: int, feedback: int, rng: random.Random, force: bool = False,
-              flowers: int = 0, badges: int = 0, goals: int = 0, checkins: int = 0) -> dict[str, int]:
-    """Fill an empty database with `people` people, `feedback` feedback rows and optionally
-    `flowers` flower gifts and `badges` badge awards."""
+              flowers: int = 0, badges: int = 0, goals: int = 0, checkins: int = 0,
+              meetings: int | None = None) -> dict[str, int]:
+    """Fill an empty database with `people` people, `feedback` feedback rows, projects (one per 50
+    people), `meetings` meetings (default two per person) and optionally `flowers` flower gifts,
+    `badges` badge awards, `goals` goals and `checkins` check-ins."""
     from perfapp.feedback.models import Tag
     from perfapp.recognition.models import Badge
     from perfapp.recognition.rules import ensure_automatic_badges
@@ -451,6 +457,12 @@ def seed_load(people: int, feedback: int, rng: random.Random, force: bool = Fals
                 with click.progressbar(length=goals + checkins, label="goals   ") as bar:
                     load_goals(org, rng, writer, goals, checkins, bar.update)
                 done("goals")
+            meetings = MEETINGS_PER_PERSON * people if meetings is None else meetings
+            if meetings:
+                from perfapp.meetings.seed import load_meetings
+
+                load_meetings(org, rng, writer, meetings)
+                done("meetings")
             _finish(conn)
             done("analyze")
     if not (flowers or badges):  # load_recognition writes them with the rest of the catalogue
