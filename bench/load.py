@@ -12,7 +12,8 @@ Each page is measured at each W, with /healthz (a route that never touches the d
 same run as the yardstick: on two cores wrk and the server share the CPU, so compare ratios.
 
 Each page is one viewer's own: their home feed, the praise wall, a colleague's profile, a
-colleague's badge wall (the colleague differs per viewer). People of a seed-load database have
+colleague's badge wall (the colleague differs per viewer), the goal tree's first level and a colleague's
+goals (issue 10). People of a seed-load database have
 no password except the demo accounts; the benchmark gives the N it uses the demo password
 (the same hash), a change to the benchmark's own database only. Prints figures, asserts nothing.
 """
@@ -223,6 +224,9 @@ def pages(viewers: list[Viewer]) -> dict[str, list[tuple[str, str]]]:
         "praise wall": [(v.cookie, "/walls/") for v in viewers],
         "profile": [(v.cookie, f"/people/{v.colleague_id}") for v in viewers],
         "badge wall": [(v.cookie, f"/walls/people/{v.colleague_id}") for v in viewers],
+        # Issue 10's pages: the goal tree's first level and a colleague's goals.
+        "goal tree": [(v.cookie, "/goals/tree") for v in viewers],
+        "goals": [(v.cookie, f"/goals/people/{v.colleague_id}") for v in viewers],
     }
 
 

@@ -100,6 +100,7 @@ def main() -> None:
     assert response.status_code == 303, response.status_code
 
     pages = [("/", {}), (f"/people/{colleague}", {}), ("/people/search?q=li", PICKER),
+             ("/goals/tree", {}), (f"/goals/people/{colleague}", {}),
              ("/healthz", {}), ("/ (feed-more)", FEED_MORE)]
     if args.viewers:
         rotate(app, engine, sql, headers, args)
@@ -168,10 +169,11 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
         clients.append((client, v))
     print(f"{len(clients)} viewers in rotation, {args.n} requests per page after a first round")
     print(f"{'page':<18}{'first round ms':>16}{'steady ms':>12}{'min':>8}{'SQL ms':>8}{'stmts':>7}")
-    for label in ("home", "profile", "praise wall", "badge wall", "healthz"):
+    for label in ("home", "profile", "praise wall", "badge wall", "goal tree", "goals", "healthz"):
         def path(v, label: str = label) -> str:  # type: ignore[no-untyped-def]
             return {"home": "/", "profile": f"/people/{v.colleague_id}", "praise wall": "/walls/",
-                    "badge wall": f"/walls/people/{v.colleague_id}", "healthz": "/healthz"}[label]
+                    "badge wall": f"/walls/people/{v.colleague_id}", "goal tree": "/goals/tree",
+                    "goals": f"/goals/people/{v.colleague_id}", "healthz": "/healthz"}[label]
 
         def one(i: int, label: str = label) -> tuple[float, float, int]:
             client, v = clients[i % len(clients)]

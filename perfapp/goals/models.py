@@ -14,7 +14,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -89,7 +88,7 @@ class Goal(db.Model):
         Index("ix_goal_top", "owner_type", "period_start", "id"),
         Index("ix_goal_stale", "archived", "period_end", "last_checkin_at"),
         CheckConstraint("progress >= 0 AND progress <= 1", name="ck_goal_progress"),
-        UniqueConstraint("rolled_from_id", name="uq_goal_rolled_from_id"),
+        Index("uq_goal_rolled_from_id", "rolled_from_id", unique=True),
     )
 
     @property

@@ -16,30 +16,30 @@ branch_labels = None
 depends_on = None
 
 
+def _reference(table, column, target):
+    """A nullable column pointing at `target`, added in place: on SQLite a batch operation would copy
+    the whole table (a million feedback rows take minutes), while ADD COLUMN ... REFERENCES doesn't
+    (Alembic refuses the constraint there, so the statement is written out)."""
+    name = f'fk_{table}_{column}_{target}'
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute(f'ALTER TABLE {table} ADD COLUMN {column} INTEGER '
+                   f'CONSTRAINT {name} REFERENCES {target} (id) ON DELETE SET NULL')
+    else:
+        op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
+        op.create_foreign_key(name, table, target, [column], ['id'], ondelete='SET NULL')
+
+
 def upgrade():
-    with op.batch_alter_table('feedback', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('goal_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('checkin_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key('fk_feedback_goal_id_goal', 'goal', ['goal_id'], ['id'], ondelete='SET NULL')
-        batch_op.create_foreign_key('fk_feedback_checkin_id_goal_checkin', 'goal_checkin', ['checkin_id'], ['id'],
-                                    ondelete='SET NULL')
-        batch_op.create_index('ix_feedback_goal', ['goal_id'], unique=False)
-        batch_op.create_index('ix_feedback_meeting', ['meeting_id'], unique=False)
-    with op.batch_alter_table('flower_gift', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('milestone_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key('fk_flower_gift_milestone_id_milestone', 'milestone', ['milestone_id'], ['id'],
-                                    ondelete='SET NULL')
-        batch_op.create_index('ix_flower_gift_milestone', ['milestone_id', 'created_at'], unique=False)
-    with op.batch_alter_table('badge_award', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('milestone_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key('fk_badge_award_milestone_id_milestone', 'milestone', ['milestone_id'], ['id'],
-                                    ondelete='SET NULL')
-        batch_op.create_index('ix_badge_award_milestone', ['milestone_id', 'created_at'], unique=False)
-    with op.batch_alter_table('goal', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('rolled_from_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key('fk_goal_rolled_from_id_goal', 'goal', ['rolled_from_id'], ['id'],
-                                    ondelete='SET NULL')
-        batch_op.create_unique_constraint('uq_goal_rolled_from_id', ['rolled_from_id'])
+    _reference('feedback', 'goal_id', 'goal')
+    _reference('feedback', 'checkin_id', 'goal_checkin')
+    op.create_index('ix_feedback_goal', 'feedback', ['goal_id'], unique=False)
+    op.create_index('ix_feedback_meeting', 'feedback', ['meeting_id'], unique=False)
+    _reference('flower_gift', 'milestone_id', 'milestone')
+    op.create_index('ix_flower_gift_milestone', 'flower_gift', ['milestone_id', 'created_at'], unique=False)
+    _reference('badge_award', 'milestone_id', 'milestone')
+    op.create_index('ix_badge_award_milestone', 'badge_award', ['milestone_id', 'created_at'], unique=False)
+    _reference('goal', 'rolled_from_id', 'goal')
+    op.create_index('uq_goal_rolled_from_id', 'goal', ['rolled_from_id'], unique=True)
     # A milestone's own badge (awarded by rule, source "milestone:<id>") is in its context too.
     bind = op.get_bind()
     awards = sa.table('badge_award', sa.column('milestone_id', sa.Integer), sa.column('source', sa.String))
@@ -50,22 +50,14 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('goal', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_goal_rolled_from_id', type_='unique')
-        batch_op.drop_constraint('fk_goal_rolled_from_id_goal', type_='foreignkey')
-        batch_op.drop_column('rolled_from_id')
-    with op.batch_alter_table('badge_award', schema=None) as batch_op:
-        batch_op.drop_index('ix_badge_award_milestone')
-        batch_op.drop_constraint('fk_badge_award_milestone_id_milestone', type_='foreignkey')
-        batch_op.drop_column('milestone_id')
-    with op.batch_alter_table('flower_gift', schema=None) as batch_op:
-        batch_op.drop_index('ix_flower_gift_milestone')
-        batch_op.drop_constraint('fk_flower_gift_milestone_id_milestone', type_='foreignkey')
-        batch_op.drop_column('milestone_id')
-    with op.batch_alter_table('feedback', schema=None) as batch_op:
-        batch_op.drop_index('ix_feedback_meeting')
-        batch_op.drop_index('ix_feedback_goal')
-        batch_op.drop_constraint('fk_feedback_checkin_id_goal_checkin', type_='foreignkey')
-        batch_op.drop_constraint('fk_feedback_goal_id_goal', type_='foreignkey')
-        batch_op.drop_column('checkin_id')
-        batch_op.drop_column('goal_id')
+    op.drop_index('uq_goal_rolled_from_id', table_name='goal')
+    op.drop_index('ix_badge_award_milestone', table_name='badge_award')
+    op.drop_index('ix_flower_gift_milestone', table_name='flower_gift')
+    op.drop_index('ix_feedback_meeting', table_name='feedback')
+    op.drop_index('ix_feedback_goal', table_name='feedback')
+    for table, column, target in (('goal', 'rolled_from_id', 'goal'), ('badge_award', 'milestone_id', 'milestone'),
+                                  ('flower_gift', 'milestone_id', 'milestone'), ('feedback', 'checkin_id', 'goal_checkin'),
+                                  ('feedback', 'goal_id', 'goal')):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_constraint(f'fk_{table}_{column}_{target}', type_='foreignkey')
+            batch_op.drop_column(column)
