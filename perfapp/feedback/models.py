@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -116,15 +117,20 @@ class Feedback(Versioned, db.Model):
     @classmethod
     def visible_to(cls, viewer: User) -> ColumnElement[bool]:
         """SQL condition: the rows this viewer may read (the one place this rule lives)."""
-        reports = select(User.id).where(User.manager_id == viewer.id).scalar_subquery()
+        return cls.readable_where(viewer.id, viewer.is_hr)
+
+    @classmethod
+    def readable_where(cls, viewer_id: Any, is_hr: bool) -> ColumnElement[bool]:
+        """visible_to for a viewer id that may be a bind parameter (statements built once)."""
+        reports = select(User.id).where(User.manager_id == viewer_id).scalar_subquery()
         return and_(
             or_(
                 cls.visibility == "public",
-                cls.author_id == viewer.id,
-                cls.recipient_id == viewer.id,
+                cls.author_id == viewer_id,
+                cls.recipient_id == viewer_id,
                 and_(cls.visibility == "manager", cls.recipient_id.in_(reports)),
             ),
-            true() if viewer.is_hr else cls.hidden.is_(False),
+            true() if is_hr else cls.hidden.is_(False),
         )
 
     def can_be_read_by(self, viewer: User) -> bool:

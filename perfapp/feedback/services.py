@@ -393,19 +393,24 @@ def public_praise_of(recipient_id: int, cursor: Cursor | None = None,
 
 def tag_profile(person: User, viewer: User, limit: int = 12) -> list[tuple[Tag, int]]:
     """Counts of tags this person received, over the feedback the viewer may read."""
+    rows = db.session.execute(_tag_profile(viewer.is_hr),
+                              {"person_id": person.id, "viewer_id": viewer.id, "n": limit})
+    return [(tag, n) for tag, n in rows]
+
+
+@cache
+def _tag_profile(is_hr: bool) -> Select:  # type: ignore[type-arg]
     # Count on the link table's integer key first and join the few tags afterwards: the
     # filter then runs on ix_feedback_recipient_visibility alone (an index-only scan).
     counts = (
         select(FeedbackTag.tag_id, func.count().label("n"))
         .join(Feedback, Feedback.id == FeedbackTag.feedback_id)
-        .where(Feedback.recipient_id == person.id, Feedback.visible_to(viewer))
+        .where(Feedback.recipient_id == bindparam("person_id"),
+               Feedback.readable_where(bindparam("viewer_id"), is_hr))
         .group_by(FeedbackTag.tag_id).subquery()
     )
-    query: Select = (
-        select(Tag, counts.c.n).join(counts, counts.c.tag_id == Tag.id)
-        .order_by(counts.c.n.desc(), Tag.id).limit(limit)
-    )
-    return [(tag, n) for tag, n in db.session.execute(query).all()]
+    return (select(Tag, counts.c.n).join(counts, counts.c.tag_id == Tag.id)
+            .order_by(counts.c.n.desc(), Tag.id).limit(bindparam("n")))
 
 
 def get_visible(viewer: User, feedback_id: int) -> Feedback | None:

@@ -6,10 +6,11 @@ import hmac
 import re
 import time
 from datetime import timedelta
+from functools import cache
 
 from flask_babel import gettext as _
 from pypinyin import lazy_pinyin
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, select
 from sqlalchemy.orm import selectinload
 
 from perfapp.core import signals
@@ -254,12 +255,19 @@ def _shown_to(viewer: User | None) -> list[ColumnElement[bool]]:
 
 def confirmed_for(person_id: int, limit: int = 5, viewer: User | None = None) -> list[CustomerPraise]:
     """Confirmed customer praise about one person, newest first (their profile and wall)."""
-    return list(db.session.scalars(
-        select(CustomerPraise).join(CustomerPraisePerson, CustomerPraisePerson.praise_id == CustomerPraise.id)
-        .where(CustomerPraisePerson.user_id == person_id, CustomerPraise.status == "confirmed", *_shown_to(viewer))
-        .order_by(CustomerPraise.confirmed_at.desc(), CustomerPraise.id.desc()).limit(limit)
-        .options(selectinload(CustomerPraise.people))
-    ))
+    return list(db.session.scalars(_confirmed_for(viewer is not None and viewer.is_hr),
+                                   {"person_id": person_id, "n": limit}))
+
+
+@cache
+def _confirmed_for(is_hr: bool) -> Select:  # type: ignore[type-arg]
+    """Built once: every profile asks."""
+    shown = [] if is_hr else [CustomerPraise.hidden.is_(False)]
+    return (select(CustomerPraise).join(CustomerPraisePerson, CustomerPraisePerson.praise_id == CustomerPraise.id)
+            .where(CustomerPraisePerson.user_id == bindparam("person_id"), CustomerPraise.status == "confirmed",
+                   *shown)
+            .order_by(CustomerPraise.confirmed_at.desc(), CustomerPraise.id.desc()).limit(bindparam("n"))
+            .options(selectinload(CustomerPraise.people)))
 
 
 def recent_confirmed(limit: int = 5, viewer: User | None = None) -> list[CustomerPraise]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, exists, func, select
 
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackRequest
@@ -32,38 +32,36 @@ class GettingStarted:
 
 
 @cache
-def _things_given() -> Select:  # type: ignore[type-arg]
-    """One statement: each kind counted up to UNDER_WAY from its own index (built once; Home runs it)."""
+def _progress() -> Select:  # type: ignore[type-arg]
+    """One statement (Home runs it on every view): whether the cards were hidden, then each kind of
+    thing given counted up to UNDER_WAY from its own index."""
     def capped(column):  # type: ignore[no-untyped-def]
         ids = select(column).where(column == bindparam("person_id")).limit(UNDER_WAY).subquery()
         return select(func.count()).select_from(ids).scalar_subquery()
 
-    return select(*(capped(c) for c in (Feedback.author_id, FlowerGift.giver_id, BadgeAward.giver_id,
-                                        FeedbackRequest.requester_id)))
+    hidden = exists().where(GettingStartedDismissal.person_id == bindparam("person_id"))
+    return select(hidden, *(capped(c) for c in (Feedback.author_id, FlowerGift.giver_id, BadgeAward.giver_id,
+                                                FeedbackRequest.requester_id)))
+
+
+def _dismissed_and_given(person: User) -> tuple[bool, int]:
+    hidden, *counts = db.session.execute(_progress(), {"person_id": person.id}).one()
+    return bool(hidden), min(sum(counts), UNDER_WAY)
 
 
 def things_given(person: User) -> int:
     """Feedback, flowers, badges given and feedback asked for, counted up to UNDER_WAY (cheap)."""
-    counts = db.session.execute(_things_given(), {"person_id": person.id}).one()
-    return min(sum(counts), UNDER_WAY)
-
-
-@cache
-def _dismissed() -> Select:  # type: ignore[type-arg]
-    return select(GettingStartedDismissal.person_id).where(
-        GettingStartedDismissal.person_id == bindparam("person_id"))
+    return _dismissed_and_given(person)[1]
 
 
 def dismissed(person: User) -> bool:
-    return db.session.scalar(_dismissed(), {"person_id": person.id}) is not None
+    return _dismissed_and_given(person)[0]
 
 
 def getting_started(person: User) -> GettingStarted | None:
     """The cards for this person, or None when they hid them or are already under way."""
-    if dismissed(person):
-        return None
-    given = things_given(person)
-    if given >= UNDER_WAY:
+    hidden, given = _dismissed_and_given(person)
+    if hidden or given >= UNDER_WAY:
         return None
     left, allowance = flowers_left(person)
     pref = preferences.preference_for(person)

@@ -6,12 +6,13 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from perfapp.core import signals
@@ -276,13 +277,19 @@ class Holding:
     last: datetime
 
 
+@cache
+def _holdings() -> Select:  # type: ignore[type-arg]
+    """Built once (profiles and badge walls ask on every view)."""
+    return (select(Badge, BadgeHolding.count, BadgeHolding.first_at, BadgeHolding.last_at)
+            .join(BadgeHolding, BadgeHolding.badge_id == Badge.id)
+            .where(BadgeHolding.user_id == bindparam("person_id"))
+            .order_by(BadgeHolding.last_at.desc(), Badge.id))
+
+
 def holdings(person: User, viewer: User) -> list[Holding]:
     """The person's badges: how many times each, first and last earned (newest first)."""
     if not viewer.is_hr:
-        rows = db.session.execute(select(Badge, BadgeHolding.count, BadgeHolding.first_at, BadgeHolding.last_at)
-                                  .join(BadgeHolding, BadgeHolding.badge_id == Badge.id)
-                                  .where(BadgeHolding.user_id == person.id)
-                                  .order_by(BadgeHolding.last_at.desc(), Badge.id))
+        rows = db.session.execute(_holdings(), {"person_id": person.id})
         return [Holding(b, n, first, last) for b, n, first, last in rows]
     # HR also sees reported awards, which the holdings leave out: count the awards themselves.
     agg = (select(BadgeAward.badge_id, func.count().label("n"), func.min(BadgeAward.created_at).label("first"),

@@ -3,10 +3,11 @@ giving them within it, refunds and totals."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Select, bindparam, case, func, select, update
 from sqlalchemy.orm import joinedload
 
 from perfapp.core import signals
@@ -182,10 +183,13 @@ def refund_flowers(gift: FlowerGift) -> None:
 
 def flower_total(person: User, viewer: User | None = None) -> int:
     """Flowers this person ever received (they never expire); reported gifts count for HR only."""
-    query = select(func.coalesce(func.sum(FlowerGift.count), 0)).where(FlowerGift.receiver_id == person.id)
-    if viewer is None or not viewer.is_hr:
-        query = query.where(FlowerGift.hidden.is_(False))
-    return db.session.scalar(query) or 0
+    return db.session.scalar(_flower_total(viewer is not None and viewer.is_hr), {"person_id": person.id}) or 0
+
+
+@cache
+def _flower_total(with_hidden: bool) -> Select:  # type: ignore[type-arg]
+    query = select(func.coalesce(func.sum(FlowerGift.count), 0)).where(FlowerGift.receiver_id == bindparam("person_id"))
+    return query if with_hidden else query.where(FlowerGift.hidden.is_(False))
 
 
 # --- reading gifts ---------------------------------------------------------------------------
