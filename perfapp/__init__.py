@@ -94,6 +94,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app.register_blueprint(meetings_bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
     # Each domain's signal handlers and registrations (reactions, moderation, stories, notify).
+    from perfapp.coaching import wiring as coaching_wiring
     from perfapp.feedback import wiring as feedback_wiring
     from perfapp.goals import wiring as goals_wiring
     from perfapp.integrations import wiring as integrations_wiring
@@ -105,7 +106,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.stories import wiring as stories_wiring
 
     for wiring in (feedback_wiring, reactions_wiring, moderation_wiring, notify_wiring, stories_wiring,
-                   integrations_wiring, recognition_wiring, goals_wiring, meetings_wiring):
+                   integrations_wiring, recognition_wiring, goals_wiring, meetings_wiring, coaching_wiring):
         wiring.connect(app)
 
     from perfapp.cli import register_cli

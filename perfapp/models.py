@@ -1,6 +1,14 @@
 """Import every domain's models so metadata (create_all, Alembic) sees all tables."""
 from perfapp.audit.models import AuditEntry
 from perfapp.auth.models import Invite, LoginFailure, LoginSession, PasswordReset
+from perfapp.coaching.models import (
+    ActionItem,
+    AgendaItem,
+    FormalRecord,
+    OneOnOne,
+    OneOnOneSeries,
+    PrivateNote,
+)
 from perfapp.core.models import IdempotencyRecord
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest, FeedbackTag, Tag
 from perfapp.goals.models import CheckIn, Goal, GoalLink, GoalSetting, KeyResult
@@ -24,6 +32,7 @@ from perfapp.recognition.models import (
 from perfapp.stories.models import Story, StoryPerson, StoryTag
 
 __all__ = [
+    "ActionItem", "AgendaItem", "FormalRecord", "OneOnOne", "OneOnOneSeries", "PrivateNote",
     "CalendarToken", "Meeting", "MeetingAttendee", "MeetingNote",
     "CheckIn", "Goal", "GoalLink", "GoalSetting", "KeyResult",
     "AuditEntry", "GettingStartedDismissal", "IdempotencyRecord",

@@ -70,6 +70,7 @@ def init_tasks(app: Flask) -> None:
 # The consumer imports this module only: import every module that defines tasks (after the
 # models, in the order the app loads its domains, which keeps their imports acyclic).
 from perfapp import models as _models  # noqa: E402,F401
+from perfapp.coaching import tasks as _coaching_tasks  # noqa: E402,F401
 from perfapp.core import tasks as _core_tasks  # noqa: E402,F401
 from perfapp.goals import tasks as _goals_tasks  # noqa: E402,F401
 from perfapp.meetings import tasks as _meetings_tasks  # noqa: E402,F401

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, select
 
+from perfapp.coaching import hooks, one_on_ones
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest
@@ -34,6 +35,11 @@ class ReportSummary:
     waiting_on_them: int  # feedback requests addressed to them, still open
     asked: int           # their own requests still waiting for answers
     heard_nothing: bool  # no feedback, flowers or badges at all in the window
+    series_id: int | None = None         # their 1:1 series, if any
+    last_one_on_one: datetime | None = None
+    next_one_on_one: datetime | None = None
+    goals_at_risk: int = 0               # current goals at risk or off track, that the manager may see
+    review_status: str | None = None     # from review cycles (perfapp.coaching.hooks), None until they exist
 
 
 def _since(days: int) -> datetime:
@@ -81,16 +87,35 @@ def team_overview(manager: User, days: int = WINDOW_DAYS) -> list[ReportSummary]
         select(FeedbackRequest.requester_id, func.count(func.distinct(FeedbackRequest.id)))
         .join(FeedbackAsk, FeedbackAsk.request_id == FeedbackRequest.id)
         .where(FeedbackRequest.requester_id.in_(ids), open_ask).group_by(FeedbackRequest.requester_id))
-    summaries = [
-        ReportSummary(
+    at_risk = _goals_at_risk(manager, ids, now)
+    plans = one_on_ones.schedules(ids)
+    reviews = hooks.review_statuses(manager, ids)
+    summaries = []
+    for p in reports:
+        plan = plans.get(p.id)
+        summaries.append(ReportSummary(
             person=p, received=received[p.id], given=given[p.id],
             recognition=flowers[p.id] + badges[p.id], waiting_on_them=waiting[p.id], asked=asked[p.id],
             heard_nothing=not (anything[p.id] or flowers[p.id] or badges[p.id]),
-        )
-        for p in reports
-    ]
+            series_id=plan.series_id if plan else None, last_one_on_one=plan.last if plan else None,
+            next_one_on_one=plan.next if plan else None, goals_at_risk=at_risk[p.id],
+            review_status=reviews.get(p.id),
+        ))
     summaries.sort(key=lambda s: (not s.heard_nothing, s.person.sort_name, s.person.id))
     return summaries
+
+
+def _goals_at_risk(manager: User, ids: list[int], now: datetime) -> Counter[int]:
+    from perfapp.goals import services as goals
+    from perfapp.goals.models import Goal
+
+    today = now.date()
+    return _grouped(
+        select(Goal.owner_id, func.count()).where(
+            Goal.owner_type == "person", Goal.owner_id.in_(ids), Goal.archived.is_(False),
+            Goal.period_start <= today, Goal.period_end >= today,
+            Goal.status.in_(("at_risk", "off_track")), goals.visible_to(manager))
+        .group_by(Goal.owner_id))
 
 
 def report_of(manager: User, person_id: int) -> User | None:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select
 
+from perfapp.coaching.models import ActionItem, AgendaItem, FormalRecord, PrivateNote
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.feedback import voice
@@ -168,6 +169,23 @@ def collect(person: User) -> dict[str, Any]:
         "meeting_feedback": [{
             "meeting_id": n.meeting_id, "text": n.text, "created_at": _when(n.created_at),
         } for n in db.session.scalars(select(MeetingNote).where(MeetingNote.author_id == pid).order_by(MeetingNote.id))],
+        # 1:1s: only what this person wrote or owns. Their private notes are theirs alone, so
+        # they are here and in nobody else's export; the other side's never are.
+        "one_on_one_private_notes": [{
+            "meeting_id": n.meeting_id, "text": n.text, "updated_at": _when(n.updated_at),
+        } for n in db.session.scalars(select(PrivateNote).where(PrivateNote.author_id == pid).order_by(PrivateNote.id))],
+        "one_on_one_agenda_items": [{
+            "meeting_id": a.meeting_id, "text": a.text, "discussed": a.discussed, "created_at": _when(a.created_at),
+        } for a in db.session.scalars(select(AgendaItem).where(AgendaItem.author_id == pid).order_by(AgendaItem.id))],
+        "one_on_one_action_items": [{
+            "text": a.text, "due_on": _when(a.due_on), "done_at": _when(a.done_at), "mine": a.owner_id == pid,
+        } for a in db.session.scalars(select(ActionItem).where(
+            or_(ActionItem.owner_id == pid, ActionItem.created_by_id == pid)).order_by(ActionItem.id))],
+        "formal_records_about_me": [{
+            "kind": r.kind, "period": [_when(r.period_start), _when(r.period_end)], "state": r.state,
+            "summary": r.summary, "strengths": r.strengths, "growth": r.growth, "recommendation": r.recommendation,
+        } for r in db.session.scalars(select(FormalRecord).where(
+            FormalRecord.person_id == pid, FormalRecord.state != "draft").order_by(FormalRecord.id))],
         "reactions": [{
             "on": r.target_type, "target_id": r.target_id, "emoji": r.emoji, "created_at": _when(r.created_at),
         } for r in db.session.scalars(select(Reaction).where(Reaction.user_id == pid).order_by(Reaction.id))],
@@ -194,6 +212,8 @@ data.json   everything perfapp holds about you: your profile and settings, the f
             gave and received (the author of confidential feedback you received is not
             included), your requests, flowers, badges, stories, goals and check-ins, projects,
             peer reviews you gave, meetings and the one-sentence feedback you left under them,
+            your 1:1 agenda items, action items and private notes (never the other side's),
+            signed formal records about you,
             reactions, comments, notifications and the devices that get your push notifications.
 voice/      the voice notes you recorded, named as in data.json ("voice_file").
 """

@@ -132,3 +132,68 @@ def test_the_team_page_says_what_it_counts_in_chinese(org, login) -> None:
     """The note under My team was once shown as the password-reset link's text in Chinese."""
     page = login(org["boss"]).get("/coaching/team", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "最近30天。只统计你自己能看到的反馈" in page and "链接" not in page
+
+
+def soon() -> tuple[str, str]:
+    day = (utcnow() + timedelta(days=3)).date()
+    return day.isoformat(), "10:00"
+
+
+def test_my_team_shows_one_on_ones_and_goals_at_risk(org, login) -> None:
+    from datetime import date
+
+    from perfapp.coaching import one_on_ones
+    from perfapp.goals.models import Goal
+
+    boss, ana, bo = org["boss"], org["ana"], org["bo"]
+    series = one_on_ones.start_series(boss, ana.id, "weekly", *soon())
+    today = date.today()
+    db.session.add(Goal(title="Risky", owner_type="person", owner_id=bo.id, status="at_risk",
+                        period_start=today - timedelta(days=5), period_end=today + timedelta(days=50)))
+    db.session.commit()
+    one_on_ones.finish(boss, series, now=utcnow())
+    db.session.commit()
+    s = by_name(team.team_overview(boss))
+    assert s["李娜"].series_id == series.id and s["李娜"].last_one_on_one is not None
+    assert s["李娜"].next_one_on_one > s["李娜"].last_one_on_one
+    assert s["Bo Zhang"].series_id is None and s["Bo Zhang"].goals_at_risk == 1
+    assert s["Bo Zhang"].review_status is None  # the review-cycles hook says nothing yet
+    page = login(boss).get("/coaching/team").get_data(as_text=True)
+    assert f'href="/coaching/1on1/{series.id}"' in page and "Next 1:1" in page
+    assert f'href="/coaching/1on1/start/{bo.id}"' in page and "1 goal at risk" in page
+
+
+def test_my_team_costs_the_same_queries_for_a_small_or_big_team(org, login, make_user) -> None:
+    """Batch queries, no per-report loop: ten more reports (with 1:1s and feedback) add no query."""
+    from sqlalchemy import event
+
+    from perfapp.coaching import one_on_ones
+
+    boss = org["boss"]
+    c = login(boss)
+
+    def queries() -> int:
+        seen: list[str] = []
+
+        def record(*_args) -> None:  # type: ignore[no-untyped-def]
+            seen.append("q")
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert c.get("/coaching/team").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        return len(seen)
+
+    def add(n: int) -> None:
+        for i in range(n):
+            person = make_user(name=f"Report {i} {utcnow().timestamp()}", manager=boss)
+            one_on_ones.start_series(boss, person.id, "weekly", *soon())
+            give(org["outsider"], person, text="hi", visibility="public")
+        db.session.commit()
+
+    add(2)
+    queries()
+    few = queries()
+    add(10)
+    assert queries() == few

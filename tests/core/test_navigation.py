@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from perfapp.coaching import one_on_ones, records
 from perfapp.core.navigation import TAB_PAGES, parent_url, tab_of
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback
@@ -40,6 +41,9 @@ EXPECTED_TAB = {
     "projects.milestone": "me", "projects.review": "me",
     "meetings.index": "me", "meetings.new": "me", "meetings.import_ics": "me", "meetings.detail": "me",
     "meetings.calendar": "me",
+    "coaching.one_on_ones_index": "me", "coaching.start_one_on_ones": "me", "coaching.one_on_one": "me",
+    "coaching.records_index": "me", "coaching.new_record": "me", "coaching.record": "me",
+    "coaching.edit_record": "me",
     "goals.mine": "me", "goals.person": "me", "goals.tree": "me", "goals.tree_node": "me", "goals.detail": "me",
     "goals.edit": "me", "goals.assign": "me", "goals.new": "me", "goals.settings": "me", "goals.checkin": "me",
 }
@@ -97,11 +101,17 @@ def world(make_user, make_tag, make_project) -> dict[str, Any]:  # type: ignore[
     story = stories.promote(admin, StoryInput(source_type="feedback", source_id=item.id, title="A story",
                                               text="Told well.", tag_ids=[tag.id], person_ids=[lina.id]))
     db.session.commit()
+    series = one_on_ones.start_series(admin, lina.id, "weekly", "2099-01-05", "10:00",
+                                      now=datetime(2098, 12, 1))
+    record = records.create_record(admin, records.RecordInput(
+        person_id=emma.id, period_start="2026-07-01", period_end="2026-09-30", summary="A good half year."))
+    db.session.commit()
     ids = {"feedback_id": item.id, "person_id": lina.id, "badge_id": badge.id, "award_id": award.id,
            "gift_id": gift.id, "story_id": story.id, "praise_id": praise.id, "project_id": project.id,
            "milestone_id": project.milestones[0].id, "department_id": department.id, "tag_id": tag.id,
            "target_id": item.id, "target_type": "feedback", "unpromoted_id": unpromoted.id,
-           "meeting_id": meeting.id, "goal_id": goal.id, "checkin_id": checkin.id}
+           "meeting_id": meeting.id, "goal_id": goal.id, "checkin_id": checkin.id,
+           "series_id": series.id, "record_id": record.id}
     return {"admin": admin, "ids": ids}
 
 
