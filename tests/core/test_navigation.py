@@ -40,7 +40,7 @@ EXPECTED_TAB = {
     "projects.index": "me", "projects.new": "me", "projects.detail": "me", "projects.edit": "me",
     "projects.milestone": "me", "projects.review": "me",
     "meetings.index": "me", "meetings.new": "me", "meetings.import_ics": "me", "meetings.detail": "me",
-    "meetings.calendar": "me",
+    "meetings.calendar": "me", "meetings.edit": "me",
     "coaching.one_on_ones_index": "me", "coaching.start_one_on_ones": "me", "coaching.one_on_one": "me",
     "coaching.records_index": "me", "coaching.new_record": "me", "coaching.record": "me",
     "coaching.edit_record": "me",
