@@ -79,6 +79,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.pwa import bp as pwa_bp
     from perfapp.reactions import bp as reactions_bp
     from perfapp.recognition import bp as recognition_bp
+    from perfapp.reviews import bp as reviews_bp
     from perfapp.stories import bp as stories_bp
     from perfapp.walls import bp as walls_bp
 
@@ -92,6 +93,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app.register_blueprint(goals_bp)
     app.register_blueprint(projects_bp)
     app.register_blueprint(meetings_bp)
+    app.register_blueprint(reviews_bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
     # Each domain's signal handlers and registrations (reactions, moderation, stories, notify).
     from perfapp.coaching import wiring as coaching_wiring
@@ -103,10 +105,12 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from perfapp.notify import wiring as notify_wiring
     from perfapp.reactions import wiring as reactions_wiring
     from perfapp.recognition import wiring as recognition_wiring
+    from perfapp.reviews import wiring as reviews_wiring
     from perfapp.stories import wiring as stories_wiring
 
     for wiring in (feedback_wiring, reactions_wiring, moderation_wiring, notify_wiring, stories_wiring,
-                   integrations_wiring, recognition_wiring, goals_wiring, meetings_wiring, coaching_wiring):
+                   integrations_wiring, recognition_wiring, goals_wiring, meetings_wiring, coaching_wiring,
+                   reviews_wiring):
         wiring.connect(app)
 
     from perfapp.cli import register_cli

@@ -29,6 +29,14 @@ from perfapp.recognition.models import (
     GiverMonth,
     RecognitionSetting,
 )
+from perfapp.reviews.models import (
+    ReviewAssignment,
+    ReviewComment,
+    ReviewCycle,
+    ReviewQuestion,
+    ReviewRating,
+    ReviewTagVote,
+)
 from perfapp.stories.models import Story, StoryPerson, StoryTag
 
 __all__ = [
@@ -39,6 +47,7 @@ __all__ = [
     "Department", "Feedback", "FeedbackAsk", "FeedbackRequest", "FeedbackTag", "Invite",
     "LoginFailure", "LoginSession", "PasswordReset", "Milestone", "PostingSuspension", "Notification", "PeerReview", "Project", "ProjectMember", "Tag", "User",
     "CustomerPraise", "CustomerPraisePerson", "InboundNonce", "Story", "StoryPerson", "StoryTag",
+    "ReviewAssignment", "ReviewComment", "ReviewCycle", "ReviewQuestion", "ReviewRating", "ReviewTagVote",
     "Comment", "ModerationDecision", "Reaction", "Report",
     "Badge", "BadgeAward", "BadgeHolding", "FlowerGift", "FlowerQuota", "GiverMonth", "RecognitionSetting",
 ]

@@ -75,3 +75,4 @@ from perfapp.core import tasks as _core_tasks  # noqa: E402,F401
 from perfapp.goals import tasks as _goals_tasks  # noqa: E402,F401
 from perfapp.meetings import tasks as _meetings_tasks  # noqa: E402,F401
 from perfapp.notify import tasks as _notify_tasks  # noqa: E402,F401
+from perfapp.reviews import tasks as _reviews_tasks  # noqa: E402,F401

@@ -35,7 +35,7 @@ _TAB_OF: dict[str, str] = {
     "people.me": "me", "people.settings": "me", "coaching.": "me", "notify.settings": "me",
     "notify.organisation": "me", "admin.": "me", "audit.": "me", "moderation.queue": "me",
     "moderation.log": "me", "recognition.": "me", "integrations.": "me", "goals.": "me",
-    "projects.": "me", "meetings.": "me",
+    "projects.": "me", "meetings.": "me", "reviews.": "me",
 }
 
 Parent = Callable[[Mapping[str, Any]], str | None]
@@ -99,6 +99,18 @@ _PARENT_OF: dict[str, Parent] = {
     "goals.new": _to("goals.mine"),
     "goals.settings": _to("goals.mine"),
     "goals.checkin": _to("goals.mine"),
+    "reviews.index": _to("people.me"),
+    "reviews.answer": _to("reviews.index"),
+    "reviews.decline": _to("reviews.index"),
+    "reviews.nominate": _to("reviews.index"),
+    "reviews.team": _to("reviews.index"),
+    "reviews.results_page": _to("reviews.index"),
+    "reviews.cycles": _to("admin.index"),
+    "reviews.new_cycle": _to("reviews.cycles"),
+    "reviews.cycle": _to("reviews.cycles"),
+    "reviews.edit_cycle": lambda args: url_for("reviews.cycle", cycle_id=args["cycle_id"]),
+    "reviews.assignment_status": lambda args: url_for("reviews.cycle", cycle_id=args["cycle_id"]),
+    "reviews.org_results": lambda args: url_for("reviews.cycle", cycle_id=args["cycle_id"]),
     "projects.index": _to("people.me"),
     "meetings.index": _to("people.me"),
     "meetings.new": _to("meetings.index"),

@@ -18,6 +18,7 @@ from perfapp.integrations.models import CustomerPraise
 from perfapp.meetings.models import Meeting
 from perfapp.people.models import Department
 from perfapp.recognition.models import Badge, BadgeAward, FlowerGift
+from perfapp.reviews.models import ReviewAssignment, ReviewCycle, ReviewQuestion
 from perfapp.stories import services as stories
 from perfapp.stories.services import StoryInput
 from tests.conftest import htmx_headers
@@ -46,6 +47,10 @@ EXPECTED_TAB = {
     "coaching.edit_record": "me",
     "goals.mine": "me", "goals.person": "me", "goals.tree": "me", "goals.tree_node": "me", "goals.detail": "me",
     "goals.edit": "me", "goals.assign": "me", "goals.new": "me", "goals.settings": "me", "goals.checkin": "me",
+    "reviews.index": "me", "reviews.answer": "me", "reviews.decline": "me", "reviews.nominate": "me",
+    "reviews.team": "me", "reviews.results_page": "me", "reviews.cycles": "me", "reviews.new_cycle": "me",
+    "reviews.cycle": "me", "reviews.edit_cycle": "me", "reviews.assignment_status": "me",
+    "reviews.org_results": "me",
 }
 
 
@@ -59,7 +64,8 @@ NOT_PAGES = {"static", "pwa.manifest", "pwa.service_worker", "pwa.healthz", "pwa
              "feedback.voice_note", "recognition.badge_image", "meetings.feed",
              "auth.login", "auth.accept_invite",
              "auth.reset_password", "auth.forgot_password",
-             "walls.flower", "walls.award"}  # old links to gifts and awards, redirected to recognition
+             "walls.flower", "walls.award",  # old links to gifts and awards, redirected to recognition
+             "reviews.customer"}  # a customer's one-time review link: no account  # old links to gifts and awards, redirected to recognition
 BACK = re.compile(r'<a class="admin-back" href="([^"]+)" data-back aria-label="([^"]+)">')
 CURRENT_TAB = re.compile(r'data-tab="(\w+)" aria-current="page"')
 
@@ -96,7 +102,13 @@ def world(make_user, make_tag, make_project) -> dict[str, Any]:  # type: ignore[
                       month="2026-11")
     praise = CustomerPraise(status="queued", origin="paste", sender_email="client@example.org",
                             body="Lina saved our launch.", created_by_id=admin.id)
-    db.session.add_all([award, gift, praise])
+    cycle = ReviewCycle(name="H2", status="closed", groups=["self", "manager", "peers"],
+                        nominations_close_at=datetime(2026, 11, 1), closes_at=datetime(2026, 11, 20))
+    cycle.questions = [ReviewQuestion(kind="rating", text="Delivers", anchors=["Low", "High"])]
+    db.session.add_all([award, gift, praise, cycle])
+    db.session.flush()
+    review = ReviewAssignment(cycle_id=cycle.id, reviewee_id=lina.id, reviewer_id=admin.id, group="peers")
+    db.session.add(review)
     db.session.commit()
     story = stories.promote(admin, StoryInput(source_type="feedback", source_id=item.id, title="A story",
                                               text="Told well.", tag_ids=[tag.id], person_ids=[lina.id]))
@@ -111,7 +123,8 @@ def world(make_user, make_tag, make_project) -> dict[str, Any]:  # type: ignore[
            "milestone_id": project.milestones[0].id, "department_id": department.id, "tag_id": tag.id,
            "target_id": item.id, "target_type": "feedback", "unpromoted_id": unpromoted.id,
            "meeting_id": meeting.id, "goal_id": goal.id, "checkin_id": checkin.id,
-           "series_id": series.id, "record_id": record.id}
+           "series_id": series.id, "record_id": record.id, "cycle_id": cycle.id,
+           "assignment_id": review.id, "token": "x"}
     return {"admin": admin, "ids": ids}
 
 

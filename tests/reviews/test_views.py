@@ -1,0 +1,181 @@
+"""Review pages: with and without htmx, who must not see or do what, bad input answered 4xx in the
+person's language with nothing changed."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from perfapp.extensions import db
+from perfapp.reviews import services
+from perfapp.reviews.models import ReviewAssignment, ReviewCycle, ReviewRating
+from perfapp.reviews.services import AnswerInput
+from tests.conftest import count, htmx_headers
+from tests.reviews.conftest import cycle_input
+
+
+def _finished(org):  # type: ignore[no-untyped-def]
+    cycle = services.create_cycle(org["hr"], cycle_input())
+    db.session.commit()
+    lina = org["team"][0]
+    for peer in org["team"][1:7]:
+        services.manager_add(org["hr"], cycle, lina, peer, "peers")
+    services.manager_add(org["hr"], cycle, lina, org["sales"][0], "partners")
+    services.open_cycle(org["hr"], cycle)
+    db.session.commit()
+    rating, text = cycle.questions
+    for row in db.session.scalars(select(ReviewAssignment).where(ReviewAssignment.reviewee_id == lina.id)):
+        services.answer(row.reviewer, row, AnswerInput(ratings={rating.id: 4}, comments={text.id: f"words {row.id}"}))
+    services.close_cycle(org["hr"], cycle)
+    db.session.commit()
+    return cycle, lina
+
+
+def test_hr_creates_a_cycle_through_the_form(org, login) -> None:
+    c = login(org["hr"])
+    page = c.get("/reviews/cycles/new")
+    assert page.status_code == 200 and "Anonymity thresholds" in page.get_data(as_text=True)
+    form = {"name": "H2", "scope": "everyone", "groups": ["self", "manager", "peers"],
+            "cycle_cap": "6", "rolling_cap": "12", "purpose": "development", "nominations_close": "2099-01-01",
+            "closes": "2099-02-01", "q_kind_0": "rating", "q_text_0": "Delivers", "q_anchors_0": "Low\nMid\nHigh",
+            "minimum_peers": "3", "minimum_partners": "0"}
+    for g in ("peers", "reports", "partners", "customers"):
+        form[f"threshold_{g}_scores"] = form[f"threshold_{g}_comments"] = "5"
+    response = c.submit("/reviews/cycles/new", form)
+    assert response.status_code == 303
+    assert count(ReviewCycle) == 1
+
+
+def test_a_threshold_below_three_is_a_translated_422(org, login) -> None:
+    c = login(org["hr"])
+    form = {"name": "H2", "groups": ["peers"], "threshold_peers_scores": "2", "closes": "2099-02-01",
+            "nominations_close": "2099-01-01", "cycle_cap": "6", "rolling_cap": "12", "q_text_0": "Q",
+            "q_kind_0": "text"}
+    response = c.submit("/reviews/cycles/new", form, headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 422 and count(ReviewCycle) == 0
+    assert "阈值" in response.get_data(as_text=True)
+
+
+def test_lowering_a_threshold_after_opening_is_refused(org, cycle, login) -> None:
+    services.open_cycle(org["hr"], cycle)
+    db.session.commit()
+    c = login(org["hr"])
+    page = c.get(f"/reviews/cycles/{cycle.id}/edit")
+    assert page.status_code == 200
+    form = {"name": cycle.name, "purpose": "development", "closes": cycle.closes_at.date().isoformat()}
+    for g in ("peers", "reports", "partners", "customers"):
+        form[f"threshold_{g}_scores"] = form[f"threshold_{g}_comments"] = "5"
+    form["threshold_peers_scores"] = "3"
+    response = c.submit(f"/reviews/cycles/{cycle.id}/edit", form)
+    assert response.status_code == 422
+    assert "locked" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(ReviewCycle, cycle.id).threshold("peers") == 5
+
+
+def test_hr_pages_refuse_everyone_else(org, cycle, login) -> None:
+    c = login(org["manager"])
+    for url in ("/reviews/cycles", f"/reviews/cycles/{cycle.id}", "/reviews/cycles/new"):
+        assert c.get(url).status_code == 403
+
+
+def test_nominating_through_the_page_with_and_without_htmx(org, cycle, login) -> None:
+    lina = org["team"][0]
+    c = login(lina)
+    page = c.get(f"/reviews/cycles/{cycle.id}/nominate")
+    assert page.status_code == 200 and 'id="nominations"' in page.get_data(as_text=True)
+    fragment = c.get(f"/reviews/cycles/{cycle.id}/nominate?q=peer", headers=htmx_headers("nominations"))
+    assert "<html" not in fragment.get_data(as_text=True) and "Peer 1" in fragment.get_data(as_text=True)
+    response = c.submit(f"/reviews/cycles/{cycle.id}/nominate", {"person_id": org["team"][1].id, "group": "peers"},
+                        htmx=True, target="nominations")
+    assert response.status_code == 200 and "waiting for your manager" in response.get_data(as_text=True)
+    # Herself as her own peer: a translated 422, nothing added.
+    response = c.submit(f"/reviews/cycles/{cycle.id}/nominate", {"person_id": lina.id, "group": "peers"},
+                        headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 422 and count(ReviewAssignment) == 1
+    # The manager approves.
+    m = login(org["manager"])
+    row = db.session.scalar(select(ReviewAssignment))
+    assert m.get(f"/reviews/cycles/{cycle.id}/team").status_code == 200
+    assert m.submit(f"/reviews/assignments/{row.id}/approve").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(ReviewAssignment, row.id).status == "approved"
+    # A colleague can't approve someone else's reviewers.
+    other = login(org["team"][3])
+    assert other.submit(f"/reviews/assignments/{row.id}/approve").status_code == 404
+
+
+def test_answering_on_the_phone_and_after_the_deadline(org, cycle, login) -> None:
+    row = services.manager_add(org["manager"], cycle, org["team"][0], org["team"][1], "peers")
+    services.open_cycle(org["hr"], cycle)
+    db.session.commit()
+    c = login(org["team"][1])
+    page = c.get(f"/reviews/assignments/{row.id}")
+    assert page.status_code == 200 and "rv-chip" in page.get_data(as_text=True)
+    rating = cycle.questions[0]
+    assert login(org["team"][2]).get(f"/reviews/assignments/{row.id}").status_code == 404
+    cycle.closes_at = cycle.closes_at.replace(year=2000)
+    db.session.commit()
+    response = c.submit(f"/reviews/assignments/{row.id}", {f"q{rating.id}": "3"}, headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 422 and count(ReviewRating) == 0
+    assert "截止" in response.get_data(as_text=True)
+
+
+def test_who_must_not_see_results(org, login) -> None:
+    cycle, lina = _finished(org)
+    url = f"/reviews/cycles/{cycle.id}/people/{lina.id}"
+    assert login(lina).get(url).status_code == 200
+    html = login(org["manager"]).get(url).get_data(as_text=True)
+    assert "words" in html  # the manager reads the comments of a shown group
+    for nobody in (org["team"][1], org["director"], org["hr"], org["sales"][0]):
+        assert login(nobody).get(url).status_code == 404, nobody.name
+    # HR reads aggregates only, never a comment.
+    hr = login(org["hr"])
+    page = hr.get(f"/reviews/cycles/{cycle.id}/results")
+    assert page.status_code == 200 and "words" not in page.get_data(as_text=True)
+    fragment = hr.get(f"/reviews/cycles/{cycle.id}/results?group=peers", headers=htmx_headers("org-cell"))
+    assert "<html" not in fragment.get_data(as_text=True)
+
+
+def test_a_small_group_shows_neither_scores_nor_comments(org, login) -> None:
+    cycle, lina = _finished(org)
+    html = login(lina).get(f"/reviews/cycles/{cycle.id}/people/{lina.id}").get_data(as_text=True)
+    partners = html.split('id="group-partners"')[1].split("</section>")[0]
+    assert "Not shown" in partners and "words" not in partners
+    # The manager's own answer is attributed.
+    assert org["manager"].name in html.split('id="group-manager"')[1].split("</section>")[0]
+
+
+def test_a_customer_link_twice_is_a_translated_410(org, cycle, client) -> None:
+    services.open_cycle(org["hr"], cycle)
+    _row, token = services.create_customer_link(org["team"][0], cycle, org["team"][0], "ACME")
+    db.session.commit()
+    rating = cycle.questions[0]
+    assert client.get(f"/reviews/c/{token}").status_code == 200
+    client.refresh_csrf(f"/reviews/c/{token}")
+    assert client.submit(f"/reviews/c/{token}", {f"q{rating.id}": "5"}).status_code == 200
+    again = client.submit(f"/reviews/c/{token}", {f"q{rating.id}": "1"}, headers={"Accept-Language": "zh-CN"})
+    assert again.status_code == 410 and count(ReviewRating) == 1
+    assert client.get("/reviews/c/unknown").status_code == 404
+
+
+def test_declining_needs_a_reason(org, cycle, login) -> None:
+    row = services.nominate(org["team"][0], cycle, org["team"][1], "peers")
+    db.session.commit()
+    c = login(org["team"][1])
+    assert "would like your review" in c.get("/reviews/").get_data(as_text=True)
+    assert c.submit(f"/reviews/assignments/{row.id}/decline", {"reason": ""}).status_code == 422
+    assert c.submit(f"/reviews/assignments/{row.id}/decline", {"reason": "On leave"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(ReviewAssignment, row.id).status == "declined"
+
+
+def test_hr_runs_the_assignment_and_sees_the_histogram(org, cycle, login) -> None:
+    c = login(org["hr"])
+    response = c.submit(f"/reviews/cycles/{cycle.id}/assign", htmx=True, target="assignment")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Reviews per reviewer" in html and "<html" not in html
+    full = c.get(f"/reviews/cycles/{cycle.id}").get_data(as_text=True)
+    assert "rv-histogram" in full
+    assert (cycle.closes_at - timedelta(days=1)) > cycle.nominations_close_at
