@@ -1,7 +1,7 @@
 """Review cycles: the cycle, its questions, who reviews whom (with customers' one-time links), answers.
 
 Revision ID: 788384de2f77
-Revises: b7e2c9d4a1f3
+Revises: b7c1e9d3a5f2
 Create Date: 2026-12-04 11:43:52.772854
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '788384de2f77'
-down_revision = 'b7e2c9d4a1f3'
+down_revision = 'b7c1e9d3a5f2'
 branch_labels = None
 depends_on = None
 
