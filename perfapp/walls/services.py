@@ -9,10 +9,24 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, exists, func, literal, select, true, tuple_, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+    true,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import joinedload
 
 from perfapp.core.db import as_datetime, utcnow
@@ -85,15 +99,18 @@ def public_praise() -> ColumnElement[bool]:
 
 
 def _before(model: Any, rank: int, cursor: Cursor | None) -> ColumnElement[bool]:
-    """Rows after the cursor in the order (created_at, rank, id) descending, on one kind's index."""
+    """Rows after the cursor in the order (created_at, rank, id) descending, on one kind's index.
+    The cursor's time and id may be bind parameters (a statement built once)."""
     if cursor is None:
         return true()
     at, c_rank, c_id = cursor
+    if not isinstance(at, BindParameter):
+        at, c_id = literal(at), literal(c_id)
     if rank < c_rank:
         return model.created_at <= at
     if rank > c_rank:
         return model.created_at < at
-    return tuple_(model.created_at, model.id) < tuple_(literal(at), literal(c_id))
+    return tuple_(model.created_at, model.id) < tuple_(at, c_id)
 
 
 def _department_ids(department_id: int) -> list[int]:
@@ -145,25 +162,48 @@ def praise_wall(viewer: User, f: WallFilter | None = None, cursor: Cursor | None
     """Public praise, flowers and badge awards, newest first, one keyset page (a constant number
     of queries: one to merge the kinds' top rows, one to load each kind)."""
     f = f or WallFilter()
-    parts = []
-    for kind, model, conds in _branches(f, viewer):
-        rank = RANKS[kind]
-        parts.append(
-            select(literal(rank).label("rank"), model.id.label("id"), model.created_at.label("created_at"))
-            .where(*conds, _before(model, rank, cursor))
-            .order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1).subquery().select()
-        )
-    merged = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    rows = db.session.execute(
-        select(merged.c.rank, merged.c.id, merged.c.created_at)
-        .order_by(merged.c.created_at.desc(), merged.c.rank.desc(), merged.c.id.desc()).limit(limit + 1)
-    ).all()
+    if f.active:
+        rows = db.session.execute(_wall_page(_branches(f, viewer), cursor, limit + 1)).all()
+    else:  # the wall as most people see it: its statement is built once (per cursor rank)
+        params: dict[str, Any] = {"n": limit + 1}
+        if cursor is not None:
+            params["at"], params["c_id"] = cursor[0], cursor[2]
+        stmt = _unfiltered_page(viewer.is_hr, cursor[1] if cursor is not None else None)
+        rows = db.session.execute(stmt, params).all()
     kinds = {rank: kind for kind, rank in RANKS.items()}
     items = [WallItem(kinds[r], i, t) for r, i, t in rows[:limit]]
     next_cursor = items[-1].cursor if len(rows) > limit and items else None
     return items, next_cursor
 
 
+
+
+def _wall_page(branches: list[tuple[str, Any, list[ColumnElement[bool]]]], cursor: Any,
+               limit: Any) -> Select[Any]:
+    parts = []
+    for kind, model, conds in branches:
+        rank = RANKS[kind]
+        parts.append(
+            select(literal(rank).label("rank"), model.id.label("id"), model.created_at.label("created_at"))
+            .where(*conds, _before(model, rank, cursor))
+            .order_by(model.created_at.desc(), model.id.desc()).limit(limit).subquery().select()
+        )
+    merged = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    return (select(merged.c.rank, merged.c.id, merged.c.created_at)
+            .order_by(merged.c.created_at.desc(), merged.c.rank.desc(), merged.c.id.desc()).limit(limit))
+
+
+@lru_cache(maxsize=16)
+def _unfiltered_page(is_hr: bool, cursor_rank: int | None) -> Select[Any]:
+    """The unfiltered wall's page statement, with the cursor and size as bind parameters."""
+    cursor = None if cursor_rank is None else (bindparam("at"), cursor_rank, bindparam("c_id"))
+    return _wall_page(_branches(WallFilter(), _Role(is_hr)), cursor, bindparam("n"))
+
+
+class _Role(NamedTuple):
+    """What _branches reads of a viewer (the statement is shared by all viewers of a role)."""
+
+    is_hr: bool
 
 
 # --- strips ------------------------------------------------------------------------------
