@@ -247,6 +247,7 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=1000, help="people whose sessions rotate")
     parser.add_argument("--writes", default="0,1,5,20", help="writes per second, comma-separated")
     parser.add_argument("--duration", default="10s")
+    parser.add_argument("--warmup", default="20s", help="wrk run per page before measuring (fills the card caches)")
     parser.add_argument("--connections", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-cache", action="store_true", help="switch off the card cache")
@@ -272,8 +273,10 @@ def main() -> None:
             check_pages(server.base, rows)
             files[name] = Path(tmp) / f"{len(files)}.tsv"
             files[name].write_text("".join(f"{c}\t{p}\n" for c, p in rows))
-        for name in kinds:  # warm every worker once per page kind
-            wrk(server, files[name], lua, args, "2s")
+        for name in kinds:
+            # Warm each worker's card cache the way a running organisation has it: every viewer's
+            # page seen a few times (a page's cards are rendered once per worker, then shared).
+            wrk(server, files[name], lua, args, args.warmup)
         for rate in rates:
             stop, stats = threading.Event(), WriterStats()
             thread = None
