@@ -7,6 +7,7 @@ from zoneinfo import available_timezones
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, case, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
@@ -70,7 +71,13 @@ def is_self_query(viewer: User, query: str) -> bool:
 
 
 def get_person(person_id: int) -> User | None:
-    return db.session.get(User, person_id)
+    """The person with their manager (the profile names them) in one statement."""
+    return db.session.scalars(_person_with_manager(), {"person_id": person_id}).first()
+
+
+@cache
+def _person_with_manager() -> Select:  # type: ignore[type-arg]
+    return select(User).where(User.id == bindparam("person_id")).options(joinedload(User.manager))
 
 
 def direct_reports(manager: User) -> list[User]:
