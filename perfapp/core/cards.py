@@ -133,6 +133,23 @@ def render_map(kind: CardKind, ids: Sequence[int], viewer: Any, **options: Any) 
     return out
 
 
+def fragment(key: Hashable, make: Callable[[], str]) -> Markup:
+    """A piece of HTML shared by every viewer, cached with the cards under `key` (which must name
+    the versions of the records it shows, the language and the timezone, like a card's key)."""
+    use_cache = current_app.config.get("CARD_CACHE", True)
+    store = _store()
+    if use_cache:
+        with _lock:
+            found = store.get(("fragment", key))
+        if found is not None:
+            return Markup(found)
+    text = str(make())
+    if use_cache:
+        with _lock:
+            store[("fragment", key)] = text
+    return Markup(text)
+
+
 def facets_of(kind: CardKind, record: Any, viewer: Any, **options: Any) -> Facets:
     """One loaded record's facets (a card included directly, on the record's own page), derived by
     the same function as in lists."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from flask import current_app
@@ -246,20 +246,39 @@ def _value_counts(since: datetime) -> list[tuple[int, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+@cache
+def _tags_by_id() -> Select[Any]:
+    return select(Tag).where(Tag.id.in_(bindparam("ids", expanding=True)))
+
+
 def top_values(limit: int = 5) -> list[tuple[Tag, int]]:
     """This month's most used values (counts of values, never ranks of people)."""
     since = month_start()
     counts = _cached(f"values:{since.isoformat()}", lambda: _value_counts(since))[:limit]
     if not counts:
         return []
-    tags = {t.id: t for t in db.session.scalars(select(Tag).where(Tag.id.in_([t for t, _n in counts])))}
+    tags = {t.id: t for t in db.session.scalars(_tags_by_id(), {"ids": [t for t, _n in counts]})}
     return [(tags[t], n) for t, n in counts if t in tags]
 
 
-def newest_awards(limit: int = 8) -> list[BadgeAward]:
+NEWEST_AWARDS = 8
+
+
+def newest_award_versions(limit: int = NEWEST_AWARDS) -> tuple[tuple[int, int, datetime], ...]:
+    """(id, version, created_at) of the latest badge awards: the strip's cache key (a receiver's or
+    badge's rename moves the award's version, perfapp.recognition.cards)."""
+    return tuple((i, v, t) for i, v, t in db.session.execute(_newest_awards(), {"n": limit}))
+
+
+@cache
+def _newest_awards() -> Select[Any]:
+    return (select(BadgeAward.id, BadgeAward.version, BadgeAward.created_at).where(BadgeAward.hidden.is_(False))
+            .order_by(BadgeAward.created_at.desc(), BadgeAward.id.desc()).limit(bindparam("n")))
+
+
+def newest_awards(limit: int = NEWEST_AWARDS) -> list[BadgeAward]:
     """The latest badge awards, for the strip on top of the praise wall."""
-    ids = list(db.session.scalars(select(BadgeAward.id).where(BadgeAward.hidden.is_(False))
-                                  .order_by(BadgeAward.created_at.desc(), BadgeAward.id.desc()).limit(limit)))
+    ids = [i for i, _v, _t in newest_award_versions(limit)]
     by_id = {a.id: a for a in load_awards(ids)}
     return [by_id[i] for i in ids if i in by_id]
 

@@ -1,9 +1,12 @@
 """Walls: the praise wall (praise, flowers and badges), people's badge walls, the company's badges."""
 from __future__ import annotations
 
-from flask import Response, abort, redirect, request, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
+from perfapp.core import cards
 from perfapp.core.htmx import render, wants_fragment
 from perfapp.core.validation import parse_int
 from perfapp.extensions import db
@@ -38,9 +41,18 @@ def praise() -> Response:
     context = {"items": items, "next_cursor": next_cursor, "wall_filter": wall_filter,
                "more_url": url_for("walls.praise", **wall_filter.args())}
     if cursor is None:
-        context.update(top_values=services.top_values(), newest=services.newest_awards(),
+        context.update(top_values=services.top_values(), newest_strip=newest_strip(),
                        options=services.filter_options() if wall_filter.active else None)
     return render("walls/praise.html", "walls/_items.html", target="feed-more", **context)
+
+
+def newest_strip() -> Markup:
+    """The newest badges strip, rendered once per set of award versions and language."""
+    versions = services.newest_award_versions()
+    if not versions:
+        return Markup("")
+    return cards.fragment(("newest badges", versions, str(get_locale())),
+                          lambda: render_template("walls/_newest.html", newest=services.newest_awards()))
 
 
 @bp.route("/filter")

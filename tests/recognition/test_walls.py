@@ -228,3 +228,30 @@ def test_company_badges_and_a_badges_holders_newest_first(org, login, make_user)
     coach = text(client.get(f"/walls/badges/{org.managers.id}"))
     assert "Nobody holds this badge yet." in coach and "Award this badge" not in coach
     assert client.get("/walls/badges/99999").status_code == 404
+
+
+def _strip(client, headers=None) -> str:  # type: ignore[no-untyped-def]
+    page = client.get("/walls/", headers=headers or {}).get_data(as_text=True)
+    found = re.search(r'<section aria-labelledby="newest-title".*?</section>', page, re.S)
+    return found.group(0) if found else ""
+
+
+def test_the_newest_badges_strip_is_shared_but_follows_every_change_on_the_next_request(wall, login) -> None:
+    """The strip is one cached fragment for all viewers, keyed by the awards' versions: a new
+    award, a renamed receiver or badge, a hidden award and a language change each show at once."""
+    emma, lina = login(wall.emma), login(wall.lina)  # Emma reads English, 李娜 Chinese
+    assert "Newest badges" in _strip(emma) and "最新徽章" in _strip(lina)
+    assert "张敏" in _strip(emma) and "张敏" in _strip(lina)
+    badge_award(wall.managers, wall.lina, "new one", giver=wall.boss)
+    db.session.commit()
+    assert "Coach" in _strip(emma) and "Coach" in _strip(lina)
+    wall.lina.name = "李娜娜"
+    wall.managers.name_en, wall.managers.name_zh = "Mentor", "导师"
+    db.session.commit()
+    assert "李娜娜" in _strip(emma) and "Mentor" in _strip(emma) and "导师" in _strip(lina)
+    assert "Coach" not in _strip(emma) + _strip(lina)
+    award = db.session.scalars(db.select(BadgeAward).where(BadgeAward.citation == "new one")).one()
+    award.hidden = True
+    db.session.commit()
+    assert "Mentor" not in _strip(emma) and "导师" not in _strip(lina)
+    assert "张敏" in _strip(lina)
