@@ -90,6 +90,29 @@ def test_seed_demo_builds_a_bilingual_organisation(app: Flask, login) -> None:
 
     page = login(employee, password=DEMO_PASSWORD).get("/").get_data(as_text=True)
     assert page.count('class="card fb ') == 20
+    assert_demo_coaching(login, employee)
+
+
+def assert_demo_coaching(login, employee: User) -> None:  # type: ignore[no-untyped-def]
+    """1:1s with history, private notes, an action item carried over, tomorrow's reminder; records."""
+    from perfapp.coaching.models import (
+        ActionItem,
+        FormalRecord,
+        OneOnOne,
+        OneOnOneSeries,
+        PrivateNote,
+    )
+
+    series = db.session.scalar(select(OneOnOneSeries).where(OneOnOneSeries.report_id == employee.id))
+    assert count(select(OneOnOne.id).where(OneOnOne.series_id == series.id, OneOnOne.done_at.is_not(None))
+                 .subquery()) == 4
+    assert count(PrivateNote) == 8 and count(select(OneOnOneSeries.id).subquery()) >= 3
+    assert count(select(ActionItem.id).where(ActionItem.carried > 0, ActionItem.done_at.is_(None)).subquery()) == 2
+    assert count(select(Notification.id).where(Notification.kind == "one_on_one_reminder").subquery()) == 2
+    assert {r.state for r in db.session.scalars(select(FormalRecord))} == {"manager_signed", "hr_signed"}
+    manager = account("manager@example.com")
+    page = login(manager, password=DEMO_PASSWORD).get("/coaching/team").get_data(as_text=True)
+    assert f'href="/coaching/1on1/{series.id}"' in page and "/coaching/1on1/start/" in page
 
 
 def test_seed_demo_if_empty_runs_once(app: Flask) -> None:

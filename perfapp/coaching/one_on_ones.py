@@ -267,10 +267,14 @@ def suggestions(viewer: User, series: OneOnOneSeries, now: datetime | None = Non
     on the report, review results (hooks). Sources already on the agenda are left out."""
     now = now or utcnow()
     report = series.report
-    meeting = current_meeting(series)
-    taken = {(kind, ref) for kind, ref in db.session.execute(
-        select(AgendaItem.source_type, AgendaItem.source_id)
-        .where(AgendaItem.meeting_id == meeting.id, AgendaItem.source_type.is_not(None)))}
+    # A source already on this series' agendas (this 1:1's or an earlier one's) isn't offered
+    # again; the open-requests line only while it is on this 1:1's (requests come and go).
+    current = current_meeting(series).id
+    meetings = select(OneOnOne.id).where(OneOnOne.series_id == series.id).scalar_subquery()
+    taken = {(kind, ref) for kind, ref, on in db.session.execute(
+        select(AgendaItem.source_type, AgendaItem.source_id, AgendaItem.meeting_id)
+        .where(AgendaItem.meeting_id.in_(meetings), AgendaItem.source_type.is_not(None)))
+        if kind != "ask" or on == current}
     out: list[Suggestion] = []
     received = db.session.execute(
         select(Feedback.id, Feedback.created_at).where(

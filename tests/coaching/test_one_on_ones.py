@@ -87,6 +87,11 @@ def test_either_side_builds_the_agenda_and_suggestions_come_from_feedback(org) -
     # Taken suggestions aren't offered again; one the boss was never offered can't be forced in.
     assert ("feedback", public.id) not in {(s.source_type, s.source_id) for s in oo.suggestions(boss, series)}
     assert_rejected(lambda: oo.add_agenda_item(boss, series, "sneaky", "feedback", private.id), "text", AgendaItem)
+    # Talked about once: not suggested again in the next 1:1 either.
+    oo.finish(ana, series)
+    db.session.commit()
+    assert ("feedback", public.id) not in {(s.source_type, s.source_id) for s in oo.suggestions(boss, series)}
+    assert ("feedback", private.id) in {(s.source_type, s.source_id) for s in oo.suggestions(ana, series)}
 
 
 def test_agenda_bad_input(org) -> None:

@@ -159,7 +159,7 @@ def test_my_team_shows_one_on_ones_and_goals_at_risk(org, login) -> None:
     assert s["Bo Zhang"].series_id is None and s["Bo Zhang"].goals_at_risk == 1
     assert s["Bo Zhang"].review_status is None  # the review-cycles hook says nothing yet
     page = login(boss).get("/coaching/team").get_data(as_text=True)
-    assert f'href="/coaching/1on1/{series.id}"' in page and "Next 1:1" in page
+    assert f'href="/coaching/1on1/{series.id}"' in page and "Next 1:1: " in page
     assert f'href="/coaching/1on1/start/{bo.id}"' in page and "1 goal at risk" in page
 
 
