@@ -116,6 +116,7 @@ _PARENT_OF: dict[str, Parent] = {
     "meetings.new": _to("meetings.index"),
     "meetings.import_ics": _to("meetings.index"),
     "meetings.detail": _to("meetings.index"),
+    "meetings.edit": lambda args: url_for("meetings.detail", meeting_id=args["meeting_id"]),
     "meetings.calendar": _to("meetings.index"),
     "projects.new": _to("projects.index"),
     "projects.detail": _to("projects.index"),

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("goals", __name__, url_prefix="/goals")
 
-from perfapp.goals import views  # noqa: E402,F401
+from perfapp.goals import cards, views  # noqa: E402,F401

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
+from perfapp.core.versions import Versioned
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback
 from perfapp.people.models import Department, User
@@ -41,7 +42,7 @@ class GoalSetting(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
-class Goal(db.Model):
+class Goal(Versioned, db.Model):
     """An objective (measured by key results) or a KPI (one metric with a target for the period)."""
 
     __tablename__ = "goal"

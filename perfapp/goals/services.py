@@ -9,10 +9,12 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
-from flask_babel import format_date
+from flask import g, has_request_context
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true, union_all
 from sqlalchemy.orm import aliased, selectinload
 
 from perfapp.core.db import utcnow
@@ -45,8 +47,14 @@ MAX_DEPTH = 50
 # --- the organisation's cycle -------------------------------------------------------------------
 
 def settings() -> GoalSetting:
-    """The organisation's goal settings (defaults when HR never saved them; not added to the session)."""
-    return db.session.get(GoalSetting, 1) or GoalSetting(id=1, cycle="quarter", stale_days=7)
+    """The organisation's goal settings (defaults when HR never saved them; not added to the session);
+    read once per request."""
+    if has_request_context() and "goal_settings" in g:
+        return g.goal_settings  # type: ignore[no-any-return]
+    row = db.session.get(GoalSetting, 1) or GoalSetting(id=1, cycle="quarter", stale_days=7)
+    if has_request_context():
+        g.goal_settings = row
+    return row
 
 
 def save_settings(actor: User, cycle: str, stale_days: int | None) -> GoalSetting:
@@ -66,6 +74,8 @@ def save_settings(actor: User, cycle: str, stale_days: int | None) -> GoalSettin
         db.session.add(row)
     row.cycle, row.stale_days = cycle, stale_days  # type: ignore[assignment]
     db.session.flush()
+    if has_request_context():
+        g.pop("goal_settings", None)
     return row
 
 
@@ -95,6 +105,11 @@ def period_choices(cycle: str, today: date, count: int = 4) -> list[tuple[date, 
 
 def period_label(start: date, end: date) -> str:
     """"2026 Q4", "2026/11–12", "2026/11", "2026", or the two dates for anything else."""
+    return _period_label(start, end, str(get_locale()))
+
+
+@lru_cache(maxsize=512)
+def _period_label(start: date, end: date, _locale: str) -> str:
     if start.day == 1 and (end + timedelta(days=1)).day == 1 and start.year == end.year:
         months = end.month - start.month + 1
         if months == 12:
@@ -124,7 +139,17 @@ def parse_period_key(value: str | None) -> tuple[date, date] | None:
 
 def visible_to(viewer: User) -> ColumnElement[bool]:
     """SQL: the goals `viewer` may see (public ones; private ones to the owner, their manager, HR,
-    and for a department's or a project's goal to its members)."""
+    and for a department's or a project's goal to its members). Built once per request and viewer."""
+    key = ("goal_visible_to", viewer.id, viewer.is_hr, viewer.department_id)
+    if has_request_context():
+        found = g.setdefault("goal_visibility", {})
+        if key not in found:
+            found[key] = _visible_to(viewer)
+        return found[key]  # type: ignore[no-any-return]
+    return _visible_to(viewer)
+
+
+def _visible_to(viewer: User) -> ColumnElement[bool]:
     if viewer.is_hr:
         return true()
     reports = select(User.id).where(User.manager_id == viewer.id).scalar_subquery()
@@ -656,31 +681,32 @@ def _list(query, key_results: bool = False) -> list[Goal]:  # type: ignore[no-un
     return list(db.session.scalars(query.options(*options)))
 
 
-def goals_of(viewer: User, person: User, today: date | None = None, limit: int = 50) -> list[Goal]:
-    """A person's goals that the viewer may see, current and future periods first (newest periods first)."""
+def goals_of(viewer: User, person: User, today: date | None = None, limit: int = 50) -> list[int]:
+    """The ids of a person's goals that the viewer may see, newest periods first (cards: perfapp.goals.cards)."""
     today = today or utcnow().date()
-    return _list(select(Goal).where(Goal.owner_id == person.id, Goal.archived.is_(False),
-                                    Goal.period_end >= today - timedelta(days=92), visible_to(viewer))
-                 .order_by(Goal.period_end.desc(), Goal.id).limit(limit))
+    return list(db.session.scalars(
+        select(Goal.id).where(Goal.owner_id == person.id, Goal.archived.is_(False),
+                              Goal.period_end >= today - timedelta(days=92), visible_to(viewer))
+        .order_by(Goal.period_end.desc(), Goal.id).limit(limit)))
 
 
-def top_goals(viewer: User, period: tuple[date, date]) -> list[Goal]:
-    """The first level of the tree: company goals of the period."""
+def tree_roots(viewer: User, period: tuple[date, date], limit: int = 100) -> tuple[list[int], list[int]]:
+    """The goal tree's first level in one statement: (company goals, department and project goals
+    that support no other goal) of the period, as ids."""
     start, end = period
-    return _list(select(Goal).where(Goal.owner_type == "company", Goal.archived.is_(False),
-                                    Goal.period_start <= end, Goal.period_end >= start, visible_to(viewer))
-                 # In the index's order: ordered by id alone, SQLite walks every goal by primary key.
-                 .order_by(Goal.period_start, Goal.id).limit(100))
-
-
-def unaligned_team_goals(viewer: User, period: tuple[date, date], limit: int = 100) -> list[Goal]:
-    """Department and project goals of the period that support no other goal (the tree's second root)."""
-    start, end = period
+    visible = visible_to(viewer)
+    in_period = and_(Goal.archived.is_(False), Goal.period_start <= end, Goal.period_end >= start, visible)
+    # Two index walks (ix_goal_top) glued together: one OR over both kinds scans every goal on SQLite.
+    company = (select(Goal.id, Goal.owner_type, Goal.period_start).where(Goal.owner_type == "company", in_period)
+               .order_by(Goal.period_start, Goal.id).limit(limit))
     aligned = exists().where(GoalLink.child_id == Goal.id)
-    return _list(select(Goal).where(Goal.owner_type.in_(("department", "project")), Goal.archived.is_(False),
-                                    Goal.period_start <= end, Goal.period_end >= start, ~aligned, visible_to(viewer))
-                 # "+ 0": a sort of the few rows found, not a walk of every goal in primary-key order (SQLite).
-                 .order_by(Goal.owner_type, Goal.id + 0).limit(limit))
+    teams = (select(Goal.id, Goal.owner_type, Goal.period_start)
+             .where(Goal.owner_type.in_(("department", "project")), ~aligned, in_period)
+             .order_by(Goal.owner_type, Goal.id + 0).limit(limit))
+    rows = db.session.execute(union_all(company.subquery().select(), teams.subquery().select())).all()
+    top = sorted((row.period_start, row.id) for row in rows if row.owner_type == "company")
+    loose = sorted((row.owner_type, row.id) for row in rows if row.owner_type != "company")
+    return [gid for _start, gid in top], [gid for _kind, gid in loose]
 
 
 _OWNER_RANK = {"company": 0, "department": 1, "project": 2, "person": 3}

@@ -333,12 +333,11 @@ def assign(goal_id: int) -> Response:
 def tree() -> Response:
     """Company goals of the period; each opens (as a fragment) to the goals that support it."""
     period = _period()
-    top = services.top_goals(current_user, period)
-    loose = services.unaligned_team_goals(current_user, period)
+    top, loose = services.tree_roots(current_user, period)
     setting = services.settings()
     periods = services.period_choices(setting.cycle, _today())
     return render("goals/tree.html", nodes=top, loose=loose,
-                  counts=services.child_counts(current_user, [g.id for g in top + loose]),
+                  counts=services.child_counts(current_user, top + loose),
                   period=period, period_name=services.period_label(*period),
                   periods=[(services.period_key(s, e), services.period_label(s, e)) for s, e in periods],
                   current_key=services.period_key(*period))
@@ -349,9 +348,9 @@ def tree() -> Response:
 def tree_node(goal_id: int) -> Response:
     """One goal and the goals that support it: a page, or for htmx only its children (the tree opening)."""
     goal = _goal_or_404(goal_id)
-    nodes = [g for g, _link in services.contributors(current_user, goal)]
+    nodes = [g.id for g, _link in services.contributors(current_user, goal)]
     return render("goals/tree_node.html", "goals/_nodes.html", target=f"kids-{goal.id}", goal=goal, nodes=nodes,
-                  counts=services.child_counts(current_user, [g.id for g in nodes]))
+                  counts=services.child_counts(current_user, nodes))
 
 
 # --- HR settings -------------------------------------------------------------------------------------

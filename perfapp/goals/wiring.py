@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from perfapp.extensions import db
-from perfapp.goals import services
+from perfapp.goals import cards, services
 from perfapp.goals.models import CheckIn, Goal
 from perfapp.notify.delivery import path_for
 from perfapp.notify.registry import PushText, register, register_push
@@ -49,6 +49,7 @@ def _reminder_text(note: Any, _locale: str) -> PushText | None:
 
 def connect(app: Flask) -> None:
     """Join the reactions, inbox and push registries (once per app; the registries are dicts)."""
+    cards.connect()  # what a goal card shows of other rows moves its version
     register_target("goal_checkin", Target(
         model=CheckIn,
         can_read=lambda checkin, viewer: services.can_see(viewer, checkin.goal),
