@@ -22,6 +22,7 @@ from perfapp.config import TestConfig
 from perfapp.core import cards
 from perfapp.core.db import empty_table
 from perfapp.extensions import db
+from tests.conftest import _database_url
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -73,16 +74,18 @@ def _identity_encoding(app: Flask) -> Callable[..., Any]:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    path = tmp_path_factory.mktemp("browser-db") / "perfapp.db"
+    # SQLite by default; PostgreSQL when TEST_DATABASE_URL is set, like the rest of the suite.
+    url = _database_url(str(tmp_path_factory.mktemp("browser-db")))
 
     class BrowserConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
+        SQLALCHEMY_DATABASE_URI = url
         # A busy CI machine can take over 3 s for a page; the journeys want the network's
         # answer then, not a cached copy (the offline tests fail fast, so still use the cache).
         PWA_NETWORK_TIMEOUT_SECONDS = 30
 
     app = create_app(BrowserConfig)
     with app.app_context():
+        db.drop_all()  # a PostgreSQL database may hold an older run's schema
         db.create_all()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, _identity_encoding(app), threaded=True)
