@@ -1,7 +1,7 @@
 """Goals get a record version: their cards (lists, the goal tree) are cached under it.
 
 Revision ID: c3f8a2e6d9b1
-Revises: b7e2c9d4a1f3
+Revises: 788384de2f77
 Create Date: 2026-12-04 12:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'c3f8a2e6d9b1'
-down_revision = 'b7e2c9d4a1f3'
+down_revision = '788384de2f77'
 branch_labels = None
 depends_on = None
 
