@@ -9,12 +9,26 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import Any
 
 from flask import g, has_request_context
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import aliased, selectinload
 
 from perfapp.core.db import utcnow
@@ -156,6 +170,31 @@ def _visible_to(viewer: User) -> ColumnElement[bool]:
     projects = select(ProjectMember.project_id).where(ProjectMember.user_id == viewer.id).scalar_subquery()
     team = [Goal.department_id == viewer.department_id] if viewer.department_id else []
     return or_(Goal.visibility == "public", Goal.owner_id == viewer.id, Goal.created_by_id == viewer.id,
+               Goal.owner_id.in_(reports), Goal.project_id.in_(projects), *team)
+
+
+def _viewer_shape(viewer: User) -> tuple[bool, bool]:
+    """What decides the shape of the visibility clause (the statements below are built once per shape)."""
+    return bool(viewer.is_hr), viewer.department_id is not None
+
+
+def _viewer_params(viewer: User) -> dict[str, Any]:
+    params: dict[str, Any] = {} if viewer.is_hr else {"viewer_id": viewer.id}
+    if viewer.department_id is not None and not viewer.is_hr:
+        params["viewer_department"] = viewer.department_id
+    return params
+
+
+def _visible_by_params(is_hr: bool, in_department: bool) -> ColumnElement[bool]:
+    """visible_to with the viewer as bind parameters (viewer_id, viewer_department), for statements
+    built once and run for every viewer of the same shape."""
+    if is_hr:
+        return true()
+    viewer = bindparam("viewer_id", type_=Integer)
+    reports = select(User.id).where(User.manager_id == viewer).scalar_subquery()
+    projects = select(ProjectMember.project_id).where(ProjectMember.user_id == viewer).scalar_subquery()
+    team = [Goal.department_id == bindparam("viewer_department", type_=Integer)] if in_department else []
+    return or_(Goal.visibility == "public", Goal.owner_id == viewer, Goal.created_by_id == viewer,
                Goal.owner_id.in_(reports), Goal.project_id.in_(projects), *team)
 
 
@@ -684,29 +723,42 @@ def _list(query, key_results: bool = False) -> list[Goal]:  # type: ignore[no-un
 def goals_of(viewer: User, person: User, today: date | None = None, limit: int = 50) -> list[int]:
     """The ids of a person's goals that the viewer may see, newest periods first (cards: perfapp.goals.cards)."""
     today = today or utcnow().date()
-    return list(db.session.scalars(
-        select(Goal.id).where(Goal.owner_id == person.id, Goal.archived.is_(False),
-                              Goal.period_end >= today - timedelta(days=92), visible_to(viewer))
-        .order_by(Goal.period_end.desc(), Goal.id).limit(limit)))
+    return list(db.session.scalars(_goals_of_statement(*_viewer_shape(viewer)), {
+        **_viewer_params(viewer), "person_id": person.id, "since": today - timedelta(days=92), "size": limit}))
+
+
+@cache
+def _goals_of_statement(is_hr: bool, in_department: bool) -> Select[tuple[int]]:
+    return (select(Goal.id).where(Goal.owner_id == bindparam("person_id"), Goal.archived.is_(False),
+                                  Goal.period_end >= bindparam("since", type_=Date),
+                                  _visible_by_params(is_hr, in_department))
+            .order_by(Goal.period_end.desc(), Goal.id).limit(bindparam("size", type_=Integer)))
 
 
 def tree_roots(viewer: User, period: tuple[date, date], limit: int = 100) -> tuple[list[int], list[int]]:
     """The goal tree's first level in one statement: (company goals, department and project goals
     that support no other goal) of the period, as ids."""
     start, end = period
-    visible = visible_to(viewer)
-    in_period = and_(Goal.archived.is_(False), Goal.period_start <= end, Goal.period_end >= start, visible)
-    # Two index walks (ix_goal_top) glued together: one OR over both kinds scans every goal on SQLite.
-    company = (select(Goal.id, Goal.owner_type, Goal.period_start).where(Goal.owner_type == "company", in_period)
-               .order_by(Goal.period_start, Goal.id).limit(limit))
-    aligned = exists().where(GoalLink.child_id == Goal.id)
-    teams = (select(Goal.id, Goal.owner_type, Goal.period_start)
-             .where(Goal.owner_type.in_(("department", "project")), ~aligned, in_period)
-             .order_by(Goal.owner_type, Goal.id + 0).limit(limit))
-    rows = db.session.execute(union_all(company.subquery().select(), teams.subquery().select())).all()
+    rows = db.session.execute(_tree_roots_statement(*_viewer_shape(viewer)), {
+        **_viewer_params(viewer), "start": start, "end": end, "size": limit}).all()
     top = sorted((row.period_start, row.id) for row in rows if row.owner_type == "company")
     loose = sorted((row.owner_type, row.id) for row in rows if row.owner_type != "company")
     return [gid for _start, gid in top], [gid for _kind, gid in loose]
+
+
+@cache
+def _tree_roots_statement(is_hr: bool, in_department: bool) -> Any:
+    in_period = and_(Goal.archived.is_(False), Goal.period_start <= bindparam("end", type_=Date),
+                     Goal.period_end >= bindparam("start", type_=Date), _visible_by_params(is_hr, in_department))
+    size = bindparam("size", type_=Integer)
+    # Two index walks (ix_goal_top) glued together: one OR over both kinds scans every goal on SQLite.
+    company = (select(Goal.id, Goal.owner_type, Goal.period_start).where(Goal.owner_type == "company", in_period)
+               .order_by(Goal.period_start, Goal.id).limit(size))
+    aligned = exists().where(GoalLink.child_id == Goal.id)
+    teams = (select(Goal.id, Goal.owner_type, Goal.period_start)
+             .where(Goal.owner_type.in_(("department", "project")), ~aligned, in_period)
+             .order_by(Goal.owner_type, Goal.id + 0).limit(size))
+    return union_all(company.subquery().select(), teams.subquery().select())
 
 
 _OWNER_RANK = {"company": 0, "department": 1, "project": 2, "person": 3}
@@ -739,12 +791,18 @@ def child_counts(viewer: User, goal_ids: Sequence[int]) -> dict[int, int]:
     """How many visible goals support each of these (to show which tree rows open)."""
     if not goal_ids:
         return {}
-    rows = db.session.execute(
-        select(GoalLink.parent_id, func.count(func.distinct(GoalLink.child_id)))
-        .join(Goal, Goal.id == GoalLink.child_id)
-        .where(GoalLink.parent_id.in_(goal_ids), Goal.archived.is_(False), visible_to(viewer))
-        .group_by(GoalLink.parent_id)).all()
+    rows = db.session.execute(_child_counts_statement(*_viewer_shape(viewer)),
+                              {**_viewer_params(viewer), "ids": list(goal_ids)}).all()
     return dict(rows)  # type: ignore[arg-type]
+
+
+@cache
+def _child_counts_statement(is_hr: bool, in_department: bool) -> Any:
+    return (select(GoalLink.parent_id, func.count(func.distinct(GoalLink.child_id)))
+            .join(Goal, Goal.id == GoalLink.child_id)
+            .where(GoalLink.parent_id.in_(bindparam("ids", expanding=True)), Goal.archived.is_(False),
+                   _visible_by_params(is_hr, in_department))
+            .group_by(GoalLink.parent_id))
 
 
 def alignment_options(viewer: User, goal: Goal | None, period: tuple[date, date]) -> list[Goal]:
