@@ -156,8 +156,7 @@ def solve(problem: Problem, progress: Callable[[float], None] | None = None) -> 
             continue
         out = flow.get(("e", *slot), {})
         picked = [target[1] for target, amount in out.items() if target != "t" and amount > 0]
-        # A reviewer appears in one slot of a reviewee at most: the same person as peer and partner
-        # would be one review (the unique pair). Keep the first slot's.
+        # Peers (same team) and partners (other teams) are disjoint candidates: no pair twice.
         solution.chosen[slot] = picked
         if out.get("t", 0):
             solution.short[slot] = out["t"]
@@ -176,6 +175,22 @@ class Context:
     cycle_load: Counter[int]
     rolling: Counter[int]
     existing: dict[int, dict[int, ReviewAssignment]]  # reviewee -> reviewer -> row
+    by_department: dict[int, list[int]] = field(default_factory=dict)
+    by_manager: dict[int, list[int]] = field(default_factory=dict)
+    # Plain ints (reading ORM attributes millions of times was most of the build).
+    manager_of: dict[int, int | None] = field(default_factory=dict)
+    department_of: dict[int, int | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        departments: dict[int, list[int]] = defaultdict(list)
+        managers: dict[int, list[int]] = defaultdict(list)
+        for pid, person in self.people.items():
+            self.manager_of[pid], self.department_of[pid] = person.manager_id, person.department_id
+            if person.department_id is not None:
+                departments[person.department_id].append(pid)
+            if person.manager_id is not None:
+                managers[person.manager_id].append(pid)
+        self.by_department, self.by_manager = dict(departments), dict(managers)
 
 
 def load_context(cycle: ReviewCycle, reviewees: list[User], now: datetime) -> Context:
@@ -201,29 +216,32 @@ def capacity_of(cycle: ReviewCycle, ctx: Context, person_id: int) -> int:
 def candidates_for(cycle: ReviewCycle, ctx: Context, reviewee: User, group: str,
                    partners_of: dict[int, list[tuple[int, int]]] | None = None) -> list[tuple[int, int]]:
     """(reviewer id, cost) for one reviewee and group, best first: evidenced colleagues of the same
-    team for peers, of other teams for partners (colleagues of the same manager or department with no
-    evidence come last as peers)."""
-    mine = ctx.existing.get(reviewee.id, {})
+    team for peers, of other teams for partners; for peers, then the rest of the team with no
+    evidence (in a large department a window of it that moves with the reviewee, so the same few
+    are not everyone's fallback)."""
+    me, manager, department = reviewee.id, ctx.manager_of.get(reviewee.id), ctx.department_of.get(reviewee.id)
+    mine = ctx.existing.get(me, {})
     taken = {rid for rid, row in mine.items() if row.source != "solver"}
-    same_team = {
-        pid for pid, p in ctx.people.items()
-        if pid != reviewee.id and ((reviewee.department_id is not None and p.department_id == reviewee.department_id)
-                                   or (reviewee.manager_id is not None and p.manager_id == reviewee.manager_id))
-        and pid != reviewee.manager_id and p.manager_id != reviewee.id
-    } if group == "peers" else set()
-    evidenced = (partners_of or {}).get(reviewee.id, [])
+
+    def eligible(pid: int) -> bool:
+        return pid != me and pid != manager and ctx.manager_of.get(pid) != me and pid not in taken
+
+    def same_team(pid: int) -> bool:
+        return (department is not None and ctx.department_of.get(pid) == department) or \
+            (manager is not None and ctx.manager_of.get(pid) == manager)
+
     ranked: dict[int, int] = {}
-    for other, score in evidenced:
-        person = ctx.people.get(other)
-        if person is None or other in taken or other == reviewee.manager_id or person.manager_id == reviewee.id:
-            continue
-        in_team = other in same_team or (group == "peers" and person.department_id == reviewee.department_id)
-        if (group == "peers") != in_team:
-            continue
-        ranked[other] = max(1, NO_EVIDENCE_COST - min(score, NO_EVIDENCE_COST - 1))
+    for other, score in (partners_of or {}).get(me, []):
+        if other in ctx.manager_of and eligible(other) and same_team(other) == (group == "peers"):
+            ranked[other] = max(1, NO_EVIDENCE_COST - min(score, NO_EVIDENCE_COST - 1))
     if group == "peers":
-        for other in same_team:
-            if other not in taken:
+        team = list(ctx.by_manager.get(manager, ())) if manager is not None else []
+        members = ctx.by_department.get(department, []) if department is not None else []
+        if len(members) > MAX_CANDIDATES:
+            start = members.index(me) if me in members else me % len(members)
+            members = (members[start:] + members[:start])[:MAX_CANDIDATES]
+        for other in [*team, *members]:
+            if eligible(other):
                 ranked.setdefault(other, NO_EVIDENCE_COST)
     for rid, row in mine.items():  # a pending proposal is the cheapest way to fill the place
         if row.status == "proposed" and row.group == group:

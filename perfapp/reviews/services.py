@@ -324,10 +324,10 @@ def suggestions(cycle: ReviewCycle, reviewee: User, group: str, now: datetime, l
         ranked += [(0, pid) for pid in team]
     out: list[User] = []
     for _score, pid in ranked:
-        if pid in asked or pid == reviewee.id or pid in {u.id for u in out}:
+        if pid in asked or pid in (reviewee.id, reviewee.manager_id) or pid in {u.id for u in out}:
             continue
         person = db.session.get(User, pid)
-        if person is None or not person.active or person.is_former_colleague:
+        if person is None or not person.active or person.is_former_colleague or person.manager_id == reviewee.id:
             continue
         if group == "partners" and person.department_id == reviewee.department_id:
             continue
@@ -350,6 +350,9 @@ def _check_nominee(cycle: ReviewCycle, reviewee: User, nominee: User | None, gro
         raise FormError({"person_id": _("%(name)s is deactivated and can't review.", name=nominee.name)})
     if nominee.id == reviewee.id:
         raise FormError({"person_id": _("You can't be your own peer: your self-review is separate.")})
+    if nominee.id == reviewee.manager_id or nominee.manager_id == reviewee.id:
+        raise FormError({"person_id": _("%(name)s already reviews as a manager or a direct report.",
+                                        name=nominee.name)})
     if db.session.scalar(select(ReviewAssignment.id).where(
             ReviewAssignment.cycle_id == cycle.id, ReviewAssignment.reviewee_id == reviewee.id,
             ReviewAssignment.reviewer_id == nominee.id)):
@@ -703,7 +706,9 @@ def team_nominations(manager: User, cycle: ReviewCycle) -> dict[User, list[Revie
     by_id = {u.id: u for u in reports}
     for row in rows:
         out[by_id[row.reviewee_id]].append(row)
-    return out
+    # Whoever has proposals waiting comes first: that is what the manager came for.
+    waiting = sorted(out, key=lambda u: not any(r.status == "proposed" for r in out[u]))
+    return {u: out[u] for u in waiting}
 
 
 def cycle_rows(cycle: ReviewCycle, reviewee_id: int) -> list[ReviewAssignment]:

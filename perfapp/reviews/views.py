@@ -178,8 +178,13 @@ def team(cycle_id: int) -> Response:
             db.session.rollback()
             cycle = _cycle_or_404(cycle_id)
             errors, status = error.errors, 422
-    return render("reviews/team.html", status=status, cycle=cycle,
-                  team=services.team_nominations(current_user, cycle), errors=errors,
+    team = services.team_nominations(current_user, cycle)
+    now = utcnow()
+    # Whom a manager can add: the rest of the team, and colleagues from other teams who worked
+    # with the report lately (under their caps).
+    candidates = {person.id: [u for u in team if u.id != person.id]
+                  + services.suggestions(cycle, person, "partners", now, limit=5) for person in team}
+    return render("reviews/team.html", status=status, cycle=cycle, team=team, candidates=candidates, errors=errors,
                   form=request.form if status == 422 else {}, label=services.label)
 
 

@@ -152,6 +152,9 @@ def seed_demo(rng: random.Random) -> list[tuple[str, str]]:
     from perfapp.meetings.seed import seed_demo_meetings
 
     seed_demo_meetings(org)
+    from perfapp.reviews.seed import seed_demo_reviews
+
+    seed_demo_reviews(org)
     from perfapp.coaching.seed import seed_demo_coaching
 
     seed_demo_coaching(org)

@@ -90,6 +90,20 @@ def test_refused_nominations_change_nothing(org, cycle, make_user) -> None:
     assert_rejected(lambda: services.nominate(me, cycle, me, "peers"), "person_id", ReviewAssignment)
     assert_rejected(lambda: services.nominate(me, cycle, None, "peers"), "person_id", ReviewAssignment)
     assert_rejected(lambda: services.nominate(me, cycle, org["team"][1], "self"), "group", ReviewAssignment)
+    # The manager reviews as the manager, not as a peer.
+    assert_rejected(lambda: services.nominate(me, cycle, org["manager"], "peers"), "person_id", ReviewAssignment)
+
+
+def test_suggestions_leave_out_the_manager_and_anyone_at_their_cap(org) -> None:
+    cycle = services.create_cycle(org["hr"], cycle_input(cycle_cap=1))
+    me = org["team"][0]
+    db.session.add_all([Feedback(author_id=org["manager"].id, recipient_id=me.id, text="Nice"),
+                        Feedback(author_id=org["team"][2].id, recipient_id=me.id, text="Thanks")])
+    services.nominate(org["team"][3], cycle, org["team"][2], "peers")  # team[2] is now at the cap of 1
+    db.session.commit()
+    suggested = {u.id for u in services.suggestions(cycle, me, "peers", utcnow(), limit=10)}
+    assert org["manager"].id not in suggested and org["team"][2].id not in suggested
+    assert org["team"][1].id in suggested
 
 
 def test_a_nomination_beyond_the_cycle_cap_is_refused_with_alternatives(org, make_user) -> None:
