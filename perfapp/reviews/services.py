@@ -486,7 +486,7 @@ def assignment_report(cycle: ReviewCycle, problem: assignment.Problem, solution:
               "why": assignment.explain_short(problem, slot)}
              for slot, missing in sorted(solution.short.items())]
     return {"histogram": {str(k): v for k, v in sorted(histogram.items())}, "short": short[:500],
-            "short_count": len(short), "reviewers": len(load), "max_load": max(load.values(), default=0),
+            "short_count": len({s["reviewee_id"] for s in short}), "reviewers": len(load), "max_load": max(load.values(), default=0),
             "at": now.isoformat()}
 
 

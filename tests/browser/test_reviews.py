@@ -14,9 +14,9 @@ from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.people.models import User
 from perfapp.reviews import services
-from perfapp.reviews.models import ReviewAssignment, ReviewCycle
+from perfapp.reviews.models import ReviewAssignment
 from perfapp.reviews.services import AnswerInput, CycleInput, QuestionInput
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, Person
 
 LANGS = ["zh", "en"]
 
@@ -174,3 +174,21 @@ def test_results_with_a_hidden_small_group(phone, org, lang, shot, tr, log_in, i
     assert response is not None and response.status == 404
 
 
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_hr_assigns_reviewers_and_reads_aggregates(phone, org, lang, shot, tr, log_in, in_app) -> None:
+    cycle_id = in_app(_cycle, org, "draft")
+    hr = Person(0, "Hana HR", "hr@example.com")
+    p = phone(lang)
+    page = p.page
+    log_in(page, hr)
+    page.goto("/admin/")
+    page.get_by_role("link", name=tr("Review cycles", lang)).click()
+    page.get_by_role("link", name="2026 H2 360").click()
+    page.wait_for_url(f"**/reviews/cycles/{cycle_id}")
+    page.get_by_role("button", name=tr("Assign reviewers", lang)).click()
+    expect(page.locator("#assignment .rv-histogram li").first).to_be_visible()
+    expect(page.locator("#assignment")).to_contain_text(tr("Reviews per reviewer", lang))
+    no_horizontal_scroll(page)
+    shot(page, "reviews-hr-assignment", lang)

@@ -24,7 +24,9 @@ def _finished(org):  # type: ignore[no-untyped-def]
     services.open_cycle(org["hr"], cycle)
     db.session.commit()
     rating, text = cycle.questions
-    for row in db.session.scalars(select(ReviewAssignment).where(ReviewAssignment.reviewee_id == lina.id)):
+    # Everyone answers: Lina's peers and partner, the team's upward reviews of their manager, selves.
+    for row in db.session.scalars(select(ReviewAssignment).where(ReviewAssignment.cycle_id == cycle.id,
+                                                                 ReviewAssignment.reviewer_id.is_not(None))):
         services.answer(row.reviewer, row, AnswerInput(ratings={rating.id: 4}, comments={text.id: f"words {row.id}"}))
     services.close_cycle(org["hr"], cycle)
     db.session.commit()
@@ -179,3 +181,28 @@ def test_hr_runs_the_assignment_and_sees_the_histogram(org, cycle, login) -> Non
     full = c.get(f"/reviews/cycles/{cycle.id}").get_data(as_text=True)
     assert "rv-histogram" in full
     assert (cycle.closes_at - timedelta(days=1)) > cycle.nominations_close_at
+
+
+def test_every_filter_pair_on_hrs_page_shows_enough_or_nothing(org, login) -> None:
+    """Every department × group HR can pick: a shown aggregate has at least 5 answers, and two
+    shown ones nested in each other differ by 0 or at least 5 (the service test checks the atoms)."""
+    import re
+    from itertools import combinations
+
+    cycle, _lina = _finished(org)
+    hr = login(org["hr"])
+    shown: dict[tuple[str, str], int] = {}
+    for department in ("", str(org["eng"].id), str(org["sales_dept"].id)):
+        for group in ("all", "peers", "reports", "partners", "customers"):
+            html = hr.get(f"/reviews/cycles/{cycle.id}/results?department={department}&group={group}",
+                          headers=htmx_headers("org-cell")).get_data(as_text=True)
+            found = re.search(r"(\d+) answers?", html)
+            if found:
+                shown[(department, group)] = int(found.group(1))
+            else:
+                assert "Not shown" in html
+    assert shown and all(n >= 5 for n in shown.values())
+    for (a, na), (b, nb) in combinations(shown.items(), 2):
+        nested = (a[1] == b[1] or "all" in (a[1], b[1])) and ("" in (a[0], b[0]) or a[0] == b[0])
+        if nested:
+            assert abs(na - nb) == 0 or abs(na - nb) >= 5, (a, b, na, nb)
