@@ -37,7 +37,11 @@ ROLLING_DAYS = 30
 PROPOSED_COST = 0
 NO_EVIDENCE_COST = 100
 SHORTFALL_COST = 10_000
-MAX_CANDIDATES = 40  # per reviewee and group: the best-evidenced ones (bounds the graph)
+MAX_CANDIDATES = 40  # per reviewee and group considered at all
+# Edges per place in the flow: the best few per place are enough to balance (network simplex grows
+# faster than linearly with edges; 40 a slot made 10,000 reviewees take minutes).
+EDGES_PER_PLACE = 3
+MIN_EDGES = 8
 
 Pair = tuple[int, int]
 
@@ -137,9 +141,10 @@ def solve(problem: Problem, progress: Callable[[float], None] | None = None) -> 
         node = ("e", *slot)
         graph.add_edge("s", node, capacity=need, weight=0)
         graph.add_edge(node, "t", capacity=need, weight=SHORTFALL_COST)
-        for reviewer, cost in problem.candidates.get(slot, ())[:MAX_CANDIDATES]:
-            if problem.capacity.get(reviewer, 0) > 0 and reviewer != slot[0]:
-                graph.add_edge(node, ("r", reviewer), capacity=1, weight=cost)
+        usable = [(r, c) for r, c in problem.candidates.get(slot, ())[:MAX_CANDIDATES]
+                  if problem.capacity.get(r, 0) > 0 and r != slot[0]]
+        for reviewer, cost in usable[:max(MIN_EDGES, EDGES_PER_PLACE * need)]:
+            graph.add_edge(node, ("r", reviewer), capacity=1, weight=cost)
     for reviewer, cap in problem.capacity.items():
         if cap > 0 and graph.has_node(("r", reviewer)):
             graph.add_edge(("r", reviewer), "t", capacity=cap, weight=0)
