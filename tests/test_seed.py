@@ -110,6 +110,7 @@ def assert_demo_coaching(login, employee: User) -> None:  # type: ignore[no-unty
     assert count(select(ActionItem.id).where(ActionItem.carried > 0, ActionItem.done_at.is_(None)).subquery()) == 2
     assert count(select(Notification.id).where(Notification.kind == "one_on_one_reminder").subquery()) == 2
     assert {r.state for r in db.session.scalars(select(FormalRecord))} == {"manager_signed", "hr_signed"}
+    assert count(select(Notification.id).where(Notification.kind == "record_to_sign").subquery()) >= 1
     manager = account("manager@example.com")
     page = login(manager, password=DEMO_PASSWORD).get("/coaching/team").get_data(as_text=True)
     assert f'href="/coaching/1on1/{series.id}"' in page and "/coaching/1on1/start/" in page

@@ -20,6 +20,7 @@ from perfapp.core.db import utcnow
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback
+from perfapp.notify.services import notify
 from perfapp.people.models import User
 
 MAX_SECTION = 4000
@@ -199,10 +200,30 @@ def sign(actor: User, record: FormalRecord, now: datetime | None = None) -> Form
         raise Locked(_("You can't sign this record now."))
     if record.state == "draft":
         record.state, record.manager_signed_at, record.manager_signed_by_id = "manager_signed", now, actor.id
+        tell_hr(record)
     else:
         record.state, record.hr_signed_at, record.hr_signed_by_id = "hr_signed", now, actor.id
+        notify(record.person_id, "record_signed", ref_type="formal_record", ref_id=record.id,
+               dedupe_key=f"record-signed:{record.id}")
     db.session.flush()
     return record
+
+
+MAX_HR_TOLD = 50
+
+
+def tell_hr(record: FormalRecord) -> None:
+    """HR's inbox (and push): a record waits for their signature. Admins when there is no HR."""
+    hr = list(db.session.scalars(select(User.id).where(User.role == "hr", User.active.is_(True),
+                                                       User.id != record.person_id)
+                                 .order_by(User.id).limit(MAX_HR_TOLD)))
+    if not hr:
+        hr = list(db.session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True),
+                                                           User.id != record.person_id)
+                                     .order_by(User.id).limit(MAX_HR_TOLD)))
+    for person_id in hr:
+        notify(person_id, "record_to_sign", ref_type="formal_record", ref_id=record.id,
+               dedupe_key=f"record-sign:{record.id}")
 
 
 def records_for(viewer: User, limit: int = 100) -> list[FormalRecord]:

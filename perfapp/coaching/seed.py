@@ -18,7 +18,7 @@ from perfapp.coaching.models import (
     OneOnOneSeries,
     PrivateNote,
 )
-from perfapp.coaching.records import evidence
+from perfapp.coaching.records import evidence, tell_hr
 from perfapp.extensions import db
 from perfapp.people.models import User
 
@@ -116,6 +116,8 @@ def _records(org: Any) -> None:
         state="manager_signed", manager_signed_at=org.now - timedelta(days=1), manager_signed_by_id=manager.id)
     promo.evidence = evidence(manager, employee, start, today)
     db.session.add(promo)
+    db.session.flush()
+    tell_hr(promo)
     projects = org.projects_of(employee)
     if projects:
         project = projects[0]

@@ -26,7 +26,14 @@ def back_control(page: Page):  # type: ignore[no-untyped-def]
     control = page.locator("header.appbar a[data-back]")
     expect(control).to_have_count(1)
     expect(control).to_be_visible()
-    box = control.bounding_box()
+    # Right after a history.back() the restored page may still be swapping in (the control is
+    # replaced once more, and a replaced element has no box): measure again then.
+    box = None
+    for _try in range(10):
+        box = control.bounding_box()
+        if box:
+            break
+        page.wait_for_timeout(200)
     assert box and box["width"] >= 44 and box["height"] >= 44
     return control
 

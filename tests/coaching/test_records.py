@@ -145,3 +145,22 @@ def test_views_sign_and_refuse_edits_after_sign_off(org, login) -> None:
     assert db.session.get(FormalRecord, record.id).state == "hr_signed"
     assert db.session.get(FormalRecord, record.id).summary == "Ready."
     assert login(org["peer"]).get(f"/coaching/records/new/{ana.id}").status_code == 404
+
+
+def test_hr_is_told_when_a_record_waits_and_the_person_when_it_is_signed(org, login) -> None:
+    from perfapp.notify.models import Notification
+
+    boss, hr, ana = org["boss"], org["hr"], org["ana"]
+    record = draft(org)
+    assert count(Notification) == 0  # a draft tells nobody
+    records.sign(boss, record)
+    db.session.commit()
+    told = db.session.query(Notification).filter_by(kind="record_to_sign").all()
+    assert [n.user_id for n in told] == [hr.id]
+    inbox = login(hr).get("/notify/").get_data(as_text=True)
+    assert f"/coaching/records/{record.id}" in inbox and "sign as HR" in inbox
+    records.sign(hr, record)
+    db.session.commit()
+    assert [n.user_id for n in db.session.query(Notification).filter_by(kind="record_signed")] == [ana.id]
+    assert f"/coaching/records/{record.id}" in login(ana).get("/notify/").get_data(as_text=True)
+    assert f"/coaching/records/{record.id}" not in login(org["peer"]).get("/notify/").get_data(as_text=True)
