@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from perfapp.coaching import hooks
 from perfapp.coaching.models import (
@@ -185,8 +186,18 @@ def reschedule(actor: User, series: OneOnOneSeries, cadence: str, day: str, star
 # --- the agenda --------------------------------------------------------------------------------------------
 
 def agenda(meeting: OneOnOne) -> list[AgendaItem]:
-    return list(db.session.scalars(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)
-                                   .order_by(AgendaItem.discussed, AgendaItem.id)))
+    return agendas([meeting.id]).get(meeting.id, [])
+
+
+def agendas(meeting_ids: list[int]) -> dict[int, list[AgendaItem]]:
+    """The agendas of several 1:1s in one query (a series' history), by meeting id."""
+    out: dict[int, list[AgendaItem]] = {}
+    if meeting_ids:
+        for item in db.session.scalars(select(AgendaItem).where(AgendaItem.meeting_id.in_(meeting_ids))
+                                       .options(selectinload(AgendaItem.author))
+                                       .order_by(AgendaItem.discussed, AgendaItem.id)):
+            out.setdefault(item.meeting_id, []).append(item)
+    return out
 
 
 def add_agenda_item(actor: User, series: OneOnOneSeries, text: str, source_type: str | None = None,
@@ -356,6 +367,7 @@ def save_private_note(actor: User, series: OneOnOneSeries, text: str) -> Private
 def open_actions(series: OneOnOneSeries) -> list[ActionItem]:
     return list(db.session.scalars(select(ActionItem).where(ActionItem.series_id == series.id,
                                                             ActionItem.done_at.is_(None))
+                                   .options(selectinload(ActionItem.owner))
                                    .order_by(ActionItem.due_on, ActionItem.id)))
 
 
@@ -365,7 +377,7 @@ def actions_done_in(meeting_ids: list[int]) -> dict[int, list[ActionItem]]:
     if meeting_ids:
         for item in db.session.scalars(select(ActionItem).where(ActionItem.meeting_id.in_(meeting_ids),
                                                                 ActionItem.done_at.is_not(None))
-                                       .order_by(ActionItem.id)):
+                                       .options(selectinload(ActionItem.owner)).order_by(ActionItem.id)):
             out.setdefault(item.meeting_id, []).append(item)
     return out
 

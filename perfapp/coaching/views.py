@@ -92,9 +92,8 @@ def _series_context(series: OneOnOneSeries, **extra: Any) -> dict[str, Any]:
     meeting = one_on_ones.current_meeting(series)
     items = one_on_ones.agenda(meeting)
     past = one_on_ones.past_meetings(series)
-    past_agenda = {m.id: one_on_ones.agenda(m) for m in past}
-    feedback_ids = [i.source_id for i in items if i.source_type == "feedback" and i.source_id] + \
-        [i.source_id for m in past for i in past_agenda[m.id] if i.source_type == "feedback" and i.source_id]
+    past_agenda = one_on_ones.agendas([m.id for m in past])
+    feedback_ids = [i.source_id for i in items if i.source_type == "feedback" and i.source_id]
     note = one_on_ones.my_note(current_user, meeting)
     other = one_on_ones.other_side(current_user, series)
     context: dict[str, Any] = {

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.people.models import User
+from tests.browser.test_team_and_back import back_control, no_sideways_scroll
 
 LANGS = ["zh", "en"]
 SHOTS = Path("/tmp/shots-coaching")
@@ -26,24 +27,6 @@ def snap(page: Page, name: str, lang: str, shot) -> None:  # type: ignore[no-unt
     shot(page, name, lang)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}-{lang}.png"), animations="disabled", full_page=True)
-
-
-def back_control(page: Page) -> None:
-    control = page.locator("header.appbar a[data-back]")
-    expect(control).to_have_count(1)
-    expect(control).to_be_visible()
-    # A boosted navigation may still be settling (the app bar swapped once more): measure again then.
-    box = None
-    for _try in range(10):
-        box = control.bounding_box()
-        if box:
-            break
-        page.wait_for_timeout(200)
-    assert box and box["width"] >= 44 and box["height"] >= 44
-
-
-def no_sideways_scroll(page: Page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def set_up(org) -> int:  # type: ignore[no-untyped-def]

@@ -317,3 +317,42 @@ def test_looking_writes_nothing(org, login) -> None:
         for url in (f"/coaching/1on1/{series.id}", "/coaching/1on1", "/coaching/team"):
             c.get(url)
     assert (count(OneOnOne), count(AgendaItem), count(Notification)) == before
+
+
+def test_a_series_page_costs_the_same_queries_with_a_short_or_long_history(org, login) -> None:
+    """Past 1:1s' agendas, notes and done action items, and open action items, come in batches."""
+    from sqlalchemy import event
+
+    boss, ana, series = org["boss"], org["ana"], org["series"]
+    c = login(boss)
+
+    def queries() -> int:
+        seen: list[str] = []
+
+        def record(*_args) -> None:  # type: ignore[no-untyped-def]
+            seen.append("q")
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert c.get(f"/coaching/1on1/{series.id}").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        return len(seen)
+
+    def meet(n: int) -> None:
+        soon = (utcnow() + timedelta(days=3)).date().isoformat()
+        for i in range(n):
+            oo.add_agenda_item(boss, series, f"Topic {i}")
+            oo.add_agenda_item(ana, series, f"Her topic {i}")
+            oo.save_private_note(boss, series, f"note {i}")
+            done = oo.add_action(ana, series, f"Done {i}", ana.id, soon)
+            oo.set_action_done(ana, series, done.id, True)
+            oo.add_action(boss, series, f"Open {i}", boss.id, soon)
+            oo.finish(boss, series)
+        db.session.commit()
+
+    meet(2)
+    queries()
+    few = queries()
+    meet(8)
+    assert queries() == few
