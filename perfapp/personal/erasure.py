@@ -35,6 +35,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
+from perfapp.coaching.models import ActionItem, AgendaItem, FormalRecord, PrivateNote
 from perfapp.core import signals
 from perfapp.core.models import IdempotencyRecord
 from perfapp.core.validation import FormError
@@ -64,6 +65,8 @@ FREE_TEXT: tuple[InstrumentedAttribute[Any], ...] = (
     CustomerPraise.subject, CustomerPraise.body, CustomerPraise.sender_name,
     Report.reason, ModerationDecision.reason, PostingSuspension.reason,
     Goal.description, Goal.status_reason, CheckIn.note, CheckIn.status_reason,
+    AgendaItem.text, ActionItem.text, PrivateNote.text, FormalRecord.summary, FormalRecord.strengths,
+    FormalRecord.growth, FormalRecord.recommendation,
 )
 #: Names shorter than this are not searched for in others' text (a two-letter Latin name would
 #: cut pieces out of ordinary words); Chinese names of two characters are searched.

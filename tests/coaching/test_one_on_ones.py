@@ -356,3 +356,35 @@ def test_a_series_page_costs_the_same_queries_with_a_short_or_long_history(org, 
     few = queries()
     meet(8)
     assert queries() == few
+
+
+def test_erasing_either_side_leaves_no_coaching_trace(org) -> None:
+    """A report's series, notes and records go with them; an erased manager's records and lines on
+    others' agendas stay, with the name cut out of the text (perfapp.personal.erasure)."""
+    from perfapp.coaching import records
+    from perfapp.coaching.models import FormalRecord
+    from perfapp.personal.erasure import erase_person
+
+    boss, ana, bo, series = org["boss"], org["ana"], org["bo"], org["series"]
+    soon = (utcnow() + timedelta(days=3)).date().isoformat()
+    _write_both_notes(org)
+    oo.add_agenda_item(ana, series, "Ask 王经理 about the budget")
+    oo.add_action(boss, series, "Intro to the design lead", ana.id, soon)
+    bo_series = oo.start_series(boss, bo.id, "weekly", *tomorrow(30))
+    oo.add_agenda_item(bo, bo_series, "Feedback for 王经理 on the offsite")
+    start, end = (utcnow() - timedelta(days=60)).date().isoformat(), utcnow().date().isoformat()
+    records.create_record(boss, records.RecordInput(person_id=ana.id, period_start=start, period_end=end,
+                                                    summary="Ready."))
+    about_bo = records.create_record(boss, records.RecordInput(person_id=bo.id, period_start=start,
+                                                               period_end=end, summary="王经理 recommends Bo."))
+    db.session.commit()
+    series_id, bo_series_id, about_bo_id = series.id, bo_series.id, about_bo.id
+    erase_person(org["admin"], ana, "李娜")
+    db.session.commit()
+    assert db.session.get(OneOnOneSeries, series_id) is None
+    assert count(PrivateNote) == 0 and db.session.query(FormalRecord).count() == 1
+    erase_person(org["admin"], boss, "王经理")
+    db.session.commit()
+    assert "王经理" not in db.session.get(FormalRecord, about_bo_id).summary
+    assert [i.text for i in oo.agenda(oo.current_meeting(db.session.get(OneOnOneSeries, bo_series_id)))] == [
+        "Feedback for […] on the offsite"]
