@@ -107,6 +107,20 @@ def seed_demo_goals(org: Any) -> None:
             if person is not employee or rng.random() < 0.5:
                 _backdate_checkins(rng, goal, person, period, today, zh_person, rng.randint(1, 5))
     db.session.flush()
+    # The manager's feedback on a report's latest check-in: its card says which goal it was on.
+    latest = db.session.scalar(select(CheckIn).join(Goal, Goal.id == CheckIn.goal_id).where(
+        Goal.owner_id.in_([p.id for p in org.team.get(org.department_key(employee)) or [] if p.manager_id == manager.id]),
+        Goal.visibility == "public").order_by(CheckIn.id.desc()).limit(1))
+    if latest is not None:
+        from perfapp.feedback.services import (  # here: feedback's models come first
+            FeedbackInput,
+            give_feedback,
+        )
+
+        give_feedback(manager, FeedbackInput(
+            recipient_id=latest.goal.owner_id, checkin_id=latest.id, kind="praise", visibility="public",
+            text="进展很扎实，继续保持！" if org.lang(manager) == "zh" else "Solid progress, keep it up!"))
+        db.session.flush()
 
 
 # --- seed-load ------------------------------------------------------------------------------------

@@ -53,3 +53,13 @@ def seed_demo_projects(org: Any) -> None:
                 answers={key: rng.choice((2, 3, 3, 1)) for key in reviews.QUESTIONS},
                 went_well=rng.choice(WENT_WELL)[lang], improve=rng.choice(IMPROVE)[lang],
                 visibility=rng.choice(("private", "manager")), confidential=rng.random() < 0.2), now=org.now)
+    # Flowers given from the milestone's page: its retrospective shows them.
+    from perfapp.recognition.flowers import (  # here: recognition imports projects
+        FlowerInput,
+        give_flowers,
+    )
+
+    for giver, receiver in zip(reviewers[:2], reviewers[1:3], strict=False):
+        give_flowers(giver, FlowerInput(receiver_id=receiver.id, count=2, milestone_id=milestone.id,
+                                        message="发布那天多亏有你" if org.lang(giver) == "zh" else "Launch day was calmer with you"))
+    db.session.flush()
