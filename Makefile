@@ -53,11 +53,14 @@ run: runtime-deps install compile
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) app:app
 
 # Installs everything (Debian packages, Python dev deps, npm dev packages) and runs the whole suite.
-test: system-deps install-dev npm-deps compile
+# The lint first (seconds): a type error or lint failure stops the run before the long suite.
+test: system-deps install-dev npm-deps compile lint
 	$(BIN)/python -m pytest -q
 
+# ruff over everything, then mypy over perfapp/ (configured in pyproject.toml).
 lint:
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 WORKBOX_MODULES := core routing strategies precaching expiration cacheable-response \
   navigation-preload background-sync

@@ -1,4 +1,6 @@
 """Extensions, created unbound and bound in create_app()."""
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_htmx import HTMX
@@ -16,6 +18,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+# The base class of every model. Flask-SQLAlchemy builds db.Model at run time from Base (adding its
+# bind and table-name mixins), and mypy cannot take an attribute such as db.Model as a base class
+# (python/mypy#8603), so to mypy the models derive from Base, which is what types their columns.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

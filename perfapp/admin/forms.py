@@ -11,7 +11,7 @@ from perfapp.people.departments import DepartmentInput
 _TRUE = {"1", "on", "true", "yes"}
 
 
-def parse_person(form: MultiDict) -> PersonInput:  # type: ignore[type-arg]
+def parse_person(form: MultiDict) -> PersonInput:
     return PersonInput(
         name=form.get("name", ""),
         email=form.get("email", ""),
@@ -24,16 +24,16 @@ def parse_person(form: MultiDict) -> PersonInput:  # type: ignore[type-arg]
     )
 
 
-def parse_department(form: MultiDict) -> DepartmentInput:  # type: ignore[type-arg]
+def parse_department(form: MultiDict) -> DepartmentInput:
     return DepartmentInput(name_zh=form.get("name_zh", ""), name_en=form.get("name_en", ""),
                            parent_id=parse_int(form.get("parent_id")))
 
 
-def parse_tag(form: MultiDict) -> TagInput:  # type: ignore[type-arg]
+def parse_tag(form: MultiDict) -> TagInput:
     return TagInput(name_zh=form.get("name_zh", ""), name_en=form.get("name_en", ""),
                     kind=form.get("kind", ""), active=form.get("active", "") in _TRUE)
 
 
-def parse_flag(form: MultiDict, name: str) -> bool:  # type: ignore[type-arg]
+def parse_flag(form: MultiDict, name: str) -> bool:
     """A yes/no button value ("1" / "0")."""
     return form.get(name, "") in _TRUE

@@ -13,7 +13,7 @@ from sqlalchemy import DDL, JSON, DateTime, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from perfapp.core.db import utcnow
-from perfapp.extensions import db
+from perfapp.extensions import Model
 
 ACTIONS = (
     "person.invited", "person.role_changed", "person.reset_forced", "person.deactivated",
@@ -22,7 +22,7 @@ ACTIONS = (
 )
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     __tablename__ = "audit_entry"
     # Read by tests/conftest.py: rows of this table can't be deleted, so it is emptied differently.
     __table_args__ = (

@@ -7,11 +7,11 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
-from perfapp.extensions import db
+from perfapp.extensions import Model
 from perfapp.people.models import User
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """One row per logged-in device. The cookie holds only the random token's id;
     deleting the row (logout, deactivation) invalidates the cookie everywhere."""
 
@@ -23,7 +23,7 @@ class LoginSession(db.Model):
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
 
-class Invite(db.Model):
+class Invite(Model):
     __tablename__ = "invite"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -35,7 +35,7 @@ class Invite(db.Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
-class PasswordReset(db.Model):
+class PasswordReset(Model):
     """A "forgot password" link (asked by the person, or sent when HR forces a reset).
 
     Only the token's SHA-256 is stored; it works once, until expires_at, while the person is active.
@@ -51,7 +51,7 @@ class PasswordReset(db.Model):
     user: Mapped[User] = relationship()
 
 
-class LoginFailure(db.Model):
+class LoginFailure(Model):
     """Failed logins per submitted email address, whether or not an account has it.
 
     Keyed by the SHA-256 of the normalised address (not the address: what strangers type is

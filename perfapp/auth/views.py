@@ -35,7 +35,7 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _log_in(user, remember: bool) -> None:  # type: ignore[no-untyped-def]
+def _log_in(user, remember: bool) -> None:
     # A new session id on every login: drop whatever the anonymous session held.
     lang = session.get("lang")
     session.clear()

@@ -46,7 +46,7 @@ def _since(days: int) -> datetime:
     return utcnow() - timedelta(days=days)
 
 
-def _grouped(stmt) -> Counter[int]:  # type: ignore[no-untyped-def]
+def _grouped(stmt) -> Counter[int]:
     return Counter(dict(db.session.execute(stmt).all()))
 
 

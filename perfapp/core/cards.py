@@ -19,7 +19,7 @@ invalidated, a new version is a new key, and old entries age out.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -46,11 +46,11 @@ class CardKind:
     #: the columns `facets` reads, besides id and version
     columns: tuple[str, ...]
     #: (light rows, viewer, options) -> {id: facets}; the one place a viewer's facets are derived
-    facets: Callable[[Sequence[Any], Any, dict[str, Any]], dict[int, Facets]]
+    facets: Callable[[Sequence[Any], Any, dict[str, Any]], Mapping[int, Facets]]
     #: ids -> {id: record with what the card shows loaded}
     load: Callable[[list[int]], dict[int, Any]]
     #: (records, viewer, facets by id) -> {id: extra template context}, e.g. reaction counts
-    context: Callable[[list[Any], Any, dict[int, Facets]], dict[int, dict[str, Any]]] = \
+    context: Callable[[list[Any], Any, Mapping[int, Facets]], dict[int, dict[str, Any]]] = \
         field(default=lambda records, viewer, facets: {})
     #: (ids, viewer) -> {id: HTML shown instead to this viewer} (a post they reported)
     replaced: Callable[[list[int], Any], dict[int, Markup]] = field(default=lambda ids, viewer: {})
@@ -84,7 +84,7 @@ def light_rows(kind: CardKind, ids: Sequence[int]) -> list[Any]:
 
 
 @cache
-def _light_rows(kind: CardKind) -> Select:  # type: ignore[type-arg]
+def _light_rows(kind: CardKind) -> Select:
     """Built once per kind (building a statement costs more than SQLite running it)."""
     model = kind.model
     # created_at too: a restored backup or an emptied test database reuses ids (and versions

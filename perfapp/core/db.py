@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import Table, event, exc, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result
 
 from perfapp.extensions import db
 
@@ -24,6 +24,12 @@ _force_write: contextvars.ContextVar[bool] = contextvars.ContextVar("perfapp_for
 def utcnow() -> datetime:
     """Naive UTC now: every datetime column stores naive UTC on both engines."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE run through Session.execute matched. Session.execute is
+    typed as returning a Result; for those statements it is a CursorResult, which has rowcount."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def get_row(model: type[T], row_id: int | None) -> T | None:
@@ -69,7 +75,7 @@ def _configure_sqlite(engine: Engine, app: Flask) -> None:
     memory = engine.url.database in (None, "", ":memory:")
 
     @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def on_connect(dbapi_connection, _record) -> None:
         # Let SQLAlchemy's "begin" event decide how each transaction opens.
         dbapi_connection.isolation_level = None
         cur = dbapi_connection.cursor()
@@ -87,7 +93,7 @@ def _configure_sqlite(engine: Engine, app: Flask) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def on_begin(conn) -> None:
         # Readers in WAL never block; writers queue on the RESERVED lock right at
         # BEGIN, where busy_timeout applies, instead of failing at their first write.
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _is_write() else "BEGIN")
@@ -123,11 +129,11 @@ def _ping_when_idle(engine: Engine) -> None:
     """
 
     @event.listens_for(engine, "checkin")
-    def on_checkin(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    def on_checkin(_dbapi_connection, record) -> None:
         record.info["perfapp_idle_since"] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def on_checkout(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+    def on_checkout(dbapi_connection, record, _proxy) -> None:
         since = record.info.get("perfapp_idle_since")
         if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
             return

@@ -32,7 +32,7 @@ from sqlalchemy import delete, event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from perfapp.core.db import utcnow
+from perfapp.core.db import rowcount, utcnow
 from perfapp.core.errors import error_response
 from perfapp.core.htmx import is_htmx
 from perfapp.core.models import IdempotencyRecord
@@ -122,10 +122,10 @@ def claim(user_id: int, key: str, request_hash: str, now: datetime | None = None
 
 def _take_over(record: IdempotencyRecord, now: datetime) -> bool:
     """Restart an abandoned marker; only one of several retries wins it."""
-    won = db.session.execute(update(IdempotencyRecord).where(
+    won = rowcount(db.session.execute(update(IdempotencyRecord).where(
         IdempotencyRecord.id == record.id, IdempotencyRecord.state == "in_progress",
         IdempotencyRecord.created_at == record.created_at,
-    ).values(created_at=now)).rowcount == 1  # type: ignore[attr-defined]
+    ).values(created_at=now))) == 1
     db.session.commit()
     return won
 
@@ -167,7 +167,7 @@ def purge_expired(now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - retention()
     result = db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff))
     db.session.flush()
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+    return rowcount(result)
 
 
 def _refusal(status: int, message: str) -> Response:
@@ -206,7 +206,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _run_claimed(record_id: int, view: Callable[..., Any], args: tuple, kwargs: dict) -> Response:  # type: ignore[type-arg]
+def _run_claimed(record_id: int, view: Callable[..., Any], args: tuple, kwargs: dict) -> Response:
     session = db.session()
     marked = committed = False
 

@@ -16,10 +16,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from perfapp.core.db import utcnow
-from perfapp.extensions import db
+from perfapp.extensions import Model
 
 
-class IdempotencyRecord(db.Model):
+class IdempotencyRecord(Model):
     """One Idempotency-Key a person sent (perfapp.core.idempotency).
 
     "in_progress" is committed before the request runs, so a concurrent duplicate finds it;

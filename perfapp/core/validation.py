@@ -49,7 +49,7 @@ class BoundedIntConverter(IntegerConverter):
     """`<int:…>` in routes, up to INT_MAX: a larger id names no row, so the URL is a 404
     instead of a database error."""
 
-    def __init__(self, map, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]  # noqa: A002
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002
         kwargs.setdefault("max", INT_MAX)
         super().__init__(map, *args, **kwargs)
 
@@ -58,7 +58,7 @@ def _without_nul(value: Any) -> Any:
     return value.replace("\x00", "") if isinstance(value, str) else value
 
 
-class NulFreeMultiDict(ImmutableMultiDict):  # type: ignore[type-arg]
+class NulFreeMultiDict(ImmutableMultiDict):
     """Query and form values without NUL characters.
 
     PostgreSQL can't store or even compare text holding NUL: one in any field made the request

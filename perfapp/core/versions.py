@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import ColumnElement, Integer, event, inspect, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, scoped_session
 
 
 class Versioned:
@@ -36,7 +36,7 @@ class Versioned:
 
 @dataclass(frozen=True)
 class _Dependency:
-    watched: type
+    watched: type[Any]
     attributes: tuple[str, ...]
     model: Any
     pointing: Callable[[int], ColumnElement[bool]]
@@ -51,7 +51,7 @@ def depends_on(watched: type, attributes: Iterable[str], model: type,
     """Cards of `model` show `attributes` of a `watched` row: when those change, the versions of
     the rows `pointing(watched id)` selects move (registered once, when the app is made)."""
     dependency = _Dependency(watched, tuple(attributes), model, pointing)
-    columns = inspect(watched).column_attrs.keys()
+    columns: list[str] = inspect(watched).column_attrs.keys()
     if unknown := [name for name in dependency.attributes if name not in columns]:
         raise ValueError(f"{watched.__name__} has no column attributes {unknown}")
     if dependency not in _DEPENDENCIES:
@@ -66,7 +66,7 @@ def on_change(watched: type, attributes: Iterable[str], callback: Callable[[Sess
         _CALLBACKS.append(entry)
 
 
-def bump(session: Session, model: Any, ids: Iterable[int]) -> None:
+def bump(session: Session | scoped_session[Any], model: Any, ids: Iterable[int]) -> None:
     """Move the versions of these rows (their cards show something that changed elsewhere)."""
     ids = sorted(set(ids))
     if ids:
@@ -80,10 +80,11 @@ def _changed(obj: Any, attributes: tuple[str, ...]) -> bool:
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    for obj in list(session.dirty):
+    dirty: list[Any] = list(session.dirty)  # mapped rows, typed as object by SQLAlchemy
+    for obj in dirty:
         if isinstance(obj, Versioned) and session.is_modified(obj, include_collections=True):
             # An SQL expression, so two writers moving one row both count.
-            obj.version = type(obj).version + 1  # type: ignore[assignment]
+            obj.version = type(obj).version + 1
         for dep in _DEPENDENCIES:
             if isinstance(obj, dep.watched) and _changed(obj, dep.attributes):
                 session.execute(
@@ -100,6 +101,6 @@ def init_versions(app: Flask) -> None:
     from perfapp.extensions import db
 
     with app.app_context():
-        session_class = db.session.session_factory.class_  # type: ignore[attr-defined]
+        session_class = db.session.session_factory.class_
     if not event.contains(session_class, "before_flush", _before_flush):
         event.listen(session_class, "before_flush", _before_flush)

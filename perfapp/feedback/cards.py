@@ -123,7 +123,7 @@ def kind() -> cards.CardKind:
 @bp.app_template_global("feedback_cards")
 def feedback_cards(ids: Sequence[int], no_promote: bool = False) -> list[Markup]:
     """The cards for these feedback ids, in order, as the current viewer sees them."""
-    viewer = current_user._get_current_object()  # type: ignore[attr-defined]
+    viewer = current_user._get_current_object()
     return cards.render(kind(), list(ids), viewer, no_promote=no_promote)
 
 
@@ -137,7 +137,7 @@ def feedback_card(item: Any, no_promote: bool = False) -> Markup:
 @bp.app_template_global("feedback_facets")
 def feedback_facets(item: Feedback, no_promote: bool = False) -> FeedbackFacets:
     """The facets of a card included directly (its own page, a story's source, the inbox)."""
-    viewer = current_user._get_current_object()  # type: ignore[attr-defined]
+    viewer = current_user._get_current_object()
     return cards.facets_of(kind(), item, viewer, no_promote=no_promote)  # type: ignore[return-value]
 
 

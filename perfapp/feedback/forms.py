@@ -26,7 +26,7 @@ def split_free_tags(raw: str) -> list[str]:
     return [t for t in re.split(r"[,，、#＃\n]+", raw or "") if t.strip()]
 
 
-def parse_voice(files: MultiDict | None) -> VoiceUpload | None:  # type: ignore[type-arg]
+def parse_voice(files: MultiDict | None) -> VoiceUpload | None:
     """The compose form's voice file; an empty file input (nothing recorded) counts as none."""
     part: FileStorage | None = files.get("voice") if files else None
     if part is None:
@@ -38,7 +38,7 @@ def parse_voice(files: MultiDict | None) -> VoiceUpload | None:  # type: ignore[
     return VoiceUpload(stream=part.stream, filename=part.filename or "")
 
 
-def parse_feedback(form: MultiDict, files: MultiDict | None = None) -> FeedbackInput:  # type: ignore[type-arg]
+def parse_feedback(form: MultiDict, files: MultiDict | None = None) -> FeedbackInput:
     # The compose sheet marks that it sent the checkbox; otherwise "default for the kind".
     dev = form.get("development_only", "0") if form.get("development_only_present") else None
     kind = form.get("kind", "praise")

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
 from perfapp.core.versions import Versioned
-from perfapp.extensions import db
+from perfapp.extensions import Model
 from perfapp.people.models import User
 from perfapp.projects.models import Milestone, Project
 
@@ -40,7 +40,7 @@ TAG_KINDS = {"capability": _l("Capability"), "value": _l("Value"), "free": _l("F
 QUICK_EMOJI = ("👍", "🙏", "💡", "🔥", "🎯", "❤️")
 
 
-class Tag(db.Model):
+class Tag(Model):
     __tablename__ = "tag"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), default="free")
@@ -55,13 +55,13 @@ class Tag(db.Model):
         return self.name_zh if str(get_locale() or "en").startswith("zh") else self.name_en
 
 
-class FeedbackTag(db.Model):
+class FeedbackTag(Model):
     __tablename__ = "feedback_tag"
     feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"), primary_key=True)
     tag_id: Mapped[int] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
-class Feedback(Versioned, db.Model):
+class Feedback(Versioned, Model):
     __tablename__ = "feedback"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
@@ -163,7 +163,7 @@ class Feedback(Versioned, db.Model):
         return bool(self.behaviour or self.impact or self.suggestion)
 
 
-class FeedbackRequest(db.Model):
+class FeedbackRequest(Model):
     """"Ask for feedback": one request, several people asked."""
 
     __tablename__ = "feedback_request"
@@ -181,7 +181,7 @@ class FeedbackRequest(db.Model):
     asks: Mapped[list[FeedbackAsk]] = relationship(back_populates="request", cascade="all, delete-orphan")
 
 
-class FeedbackAsk(db.Model):
+class FeedbackAsk(Model):
     """One person asked in a request, with their answer state."""
 
     __tablename__ = "feedback_ask"

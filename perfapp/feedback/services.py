@@ -265,7 +265,7 @@ def decode_cursor(raw: str | None) -> Cursor | None:
         return None
 
 
-def _before(cursor: Cursor | None):  # type: ignore[no-untyped-def]
+def _before(cursor: Cursor | None):
     if cursor is None:
         return True
     # A row-value comparison lets both engines seek straight into the (…, created_at, id)
@@ -296,7 +296,7 @@ class FeedRef(NamedTuple):
     created_at: datetime
 
 
-def _merged_page(branches: list, before: Any, limit: Any) -> Select:  # type: ignore[type-arg]
+def _merged_page(branches: list, before: Any, limit: Any) -> Select:
     """Newest-first keyset page over the union of several indexed branches (hidden rows left out)."""
     subqueries = [
         select(Feedback.id, Feedback.created_at).where(cond, Feedback.hidden.is_(False), before)
@@ -325,7 +325,7 @@ _BRANCHES: dict[str, Any] = {
 
 
 @lru_cache(maxsize=256)
-def _page_statement(shapes: tuple[str, ...], after_cursor: bool) -> Select:  # type: ignore[type-arg]
+def _page_statement(shapes: tuple[str, ...], after_cursor: bool) -> Select:
     branches = [_BRANCHES[shape](bindparam(f"b{n}", expanding=shape == "reports"))
                 for n, shape in enumerate(shapes)]
     before = (tuple_(Feedback.created_at, Feedback.id) < tuple_(bindparam("cursor_at"), bindparam("cursor_id"))
@@ -333,7 +333,7 @@ def _page_statement(shapes: tuple[str, ...], after_cursor: bool) -> Select:  # t
     return _merged_page(branches, before, bindparam("n"))
 
 
-def _page(branches: list[tuple[str, Any]] | list, cursor: Cursor | None,  # type: ignore[type-arg]
+def _page(branches: list[tuple[str, Any]] | list, cursor: Cursor | None,
           limit: int) -> tuple[list[FeedRef], str | None]:
     """Only the ids of a page; cards come from the cache, and only the missing ones load rows.
     `branches` are (name in _BRANCHES, value) pairs, or SQL conditions (built on each call)."""
@@ -369,7 +369,7 @@ def home_feed(viewer: User, cursor: Cursor | None = None, limit: int = 20) -> tu
 
 
 @cache
-def _reports_of() -> Select:  # type: ignore[type-arg]
+def _reports_of() -> Select:
     return select(User.id).where(User.manager_id == bindparam("manager_id"))
 
 
@@ -379,7 +379,7 @@ def given_feed(author: User, cursor: Cursor | None = None, limit: int = 20) -> t
 
 
 def project_feed(viewer: User, project_id: int, cursor: Cursor | None = None,
-                 limit: int = 20) -> tuple[list[Feedback], str | None]:
+                 limit: int = 20) -> tuple[list[FeedRef], str | None]:
     """A project's feedback stream: what was given in its context that this viewer may read."""
     return _page([and_(Feedback.project_id == project_id, Feedback.visible_to(viewer))], cursor, limit)
 
@@ -399,7 +399,7 @@ def tag_profile(person: User, viewer: User, limit: int = 12) -> list[tuple[Tag, 
 
 
 @cache
-def _tag_profile(is_hr: bool) -> Select:  # type: ignore[type-arg]
+def _tag_profile(is_hr: bool) -> Select:
     # Count on the link table's integer key first and join the few tags afterwards: the
     # filter then runs on ix_feedback_recipient_visibility alone (an index-only scan).
     counts = (
@@ -498,7 +498,7 @@ def open_asks_for(user: User, limit: int = 20) -> list[FeedbackAsk]:
 
 
 @cache
-def _open_asks_count() -> Select:  # type: ignore[type-arg]
+def _open_asks_count() -> Select:
     return (select(func.count()).select_from(FeedbackAsk).join(FeedbackAsk.request)
             .where(FeedbackAsk.recipient_id == bindparam("person_id"), FeedbackAsk.status == "open",
                    FeedbackRequest.expires_at > bindparam("now")))

@@ -155,7 +155,7 @@ def compose() -> Response:
             db.session.rollback()
             if wants_json():
                 return _json(jsonify(errors=e.errors), 422)
-            form = request.form.to_dict()
+            form: dict[str, Any] = request.form.to_dict()
             form["emoji_list"] = request.form.getlist("emoji")
             form["tag_id_list"] = request.form.getlist("tag_ids")
             return render("feedback/compose.html", "feedback/_compose_form.html", target="compose",
@@ -171,7 +171,7 @@ def compose() -> Response:
         flash(_("Sent to %(name)s.", name=feedback.recipient.name), "success")
         return redirect(url_for("feedback.detail", feedback_id=feedback.id), 303)  # type: ignore[return-value]
 
-    form: dict = {"kind": "praise", "visibility": "public"}
+    form = {"kind": "praise", "visibility": "public"}
     ask_id = parse_int(request.args.get("ask"))
     if ask_id and ask_id > 0:
         ask = services.get_ask_for(current_user, ask_id)
@@ -249,7 +249,7 @@ def voice_note(feedback_id: int) -> Response:
 @login_required
 def ask() -> Response:
     errors: dict[str, str] = {}
-    form: dict = {}
+    form: dict[str, Any] = {}
     if request.method == "POST":
         ids = [n for n in (parse_int(v) for v in request.form.getlist("recipient_ids")) if n is not None]
         try:
@@ -260,9 +260,8 @@ def ask() -> Response:
         except FormError as e:
             db.session.rollback()
             errors = e.errors
-            form = request.form.to_dict()
-            form["people"] = list(db.session.scalars(
-                select(User).where(User.id.in_([i for i in ids if i > 0][:20]))))
+            people = list(db.session.scalars(select(User).where(User.id.in_([i for i in ids if i > 0][:20]))))
+            form = {**request.form.to_dict(), "people": people}
         else:
             db.session.commit()
             flash(_("Asked %(n)d people for feedback.", n=len(req.asks)), "success")

@@ -176,8 +176,7 @@ def prepare(upload: VoiceUpload, errors: dict[str, str]) -> VoiceClip | None:
             return None
         demuxer = _sniff(source)
         try:
-            kind = _kind(_probe(source, demuxer)) if demuxer else None
-            if kind is None:
+            if demuxer is None or (kind := _kind(_probe(source, demuxer))) is None:
                 errors["voice"] = not_audio
                 return None
             ext, mime = kind

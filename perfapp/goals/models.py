@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
 from perfapp.core.versions import Versioned
-from perfapp.extensions import db
+from perfapp.extensions import Model
 from perfapp.feedback.models import Feedback
 from perfapp.people.models import Department, User
 from perfapp.projects.models import Project
@@ -32,7 +32,7 @@ CYCLES = ("quarter", "month", "two_months", "year")
 VISIBILITIES = ("public", "private")
 
 
-class GoalSetting(db.Model):
+class GoalSetting(Model):
     """The organisation's goal cycle and reminder cadence that HR sets (one row, id 1; absent: defaults)."""
 
     __tablename__ = "goal_setting"
@@ -42,7 +42,7 @@ class GoalSetting(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
-class Goal(Versioned, db.Model):
+class Goal(Versioned, Model):
     """An objective (measured by key results) or a KPI (one metric with a target for the period)."""
 
     __tablename__ = "goal"
@@ -119,7 +119,7 @@ class Goal(Versioned, db.Model):
         return self.period_start <= day <= self.period_end
 
 
-class KeyResult(db.Model):
+class KeyResult(Model):
     """A measurable result of an objective: a number from→to with a unit, a percentage, money, or done."""
 
     __tablename__ = "key_result"
@@ -157,7 +157,7 @@ class KeyResult(db.Model):
         return round(self.progress * 100)
 
 
-class GoalLink(db.Model):
+class GoalLink(Model):
     """Alignment: `child` supports `parent` (the goal, or one of its key results when kr_id is set)."""
 
     __tablename__ = "goal_link"
@@ -174,7 +174,7 @@ class GoalLink(db.Model):
     __table_args__ = (Index("ix_goal_link_parent", "parent_id", "kr_id"),)
 
 
-class CheckIn(db.Model):
+class CheckIn(Model):
     """A progress update on a goal: where it stands, how confident the owner is, a note."""
 
     __tablename__ = "goal_checkin"
@@ -205,4 +205,4 @@ class CheckIn(db.Model):
 
 
 # What a feedback card says it was given on (perfapp.feedback.cards).
-Feedback.goal = relationship(Goal, foreign_keys=[Feedback.goal_id])  # type: ignore[attr-defined]
+Feedback.goal = relationship(Goal, foreign_keys=[Feedback.goal_id])

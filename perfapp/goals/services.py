@@ -503,11 +503,11 @@ def set_alignment(actor: User, goal: Goal, parents: Sequence[ParentInput]) -> No
         if key not in wanted:
             db.session.delete(link)
     for key, weight in wanted.items():
-        link = current.get(key)
-        if link is None:
+        existing = current.get(key)
+        if existing is None:
             db.session.add(GoalLink(child_id=goal.id, parent_id=key[0], kr_id=key[1], weight=weight))
         else:
-            link.weight = weight
+            existing.weight = weight
     db.session.flush()
     for pid in old_parents - {gid for gid, _kr in wanted}:
         recompute(db.session.get(Goal, pid))  # type: ignore[arg-type]
@@ -712,7 +712,7 @@ def assign(actor: User, source: Goal, person_ids: Sequence[int] = (), department
 
 # --- what pages show -----------------------------------------------------------------------------
 
-def _list(query, key_results: bool = False) -> list[Goal]:  # type: ignore[no-untyped-def]
+def _list(query, key_results: bool = False) -> list[Goal]:
     """Goals with what their cards show (owner, department, project) loaded in one query each."""
     options = [selectinload(Goal.owner), selectinload(Goal.department), selectinload(Goal.project)]
     if key_results:
@@ -865,7 +865,7 @@ def send_checkin_reminders(now: datetime) -> int:
     key = f"goal-reminder:{ref}"
     reminded = exists().where(Notification.user_id == Goal.owner_id, Notification.dedupe_key == key)
     owners = db.session.scalars(
-        select(Goal.owner_id).join(User, User.id == Goal.owner_id)
+        select(User.id).select_from(Goal).join(User, User.id == Goal.owner_id)
         .where(_stale_clause(now, settings().stale_days), User.active.is_(True), ~reminded)
         .distinct().order_by(Goal.owner_id)).all()
     for owner_id in owners:

@@ -100,7 +100,7 @@ class _HtmlText(HTMLParser):
         self.parts: list[str] = []
         self.skipping: list[str] = []
 
-    def handle_starttag(self, tag: str, attrs: list) -> None:  # type: ignore[type-arg]
+    def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag == "body":
             self.skipping.clear()  # an unclosed <head> must not swallow the message
         elif tag in self.SKIP:
@@ -116,7 +116,7 @@ class _HtmlText(HTMLParser):
         elif not self.skipping and tag in self.BLOCK and tag != "li":
             self.parts.append("\n")
 
-    def handle_startendtag(self, tag: str, attrs: list) -> None:  # type: ignore[type-arg]
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
         if not self.skipping and tag in self.BLOCK:
             self.parts.append("\n")
 

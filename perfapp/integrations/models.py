@@ -7,11 +7,11 @@ from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
-from perfapp.extensions import db
+from perfapp.extensions import Model
 from perfapp.people.models import User
 
 
-class CustomerPraisePerson(db.Model):
+class CustomerPraisePerson(Model):
     __tablename__ = "customer_praise_person"
     praise_id: Mapped[int] = mapped_column(ForeignKey("customer_praise.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
@@ -19,7 +19,7 @@ class CustomerPraisePerson(db.Model):
     __table_args__ = (Index("ix_customer_praise_person_user", "user_id", "praise_id"),)
 
 
-class CustomerPraise(db.Model):
+class CustomerPraise(Model):
     """A customer's praise email, read as plain text, and (once a person confirms) who it is about.
 
     draft: uploaded or pasted by someone, waiting for them (or HR) to confirm;
@@ -82,7 +82,7 @@ class CustomerPraise(db.Model):
         return self.is_confirmed or self.can_be_confirmed_by(viewer)
 
 
-class InboundNonce(db.Model):
+class InboundNonce(Model):
     """Signatures of accepted inbound requests, kept past the timestamp window to refuse replays."""
 
     __tablename__ = "inbound_nonce"

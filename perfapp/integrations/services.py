@@ -64,7 +64,9 @@ def _pinyin_runs(text: str) -> str:
     """The text's Chinese as " syllable syllable … " (traditional characters read the same as simplified)."""
     runs = _CJK.findall(text)
     joined = "|".join(runs)[:_PINYIN_TEXT_CHARS]
-    syllables = lazy_pinyin(joined, errors=lambda chars: ["|"] * len(chars))
+    # pypinyin's annotations say `errors` returns a str; it also takes a list (one item per
+    # character), as its documentation shows.
+    syllables = lazy_pinyin(joined, errors=lambda chars: ["|"] * len(chars))  # type: ignore[arg-type,return-value]
     return " " + " ".join(s for s in syllables) + " "
 
 
@@ -260,7 +262,7 @@ def confirmed_for(person_id: int, limit: int = 5, viewer: User | None = None) ->
 
 
 @cache
-def _confirmed_for(is_hr: bool) -> Select:  # type: ignore[type-arg]
+def _confirmed_for(is_hr: bool) -> Select:
     """Built once: every profile asks."""
     shown = [] if is_hr else [CustomerPraise.hidden.is_(False)]
     return (select(CustomerPraise).join(CustomerPraisePerson, CustomerPraisePerson.praise_id == CustomerPraise.id)

@@ -154,11 +154,13 @@ def confirm(praise_id: int) -> Response:
         if "form" in e.errors:
             return render("errors/page.html", "errors/_error.html", target="praise-review", status=409,
                           message=e.errors["form"])
-        item = services.get_visible(current_user, praise_id)
+        shown = services.get_visible(current_user, praise_id)
+        if shown is None:  # gone since it was confirmed a moment ago
+            abort(404)
         valid = [i for i in ids if i > 0][:services.MAX_PEOPLE * 2]
         picked = list(db.session.scalars(select(User).where(User.id.in_(valid)))) if valid else []
         return render("integrations/review.html", "integrations/_review.html", target="praise-review",
-                      status=422, **_review_context(item, e.errors, picked, set(ids)))
+                      status=422, **_review_context(shown, e.errors, picked, set(ids)))
     db.session.commit()
     if wants_fragment("praise-review"):
         response = render("integrations/_confirmed.html", praise=item)

@@ -139,7 +139,8 @@ def write(name: str, events: Iterable[FeedEvent]) -> bytes:
         event.add("summary", item.title)
         if isinstance(item.starts, datetime):
             event.add("dtstart", item.starts.replace(tzinfo=UTC))
-            event.add("dtend", (item.ends or item.starts).replace(tzinfo=UTC))  # type: ignore[union-attr]
+            ends = item.ends if isinstance(item.ends, datetime) else item.starts
+            event.add("dtend", ends.replace(tzinfo=UTC))
         else:
             event.add("dtstart", item.starts)
         if item.description:

@@ -8,18 +8,18 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
-from perfapp.extensions import db
+from perfapp.extensions import Model
 from perfapp.feedback.models import Feedback
 from perfapp.people.models import User
 
 
-class MeetingAttendee(db.Model):
+class MeetingAttendee(Model):
     __tablename__ = "meeting_attendee"
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
-class Meeting(db.Model):
+class Meeting(Model):
     __tablename__ = "meeting"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -45,10 +45,10 @@ class Meeting(db.Model):
 
 
 # The meeting a feedback card says it was given after (perfapp.feedback.cards).
-Feedback.meeting = relationship(Meeting, foreign_keys=[Feedback.meeting_id])  # type: ignore[attr-defined]
+Feedback.meeting = relationship(Meeting, foreign_keys=[Feedback.meeting_id])
 
 
-class MeetingNote(db.Model):
+class MeetingNote(Model):
     """One sentence of feedback on the meeting as a whole, shown under its minutes to attendees."""
 
     __tablename__ = "meeting_note"
@@ -61,7 +61,7 @@ class MeetingNote(db.Model):
     author: Mapped[User] = relationship()
 
 
-class CalendarToken(db.Model):
+class CalendarToken(Model):
     """The secret in a person's calendar-subscription URL; revoking deletes it (old URLs stop working)."""
 
     __tablename__ = "calendar_token"

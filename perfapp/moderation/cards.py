@@ -12,7 +12,7 @@ from perfapp.moderation.services import reported_by
 
 def hidden_for_viewer(target_type: str, target_id: int) -> Markup | None:
     """The placeholder if the current viewer reported this row, else None (render the row)."""
-    viewer: Any = current_user._get_current_object()  # type: ignore[attr-defined]
+    viewer: Any = current_user._get_current_object()
     if reported_by(viewer, target_type, target_id):
         return Markup(render_template("moderation/_hidden_for_you.html"))
     return None

@@ -7,11 +7,11 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
-from perfapp.extensions import db
+from perfapp.extensions import Model
 from perfapp.people.models import User
 
 
-class PostingSuspension(db.Model):
+class PostingSuspension(Model):
     """While `until` is in the future, the person may not post anything public."""
 
     __tablename__ = "posting_suspension"
@@ -23,7 +23,7 @@ class PostingSuspension(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class Report(db.Model):
+class Report(Model):
     """One person's report of one row (any registered reportable type); open until HR decides."""
 
     __tablename__ = "report"
@@ -46,7 +46,7 @@ class Report(db.Model):
     )
 
 
-class ModerationDecision(db.Model):
+class ModerationDecision(Model):
     """The audit log: who decided what about which row, when and why. Never a copy of the content."""
 
     __tablename__ = "moderation_decision"

@@ -37,7 +37,7 @@ def reports_to_hide() -> int:
 ACTIONS = ("restore", "delete", "suspend")
 
 
-def suspended_until(user: User):  # type: ignore[no-untyped-def]
+def suspended_until(user: User):
     """The end of the person's current posting suspension, or None."""
     return db.session.scalar(
         select(func.max(PostingSuspension.until))
@@ -123,7 +123,7 @@ def reported_by(viewer: Any, target_type: str, target_id: int) -> bool:
 
 
 @cache
-def _open_reports() -> Select:  # type: ignore[type-arg]
+def _open_reports() -> Select:
     return select(Report.target_type, Report.target_id).where(
         Report.reporter_id == bindparam("user_id"), Report.resolved_at.is_(None))
 
@@ -190,8 +190,8 @@ def open_cases(viewer: User, limit: int = 50) -> list[Case]:
         by_type.setdefault(target_type, []).append(target_id)
     rows: dict[tuple[str, int], Any] = {}
     for target_type, ids in by_type.items():
-        model = REPORTABLE[target_type].model
-        for obj in db.session.scalars(select(model).where(model.id.in_(ids))):  # type: ignore[attr-defined]
+        model: Any = REPORTABLE[target_type].model  # a mapped class with an id
+        for obj in db.session.scalars(select(model).where(model.id.in_(ids))):
             rows[(target_type, obj.id)] = obj
     return [Case(t, i, rows[(t, i)], REPORTABLE[t], grouped[(t, i)])
             for t, i in list(grouped)[:limit] if (t, i) in rows]

@@ -4,7 +4,7 @@ bp = Blueprint("notify", __name__, url_prefix="/notify")
 
 
 @bp.record_once
-def _init_jobs(state) -> None:  # type: ignore[no-untyped-def]
+def _init_jobs(state) -> None:
     from perfapp.tasks import init_tasks
 
     init_tasks(state.app)

@@ -9,7 +9,7 @@ from perfapp.notify.registry import PUSH_CATEGORIES
 _TRUE = {"1", "on", "true", "yes"}
 
 
-def parse_preferences(form: MultiDict) -> PreferenceInput:  # type: ignore[type-arg]
+def parse_preferences(form: MultiDict) -> PreferenceInput:
     return PreferenceInput(
         switches={name: form.get(name, "") in _TRUE for name in PUSH_CATEGORIES},
         quiet_enabled=form.get("quiet_enabled", "") in _TRUE,

@@ -7,12 +7,12 @@ from perfapp.notify.models import Notification
 from perfapp.notify.services import notify
 
 
-def on_feedback_given(_sender: object, feedback) -> None:  # type: ignore[no-untyped-def]
+def on_feedback_given(_sender: object, feedback) -> None:
     notify(feedback.recipient_id, "feedback_received", feedback_id=feedback.id,
            dedupe_key=f"feedback:{feedback.id}")
 
 
-def on_feedback_requested(_sender: object, request) -> None:  # type: ignore[no-untyped-def]
+def on_feedback_requested(_sender: object, request) -> None:
     for ask in request.asks:
         notify(ask.recipient_id, "ask_received", ask_id=ask.id, dedupe_key=f"ask:{ask.id}")
 

@@ -7,10 +7,10 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column
 
 from perfapp.core.db import utcnow
-from perfapp.extensions import db
+from perfapp.extensions import Model
 
 
-class Notification(db.Model):
+class Notification(Model):
     """An inbox entry. It stores references, never rendered text, so that what a
     person sees is decided at read time by the same visibility rules as pages
     (a confidential author can never be baked into a stored message).
@@ -40,7 +40,7 @@ class Notification(db.Model):
 
 # --- web push ------------------------------------------------------------------------------
 
-class PushSubscription(db.Model):
+class PushSubscription(Model):
     """One browser's push subscription (a person has one per device). The endpoint is the
     push service's URL for that browser: unique, so a device that changes hands moves along."""
 
@@ -56,7 +56,7 @@ class PushSubscription(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class NotificationPreference(db.Model):
+class NotificationPreference(Model):
     """Which nudges a person wants pushed, their quiet hours and daily cap. No row: the defaults."""
 
     __tablename__ = "notification_preference"
@@ -74,7 +74,7 @@ class NotificationPreference(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
-class PushDelivery(db.Model):
+class PushDelivery(Model):
     """What push delivery decided for one inbox entry. The row is the claim (a job that runs
     twice never pushes twice) and "sent" rows count towards the person's daily cap."""
 
@@ -88,7 +88,7 @@ class PushDelivery(db.Model):
     __table_args__ = (Index("ix_push_delivery_user_time", "user_id", "status", "decided_at"),)
 
 
-class VapidKey(db.Model):
+class VapidKey(Model):
     """The server's VAPID key pair, made on first use (unless configured). `slot` is always 1:
     the unique constraint makes two workers racing on first run agree on one key."""
 
@@ -100,7 +100,7 @@ class VapidKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class NudgeSetting(db.Model):
+class NudgeSetting(Model):
     """Organisation-wide nudge switches that HR controls (one row, id 1; absent: defaults)."""
 
     __tablename__ = "nudge_setting"

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from perfapp.core.db import rowcount
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.notify import push
@@ -67,7 +68,7 @@ def update_preferences(user: User, data: PreferenceInput) -> NotificationPrefere
         cap = None
     if cap is None or not MIN_CAP <= cap <= MAX_CAP:
         errors["daily_cap"] = _("Choose a number from %(min)d to %(max)d.", min=MIN_CAP, max=MAX_CAP)
-    if errors:
+    if errors or start is None or end is None or cap is None:
         raise FormError(errors)
     pref = db.session.get(NotificationPreference, user.id)
     if pref is None:
@@ -95,12 +96,12 @@ class SubscriptionInput:
 def parse_subscription(data: Any, user_agent: str = "", locale: str | None = None) -> SubscriptionInput:
     """What PushSubscription.toJSON() gives: {"endpoint", "keys": {"p256dh", "auth"}}."""
     keys = data.get("keys") if isinstance(data, dict) else None
-    fields = (data.get("endpoint") if isinstance(data, dict) else None,
-              keys.get("p256dh") if isinstance(keys, dict) else None,
-              keys.get("auth") if isinstance(keys, dict) else None)
-    if not all(isinstance(f, str) and f for f in fields):
+    endpoint = data.get("endpoint") if isinstance(data, dict) else None
+    p256dh = keys.get("p256dh") if isinstance(keys, dict) else None
+    auth = keys.get("auth") if isinstance(keys, dict) else None
+    if not (isinstance(endpoint, str) and endpoint and isinstance(p256dh, str) and p256dh
+            and isinstance(auth, str) and auth):
         raise FormError({"subscription": _("The browser sent an incomplete push subscription.")})
-    endpoint, p256dh, auth = fields  # type: ignore[misc]
     return SubscriptionInput(endpoint=endpoint, p256dh=p256dh, auth=auth, user_agent=user_agent[:200],
                              locale=locale)
 
@@ -146,7 +147,7 @@ def unsubscribe(user: User, endpoint: str) -> bool:
     """Forget this device (the browser has unsubscribed); only the person's own. Flushes."""
     result = db.session.execute(delete(PushSubscription).where(
         PushSubscription.user_id == user.id, PushSubscription.endpoint == endpoint))
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 def remove_device(user: User, subscription_id: int) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from perfapp.core import signals
-from perfapp.core.db import utcnow
+from perfapp.core.db import rowcount, utcnow
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest
 from perfapp.notify.models import Notification
@@ -67,9 +67,11 @@ def inbox(user: User, before_id: int | None = None, limit: int = 30) -> tuple[li
     refs = {t: REGISTRY[t].load(ids, user) for t, ids in by_type.items()}
     entries = []
     for n in rows:
-        obj = refs.get(n.ref_type or "", {}).get(n.ref_id) if n.ref_type else None
-        entry = {"note": n, "feedback": feedback.get(n.feedback_id), "ask": asks.get(n.ask_id),
-                 "obj": obj, "template": REGISTRY[n.ref_type].template if obj is not None else None}
+        obj = refs.get(n.ref_type, {}).get(n.ref_id) if n.ref_type and n.ref_id is not None else None
+        entry = {"note": n,
+                 "feedback": feedback.get(n.feedback_id) if n.feedback_id is not None else None,
+                 "ask": asks.get(n.ask_id) if n.ask_id is not None else None,
+                 "obj": obj, "template": REGISTRY[n.ref_type].template if obj is not None and n.ref_type else None}
         if entry["feedback"] or entry["ask"] or obj is not None:
             entries.append(entry)
     return entries, (rows[-1].id if more and rows else None)
@@ -82,4 +84,4 @@ def mark_all_read(user: User, upto: int | None = None) -> int:
     if upto is not None:
         query = query.where(Notification.id <= upto)
     result = db.session.execute(query.values(read_at=utcnow()))
-    return result.rowcount or 0
+    return rowcount(result)

@@ -64,7 +64,7 @@ def _categories() -> list[tuple[str, str, str]]:
     ]
 
 
-def _settings_page(errors: dict[str, str], form: MultiDict | None = None,  # type: ignore[type-arg]
+def _settings_page(errors: dict[str, str], form: MultiDict | None = None,
                    saved: str | None = None) -> Response:
     pref = preferences.preference_for(current_user)
     if form is None:

@@ -7,10 +7,10 @@ from sqlalchemy import DateTime, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from perfapp.core.db import utcnow
-from perfapp.extensions import db
+from perfapp.extensions import Model
 
 
-class GettingStartedDismissal(db.Model):
+class GettingStartedDismissal(Model):
     """Kept on the server (not in the browser) so hiding the cards on one phone hides them on all.
 
     Cascades with the person: it says nothing about them worth keeping after an erasure."""

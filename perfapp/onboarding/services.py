@@ -32,10 +32,10 @@ class GettingStarted:
 
 
 @cache
-def _progress() -> Select:  # type: ignore[type-arg]
+def _progress() -> Select:
     """One statement (Home runs it on every view): whether the cards were hidden, then each kind of
     thing given counted up to UNDER_WAY from its own index."""
-    def capped(column):  # type: ignore[no-untyped-def]
+    def capped(column):
         ids = select(column).where(column == bindparam("person_id")).limit(UNDER_WAY).subquery()
         return select(func.count()).select_from(ids).scalar_subquery()
 

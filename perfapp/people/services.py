@@ -6,7 +6,7 @@ from zoneinfo import available_timezones
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from perfapp.core.validation import FormError
@@ -45,7 +45,7 @@ def search_people(viewer: User, query: str, limit: int = 8, exclude_self: bool =
     # search_key holds space-separated tokens with a leading space, so " q%" is a token prefix.
     rank = case((User.search_key.like(f"% {q}%", escape="\\"), 0), else_=1).label("rank")
     # search_key keeps only an address's local part: a whole address pasted in finds its owner.
-    matches = User.search_key.like(f"%{q}%", escape="\\")
+    matches: ColumnElement[bool] = User.search_key.like(f"%{q}%", escape="\\")
     if email:
         matches = or_(matches, func.lower(User.email) == email)
     hits = (
@@ -85,7 +85,7 @@ def direct_reports(manager: User) -> list[User]:
 
 
 @cache
-def _direct_reports() -> Select:  # type: ignore[type-arg]
+def _direct_reports() -> Select:
     """Built once: every profile asks."""
     return (select(User).where(User.manager_id == bindparam("manager_id"), User.active.is_(True))
             .order_by(User.sort_key, User.id))

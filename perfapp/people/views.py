@@ -83,7 +83,7 @@ def language() -> Response:
     from perfapp.core.i18n import LANG_COOKIE
 
     locale = request.form.get("locale")
-    if locale not in current_app.config["LANGUAGES"]:
+    if locale is None or locale not in current_app.config["LANGUAGES"]:
         abort(400)
     if current_user.is_authenticated:
         current_user.locale = locale

@@ -37,6 +37,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from perfapp.coaching.models import ActionItem, AgendaItem, FormalRecord, PrivateNote
 from perfapp.core import signals
+from perfapp.core.db import rowcount
 from perfapp.core.models import IdempotencyRecord
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
@@ -204,7 +205,7 @@ def _erase_requests(pid: int, result: Erased) -> None:
         db.session.delete(r)  # its asks go with it (and their inbox entries, by foreign key)
     result.add(result.deleted, "requests", len(requests))
     asks = db.session.execute(delete(FeedbackAsk).where(FeedbackAsk.recipient_id == pid))
-    result.add(result.deleted, "asks", asks.rowcount)  # type: ignore[attr-defined]
+    result.add(result.deleted, "asks", rowcount(asks))
 
 
 def _erase_recognition(pid: int, former: User, result: Erased) -> None:
@@ -216,8 +217,8 @@ def _erase_recognition(pid: int, former: User, result: Erased) -> None:
                                .values(giver_id=former.id, version=FlowerGift.version + 1))
     awards = db.session.execute(update(BadgeAward).where(BadgeAward.giver_id == pid)
                                 .values(giver_id=former.id, version=BadgeAward.version + 1))
-    result.add(result.kept_anonymous, "flowers", gifts.rowcount)  # type: ignore[attr-defined]
-    result.add(result.kept_anonymous, "badge_awards", awards.rowcount)  # type: ignore[attr-defined]
+    result.add(result.kept_anonymous, "flowers", rowcount(gifts))
+    result.add(result.kept_anonymous, "badge_awards", rowcount(awards))
 
 
 def _erase_social(pid: int, former: User, result: Erased) -> None:
@@ -228,7 +229,7 @@ def _erase_social(pid: int, former: User, result: Erased) -> None:
         db.session.execute(delete(Reaction).where(Reaction.id.in_(reaction_ids)))
     result.add(result.deleted, "reactions", len(reaction_ids))
     comments = db.session.execute(update(Comment).where(Comment.author_id == pid).values(author_id=former.id))
-    result.add(result.kept_anonymous, "comments", comments.rowcount)  # type: ignore[attr-defined]
+    result.add(result.kept_anonymous, "comments", rowcount(comments))
 
 
 def _erase_goals(pid: int, former: User, result: Erased) -> None:
@@ -250,7 +251,7 @@ def _erase_goals(pid: int, former: User, result: Erased) -> None:
             recompute(parent)
     result.add(result.deleted, "goals", len(ids))
     written = db.session.execute(update(CheckIn).where(CheckIn.author_id == pid).values(author_id=former.id))
-    result.add(result.kept_anonymous, "goal_check_ins", written.rowcount)  # type: ignore[attr-defined]
+    result.add(result.kept_anonymous, "goal_check_ins", rowcount(written))
     db.session.execute(update(Goal).where(Goal.created_by_id == pid).values(created_by_id=None))
 
 
@@ -258,7 +259,7 @@ def _erase_stories(pid: int, former: User, result: Erased) -> None:
     featured = db.session.scalars(select(Story).join(StoryPerson).where(StoryPerson.user_id == pid)).all()
     _delete_stories(featured, result)
     promoted = db.session.execute(update(Story).where(Story.promoter_id == pid).values(promoter_id=former.id))
-    result.add(result.kept_anonymous, "stories", promoted.rowcount)  # type: ignore[attr-defined]
+    result.add(result.kept_anonymous, "stories", rowcount(promoted))
 
 
 def _erase_customer_praise(pid: int, result: Erased) -> None:

@@ -137,7 +137,7 @@ def collect(person: User) -> dict[str, Any]:
         "stories": [{
             "id": s.id, "created_at": _when(s.created_at), "title": s.title, "text": s.text, "status": s.status,
             "promoted_by_me": s.promoter_id == pid,
-            "my_consent": s.consent_of(person).consent if s.consent_of(person) else None,
+            "my_consent": consent.consent if (consent := s.consent_of(person)) else None,
         } for s in stories],
         "goals": [{
             "id": g.id, "kind": g.kind, "title": g.title, "description": g.description,

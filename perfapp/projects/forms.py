@@ -8,7 +8,7 @@ from perfapp.projects.reviews import QUESTIONS, ReviewInput
 from perfapp.projects.services import MilestoneInput, ProjectInput
 
 
-def parse_project(form: MultiDict) -> ProjectInput:  # type: ignore[type-arg]
+def parse_project(form: MultiDict) -> ProjectInput:
     ids = (parse_int(v) for v in form.getlist("member_ids"))
     roles = {}
     for key, value in form.items():
@@ -20,11 +20,11 @@ def parse_project(form: MultiDict) -> ProjectInput:  # type: ignore[type-arg]
                         member_ids=[i for i in ids if i is not None], roles=roles)
 
 
-def parse_milestone(form: MultiDict) -> MilestoneInput:  # type: ignore[type-arg]
+def parse_milestone(form: MultiDict) -> MilestoneInput:
     return MilestoneInput(name=form.get("name", ""), due_date=form.get("due_date", ""))
 
 
-def parse_review(form: MultiDict) -> ReviewInput:  # type: ignore[type-arg]
+def parse_review(form: MultiDict) -> ReviewInput:
     return ReviewInput(
         reviewee_id=parse_int(form.get("reviewee_id")),
         answers={key: parse_int(form.get(key)) for key in QUESTIONS},
@@ -34,6 +34,6 @@ def parse_review(form: MultiDict) -> ReviewInput:  # type: ignore[type-arg]
     )
 
 
-def parse_flag(form: MultiDict, name: str) -> bool:  # type: ignore[type-arg]
+def parse_flag(form: MultiDict, name: str) -> bool:
     """A yes/no button value ("1" / "0")."""
     return form.get(name, "") in {"1", "on", "true", "yes"}

@@ -17,13 +17,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
-from perfapp.extensions import db
+from perfapp.extensions import Model
 from perfapp.people.models import User
 
 REVIEW_WINDOW = timedelta(days=7)
 
 
-class ProjectMember(db.Model):
+class ProjectMember(Model):
     __tablename__ = "project_member"
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True, index=True)
@@ -31,7 +31,7 @@ class ProjectMember(db.Model):
     role: Mapped[str] = mapped_column(String(60), default="", server_default="")
 
 
-class Project(db.Model):
+class Project(Model):
     __tablename__ = "project"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -47,7 +47,7 @@ class Project(db.Model):
     )
 
 
-class Milestone(db.Model):
+class Milestone(Model):
     __tablename__ = "milestone"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
@@ -62,7 +62,7 @@ class Milestone(db.Model):
         return self.reached_at + REVIEW_WINDOW if self.reached_at else None
 
 
-class PeerReview(db.Model):
+class PeerReview(Model):
     """One member's quick answers about one teammate at a milestone; their words are the feedback row."""
 
     __tablename__ = "peer_review"

@@ -13,7 +13,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import joinedload
 
 from perfapp.core.db import utcnow
@@ -95,10 +95,10 @@ def submit_review(reviewer: User, milestone: Milestone, data: ReviewInput, now: 
         if value not in ANSWERS:
             errors[key] = _("Pick one answer.")
         else:
-            answers[key] = value  # type: ignore[assignment]
+            answers[key] = value
     went_well, improve = data.went_well.strip(), data.improve.strip()
-    for name, value in (("went_well", went_well), ("improve", improve)):
-        if len(value) > MAX_WORDS:
+    for name, text in (("went_well", went_well), ("improve", improve)):
+        if len(text) > MAX_WORDS:
             errors[name] = _("Keep it under %(n)d characters.", n=MAX_WORDS)
     if not went_well and not improve and "went_well" not in errors:
         errors["went_well"] = _("Write what went well or one thing to improve.")
@@ -154,7 +154,7 @@ class Aggregate:
 
 def _aggregate(*where: object) -> Aggregate:
     threshold = min_group()
-    columns = [func.count(func.distinct(PeerReview.reviewer_id))]
+    columns: list[ColumnElement[int]] = [func.count(func.distinct(PeerReview.reviewer_id))]
     for key in QUESTIONS:
         col = getattr(PeerReview, key)
         columns += [func.count().filter(col == n) for n in ANSWERS]

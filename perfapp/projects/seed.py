@@ -40,7 +40,9 @@ def seed_demo_projects(org: Any) -> None:
     milestone = project.milestones[-1]
     milestone.reached_at = None
     # Reached through the service: members get the nudge to review, and the milestone badge.
-    services.reach_milestone(db.session.get(User, project.owner_id), milestone)
+    owner = db.session.get(User, project.owner_id)
+    assert owner is not None, "every demo project has an owner"
+    services.reach_milestone(owner, milestone)
     milestone.reached_at = org.now - timedelta(days=2)
     db.session.flush()
     members = [m for m in project.members if m.active]

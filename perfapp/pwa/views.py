@@ -18,7 +18,7 @@ def _locale() -> str:
     language, whatever headers the browser sends with those fetches.
     """
     wanted = normalise_locale(request.args.get("lang"))
-    if wanted in current_app.config["LANGUAGES"]:
+    if wanted is not None and wanted in current_app.config["LANGUAGES"]:
         return wanted
     return str(get_locale())
 

@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
-from perfapp.extensions import db
+from perfapp.extensions import Model
 from perfapp.people.models import User
 
 #: 👍 is the like (点赞); the others are the compose sheet's quick row.
@@ -25,7 +25,7 @@ LIKE = "👍"
 MAX_COMMENT = 500
 
 
-class Reaction(db.Model):
+class Reaction(Model):
     """One person's one emoji on one target; tapping it again removes it."""
 
     __tablename__ = "reaction"
@@ -46,7 +46,7 @@ class Reaction(db.Model):
     )
 
 
-class Comment(db.Model):
+class Comment(Model):
     """A short comment under a target; it follows the target's visibility."""
 
     __tablename__ = "comment"

@@ -79,7 +79,7 @@ def summaries(target_type: str, ids: list[int], viewer: User) -> dict[int, Summa
 
 
 @cache
-def _mine() -> Select:  # type: ignore[type-arg]
+def _mine() -> Select:
     """Built once: every page of cards asks it."""
     return select(Reaction.target_id, Reaction.emoji).where(
         Reaction.target_type == bindparam("target_type"), Reaction.target_id.in_(bindparam("ids", expanding=True)),

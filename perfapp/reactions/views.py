@@ -39,8 +39,9 @@ def reactions_for(target_type: str, obj: Any) -> services.Summary:
     cache: dict[tuple[str, int], services.Summary] = g.setdefault("reaction_summaries", {})
     key = (target_type, obj.id)
     if key not in cache:
-        model = TARGETS[target_type].model
-        ids = {o.id for o in list(db.session.identity_map.values())
+        model: type[Any] = TARGETS[target_type].model
+        loaded: list[Any] = list(db.session.identity_map.values())  # mapped rows, typed as object
+        ids = {o.id for o in loaded
                if isinstance(o, model) and (target_type, o.id) not in cache}
         ids.add(obj.id)
         for target_id, summary in services.summaries(target_type, sorted(ids), current_user).items():

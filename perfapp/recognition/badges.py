@@ -278,7 +278,7 @@ class Holding:
 
 
 @cache
-def _holdings() -> Select:  # type: ignore[type-arg]
+def _holdings() -> Select:
     """Built once (profiles and badge walls ask on every view)."""
     return (select(Badge, BadgeHolding.count, BadgeHolding.first_at, BadgeHolding.last_at)
             .join(BadgeHolding, BadgeHolding.badge_id == Badge.id)

@@ -66,7 +66,7 @@ KINDS = {"flower": FLOWER, "badge_award": BADGE}
 
 
 def _viewer() -> Any:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
+    return current_user._get_current_object()
 
 
 @bp.app_template_global("flower_cards")
@@ -99,9 +99,10 @@ def recognition_facets(target_type: str, obj: Any, no_promote: bool = False) -> 
 
 def connect() -> None:
     """What these cards show of other rows: their changes move the cards' versions."""
-    for model in (FlowerGift, BadgeAward):
-        versions.depends_on(User, ("stored_name",), model,
-                            lambda pid, m=model: or_(m.giver_id == pid, m.receiver_id == pid))
+    versions.depends_on(User, ("stored_name",), FlowerGift,
+                        lambda pid: or_(FlowerGift.giver_id == pid, FlowerGift.receiver_id == pid))
+    versions.depends_on(User, ("stored_name",), BadgeAward,
+                        lambda pid: or_(BadgeAward.giver_id == pid, BadgeAward.receiver_id == pid))
     versions.depends_on(Tag, ("name_zh", "name_en", "kind"), FlowerGift, lambda tid: FlowerGift.tag_id == tid)
     versions.depends_on(Badge, ("name_zh", "name_en", "description_zh", "description_en", "icon", "image", "colour",
                                 "rule"), BadgeAward,

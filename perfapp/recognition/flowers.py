@@ -11,7 +11,7 @@ from sqlalchemy import Select, bindparam, case, func, select, update
 from sqlalchemy.orm import joinedload
 
 from perfapp.core import signals
-from perfapp.core.db import utcnow
+from perfapp.core.db import rowcount, utcnow
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.moderation.services import ensure_can_post
@@ -148,12 +148,12 @@ def give_flowers(giver: User, data: FlowerInput) -> FlowerGift:
     allowance = allowance_for(giver)
     row = lock_giver_month(giver.id, month)
     # The conditional UPDATE is the guard: it only spends what is still there.
-    spent = db.session.execute(
+    spent = rowcount(db.session.execute(
         update(GiverMonth)
         .where(GiverMonth.id == row.id, GiverMonth.flowers_spent + count <= allowance)
         .values(flowers_spent=GiverMonth.flowers_spent + count)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     db.session.expire(row)
     if spent != 1:
         left = max(0, allowance - row.flowers_spent)
@@ -187,7 +187,7 @@ def flower_total(person: User, viewer: User | None = None) -> int:
 
 
 @cache
-def _flower_total(with_hidden: bool) -> Select:  # type: ignore[type-arg]
+def _flower_total(with_hidden: bool) -> Select:
     query = select(func.coalesce(func.sum(FlowerGift.count), 0)).where(FlowerGift.receiver_id == bindparam("person_id"))
     return query if with_hidden else query.where(FlowerGift.hidden.is_(False))
 

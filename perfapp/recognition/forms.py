@@ -10,13 +10,13 @@ from perfapp.recognition.flowers import FlowerInput
 _TRUE = {"1", "on", "true", "yes"}
 
 
-def parse_flowers(form: MultiDict) -> FlowerInput:  # type: ignore[type-arg]
+def parse_flowers(form: MultiDict) -> FlowerInput:
     return FlowerInput(receiver_id=parse_int(form.get("receiver_id")), count=parse_int(form.get("count")),
                        message=form.get("message", ""), tag_id=parse_int(form.get("tag_id")),
                        milestone_id=parse_int(form.get("milestone_id")))
 
 
-def parse_award(form: MultiDict) -> AwardInput:  # type: ignore[type-arg]
+def parse_award(form: MultiDict) -> AwardInput:
     return AwardInput(badge_id=parse_int(form.get("badge_id")), receiver_id=parse_int(form.get("receiver_id")),
                       citation=form.get("citation", ""), milestone_id=parse_int(form.get("milestone_id")))
 
@@ -28,7 +28,7 @@ def _read_upload(upload: FileStorage | None) -> bytes | None:
     return upload.stream.read(ICON_MAX_BYTES + 1)
 
 
-def parse_badge(form: MultiDict, files: MultiDict) -> BadgeInput:  # type: ignore[type-arg]
+def parse_badge(form: MultiDict, files: MultiDict) -> BadgeInput:
     return BadgeInput(
         name_zh=form.get("name_zh", ""), name_en=form.get("name_en", ""),
         description_zh=form.get("description_zh", ""), description_en=form.get("description_en", ""),

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from perfapp.recognition.models import BadgeAward, BadgeHolding
 
 
-def _upsert(conn: Connection):  # type: ignore[no-untyped-def]
+def _upsert(conn: Connection):
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(BadgeHolding)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
 from perfapp.core.versions import Versioned
-from perfapp.extensions import db
+from perfapp.extensions import Model
 from perfapp.feedback.models import Tag
 from perfapp.people.models import User
 
@@ -45,7 +45,7 @@ def _zh() -> bool:
     return locale is not None and locale.language == "zh"
 
 
-class RecognitionSetting(db.Model):
+class RecognitionSetting(Model):
     """Organisation-wide recognition settings as named integers (e.g. the default allowance)."""
 
     __tablename__ = "recognition_setting"
@@ -53,7 +53,7 @@ class RecognitionSetting(db.Model):
     value: Mapped[int] = mapped_column(Integer)
 
 
-class FlowerQuota(db.Model):
+class FlowerQuota(Model):
     """A person's own monthly flower allowance, set by HR (instead of the default)."""
 
     __tablename__ = "flower_quota"
@@ -64,7 +64,7 @@ class FlowerQuota(db.Model):
     user: Mapped[User] = relationship()
 
 
-class GiverMonth(db.Model):
+class GiverMonth(Model):
     """What one person gave in one month (organisation time). Every gift and award first
     locks this row, so concurrent requests by the same giver queue on it: the allowance
     is spent with a conditional UPDATE, the badge limits are counted under the lock."""
@@ -78,7 +78,7 @@ class GiverMonth(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "month", name="uq_giver_month"),)
 
 
-class FlowerGift(Versioned, db.Model):
+class FlowerGift(Versioned, Model):
     """1–5 little red flowers from one person to another, with a message."""
 
     __tablename__ = "flower_gift"
@@ -108,7 +108,7 @@ class FlowerGift(Versioned, db.Model):
     )
 
 
-class Badge(db.Model):
+class Badge(Model):
     """A badge in the catalogue. Rows with a `rule` are earned automatically."""
 
     __tablename__ = "badge"
@@ -142,7 +142,7 @@ class Badge(db.Model):
         return self.rule is not None
 
 
-class BadgeAward(Versioned, db.Model):
+class BadgeAward(Versioned, Model):
     """One badge given to one person: by someone with a citation, or by a rule."""
 
     __tablename__ = "badge_award"
@@ -176,7 +176,7 @@ class BadgeAward(Versioned, db.Model):
     )
 
 
-class BadgeHolding(db.Model):
+class BadgeHolding(Model):
     """Who holds which badge, from the awards nobody has reported: how often, first and last.
 
     Kept in step with badge_award on every flush (perfapp.recognition.holdings), so the walls

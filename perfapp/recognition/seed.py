@@ -175,6 +175,8 @@ def seed_demo_recognition(rng: random.Random, everyone: Sequence[User], employee
         select(Milestone, ProjectMember.user_id).join(ProjectMember, ProjectMember.project_id == Milestone.project_id)
         .where(Milestone.reached_at.is_not(None))).all()
     for milestone, user_id in reached:
+        if milestone.reached_at is None:  # the query keeps only reached milestones
+            continue
         awards.append(BadgeAward(badge_id=automatic["milestone"].id, receiver_id=user_id,
                                  source=f"milestone:{milestone.id}", month=_month(milestone.reached_at),
                                  milestone_id=milestone.id,
@@ -208,7 +210,7 @@ def load_recognition(org: LoadOrg, rng: random.Random, writer: BulkWriter, flowe
     now = utcnow()
     n = org.people
     team = set(org.team)
-    rows = [(i, None, zh, en, dzh, den, icon, colour, value_tag_ids.get(value or ""), awarders, limit, True,
+    rows: list[tuple[Any, ...]] = [(i, None, zh, en, dzh, den, icon, colour, value_tag_ids.get(value or ""), awarders, limit, True,
              writer.stamp(now - timedelta(days=span_days + 30)))
             for i, (zh, en, dzh, den, icon, colour, value, awarders, limit) in enumerate(DEMO_BADGES, start=1)]
     rows += [(len(DEMO_BADGES) + i, key, r.name_zh, r.name_en, r.description_zh, r.description_en, r.icon, r.colour,

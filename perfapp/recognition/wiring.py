@@ -27,7 +27,7 @@ from perfapp.recognition.rules import (
 from perfapp.stories.sources import StorySource, register_source
 
 
-def on_feedback_given(_sender: object, feedback) -> None:  # type: ignore[no-untyped-def]
+def on_feedback_given(_sender: object, feedback) -> None:
     check_feedback_rules(feedback)
 
 
@@ -42,7 +42,7 @@ def on_badge_awarded(_sender: object, award: BadgeAward) -> None:
            dedupe_key=f"badge_award:{award.id}")
 
 
-def on_milestone_reached(_sender: object, milestone, actor=None) -> None:  # type: ignore[no-untyped-def]
+def on_milestone_reached(_sender: object, milestone, actor=None) -> None:
     check_milestone_rules(milestone)
 
 

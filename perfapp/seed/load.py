@@ -67,7 +67,7 @@ class BulkWriter:
             return
         marks = ", ".join("?" if self.dialect == "sqlite" else "%s" for _ in columns)
         self.conn.exec_driver_sql(f"INSERT INTO {self.quote(table.name)} ({cols}) VALUES ({marks})",
-                                  list(rows))  # type: ignore[arg-type]
+                                  list(rows))
 
     def write_chunked(self, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]],
                       progress: Callable[[int], None] | None = None) -> int:
@@ -174,7 +174,9 @@ def _load_projects(org: LoadOrg, rng: random.Random, writer: BulkWriter) -> list
     now = utcnow()
     count = max(5, org.people // 50)
     names = [p[0] for p in DEMO_PROJECTS]
-    projects, members, milestones = [], [], []
+    projects: list[tuple[Any, ...]] = []
+    members: list[tuple[Any, ...]] = []
+    milestones: list[tuple[Any, ...]] = []
     for pid in range(1, count + 1):
         team = set(rng.sample(range(1, org.people + 1), min(org.people, rng.randint(5, 15))))
         if pid <= 3:
@@ -278,7 +280,9 @@ def _load_requests(org: LoadOrg, rng: random.Random, writer: BulkWriter) -> None
 
     now = utcnow()
     team, employee = org.team, org.demo_ids["employee"]
-    requests, asks, notes = [], [], []
+    requests: list[tuple[Any, ...]] = []
+    asks: list[tuple[Any, ...]] = []
+    notes: list[tuple[Any, ...]] = []
     for rid in range(1, max(5, org.people // 2) + 1):
         if rid <= 4:
             requester, asked = rng.choice(team[2:]), [employee]
@@ -391,18 +395,20 @@ def _indexes_built_afterwards(conn: Connection, tables: Sequence[str] = BIG_TABL
     The indexes are read from the database, so it ends exactly as its migrations left it."""
     quote = conn.dialect.identifier_preparer.quote
     inspector = inspect(conn)
-    dropped = [(table, ix) for table in tables for ix in inspector.get_indexes(table)
-               if not ix.get("unique") and "duplicates_constraint" not in ix]
-    for _table, ix in dropped:
-        conn.exec_driver_sql(f"DROP INDEX {quote(ix['name'])}")  # type: ignore[arg-type]
+    # (table, index name, its columns): only named indexes on plain columns exist here.
+    dropped = [(table, name, [str(c) for c in ix["column_names"]])
+               for table in tables for ix in inspector.get_indexes(table)
+               if not ix.get("unique") and "duplicates_constraint" not in ix and (name := ix["name"]) is not None]
+    for _table, name, _columns in dropped:
+        conn.exec_driver_sql(f"DROP INDEX {quote(name)}")
     conn.commit()
     try:
         yield
     finally:
         conn.rollback()
-        for table, ix in dropped:
-            columns = ", ".join(quote(c) for c in ix["column_names"])  # type: ignore[union-attr]
-            conn.exec_driver_sql(f"CREATE INDEX {quote(ix['name'])} ON {quote(table)} ({columns})")  # type: ignore[arg-type]
+        for table, name, names in dropped:
+            columns = ", ".join(quote(c) for c in names)
+            conn.exec_driver_sql(f"CREATE INDEX {quote(name)} ON {quote(table)} ({columns})")
             conn.commit()
 
 

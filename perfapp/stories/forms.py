@@ -11,7 +11,7 @@ def ints(values: list[str]) -> list[int]:
     return [n for n in (parse_int(v) for v in values) if n is not None]
 
 
-def parse_story(form: MultiDict) -> StoryInput:  # type: ignore[type-arg]
+def parse_story(form: MultiDict) -> StoryInput:
     return StoryInput(
         source_type=form.get("source_type", ""),
         source_id=parse_int(form.get("source_id")),

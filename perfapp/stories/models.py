@@ -18,20 +18,20 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
-from perfapp.extensions import db
+from perfapp.extensions import Model
 from perfapp.feedback.models import Tag
 from perfapp.people.models import User
 
 CONSENT_STATES = {"pending": _l("Waiting"), "accepted": _l("Accepted"), "declined": _l("Declined")}
 
 
-class StoryTag(db.Model):
+class StoryTag(Model):
     __tablename__ = "story_tag"
     story_id: Mapped[int] = mapped_column(ForeignKey("story.id", ondelete="CASCADE"), primary_key=True)
     tag_id: Mapped[int] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
-class StoryPerson(db.Model):
+class StoryPerson(Model):
     """One person a story is about, and whether they agreed to its publication."""
 
     __tablename__ = "story_person"
@@ -43,7 +43,7 @@ class StoryPerson(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class Story(db.Model):
+class Story(Model):
     """A recognition retold as an example of a company value.
 
     The recognition it came from is (source_type, source_id): a registered kind of row

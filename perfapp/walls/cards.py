@@ -15,7 +15,7 @@ from perfapp.walls import bp
 @bp.app_template_global("wall_cards")
 def wall_cards(items: list[Any]) -> Markup:
     """The cards of a wall page (WallItem kind and id), in its order."""
-    viewer = current_user._get_current_object()  # type: ignore[attr-defined]
+    viewer = current_user._get_current_object()
     kinds = {"praise": feedback_kind(), "flower": FLOWER, "badge": BADGE}
     found = {name: cards.render_map(kind, [i.id for i in items if i.kind == name], viewer)
              for name, kind in kinds.items()}

@@ -7,6 +7,7 @@ reported (hidden) flowers and badges are left out for everyone but HR.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
@@ -74,7 +75,7 @@ class WallFilter:
     def active(self) -> bool:
         return bool(self.department_id or self.tag_id or self.badge_id or self.period)
 
-    def args(self) -> dict[str, str]:
+    def args(self) -> dict[str, Any]:
         """The filter as query-string arguments (for the next page's URL)."""
         pairs = {"department": self.department_id, "tag": self.tag_id, "badge": self.badge_id,
                  "period": self.period}
@@ -134,8 +135,8 @@ def _branches(f: WallFilter, viewer: User) -> list[tuple[str, Any, list[ColumnEl
         people = select(User.id).where(User.department_id.in_(_department_ids(f.department_id)))
     out: list[tuple[str, Any, list[ColumnElement[bool]]]] = []
     if not f.badge_id:
-        praise = [public_praise()]
-        flower = [] if viewer.is_hr else [FlowerGift.hidden.is_(False)]
+        praise: list[ColumnElement[bool]] = [public_praise()]
+        flower: list[ColumnElement[bool]] = [] if viewer.is_hr else [FlowerGift.hidden.is_(False)]
         if people is not None:
             praise.append(Feedback.recipient_id.in_(people))
             flower.append(FlowerGift.receiver_id.in_(people))
@@ -143,7 +144,7 @@ def _branches(f: WallFilter, viewer: User) -> list[tuple[str, Any, list[ColumnEl
             praise.append(exists().where(FeedbackTag.feedback_id == Feedback.id, FeedbackTag.tag_id == f.tag_id))
             flower.append(FlowerGift.tag_id == f.tag_id)
         out += [("praise", Feedback, praise), ("flower", FlowerGift, flower)]
-    badge = [] if viewer.is_hr else [BadgeAward.hidden.is_(False)]
+    badge: list[ColumnElement[bool]] = [] if viewer.is_hr else [BadgeAward.hidden.is_(False)]
     if people is not None:
         badge.append(BadgeAward.receiver_id.in_(people))
     if f.badge_id:
@@ -242,7 +243,8 @@ def _value_counts(since: datetime) -> list[tuple[int, int]]:
     ]
     for query in queries:
         for tag_id, n in db.session.execute(query):
-            counts[tag_id] = counts.get(tag_id, 0) + n
+            if tag_id is not None:
+                counts[tag_id] = counts.get(tag_id, 0) + n
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
@@ -315,7 +317,8 @@ def _person_tag_counts(person_id: int) -> list[tuple[int, int]]:
         .group_by(FlowerGift.tag_id),
     ):
         for tag_id, n in db.session.execute(query):
-            counts[tag_id] = counts.get(tag_id, 0) + n
+            if tag_id is not None:
+                counts[tag_id] = counts.get(tag_id, 0) + n
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
@@ -379,6 +382,7 @@ def decode_holder_cursor(raw: str | None) -> tuple[datetime, int] | None:
 def holders(badge: Badge, viewer: User, cursor: tuple[datetime, int] | None = None,
             limit: int = HOLDERS_PAGE_SIZE) -> tuple[list[Holder], str | None]:
     """People holding the badge, most recently earned first (keyset on (last earned, person))."""
+    rows: Sequence[Any]
     if viewer.is_hr:
         rows = _holders_with_reported(badge, cursor, limit)
     else:

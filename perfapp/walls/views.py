@@ -1,6 +1,8 @@
 """Walls: the praise wall (praise, flowers and badges), people's badge walls, the company's badges."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
@@ -38,7 +40,7 @@ def praise() -> Response:
     wall_filter = _wall_filter()
     cursor = services.decode_cursor(request.args.get("before"))
     items, next_cursor = services.praise_wall(current_user, wall_filter, cursor)
-    context = {"items": items, "next_cursor": next_cursor, "wall_filter": wall_filter,
+    context: dict[str, Any] = {"items": items, "next_cursor": next_cursor, "wall_filter": wall_filter,
                "more_url": url_for("walls.praise", **wall_filter.args())}
     if cursor is None:
         context.update(top_values=services.top_values(), newest_strip=newest_strip(),
@@ -103,7 +105,7 @@ def badge(badge_id: int) -> Response:
     badge = db.get_or_404(Badge, badge_id)
     cursor = services.decode_holder_cursor(request.args.get("before"))
     holders, next_cursor = services.holders(badge, current_user, cursor)
-    context = {"badge": badge, "holders": holders, "next_cursor": next_cursor, "awarders": AWARDERS,
+    context: dict[str, Any] = {"badge": badge, "holders": holders, "next_cursor": next_cursor, "awarders": AWARDERS,
                "more_url": url_for("walls.badge", badge_id=badge.id)}
     if not wants_fragment("feed-more"):
         # A full page (the first one, or "Load more" followed as a plain link) has the head. The stories behind it lead the page (the holders scroll on below them), so only the
