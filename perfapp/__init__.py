@@ -128,17 +128,17 @@ def create_app(config: type[Config] | None = None) -> Flask:
 
         return {"unread_count": unread_count}
 
-    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
+    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]  # WSGI middleware, as Flask documents
         app.wsgi_app, root=str(BASE_DIR / "static"), prefix="static/",
         max_age=app.config["STATIC_MAX_AGE"],
     )
     from perfapp.core.connection import BodyGuard
 
-    app.wsgi_app = BodyGuard(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = BodyGuard(app.wsgi_app)  # type: ignore[method-assign]  # WSGI middleware, as Flask documents
     if app.config.get("TRUSTED_PROXIES"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         # The client address (rate limits, the audit log) and scheme from the proxies' headers.
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]  # WSGI middleware, as Flask documents
     return app

@@ -14,14 +14,15 @@ import threading
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 from flask import Flask, current_app, has_app_context
 from huey import Huey, RedisHuey, SqliteHuey
 
 from perfapp.config import Config
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _make_huey() -> Huey:
@@ -42,7 +43,7 @@ def flask_app() -> Flask:
     """The running app (web process), or one made once for the consumer process."""
     global _consumer_app
     if has_app_context():
-        return current_app._get_current_object()  # type: ignore[attr-defined]
+        return current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the proxy as Flask
     with _consumer_app_lock:  # the consumer's worker threads start together
         if _consumer_app is None:
             from perfapp import create_app
@@ -51,15 +52,15 @@ def flask_app() -> Flask:
     return _consumer_app
 
 
-def in_app_context(fn: F) -> F:
+def in_app_context(fn: Callable[P, R]) -> Callable[P, R]:
     """Run a task in a new app context: its own database session, removed afterwards."""
 
     @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         with flask_app().app_context():
             return fn(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def init_tasks(app: Flask) -> None:

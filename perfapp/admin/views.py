@@ -10,7 +10,6 @@ from flask import (
     current_app,
     flash,
     make_response,
-    redirect,
     render_template,
     request,
     session,
@@ -23,7 +22,7 @@ from sqlalchemy import select
 
 from perfapp.admin import bp, forms
 from perfapp.audit.guard import hr_required
-from perfapp.core.htmx import is_htmx, render, wants_fragment
+from perfapp.core.htmx import is_htmx, redirect, render, wants_fragment
 from perfapp.core.i18n import timezone_label
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
@@ -65,7 +64,7 @@ def _done(message: str, next_url: str, target: str, fragment: str,
     db.session.commit()
     if not wants_fragment(target):
         flash(message, "success")
-        return redirect(next_url, 303)  # type: ignore[return-value]
+        return redirect(next_url, 303)
     parts = [render_template(fragment, **context)]
     parts += [render_template(name, oob=True, **context) for name in oob]
     parts.append(render_template("admin/_toast.html", message=message))
@@ -274,7 +273,7 @@ def person_erase(person_id: int) -> Response:
         response = make_response("", 204)
         response.headers["HX-Redirect"] = url_for("admin.people")
         return response
-    return redirect(url_for("admin.people"), 303)  # type: ignore[return-value]
+    return redirect(url_for("admin.people"), 303)
 
 
 # --- departments ------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, NoReturn, TypeVar
+from typing import NoReturn, ParamSpec, TypeVar
 
 from flask import abort, request
 from flask_babel import gettext as _
@@ -17,7 +17,8 @@ from perfapp.audit.services import record
 from perfapp.core.db import write_transaction
 from perfapp.extensions import db
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def refuse(reason: str = "role") -> NoReturn:
@@ -38,12 +39,12 @@ def refuse(reason: str = "role") -> NoReturn:
     abort(403, description=_("This page is for HR.") if reason == "role" else None)
 
 
-def hr_required(view: F) -> F:
+def hr_required(view: Callable[P, R]) -> Callable[P, R]:
     """Only HR and admins; a use case raising PermissionError (e.g. HR changing an admin) is a 403 too."""
 
     @wraps(view)
     @login_required
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         if not current_user.is_hr:
             refuse()
         try:
@@ -51,4 +52,4 @@ def hr_required(view: F) -> F:
         except PermissionError:
             refuse("permission")
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper

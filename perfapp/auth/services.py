@@ -107,9 +107,10 @@ def _count_failure(key: str) -> None:
 
 def _password_matches(user: User | None, password: str) -> bool:
     """Verify against the person's hash, or a dummy one (unknown address, no or disabled password)."""
-    usable = user is not None and bool(user.password_hash) and user.password_hash != DISABLED_PASSWORD
+    stored = user.password_hash if user is not None else None
+    usable = bool(stored) and stored != DISABLED_PASSWORD
     try:
-        _hasher().verify(user.password_hash if usable else _dummy_hash(), password)  # type: ignore[union-attr,arg-type]
+        _hasher().verify(stored if stored and usable else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
     return usable

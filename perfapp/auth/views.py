@@ -5,20 +5,12 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (
-    Response,
-    flash,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Response, flash, make_response, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from perfapp.auth import bp, services
+from perfapp.core.htmx import redirect
 from perfapp.core.ratelimit import per_account, per_address
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
@@ -50,7 +42,7 @@ def _log_in(user, remember: bool) -> None:
 @per_address("RATELIMIT_LOGIN_ADDRESS")
 def login() -> Response | str:
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(_safe_next(request.args.get("next")))  # type: ignore[return-value]
+        return redirect(_safe_next(request.args.get("next")))
     errors: dict[str, str] = {}
     email = request.form.get("email", "")
     if request.method == "POST":
@@ -62,7 +54,7 @@ def login() -> Response | str:
         else:
             _log_in(user, remember=bool(request.form.get("remember")))
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")), 303)  # type: ignore[return-value]
+            return redirect(_safe_next(request.args.get("next")), 303)
     return Response(
         render_template("auth/login.html", errors=errors, email=email),
         status=422 if errors else 200,
@@ -77,7 +69,7 @@ def logout() -> Response:
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
-    return redirect(url_for("auth.login"), 303)  # type: ignore[return-value]
+    return redirect(url_for("auth.login"), 303)
 
 
 def _link_gone(kind: str) -> Response:
@@ -119,7 +111,7 @@ def _choose_password(template: str, complete: Callable[[str], User], welcome: st
             _log_in(user, remember=False)
             db.session.commit()
             flash(welcome, "success")
-            return redirect(url_for("home"), 303)  # type: ignore[return-value]
+            return redirect(url_for("home"), 303)
     return _new_password(template, errors, **context)
 
 
@@ -147,7 +139,7 @@ def forgot_password() -> Response:
         else:
             services.request_reset(clean)
             db.session.commit()
-            return redirect(url_for("auth.forgot_password", sent=1), 303)  # type: ignore[return-value]
+            return redirect(url_for("auth.forgot_password", sent=1), 303)
     sent = request.method == "GET" and request.args.get("sent") == "1"
     return make_response(render_template("auth/forgot.html", errors=errors, email=email[:254], sent=sent),
                          422 if errors else 200)

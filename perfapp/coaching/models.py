@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
-from perfapp.extensions import db
+from perfapp.extensions import Model
 from perfapp.people.models import User
 
 CADENCES = ("weekly", "biweekly", "monthly")
@@ -32,7 +32,7 @@ RECORD_KINDS = ("promotion", "retrospective")
 RECORD_STATES = ("draft", "manager_signed", "hr_signed")
 
 
-class OneOnOneSeries(db.Model):
+class OneOnOneSeries(Model):
     """A report's recurring 1:1 with their manager (one series per report)."""
 
     __tablename__ = "one_on_one_series"
@@ -46,7 +46,7 @@ class OneOnOneSeries(db.Model):
     manager: Mapped[User | None] = relationship(foreign_keys=[manager_id])
 
 
-class OneOnOne(db.Model):
+class OneOnOne(Model):
     """One meeting of a series: the upcoming one (done_at is None) or one that took place."""
 
     __tablename__ = "one_on_one"
@@ -66,7 +66,7 @@ class OneOnOne(db.Model):
     )
 
 
-class AgendaItem(db.Model):
+class AgendaItem(Model):
     """A shared agenda line; either side adds it. A suggested one names what it came from
     (feedback, goal, ask, review) so the page can show that thing to whoever may read it."""
 
@@ -83,7 +83,7 @@ class AgendaItem(db.Model):
     author: Mapped[User | None] = relationship()
 
 
-class PrivateNote(db.Model):
+class PrivateNote(Model):
     """One side's own note on one meeting: read by its writer and nobody else (HR and admin
     included), exported only in its writer's personal data."""
 
@@ -97,7 +97,7 @@ class PrivateNote(db.Model):
     __table_args__ = (UniqueConstraint("meeting_id", "author_id", name="uq_private_note_side"),)
 
 
-class ActionItem(db.Model):
+class ActionItem(Model):
     """Something one side will do by a date. It sits on the meeting it was agreed in and moves to
     the next meeting while it isn't done (`carried` counts the moves)."""
 
@@ -116,7 +116,7 @@ class ActionItem(db.Model):
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
 
 
-class FormalRecord(db.Model):
+class FormalRecord(Model):
     """A promotion review or project retrospective about one person, written by their manager with
     the period's feedback and goals pulled in; signed by the manager, then by HR; frozen after."""
 
@@ -133,7 +133,7 @@ class FormalRecord(db.Model):
     growth: Mapped[str] = mapped_column(Text, default="")
     recommendation: Mapped[str] = mapped_column(Text, default="")
     # Pulled in when written: {"feedback": [ids the writer could read], "goals": [{id, title, percent, status}]}.
-    evidence: Mapped[dict] = mapped_column(JSON, default=dict)  # type: ignore[type-arg]
+    evidence: Mapped[dict] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(16), default="draft")
     manager_signed_at: Mapped[datetime | None] = mapped_column(DateTime)
     manager_signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))

@@ -212,8 +212,8 @@ def add_agenda_item(actor: User, series: OneOnOneSeries, text: str, source_type:
         offered = {(s.source_type, s.source_id) for s in suggestions(actor, series, now)}
         if (source_type, source_id) not in offered:
             errors["text"] = _("That suggestion isn't available any more.")
-    if not errors and db.session.scalar(select(func.count()).select_from(AgendaItem)
-                                        .where(AgendaItem.meeting_id == meeting.id)) >= MAX_AGENDA:
+    if not errors and db.session.execute(select(func.count()).select_from(AgendaItem)
+                                         .where(AgendaItem.meeting_id == meeting.id)).scalar_one() >= MAX_AGENDA:
         errors["text"] = _("An agenda can hold at most %(n)d items.", n=MAX_AGENDA)
     if errors:
         raise FormError(errors)
@@ -258,7 +258,7 @@ class Suggestion:
     text: str
 
 
-def _stale_goals(viewer: User, report: User, now: datetime, limit: int) -> list:  # type: ignore[type-arg]
+def _stale_goals(viewer: User, report: User, now: datetime, limit: int) -> list:
     from perfapp.goals import services as goals
     from perfapp.goals.models import Goal
 

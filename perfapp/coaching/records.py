@@ -117,7 +117,7 @@ def _project(data: RecordInput, person: User, errors: dict[str, str]) -> int | N
     return data.project_id
 
 
-def evidence(writer: User, person: User, start: date, end: date) -> dict:  # type: ignore[type-arg]
+def evidence(writer: User, person: User, start: date, end: date) -> dict:
     """The period's feedback the writer may read and the person's goals of the period, as the
     writer sees them (goals frozen as they stand now: a signed record must not move)."""
     from perfapp.goals import services as goals

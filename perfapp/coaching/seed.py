@@ -67,10 +67,12 @@ def seed_demo_coaching(org: Any) -> None:
         db.session.add(PrivateNote(meeting_id=meeting.id, author_id=employee.id, text=_text(EMPLOYEE_NOTES, lang_e),
                                    updated_at=meeting.done_at))
     # Done two weeks ago; one carried twice and still open; one agreed last week.
+    held = past[1].done_at
+    assert held is not None, "the past meetings above were all held"
     db.session.add_all([
         ActionItem(series_id=series.id, meeting_id=past[1].id, owner_id=employee.id, created_by_id=manager.id,
                    text=_text(ACTIONS[0], lang_e), due_on=(past[1].scheduled_for + timedelta(days=5)).date(),
-                   done_at=past[1].done_at + timedelta(days=3), created_at=past[0].done_at),
+                   done_at=held + timedelta(days=3), created_at=past[0].done_at),
         ActionItem(series_id=series.id, meeting_id=upcoming.id, owner_id=employee.id, created_by_id=employee.id,
                    text=_text(ACTIONS[1], lang_e), due_on=(now + timedelta(days=4)).date(), carried=2,
                    created_at=past[1].done_at),

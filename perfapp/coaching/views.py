@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,14 +11,14 @@ from perfapp.coaching import bp, one_on_ones, records, services
 from perfapp.coaching.models import CADENCES, RECORD_KINDS, FormalRecord, OneOnOneSeries
 from perfapp.core.db import utcnow
 from perfapp.core.errors import error_response
-from perfapp.core.htmx import render
+from perfapp.core.htmx import redirect, render
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.people.models import User
 
 
 def _redirect(url: str) -> Response:
-    return redirect(url, 303)  # type: ignore[return-value]
+    return redirect(url, 303)
 
 
 @bp.route("/team")

@@ -88,7 +88,7 @@ def _voice_files(root: Path) -> list[Path]:
 
 def backup(dest: Path) -> Summary:
     """Write the archive to `dest` (atomically: a partial file never has the final name)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the proxy as Flask
     engine = _engine_name()
     dest = dest.resolve()
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -146,7 +146,7 @@ def database_in_use() -> bool:
 
 def restore(source: Path, force: bool = False) -> Summary:
     """Replace the database and the voice folder with the archive's; refuses live data unless forced."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the proxy as Flask
     engine = _engine_name()
     if not source.is_file():
         raise BackupError(f"{source} is not a file")

@@ -32,6 +32,13 @@ def rowcount(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
+def table_of(model: type[Any]) -> Table:
+    """The Table a model is mapped to (DeclarativeBase types __table__ as any FROM clause)."""
+    table = model.__table__
+    assert isinstance(table, Table), f"{model.__name__} is not mapped to one table"
+    return table
+
+
 def get_row(model: type[T], row_id: int | None) -> T | None:
     """The row with this id, or None for an absent, malformed (-1) or unknown id."""
     if row_id is None or row_id <= 0:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import flask
 from flask import Response, make_response, render_template, request
 
 from perfapp.extensions import htmx
@@ -32,3 +33,11 @@ def is_htmx() -> bool:
 def wants_json() -> bool:
     """True when a programmatic sender (the outbox, the service worker) asks for JSON."""
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def redirect(location: str, code: int = 302) -> Response:
+    """flask.redirect, typed as what it returns: the app's response class (flask.Response), which
+    flask annotates as werkzeug's base Response."""
+    response = flask.redirect(location, code)
+    assert isinstance(response, Response)
+    return response

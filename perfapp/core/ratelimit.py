@@ -15,11 +15,10 @@ import hashlib
 import math
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, jsonify, request
 from flask_babel import ngettext
-from flask_limiter import RateLimitExceeded
+from flask_limiter import RateLimitExceeded, RouteLimit
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
@@ -27,7 +26,6 @@ from perfapp.core.errors import error_response
 from perfapp.core.security import is_resource
 from perfapp.extensions import limiter
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 def client_address() -> str:
     return "address:" + (get_remote_address() or "unknown")
@@ -52,21 +50,21 @@ def _config(name: str) -> Callable[[], str]:
     return lambda: current_app.config[name]
 
 
-def per_person(setting: str) -> Callable[[F], F]:
+def per_person(setting: str) -> RouteLimit:
     """Limit a write (its POSTs) per person by the Config entry `setting`."""
-    return limiter.limit(_config(setting), key_func=person_or_address, methods=["POST"],  # type: ignore[return-value]
+    return limiter.limit(_config(setting), key_func=person_or_address, methods=["POST"],
                          scope=setting.lower())
 
 
-def per_address(setting: str) -> Callable[[F], F]:
+def per_address(setting: str) -> RouteLimit:
     """Limit POSTs per client address by the Config entry `setting`."""
-    return limiter.limit(_config(setting), key_func=client_address, methods=["POST"],  # type: ignore[return-value]
+    return limiter.limit(_config(setting), key_func=client_address, methods=["POST"],
                          scope=setting.lower())
 
 
-def per_account(setting: str) -> Callable[[F], F]:
+def per_account(setting: str) -> RouteLimit:
     """Limit POSTs per submitted account (the form's email) by the Config entry `setting`."""
-    return limiter.limit(_config(setting), key_func=submitted_account, methods=["POST"],  # type: ignore[return-value]
+    return limiter.limit(_config(setting), key_func=submitted_account, methods=["POST"],
                          scope=setting.lower())
 
 

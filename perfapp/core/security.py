@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, jsonify, redirect, request, session, url_for
+from flask import Flask, Response, current_app, jsonify, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
-from perfapp.core.htmx import is_htmx, wants_json
+from perfapp.core.htmx import is_htmx, redirect, wants_json
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -91,7 +91,7 @@ def unauthorized_response() -> Response:
     message = _("Please log in to continue.")
     next_url = request.full_path.rstrip("?") if request.method == "GET" else None
     if is_page_navigation():
-        response: Response = redirect(url_for("auth.login", next=next_url))  # type: ignore[assignment]
+        response: Response = redirect(url_for("auth.login", next=next_url))
     elif is_htmx():
         response = Response(message, 401, mimetype="text/plain")
         response.headers["HX-Redirect"] = url_for("auth.login", next=_page_behind_htmx())

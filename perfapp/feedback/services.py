@@ -222,11 +222,11 @@ def give_feedback(author: User, data: FeedbackInput) -> Feedback:
                                        "to stay unnamed.")
     if not (text or emoji or tags or any(template.values()) or data.voice) and "tags" not in errors:
         errors["text"] = _("Write a line, pick an emoji, record a voice note or add a tag.")
-    if errors:
+    if errors or recipient is None:  # None only with an error said
         raise FormError(errors)
 
     feedback = Feedback(
-        author_id=author.id, recipient_id=recipient.id, kind=data.kind,  # type: ignore[union-attr]
+        author_id=author.id, recipient_id=recipient.id, kind=data.kind,
         visibility=data.visibility, confidential=bool(data.confidential),
         development_only=development_only, text=text, emoji=" ".join(emoji),
         behaviour=template["behaviour"], impact=template["impact"], suggestion=template["suggestion"],
@@ -281,6 +281,7 @@ def load_items(ids: list[int]) -> list[Feedback]:
         select(Feedback).where(Feedback.id.in_(ids)).options(
             joinedload(Feedback.author), joinedload(Feedback.recipient),
             joinedload(Feedback.project), joinedload(Feedback.milestone),
+            # goal and meeting: relationships the goals and meetings domains add to Feedback.
             joinedload(Feedback.goal), joinedload(Feedback.meeting),  # type: ignore[attr-defined]
             selectinload(Feedback.tags),
         )

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, jsonify, redirect, request, url_for
+from flask import Response, abort, flash, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from perfapp.core.htmx import is_htmx, render, wants_json
+from perfapp.core.htmx import is_htmx, redirect, render, wants_json
 from perfapp.core.idempotency import idempotent
 from perfapp.core.ratelimit import per_person
 from perfapp.core.security import resource
@@ -169,7 +169,7 @@ def compose() -> Response:
             response.headers["HX-Trigger"] = "feedback-sent"
             return response
         flash(_("Sent to %(name)s.", name=feedback.recipient.name), "success")
-        return redirect(url_for("feedback.detail", feedback_id=feedback.id), 303)  # type: ignore[return-value]
+        return redirect(url_for("feedback.detail", feedback_id=feedback.id), 303)
 
     form = {"kind": "praise", "visibility": "public"}
     ask_id = parse_int(request.args.get("ask"))
@@ -265,7 +265,7 @@ def ask() -> Response:
         else:
             db.session.commit()
             flash(_("Asked %(n)d people for feedback.", n=len(req.asks)), "success")
-            return redirect(url_for("feedback.ask"), 303)  # type: ignore[return-value]
+            return redirect(url_for("feedback.ask"), 303)
     return render("feedback/ask.html", "feedback/_ask_form.html", target="ask-form",
                   status=422 if errors else 200, errors=errors, form=form, projects=_projects(),
                   sent=services.sent_requests(current_user))
@@ -286,4 +286,4 @@ def decline(ask_id: int) -> Response:
     if is_htmx():
         return render("feedback/_ask_item.html", ask=ask_row)
     flash(_("Request declined."), "info")
-    return redirect(url_for("notify.inbox"), 303)  # type: ignore[return-value]
+    return redirect(url_for("notify.inbox"), 303)

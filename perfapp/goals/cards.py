@@ -56,7 +56,7 @@ def node_kind() -> cards.CardKind:
 
 
 def _viewer() -> Any:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
+    return current_user._get_current_object()
 
 
 @bp.app_template_global("goal_cards")

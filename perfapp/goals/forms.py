@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
 
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from perfapp.core.validation import FormError, parse_int
 from perfapp.goals import services
@@ -36,15 +35,15 @@ def _weight(value: str | None, errors: dict[str, str], key: str) -> float | None
     return number
 
 
-def key_result_rows(form: Mapping[str, Any]) -> list[dict[str, str]]:
+def key_result_rows(form: MultiDict[str, str]) -> list[dict[str, str]]:
     """The key result rows as typed (for re-rendering the form), blank rows included."""
-    getlist = form.getlist  # type: ignore[attr-defined]
+    getlist = form.getlist
     columns = {name: getlist(f"kr_{name}") for name in ("id", "title", "kind", "start", "target", "unit", "weight")}
     count = max((len(v) for v in columns.values()), default=0)
     return [{name: (values[i] if i < len(values) else "") for name, values in columns.items()} for i in range(count)]
 
 
-def parse_goal(form: Mapping[str, Any], actor: User) -> services.GoalInput:
+def parse_goal(form: MultiDict[str, str], actor: User) -> services.GoalInput:
     """The goal form as a GoalInput; number fields that don't parse are errors next to their row."""
     errors: dict[str, str] = {}
     owner = (form.get("owner") or "me").strip()
@@ -78,7 +77,7 @@ def parse_goal(form: Mapping[str, Any], actor: User) -> services.GoalInput:
             id=parse_int(row["id"]), title=row["title"], kind=kind, start=start or 0.0,
             target=1.0 if target is None else target, unit=row["unit"], weight=_weight(row["weight"], errors, key)))
         position += 1
-    for value in form.getlist("parent"):  # type: ignore[attr-defined]
+    for value in form.getlist("parent"):
         kind, _sep, ref = value.partition(":")
         ref_id = parse_int(ref)
         if ref_id is None or kind not in ("g", "k"):
@@ -100,7 +99,7 @@ def parse_goal(form: Mapping[str, Any], actor: User) -> services.GoalInput:
     return data
 
 
-def parse_checkin(form: Mapping[str, Any]) -> services.CheckInInput:
+def parse_checkin(form: MultiDict[str, str]) -> services.CheckInInput:
     errors: dict[str, str] = {}
     data = services.CheckInInput(confidence=parse_int(form.get("confidence")), note=form.get("note", ""),
                                  status=(form.get("status") or None), reason=form.get("reason", ""))
@@ -123,7 +122,7 @@ def parse_checkin(form: Mapping[str, Any]) -> services.CheckInInput:
             if kr_id is not None:
                 data.values[kr_id] = 1.0 if form.get(name) == "1" else 0.0
     # A checkbox sends nothing when unticked: the hidden "done-present" list says which were on the form.
-    for value in form.getlist("done_present"):  # type: ignore[attr-defined]
+    for value in form.getlist("done_present"):
         kr_id = parse_int(value)
         if kr_id is not None and f"done-{kr_id}" not in form:
             data.values[kr_id] = 0.0

@@ -64,7 +64,7 @@ def settings() -> GoalSetting:
     """The organisation's goal settings (defaults when HR never saved them; not added to the session);
     read once per request."""
     if has_request_context() and "goal_settings" in g:
-        return g.goal_settings  # type: ignore[no-any-return]
+        return g.goal_settings
     row = db.session.get(GoalSetting, 1) or GoalSetting(id=1, cycle="quarter", stale_days=7)
     if has_request_context():
         g.goal_settings = row
@@ -80,13 +80,13 @@ def save_settings(actor: User, cycle: str, stale_days: int | None) -> GoalSettin
         errors["cycle"] = _("Choose a goal cycle.")
     if stale_days is None or not 1 <= stale_days <= 90:
         errors["stale_days"] = _("Enter a number of days from 1 to 90.")
-    if errors:
+    if errors or stale_days is None:
         raise FormError(errors)
     row = db.session.get(GoalSetting, 1)
     if row is None:
         row = GoalSetting(id=1)
         db.session.add(row)
-    row.cycle, row.stale_days = cycle, stale_days  # type: ignore[assignment]
+    row.cycle, row.stale_days = cycle, stale_days
     db.session.flush()
     if has_request_context():
         g.pop("goal_settings", None)
@@ -159,7 +159,7 @@ def visible_to(viewer: User) -> ColumnElement[bool]:
         found = g.setdefault("goal_visibility", {})
         if key not in found:
             found[key] = _visible_to(viewer)
-        return found[key]  # type: ignore[no-any-return]
+        return found[key]
     return _visible_to(viewer)
 
 
@@ -236,11 +236,11 @@ def _is_member(person: User, project_id: int | None) -> bool:
 
 def _manages_transitively(manager: User, person: User) -> bool:
     seen = 0
-    current = person
-    while current.manager_id is not None and seen < MAX_DEPTH:
+    current: User | None = person
+    while current is not None and current.manager_id is not None and seen < MAX_DEPTH:
         if current.manager_id == manager.id:
             return True
-        current = db.session.get(User, current.manager_id)  # type: ignore[assignment]
+        current = db.session.get(User, current.manager_id)
         if current is None:
             return False
         seen += 1
@@ -510,7 +510,8 @@ def set_alignment(actor: User, goal: Goal, parents: Sequence[ParentInput]) -> No
             existing.weight = weight
     db.session.flush()
     for pid in old_parents - {gid for gid, _kr in wanted}:
-        recompute(db.session.get(Goal, pid))  # type: ignore[arg-type]
+        if (parent := db.session.get(Goal, pid)) is not None:
+            recompute(parent)
 
 
 def align(actor: User, child: Goal, parent: Goal, kr_id: int | None = None, weight: float | None = None) -> None:
@@ -728,7 +729,7 @@ def goals_of(viewer: User, person: User, today: date | None = None, limit: int =
 
 
 @cache
-def _goals_of_statement(is_hr: bool, in_department: bool) -> Select[tuple[int]]:
+def _goals_of_statement(is_hr: bool, in_department: bool) -> Select[int]:
     return (select(Goal.id).where(Goal.owner_id == bindparam("person_id"), Goal.archived.is_(False),
                                   Goal.period_end >= bindparam("since", type_=Date),
                                   _visible_by_params(is_hr, in_department))
@@ -793,7 +794,7 @@ def child_counts(viewer: User, goal_ids: Sequence[int]) -> dict[int, int]:
         return {}
     rows = db.session.execute(_child_counts_statement(*_viewer_shape(viewer)),
                               {**_viewer_params(viewer), "ids": list(goal_ids)}).all()
-    return dict(rows)  # type: ignore[arg-type]
+    return dict(rows)
 
 
 @cache

@@ -8,13 +8,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from perfapp.core.db import utcnow
-from perfapp.core.htmx import render
+from perfapp.core.htmx import redirect, render
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.goals import bp, forms, services, ui
@@ -40,7 +40,7 @@ def _goal_or_404(goal_id: int) -> Goal:
 
 
 def _redirect(url: str) -> Response:
-    return redirect(url, 303)  # type: ignore[return-value]
+    return redirect(url, 303)
 
 
 # --- lists -----------------------------------------------------------------------------------------

@@ -5,14 +5,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Response, abort, current_app, flash, jsonify, redirect, request, url_for
+from flask import Response, abort, current_app, flash, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from perfapp.audit.guard import refuse
-from perfapp.core.htmx import render, wants_fragment
+from perfapp.core.htmx import redirect, render, wants_fragment
 from perfapp.core.ratelimit import per_address
 from perfapp.core.security import resource
 from perfapp.core.validation import FormError
@@ -107,7 +107,7 @@ def import_praise() -> Response:
         response = render("integrations/_review.html", **_review_context(praise, {}, [], None))
         response.headers["HX-Push-Url"] = url
         return response
-    return redirect(url, 303)  # type: ignore[return-value]
+    return redirect(url, 303)
 
 
 def _import_text() -> Response:
@@ -125,7 +125,7 @@ def _import_text() -> Response:
         response = render("integrations/_review.html", **_review_context(praise, {}, [], None))
         response.headers["HX-Push-Url"] = url
         return response
-    return redirect(url, 303)  # type: ignore[return-value]
+    return redirect(url, 303)
 
 
 @bp.route("/praise/<int:praise_id>")
@@ -167,7 +167,7 @@ def confirm(praise_id: int) -> Response:
         response.headers["HX-Trigger"] = "customer-praise-confirmed"
         return response
     flash(_("Confirmed. They and their managers have been told."), "success")
-    return redirect(url_for("integrations.praise", praise_id=item.id), 303)  # type: ignore[return-value]
+    return redirect(url_for("integrations.praise", praise_id=item.id), 303)
 
 
 @bp.route("/praise/<int:praise_id>/discard", methods=["POST"])
@@ -184,7 +184,7 @@ def discard(praise_id: int) -> Response:
     db.session.commit()
     flash(_("Email discarded."), "info")
     return redirect(url_for("integrations.queue") if current_user.is_hr
-                    else url_for("integrations.import_praise"), 303)  # type: ignore[return-value]
+                    else url_for("integrations.import_praise"), 303)
 
 
 @bp.route("/queue")

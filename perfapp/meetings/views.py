@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, make_response, redirect, request, url_for
+from flask import Response, abort, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from perfapp.core.htmx import render
+from perfapp.core.htmx import redirect, render
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.meetings import bp, forms, ics, services
@@ -28,7 +28,7 @@ def _cap_upload_size(endpoint: str | None, _values: dict | None) -> None:
 
 
 def _redirect(url: str) -> Response:
-    return redirect(url, 303)  # type: ignore[return-value]
+    return redirect(url, 303)
 
 
 def _meeting_for(meeting_id: int) -> Meeting:

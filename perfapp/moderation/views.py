@@ -1,13 +1,13 @@
 """Reporting (anyone) and the moderation queue and audit log (HR)."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Response, abort, flash, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from perfapp.audit.guard import refuse
-from perfapp.core.htmx import is_htmx, render, wants_fragment
+from perfapp.core.htmx import is_htmx, redirect, render, wants_fragment
 from perfapp.core.ratelimit import per_person
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
@@ -62,7 +62,7 @@ def report(target_type: str, target_id: int) -> Response:
                 response.headers["HX-Reswap"] = "outerHTML"
                 return response
             flash(_("Thank you. It is hidden for you while HR looks at your report."), "success")
-            return redirect(url_for("home"), 303)  # type: ignore[return-value]
+            return redirect(url_for("home"), 303)
     return render("moderation/report.html", "moderation/_report_sheet.html",
                   target=f"sheet-{target_type}-{target_id}", status=422 if errors else 200,
                   target_type=target_type, target_id=target_id, errors=errors, reason=reason,
@@ -87,7 +87,7 @@ def decide(target_type: str, target_id: int) -> Response:
             case = services.open_case(current_user, target_type, target_id)
             if wants_fragment(target):
                 return render("moderation/_case.html", case=case, form=request.form)
-            return redirect(url_for("moderation.queue"), 303)  # type: ignore[return-value]
+            return redirect(url_for("moderation.queue"), 303)
         if action in ("delete", "suspend") and request.form.get("confirmed") != "1":
             # Deleting can't be undone: check it, then ask once more, before anything changes.
             services.check_decision(current_user, target_type, target_id, action, reason, days)
@@ -121,7 +121,7 @@ def decide(target_type: str, target_id: int) -> Response:
         response.vary.add("HX-Request")
         return response
     flash(message, "success")
-    return redirect(url_for("moderation.queue"), 303)  # type: ignore[return-value]
+    return redirect(url_for("moderation.queue"), 303)
 
 
 @bp.route("/log")

@@ -340,6 +340,7 @@ def _pinned_connection(target: Target, address: str, timeout: float) -> http.cli
         conn = http.client.HTTPSConnection(target.host, target.port, timeout=timeout)
     else:
         conn = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
+    # A private hook of http.client (not in its type stubs): the one place to choose the socket.
     conn._create_connection = connect_to_checked_address  # type: ignore[attr-defined]
     return conn
 

@@ -3,24 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import (
-    Response,
-    abort,
-    flash,
-    jsonify,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Response, abort, flash, jsonify, make_response, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from perfapp.audit.guard import hr_required
-from perfapp.core.htmx import render, wants_fragment
+from perfapp.core.htmx import redirect, render, wants_fragment
 from perfapp.core.ratelimit import per_person
 from perfapp.core.security import resource
 from perfapp.core.validation import FormError, parse_int
@@ -97,7 +87,7 @@ def _saved(message: str, target: str, fragment: str, next_url: str, **context: A
     """htmx: the fragment and a toast; a plain form: 303 and a flash."""
     if not wants_fragment(target):
         flash(message, "success")
-        return redirect(next_url, 303)  # type: ignore[return-value]
+        return redirect(next_url, 303)
     body = render_template(fragment, **context) + render_template("admin/_toast.html", message=message)
     response = make_response(body)
     response.vary.add("HX-Request")
@@ -118,7 +108,7 @@ def settings() -> Response:
         if wants_fragment("push-settings"):
             return _settings_page({}, saved=_("Notification settings saved."))
         flash(_("Notification settings saved."), "success")
-        return redirect(url_for("notify.settings"), 303)  # type: ignore[return-value]
+        return redirect(url_for("notify.settings"), 303)
     return _settings_page({})
 
 

@@ -1,11 +1,11 @@
 """Hiding the getting-started cards; the template global Home shows them with."""
 from __future__ import annotations
 
-from flask import Response, flash, redirect, url_for
+from flask import Response, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from perfapp.core.htmx import is_htmx
+from perfapp.core.htmx import is_htmx, redirect
 from perfapp.extensions import db
 from perfapp.onboarding import bp, services
 
@@ -19,7 +19,7 @@ def dismiss() -> Response:
     if is_htmx():
         return Response("", 200)
     flash(_("Tips hidden. Your settings are always under Me."), "success")
-    return redirect(url_for("home"), 303)  # type: ignore[return-value]
+    return redirect(url_for("home"), 303)
 
 
 @bp.app_template_global("getting_started")

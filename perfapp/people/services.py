@@ -76,7 +76,7 @@ def get_person(person_id: int) -> User | None:
 
 
 @cache
-def _person_with_manager() -> Select:  # type: ignore[type-arg]
+def _person_with_manager() -> Select:
     return select(User).where(User.id == bindparam("person_id")).options(joinedload(User.manager))
 
 
@@ -98,10 +98,10 @@ def update_settings(user: User, locale: str | None, timezone: str | None) -> Non
         errors["locale"] = _("Choose a language from the list.")
     if timezone not in timezones():
         errors["timezone"] = _("Choose a timezone from the list.")
-    if errors:
+    if errors or timezone is None:  # None only with an error said
         raise FormError(errors)
     user.locale = locale
-    user.timezone = timezone  # type: ignore[assignment]
+    user.timezone = timezone
     db.session.flush()
 
 

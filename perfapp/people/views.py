@@ -1,12 +1,12 @@
 """Profiles, the people picker and personal settings."""
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask import Response, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required
 
-from perfapp.core.htmx import render
+from perfapp.core.htmx import redirect, render
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.feedback import services as feedback_services
@@ -67,7 +67,7 @@ def settings() -> Response:
             db.session.commit()
             refresh()
             flash(_("Settings saved."), "success")
-            return redirect(url_for("people.settings"), 303)  # type: ignore[return-value]
+            return redirect(url_for("people.settings"), 303)
     zones = list(COMMON_TIMEZONES)
     if current_user.timezone not in zones:
         zones.insert(0, current_user.timezone)
@@ -94,4 +94,4 @@ def language() -> Response:
         target = url_for("home")
     response = redirect(target, 303)
     response.set_cookie(LANG_COOKIE, locale, max_age=60 * 60 * 24 * 365, samesite="Lax", httponly=True)
-    return response  # type: ignore[return-value]
+    return response

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from perfapp.core.htmx import render, wants_fragment
+from perfapp.core.htmx import redirect, render, wants_fragment
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.feedback import services as feedback_services
@@ -37,7 +37,7 @@ def _milestone_for(project_id: int, milestone_id: int, edit: bool = False) -> Mi
 
 
 def _redirect(url: str) -> Response:
-    return redirect(url, 303)  # type: ignore[return-value]
+    return redirect(url, 303)
 
 
 @bp.route("/")

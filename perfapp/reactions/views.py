@@ -3,21 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import (
-    Response,
-    abort,
-    flash,
-    g,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Response, abort, flash, g, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from perfapp.core.htmx import render, wants_fragment
+from perfapp.core.htmx import redirect, render, wants_fragment
 from perfapp.core.ratelimit import per_person
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
@@ -142,7 +132,7 @@ def react(target_type: str, target_id: int) -> Response:
     if wants_fragment(f"rx-{target_type}-{target_id}"):
         message = _("You reacted with %(emoji)s.", emoji=emoji) if on else _("Reaction removed.")
         return _parts(_bar(target_type, obj), _said(target_type, obj, message))
-    return redirect(kind.url(obj), 303)  # type: ignore[return-value]
+    return redirect(kind.url(obj), 303)
 
 
 def _thread_changed(target_type: str, obj: Any, message: str) -> Response:
@@ -174,7 +164,7 @@ def comment(target_type: str, target_id: int) -> Response:
     if wants_fragment(f"thread-{target_type}-{target_id}"):
         return _thread_changed(target_type, obj, _("Comment added."))
     flash(_("Comment added."), "success")
-    return redirect(url_for("reactions.thread", target_type=target_type, target_id=target_id), 303)  # type: ignore[return-value]
+    return redirect(url_for("reactions.thread", target_type=target_type, target_id=target_id), 303)
 
 
 @bp.route("/comments/<int:comment_id>/delete", methods=["POST"])
@@ -190,4 +180,4 @@ def delete_comment(comment_id: int) -> Response:
     if wants_fragment(f"thread-{target_type}-{target_id}"):
         return _thread_changed(target_type, obj, _("Comment deleted."))
     flash(_("Comment deleted."), "success")
-    return redirect(url_for("reactions.thread", target_type=target_type, target_id=target_id), 303)  # type: ignore[return-value]
+    return redirect(url_for("reactions.thread", target_type=target_type, target_id=target_id), 303)

@@ -235,18 +235,18 @@ def award_badge(giver: User, data: AwardInput) -> BadgeAward:
     receiver = check_receiver(giver, data.receiver_id, errors, self_message=_("You can't award a badge to yourself."))
     citation = clean_message(data.citation, errors, "citation", _("Say why they earned it."))
     milestone = check_milestone(giver, data.milestone_id, errors)
-    if errors:
+    if errors or badge is None or receiver is None:  # both None only with an error said
         raise FormError(errors)
 
     month = month_key()
     lock_giver_month(giver.id, month)  # concurrent awards by this giver queue here
-    given = awards_given_this_month(giver, [badge.id]).get(badge.id, 0)  # type: ignore[union-attr]
-    if given >= badge.monthly_limit:  # type: ignore[union-attr]
+    given = awards_given_this_month(giver, [badge.id]).get(badge.id, 0)
+    if given >= badge.monthly_limit:
         raise FormError({"badge_id": ngettext(
             "You can award this badge %(num)d time a month; you have used it up.",
             "You can award this badge %(num)d times a month; you have used them up.",
-            badge.monthly_limit)})  # type: ignore[union-attr]
-    award = BadgeAward(badge_id=badge.id, receiver_id=receiver.id, giver_id=giver.id,  # type: ignore[union-attr]
+            badge.monthly_limit)})
+    award = BadgeAward(badge_id=badge.id, receiver_id=receiver.id, giver_id=giver.id,
                        citation=citation, month=month, milestone_id=milestone.id if milestone else None)
     db.session.add(award)
     db.session.flush()

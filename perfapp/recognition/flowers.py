@@ -89,11 +89,11 @@ def set_quota(actor: User, person_id: int | None, monthly: int | None) -> Flower
     if person is None:
         errors["person_id"] = _("Choose a person.")
     monthly = _check_allowance(monthly, errors, "monthly")
-    if errors:
+    if errors or person is None:  # None only with an error said
         raise FormError(errors)
-    quota = db.session.get(FlowerQuota, person.id)  # type: ignore[union-attr]
+    quota = db.session.get(FlowerQuota, person.id)
     if quota is None:
-        quota = FlowerQuota(user_id=person.id)  # type: ignore[union-attr]
+        quota = FlowerQuota(user_id=person.id)
         db.session.add(quota)
     quota.monthly, quota.updated_at = monthly, utcnow()
     db.session.flush()
@@ -141,7 +141,7 @@ def give_flowers(giver: User, data: FlowerInput) -> FlowerGift:
     message = clean_message(data.message, errors, "message", _("Write a short message to go with them."))
     tag = check_value_tag(data.tag_id, errors)
     milestone = check_milestone(giver, data.milestone_id, errors)
-    if errors:
+    if errors or receiver is None:  # None only with an error said
         raise FormError(errors)
 
     month = month_key()
@@ -159,7 +159,7 @@ def give_flowers(giver: User, data: FlowerInput) -> FlowerGift:
         left = max(0, allowance - row.flowers_spent)
         raise FormError({"count": _left_message(left) if left else _("You have no flowers left this month. "
                                                                      "They come back on the 1st.")})
-    gift = FlowerGift(giver_id=giver.id, receiver_id=receiver.id, count=count, message=message,  # type: ignore[union-attr]
+    gift = FlowerGift(giver_id=giver.id, receiver_id=receiver.id, count=count, message=message,
                       tag_id=tag.id if tag else None, month=month, milestone_id=milestone.id if milestone else None)
     db.session.add(gift)
     db.session.flush()

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, case, delete, event, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from perfapp.core.db import table_of
 from perfapp.recognition.models import BadgeAward, BadgeHolding
 
 
@@ -44,7 +45,7 @@ def recompute(conn: Connection, badge_id: int, user_id: int) -> None:
     ).one()
     conn.execute(delete(BadgeHolding).where(BadgeHolding.badge_id == badge_id, BadgeHolding.user_id == user_id))
     if row[0]:
-        conn.execute(BadgeHolding.__table__.insert().values(  # type: ignore[attr-defined]
+        conn.execute(table_of(BadgeHolding).insert().values(
             badge_id=badge_id, user_id=user_id, count=row[0], first_at=_dt(row[1]), last_at=_dt(row[2]),
             last_award_id=row[3]))
 
@@ -52,7 +53,7 @@ def recompute(conn: Connection, badge_id: int, user_id: int) -> None:
 def rebuild(conn: Connection) -> None:
     """Every holding from the awards (after bulk loads that bypass the session)."""
     conn.execute(delete(BadgeHolding))
-    conn.execute(BadgeHolding.__table__.insert().from_select(  # type: ignore[attr-defined]
+    conn.execute(table_of(BadgeHolding).insert().from_select(
         ["badge_id", "user_id", "count", "first_at", "last_at", "last_award_id"],
         select(BadgeAward.badge_id, BadgeAward.receiver_id, func.count(), func.min(BadgeAward.created_at),
                func.max(BadgeAward.created_at), func.max(BadgeAward.id))

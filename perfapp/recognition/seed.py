@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from perfapp.core.db import utcnow
+from perfapp.core.db import table_of, utcnow
 from perfapp.extensions import db
 from perfapp.recognition.flowers import DEFAULT_MONTHLY_FLOWERS
 from perfapp.recognition.models import Badge, BadgeAward, FlowerGift, GiverMonth
@@ -216,7 +216,7 @@ def load_recognition(org: LoadOrg, rng: random.Random, writer: BulkWriter, flowe
     rows += [(len(DEMO_BADGES) + i, key, r.name_zh, r.name_en, r.description_zh, r.description_en, r.icon, r.colour,
               None, "hr", 1, True, writer.stamp(now - timedelta(days=span_days + 30)))
              for i, (key, r) in enumerate(RULES.items(), start=1)]
-    writer.write_chunked(Badge.__table__, ("id", "rule", "name_zh", "name_en", "description_zh",  # type: ignore[arg-type]
+    writer.write_chunked(table_of(Badge), ("id", "rule", "name_zh", "name_en", "description_zh",
                                            "description_en", "icon", "colour", "tag_id", "awarders",
                                            "monthly_limit", "active", "created_at"), rows)
     auto_ids = {key: len(DEMO_BADGES) + i for i, key in enumerate(RULES, start=1)}
@@ -265,8 +265,8 @@ def load_recognition(org: LoadOrg, rng: random.Random, writer: BulkWriter, flowe
             yield (fid, giver, receiver, count, rng.choice(MESSAGES["zh" if org.zh[giver] else "en"]),
                    rng.choice(values) if values and rng.random() < 0.6 else None, month, stamp, False)
 
-    writer.write_chunked(FlowerGift.__table__, _GIFT_COLUMNS, gift_rows(), progress)  # type: ignore[arg-type]
-    writer.write_chunked(GiverMonth.__table__, ("user_id", "month", "flowers_spent"),  # type: ignore[arg-type]
+    writer.write_chunked(table_of(FlowerGift), _GIFT_COLUMNS, gift_rows(), progress)
+    writer.write_chunked(table_of(GiverMonth), ("user_id", "month", "flowers_spent"),
                          [(g, m, c) for (g, m), c in spent.items()])
 
     # Badge awards: people's awards within each badge's monthly limit, plus some that rules
@@ -314,8 +314,8 @@ def load_recognition(org: LoadOrg, rng: random.Random, writer: BulkWriter, flowe
                               None if at > unread_after else stamp))
             yield (aid, badge, receiver, giver, citation, source, month_of(at), stamp, False)
 
-    writer.write_chunked(BadgeAward.__table__, _AWARD_COLUMNS, award_rows(), progress)  # type: ignore[arg-type]
-    writer.write_chunked(Notification.__table__, ("user_id", "kind", "ref_type", "ref_id", "dedupe_key",  # type: ignore[arg-type]
+    writer.write_chunked(table_of(BadgeAward), _AWARD_COLUMNS, award_rows(), progress)
+    writer.write_chunked(table_of(Notification), ("user_id", "kind", "ref_type", "ref_id", "dedupe_key",
                                                   "created_at", "read_at"), notes)
     from perfapp.recognition.holdings import rebuild
 

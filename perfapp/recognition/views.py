@@ -8,7 +8,6 @@ from flask import (
     abort,
     flash,
     make_response,
-    redirect,
     render_template,
     request,
     send_file,
@@ -21,7 +20,7 @@ from markupsafe import Markup, escape
 
 from perfapp.audit.guard import hr_required
 from perfapp.core.assets import icon
-from perfapp.core.htmx import is_htmx, render, wants_fragment
+from perfapp.core.htmx import is_htmx, redirect, render, wants_fragment
 from perfapp.core.ratelimit import per_person
 from perfapp.core.security import resource
 from perfapp.core.validation import FormError, parse_int
@@ -81,7 +80,7 @@ def _sent(fragment: str, trigger: str, message: str, next_url: str, **context: A
         response.headers["HX-Trigger"] = trigger
         return response
     flash(message, "success")
-    return redirect(next_url, 303)  # type: ignore[return-value]
+    return redirect(next_url, 303)
 
 
 def _refused(page: str, fragment: str, target: str, context: Any, error: FormError) -> Response:
@@ -260,7 +259,7 @@ def _hr_done(message: str) -> Response:
     if wants_fragment("allowance"):
         return _with_toast(render("recognition/_allowance.html", **_allowance_context()), message)
     flash(message, "success")
-    return redirect(url_for("recognition.allowance"), 303)  # type: ignore[return-value]
+    return redirect(url_for("recognition.allowance"), 303)
 
 
 def _hr_invalid(**context: Any) -> Response:
@@ -338,7 +337,7 @@ def _badge_saved(badge: Badge, message: str, created: bool = False) -> Response:
         response = make_response("")
         response.headers["HX-Redirect"] = url
         return response
-    return redirect(url, 303)  # type: ignore[return-value]
+    return redirect(url, 303)
 
 
 @bp.route("/admin/badges", methods=["GET", "POST"])

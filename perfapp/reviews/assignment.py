@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import networkx as nx
 from sqlalchemy import and_, func, select
@@ -99,7 +100,8 @@ def rolling_load(now: datetime, exclude_cycle_id: int | None = None) -> Counter[
                ReviewAssignment.cycle_id != (exclude_cycle_id or -1))
         .group_by(ReviewAssignment.reviewer_id))
     for person, n in rows:
-        load[person] += n
+        if person is not None:  # not selected (the query keeps people)
+            load[person] += n
     from perfapp.feedback.models import FeedbackRequest
 
     rows = db.session.execute(
@@ -107,7 +109,8 @@ def rolling_load(now: datetime, exclude_cycle_id: int | None = None) -> Counter[
         .join(FeedbackRequest, FeedbackRequest.id == FeedbackAsk.request_id)
         .where(FeedbackRequest.created_at >= since).group_by(FeedbackAsk.recipient_id))
     for person, n in rows:
-        load[person] += n
+        if person is not None:  # not selected (the query keeps people)
+            load[person] += n
     return load
 
 
@@ -131,7 +134,7 @@ class Solution:
 
 def solve(problem: Problem, progress: Callable[[float], None] | None = None) -> Solution:
     """Fill every demand it can with at most `capacity` per reviewer, at the least total cost."""
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[Any] = nx.DiGraph()
     total = sum(problem.demand.values())
     graph.add_node("s", demand=-total)
     graph.add_node("t", demand=total)

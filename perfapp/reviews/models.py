@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perfapp.core.db import utcnow
-from perfapp.extensions import db
+from perfapp.extensions import Model
 from perfapp.people.models import User
 
 # Reviewer groups, in the order results show them.
@@ -44,7 +44,7 @@ DEFAULT_MINIMUMS = {"peers": 5, "partners": 3}
 ASSIGNMENT_STATUSES = ("proposed", "approved", "declined", "submitted")
 
 
-class ReviewCycle(db.Model):
+class ReviewCycle(Model):
     __tablename__ = "review_cycle"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -95,7 +95,7 @@ class ReviewCycle(db.Model):
         return int((self.minimums or {}).get(group, DEFAULT_MINIMUMS.get(group, 0)))
 
 
-class ReviewQuestion(db.Model):
+class ReviewQuestion(Model):
     """A rating scale with one anchor text per point, or an open question."""
 
     __tablename__ = "review_question"
@@ -112,7 +112,7 @@ class ReviewQuestion(db.Model):
         return list(range(1, len(self.anchors) + 1))
 
 
-class ReviewAssignment(db.Model):
+class ReviewAssignment(Model):
     """One reviewer reviewing one reviewee in one group of a cycle (a customer has a link instead)."""
 
     __tablename__ = "review_assignment"
@@ -147,7 +147,7 @@ class ReviewAssignment(db.Model):
         return self.group not in ATTRIBUTED and self.status != "declined"
 
 
-class ReviewRating(db.Model):
+class ReviewRating(Model):
     __tablename__ = "review_rating"
     assignment_id: Mapped[int] = mapped_column(
         ForeignKey("review_assignment.id", ondelete="CASCADE"), primary_key=True)
@@ -155,7 +155,7 @@ class ReviewRating(db.Model):
     value: Mapped[int] = mapped_column(SmallInteger)
 
 
-class ReviewComment(db.Model):
+class ReviewComment(Model):
     __tablename__ = "review_comment"
     assignment_id: Mapped[int] = mapped_column(
         ForeignKey("review_assignment.id", ondelete="CASCADE"), primary_key=True)
@@ -163,7 +163,7 @@ class ReviewComment(db.Model):
     text: Mapped[str] = mapped_column(Text)
 
 
-class ReviewTagVote(db.Model):
+class ReviewTagVote(Model):
     """A strength or growth area the reviewer picked from the cycle's capability and value tags."""
 
     __tablename__ = "review_tag_vote"

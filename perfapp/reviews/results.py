@@ -19,9 +19,10 @@ from __future__ import annotations
 import random
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -46,29 +47,33 @@ ALL = "all"  # the cell of every anonymous reviewer
 
 # --- the suppression rule (pure) ------------------------------------------------------------------
 
-def atoms(cells: Mapping[Hashable, frozenset], sizes: Mapping[Hashable, int]) -> dict[frozenset, set]:
+K = TypeVar("K", bound=Hashable)  # a cell
+C = TypeVar("C", bound=Hashable)  # a class of answers
+
+
+def atoms(cells: Mapping[K, frozenset[C]], sizes: Mapping[C, int]) -> dict[frozenset[K], set[C]]:
     """Classes of answers grouped by exactly which cells hold them: {cells holding it: classes}."""
-    member: dict[Hashable, set] = defaultdict(set)
+    member: dict[C, set[K]] = defaultdict(set)
     for key, classes in cells.items():
         for c in classes:
             member[c].add(key)
-    out: dict[frozenset, set] = defaultdict(set)
+    out: dict[frozenset[K], set[C]] = defaultdict(set)
     for c, keys in member.items():
         if sizes.get(c, 0) > 0:
             out[frozenset(keys)].add(c)
     return dict(out)
 
 
-def suppress(cells: Mapping[Hashable, frozenset], sizes: Mapping[Hashable, int],
-             threshold: Mapping[Hashable, int]) -> set[Hashable]:
+def suppress(cells: Mapping[K, frozenset[C]], sizes: Mapping[C, int],
+             threshold: Mapping[C, int]) -> set[K]:
     """The cells to hide so that every atom of the visible ones holds at least its threshold.
 
     `cells` maps a cell to the classes of answers it aggregates, `sizes` a class to its number of
     answers (reviewers), `threshold` a class to the smallest number that may show."""
-    def size(classes: set | frozenset) -> int:
+    def size(classes: AbstractSet[C]) -> int:
         return sum(sizes.get(c, 0) for c in classes)
 
-    def need(classes: set | frozenset) -> int:
+    def need(classes: AbstractSet[C]) -> int:
         return max((threshold[c] for c in classes if sizes.get(c, 0) > 0), default=0)
 
     hidden = {k for k, classes in cells.items() if 0 < size(classes) < need(classes)}

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select
 
-from perfapp.core.db import utcnow
+from perfapp.core.db import table_of, utcnow
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.feedback.models import Tag
@@ -191,9 +191,9 @@ def update_cycle(actor: User, cycle: ReviewCycle, data: CycleInput, now: datetim
             errors["name"] = _("Give the cycle a name (up to 120 characters).")
         if data.closes_at is None or data.closes_at < cycle.closes_at:
             errors["closes_at"] = _("An open cycle's deadline can only move later.")
-        if errors:
+        if errors or data.closes_at is None:  # None only with an error said
             raise FormError(errors)
-        cycle.name, cycle.closes_at = data.name.strip(), data.closes_at  # type: ignore[assignment]
+        cycle.name, cycle.closes_at = data.name.strip(), data.closes_at
         db.session.flush()
         return cycle
     errors = {}
@@ -263,7 +263,7 @@ def organisation_reviewers(cycle: ReviewCycle, people: list[User]) -> list[Revie
     """The reviewers that follow from the organisation: self, manager, skip-level, direct reports.
     Adds the ones not there yet (idempotent)."""
     ids = [p.id for p in people]
-    have = set()
+    have: set[tuple[int, int | None]] = set()
     for chunk in range(0, len(ids), 500):
         have |= set(db.session.execute(select(ReviewAssignment.reviewee_id, ReviewAssignment.reviewer_id).where(
             ReviewAssignment.cycle_id == cycle.id, ReviewAssignment.reviewee_id.in_(ids[chunk:chunk + 500]))))
@@ -470,7 +470,7 @@ def run_assignment(cycle: ReviewCycle, now: datetime | None = None,
                          "group": group, "status": "approved", "source": "solver", "decline_reason": "",
                          "customer_name": "", "created_at": now})
     if rows:
-        db.session.execute(ReviewAssignment.__table__.insert(), rows)
+        db.session.execute(table_of(ReviewAssignment).insert(), rows)
     cycle.assign_report = assignment_report(cycle, problem, solution, now)
     cycle.assign_progress = 1.0
     db.session.flush()
@@ -491,11 +491,12 @@ def assignment_report(cycle: ReviewCycle, problem: assignment.Problem, solution:
 
 
 def load_per_reviewer(cycle: ReviewCycle) -> Counter[int]:
-    return Counter(dict(db.session.execute(
+    rows = db.session.execute(
         select(ReviewAssignment.reviewer_id, func.count()).where(
             ReviewAssignment.cycle_id == cycle.id, ReviewAssignment.reviewer_id.is_not(None),
             ReviewAssignment.status != "declined", ReviewAssignment.group.not_in(ATTRIBUTED))
-        .group_by(ReviewAssignment.reviewer_id)).all()))
+        .group_by(ReviewAssignment.reviewer_id))
+    return Counter({reviewer_id: n for reviewer_id, n in rows if reviewer_id is not None})
 
 
 def open_cycle(actor: User, cycle: ReviewCycle, now: datetime | None = None) -> None:
@@ -518,6 +519,8 @@ def open_cycle(actor: User, cycle: ReviewCycle, now: datetime | None = None) -> 
         ReviewAssignment.cycle_id == cycle.id, ReviewAssignment.status == "approved",
         ReviewAssignment.reviewer_id.is_not(None)).distinct())
     for reviewer_id in reviewers:
+        if reviewer_id is None:  # not selected (the query keeps assigned reviewers)
+            continue
         notify(reviewer_id, "review_opened", ref_type="review_cycle", ref_id=cycle.id,
                dedupe_key=f"review-opened:{cycle.id}")
     db.session.flush()
@@ -556,6 +559,8 @@ def send_reminders(now: datetime) -> int:
             ReviewAssignment.cycle_id == cycle.id, ReviewAssignment.status == "approved",
             ReviewAssignment.reviewer_id.is_not(None)).distinct())
         for reviewer_id in waiting:
+            if reviewer_id is None:  # not selected (the query keeps assigned reviewers)
+                continue
             if notify(reviewer_id, "review_reminder", ref_type="review_cycle", ref_id=cycle.id,
                       dedupe_key=f"review-reminder:{cycle.id}:{stage}"):
                 sent += 1

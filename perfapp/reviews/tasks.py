@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from huey import crontab
 
-from perfapp.core.db import utcnow
+from perfapp.core.db import table_of, utcnow
 from perfapp.extensions import db
 from perfapp.reviews import services
 from perfapp.reviews.models import ReviewCycle
@@ -21,7 +21,7 @@ def assign_reviewers(cycle_id: int) -> None:
 
     def progress(value: float) -> None:
         # Its own short transaction: the solve's rows are written in one go at the end.
-        db.session.execute(ReviewCycle.__table__.update().where(ReviewCycle.id == cycle_id)
+        db.session.execute(table_of(ReviewCycle).update().where(ReviewCycle.id == cycle_id)
                            .values(assign_progress=value))
         db.session.commit()
 
@@ -30,7 +30,7 @@ def assign_reviewers(cycle_id: int) -> None:
         db.session.commit()
     except Exception:
         db.session.rollback()
-        db.session.execute(ReviewCycle.__table__.update().where(ReviewCycle.id == cycle_id)
+        db.session.execute(table_of(ReviewCycle).update().where(ReviewCycle.id == cycle_id)
                            .values(assign_progress=None))
         db.session.commit()
         raise

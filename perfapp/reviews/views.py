@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from perfapp.audit.guard import hr_required
 from perfapp.core.db import utcnow
-from perfapp.core.htmx import render
+from perfapp.core.htmx import redirect, render
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.feedback.models import Tag
@@ -25,7 +25,7 @@ from perfapp.reviews.models import ANONYMOUS, GROUPS, SOLVED, ReviewAssignment, 
 
 
 def _redirect(url: str) -> Response:
-    return redirect(url, 303)  # type: ignore[return-value]
+    return redirect(url, 303)
 
 
 def _cycle_or_404(cycle_id: int) -> ReviewCycle:

@@ -16,7 +16,7 @@ import click
 from sqlalchemy import Connection, Table, delete, inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from perfapp.core.db import empty_table, utcnow
+from perfapp.core.db import empty_table, table_of, utcnow
 from perfapp.extensions import db
 from perfapp.seed.content import (
     ABOUT,
@@ -60,7 +60,7 @@ class BulkWriter:
             return
         cols = ", ".join(self.quote(c) for c in columns)
         if self.dialect == "postgresql":
-            cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor = _driver(self.conn).cursor()
             with cursor.copy(f"COPY {self.quote(table.name)} ({cols}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
@@ -123,7 +123,7 @@ def _load_departments(org: LoadOrg, rng: random.Random, writer: BulkWriter) -> N
         parent = None if dep_id == 1 else (dep_id - 2) // LOAD_FANOUT + 1
         suffix = "" if dep_id <= len(areas) else f" {dep_id}"
         rows.append((dep_id, f"{zh}{suffix}", f"{en}{suffix}", parent))
-    writer.write_chunked(Department.__table__, ("id", "name_zh", "name_en", "parent_id"), rows)  # type: ignore[arg-type]
+    writer.write_chunked(table_of(Department), ("id", "name_zh", "name_en", "parent_id"), rows)
     # Person k heads department k (same tree shape), everyone else joins their manager's.
     org.department = [0] + [0] * org.people
     for pid in range(1, org.people + 1):
@@ -164,7 +164,7 @@ def _load_people(org: LoadOrg, rng: random.Random, writer: BulkWriter, password_
 
     columns = ("id", "email", "name", "search_key", "sort_key", "title", "department_id", "manager_id", "role",
                "locale", "timezone", "active", "password_hash", "failed_logins", "created_at", "audit_ref")
-    writer.write_chunked(User.__table__, columns, rows(), progress)  # type: ignore[arg-type]
+    writer.write_chunked(table_of(User), columns, rows(), progress)
 
 
 def _load_projects(org: LoadOrg, rng: random.Random, writer: BulkWriter) -> list[tuple[int, int]]:
@@ -189,10 +189,10 @@ def _load_projects(org: LoadOrg, rng: random.Random, writer: BulkWriter) -> list
             due = (now + timedelta(days=rng.randint(-80, -30) + i * 30)).date()
             reached = writer.stamp(datetime.combine(due, datetime.min.time())) if due < now.date() else None
             milestones.append((len(milestones) + 1, pid, f"M{i + 1}", writer.day(due), reached))
-    writer.write_chunked(Project.__table__, ("id", "name", "description", "created_at", "archived", "owner_id"),  # type: ignore[arg-type]
+    writer.write_chunked(table_of(Project), ("id", "name", "description", "created_at", "archived", "owner_id"),
                          projects)
-    writer.write_chunked(ProjectMember.__table__, ("project_id", "user_id", "role"), members)  # type: ignore[arg-type]
-    writer.write_chunked(Milestone.__table__, ("id", "project_id", "name", "due_date", "reached_at"),  # type: ignore[arg-type]
+    writer.write_chunked(table_of(ProjectMember), ("project_id", "user_id", "role"), members)
+    writer.write_chunked(table_of(Milestone), ("id", "project_id", "name", "due_date", "reached_at"),
                          milestones)
     return [(m[0], m[1]) for m in milestones]
 
@@ -264,12 +264,12 @@ def _load_feedback(org: LoadOrg, rng: random.Random, writer: BulkWriter, count: 
 
     for first in range(1, count + 1, CHUNK):
         rows = [make_row(fid) for fid in range(first, min(first + CHUNK, count + 1))]
-        writer.write(Feedback.__table__, columns, rows)  # type: ignore[arg-type]
-        writer.write(FeedbackTag.__table__, ("feedback_id", "tag_id"), links)  # type: ignore[arg-type]
+        writer.write(table_of(Feedback), columns, rows)
+        writer.write(table_of(FeedbackTag), ("feedback_id", "tag_id"), links)
         writer.conn.commit()
         links.clear()
         progress(len(rows))
-    writer.write_chunked(Notification.__table__,  # type: ignore[arg-type]
+    writer.write_chunked(table_of(Notification),
                          ("user_id", "kind", "feedback_id", "dedupe_key", "created_at", "read_at"), notes)
 
 
@@ -301,11 +301,11 @@ def _load_requests(org: LoadOrg, rng: random.Random, writer: BulkWriter) -> None
             asks.append((len(asks) + 1, rid, person, status, responded))
             notes.append((person, "ask_received", len(asks), f"ask:{len(asks)}", created, responded or (
                 created if created_dt < now - timedelta(days=5) else None)))
-    writer.write_chunked(FeedbackRequest.__table__,  # type: ignore[arg-type]
+    writer.write_chunked(table_of(FeedbackRequest),
                          ("id", "requester_id", "about", "created_at", "expires_at"), requests)
-    writer.write_chunked(FeedbackAsk.__table__,  # type: ignore[arg-type]
+    writer.write_chunked(table_of(FeedbackAsk),
                          ("id", "request_id", "recipient_id", "status", "responded_at"), asks)
-    writer.write_chunked(Notification.__table__,  # type: ignore[arg-type]
+    writer.write_chunked(table_of(Notification),
                          ("user_id", "kind", "ask_id", "dedupe_key", "created_at", "read_at"), notes)
 
 
@@ -333,22 +333,29 @@ def _finish(conn: Connection) -> None:
         conn.commit()
         # VACUUM as well: it sets the visibility map, without which PostgreSQL cannot use
         # index-only scans until autovacuum gets round to the new tables.
-        raw = conn.connection.driver_connection
-        raw.autocommit = True  # type: ignore[union-attr]
+        raw = _driver(conn)
+        raw.autocommit = True
         try:
-            raw.execute("VACUUM ANALYZE")  # type: ignore[union-attr]
+            raw.execute("VACUUM ANALYZE")
         finally:
-            raw.autocommit = False  # type: ignore[union-attr]
+            raw.autocommit = False
         return
     conn.exec_driver_sql("ANALYZE")
     conn.commit()
 
 
+def _driver(conn: Connection) -> Any:
+    """The driver's own connection (psycopg's or sqlite3's) under an open SQLAlchemy connection."""
+    driver = conn.connection.driver_connection
+    assert driver is not None, "the connection is open"
+    return driver
+
+
 def _sqlite_pragmas(conn: Connection, **pragmas: Any) -> None:
     # Straight to the driver: SQLite refuses some pragmas inside the transaction SQLAlchemy opens.
-    raw = conn.connection.driver_connection
+    raw = _driver(conn)
     for name, value in pragmas.items():
-        raw.execute(f"PRAGMA {name}={value}")  # type: ignore[union-attr]
+        raw.execute(f"PRAGMA {name}={value}")
 
 
 @contextmanager
@@ -433,12 +440,12 @@ def seed_load(people: int, feedback: int, rng: random.Random, force: bool = Fals
         if force:
             _wipe(conn)
         else:  # an empty database still has the catalogue rows its migrations made: they get the load's ids
-            conn.execute(delete(Badge.__table__))  # type: ignore[arg-type]
+            conn.execute(delete(table_of(Badge)))
             conn.commit()
         with _bulk_mode(conn):
             writer = BulkWriter(conn)
             tag_rows = [(i, key, kind, zh, en, True) for i, (key, kind, zh, en) in enumerate(TAGS, start=1)]
-            writer.write_chunked(Tag.__table__, ("id", "key", "kind", "name_zh", "name_en", "active"), tag_rows)  # type: ignore[arg-type]
+            writer.write_chunked(table_of(Tag), ("id", "key", "kind", "name_zh", "name_en", "active"), tag_rows)
             with click.progressbar(length=people, label="people  ") as bar:
                 _load_people(org, rng, writer, password_hash, bar.update)
             milestones = _load_projects(org, rng, writer)

@@ -72,11 +72,11 @@ def can_promote(user: User) -> bool:
 def _source(viewer: User, source_type: str, source_id: int | None) -> tuple[StorySource, Any]:
     source = SOURCES.get(source_type)
     obj = source.load(source_id, viewer) if source is not None and source_id and source_id > 0 else None
-    if obj is None:
+    if source is None or obj is None:
         raise LookupError((source_type, source_id))
-    if not source.eligible(obj):  # type: ignore[union-attr]
-        raise NotEligible((source_type, source_id), source.refusal(obj))  # type: ignore[union-attr]
-    return source, obj  # type: ignore[return-value]
+    if not source.eligible(obj):
+        raise NotEligible((source_type, source_id), source.refusal(obj))
+    return source, obj
 
 
 def _existing(source_type: str, source_id: int) -> Story | None:
@@ -88,7 +88,7 @@ def draft(promoter: User, source_type: str, source_id: int | None) -> Draft:
     if not can_promote(promoter):
         raise PermissionError(promoter.id)
     source, obj = _source(promoter, source_type, source_id)
-    existing = _existing(source_type, source_id)  # type: ignore[arg-type]
+    existing = _existing(source_type, obj.id)
     if existing is not None:
         raise AlreadyStory(existing)
     required = source.people(obj)
@@ -137,7 +137,7 @@ def promote(promoter: User, data: StoryInput) -> Story:
     if not can_promote(promoter):
         raise PermissionError(promoter.id)
     source, obj = _source(promoter, data.source_type, data.source_id)
-    existing = _existing(data.source_type, data.source_id)  # type: ignore[arg-type]
+    existing = _existing(data.source_type, obj.id)
     if existing is not None:
         raise AlreadyStory(existing)
     errors: dict[str, str] = {}
@@ -234,7 +234,9 @@ def source_of(story: Story, viewer: User) -> tuple[StorySource | None, Any]:
 
 def encode_cursor(story: Story) -> str:
     """The same keyset cursor shape as the feeds' (decode it with decode_cursor)."""
-    return f"{story.published_at.isoformat()}_{story.id}"  # type: ignore[union-attr]
+    if story.published_at is None:
+        raise ValueError("an unpublished story has no place in a feed")
+    return f"{story.published_at.isoformat()}_{story.id}"
 
 
 def _told_from_hidden() -> ColumnElement[bool]:

@@ -1,13 +1,13 @@
 """The story library: browse by value, promote a recognition, consent, read a story."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from perfapp.core.htmx import render, wants_fragment
+from perfapp.core.htmx import redirect, render, wants_fragment
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.feedback.services import decode_cursor
@@ -64,7 +64,7 @@ def new() -> Response:
     except services.AlreadyStory as e:
         if request.method == "GET":
             flash(_("This recognition is already a story."), "info")
-            return redirect(url_for("stories.detail", story_id=e.story.id), 303)  # type: ignore[return-value]
+            return redirect(url_for("stories.detail", story_id=e.story.id), 303)
         return _refuse(409, _("This recognition is already a story."))
 
     if request.method == "GET":
@@ -91,7 +91,7 @@ def new() -> Response:
         response.headers["HX-Trigger"] = "story-promoted"
         return response
     flash(_("Story saved. It will be published when everyone involved has accepted."), "success")
-    return redirect(url_for("stories.detail", story_id=story.id), 303)  # type: ignore[return-value]
+    return redirect(url_for("stories.detail", story_id=story.id), 303)
 
 
 @bp.route("/<int:story_id>")
@@ -130,7 +130,7 @@ def consent(story_id: int) -> Response:
         flash(_("Thank you. The story will be published when everyone has accepted."), "success")
     else:
         flash(_("You declined. The story stays unpublished."), "info")
-    return redirect(url_for("stories.detail", story_id=story.id), 303)  # type: ignore[return-value]
+    return redirect(url_for("stories.detail", story_id=story.id), 303)
 
 
 @bp.route("/<int:story_id>/withdraw", methods=["POST"])
@@ -144,4 +144,4 @@ def withdraw(story_id: int) -> Response:
         return _refuse(403, _("Only the person who promoted it, or HR, can withdraw a story."))
     db.session.commit()
     flash(_("Story withdrawn."), "info")
-    return redirect(url_for("stories.index"), 303)  # type: ignore[return-value]
+    return redirect(url_for("stories.index"), 303)

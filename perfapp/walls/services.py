@@ -105,13 +105,13 @@ def _before(model: Any, rank: int, cursor: Cursor | None) -> ColumnElement[bool]
     if cursor is None:
         return true()
     at, c_rank, c_id = cursor
-    if not isinstance(at, BindParameter):
-        at, c_id = literal(at), literal(c_id)
+    at_sql = at if isinstance(at, BindParameter) else literal(at)
+    id_sql = c_id if isinstance(c_id, BindParameter) else literal(c_id)
     if rank < c_rank:
-        return model.created_at <= at
+        return model.created_at <= at_sql
     if rank > c_rank:
-        return model.created_at < at
-    return tuple_(model.created_at, model.id) < tuple_(at, c_id)
+        return model.created_at < at_sql
+    return tuple_(model.created_at, model.id) < tuple_(at_sql, id_sql)
 
 
 def _department_ids(department_id: int) -> list[int]:
@@ -127,7 +127,7 @@ def _department_ids(department_id: int) -> list[int]:
     return found
 
 
-def _branches(f: WallFilter, viewer: User) -> list[tuple[str, Any, list[ColumnElement[bool]]]]:
+def _branches(f: WallFilter, viewer: User | _Role) -> list[tuple[str, Any, list[ColumnElement[bool]]]]:
     """(kind, model, conditions) for every kind the filter lets through."""
     since = utcnow() - timedelta(days=PERIODS[f.period]) if f.period in PERIODS else None
     people = None
@@ -197,7 +197,8 @@ def _wall_page(branches: list[tuple[str, Any, list[ColumnElement[bool]]]], curso
 @lru_cache(maxsize=16)
 def _unfiltered_page(is_hr: bool, cursor_rank: int | None) -> Select[Any]:
     """The unfiltered wall's page statement, with the cursor and size as bind parameters."""
-    cursor = None if cursor_rank is None else (bindparam("at"), cursor_rank, bindparam("c_id"))
+    cursor: tuple[Any, int, Any] | None = (
+        None if cursor_rank is None else (bindparam("at"), cursor_rank, bindparam("c_id")))
     return _wall_page(_branches(WallFilter(), _Role(is_hr)), cursor, bindparam("n"))
 
 
@@ -273,7 +274,7 @@ def newest_award_versions(limit: int = NEWEST_AWARDS) -> tuple[tuple[int, int, d
 
 
 @cache
-def _newest_awards() -> Select[Any]:
+def _newest_awards() -> Select[int, int, datetime]:
     return (select(BadgeAward.id, BadgeAward.version, BadgeAward.created_at).where(BadgeAward.hidden.is_(False))
             .order_by(BadgeAward.created_at.desc(), BadgeAward.id.desc()).limit(bindparam("n")))
 

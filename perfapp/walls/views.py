@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from perfapp.core import cards
-from perfapp.core.htmx import render, wants_fragment
+from perfapp.core.htmx import redirect, render, wants_fragment
 from perfapp.core.validation import parse_int
 from perfapp.extensions import db
 from perfapp.people.models import User
@@ -123,9 +123,9 @@ def badge(badge_id: int) -> Response:
 # Gifts and awards have their pages in recognition; links already sent (inbox mail, push) still work.
 @bp.route("/flowers/<int:gift_id>")
 def flower(gift_id: int) -> Response:
-    return redirect(url_for("recognition.flower_gift", gift_id=gift_id), 308)  # type: ignore[return-value]
+    return redirect(url_for("recognition.flower_gift", gift_id=gift_id), 308)
 
 
 @bp.route("/awards/<int:award_id>")
 def award(award_id: int) -> Response:
-    return redirect(url_for("recognition.badge_award", award_id=award_id), 308)  # type: ignore[return-value]
+    return redirect(url_for("recognition.badge_award", award_id=award_id), 308)
