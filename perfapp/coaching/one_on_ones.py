@@ -226,8 +226,10 @@ def add_agenda_item(actor: User, series: OneOnOneSeries, text: str, source_type:
 
 def agenda_item_for(actor: User, series: OneOnOneSeries, item_id: int) -> AgendaItem:
     item = db.session.get(AgendaItem, item_id) if item_id > 0 else None
-    if item is None or not can_view(actor, series) or \
-            db.session.get(OneOnOne, item.meeting_id).series_id != series.id:  # type: ignore[union-attr]
+    if item is None or not can_view(actor, series):
+        raise NotAllowed
+    meeting = db.session.get(OneOnOne, item.meeting_id)
+    if meeting is None or meeting.series_id != series.id:
         raise NotAllowed
     return item
 

@@ -18,7 +18,7 @@ def _comment_readable(comment: Comment, viewer: User) -> bool:
         return False
     kind = TARGETS.get(comment.target_type)
     target = kind.load_many([comment.target_id]).get(comment.target_id) if kind else None
-    return target is not None and kind.can_read(target, viewer)  # type: ignore[union-attr]
+    return kind is not None and target is not None and kind.can_read(target, viewer)
 
 
 def on_content_deleted(_sender: object, target_type: str, target_id: int) -> None:

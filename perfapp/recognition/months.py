@@ -44,5 +44,5 @@ def lock_giver_month(user_id: int, month: str) -> GiverMonth:
             db.session.add(row)
     except IntegrityError:
         # A concurrent first gift of the month created it: wait for its lock instead.
-        row = db.session.scalar(query.execution_options(populate_existing=True))
-    return row  # type: ignore[return-value]
+        row = db.session.execute(query.execution_options(populate_existing=True)).scalar_one()
+    return row

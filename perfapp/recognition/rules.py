@@ -46,7 +46,7 @@ RULES: dict[str, Rule] = {
 
 def ensure_automatic_badges() -> dict[str, Badge]:
     """The catalogue rows of the automatic badges, created when missing (safe to call again)."""
-    found = {b.rule: b for b in db.session.scalars(select(Badge).where(Badge.rule.in_(RULES)))}
+    found = {b.rule: b for b in db.session.scalars(select(Badge).where(Badge.rule.in_(RULES))) if b.rule}
     for key, rule in RULES.items():
         if key in found:
             continue
@@ -58,8 +58,8 @@ def ensure_automatic_badges() -> dict[str, Badge]:
                 db.session.add(badge)
             found[key] = badge
         except IntegrityError:  # created at the same moment by another request
-            found[key] = db.session.scalar(select(Badge).where(Badge.rule == key))  # type: ignore[assignment]
-    return found  # type: ignore[return-value]
+            found[key] = db.session.execute(select(Badge).where(Badge.rule == key)).scalar_one()
+    return found
 
 
 def automatic_badges_missing() -> bool:
