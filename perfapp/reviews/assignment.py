@@ -229,7 +229,7 @@ def candidates_for(cycle: ReviewCycle, ctx: Context, reviewee: User, group: str,
     are not everyone's fallback)."""
     me, manager, department = reviewee.id, ctx.manager_of.get(reviewee.id), ctx.department_of.get(reviewee.id)
     mine = ctx.existing.get(me, {})
-    taken = {rid for rid, row in mine.items() if row.source != "solver"}
+    taken = set(mine)  # already reviewing them, proposed, or declined (the solver's last proposal is gone)
 
     def eligible(pid: int) -> bool:
         return pid != me and pid != manager and ctx.manager_of.get(pid) != me and pid not in taken

@@ -447,8 +447,10 @@ def run_assignment(cycle: ReviewCycle, now: datetime | None = None,
         raise FormError({"form": _("Reviewers are assigned before the cycle opens.")})
     people = reviewees(cycle)
     organisation_reviewers(cycle, people)
+    # The previous proposal goes, except whom a nominee declined: the solver must not ask them again.
     db.session.execute(delete(ReviewAssignment).where(ReviewAssignment.cycle_id == cycle.id,
-                                                      ReviewAssignment.source == "solver"))
+                                                      ReviewAssignment.source == "solver",
+                                                      ReviewAssignment.status != "declined"))
     db.session.expire_all()
     if progress:
         progress(0.1)

@@ -171,6 +171,22 @@ def test_run_assignment_keeps_caps_and_nominations(org) -> None:
     assert (org["manager"].id, "reports") in groups
 
 
+def test_a_declined_solver_pick_is_not_asked_again(org) -> None:
+    cycle = services.create_cycle(org["hr"], cycle_input(minimums={"peers": 6, "partners": 0}))
+    me = org["team"][0]
+    services.run_assignment(cycle)
+    db.session.commit()
+    first = db.session.scalar(select(ReviewAssignment).where(
+        ReviewAssignment.reviewee_id == me.id, ReviewAssignment.source == "solver"))
+    services.decline(first.reviewer, first, "Not enough context")
+    db.session.commit()
+    services.run_assignment(cycle)
+    db.session.commit()
+    rows = db.session.scalars(select(ReviewAssignment).where(
+        ReviewAssignment.reviewee_id == me.id, ReviewAssignment.reviewer_id == first.reviewer_id)).all()
+    assert [r.status for r in rows] == ["declined"]
+
+
 # --- answering ------------------------------------------------------------------------------------
 
 def _open_with_peer(org, cycle) -> ReviewAssignment:  # type: ignore[no-untyped-def]
