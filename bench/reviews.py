@@ -72,6 +72,7 @@ def main() -> None:
 
         def progress(value: float) -> None:
             marks.append((f"{value:.0%}", time.perf_counter() - start))
+            print(f"  {marks[-1][0]} at {marks[-1][1]:.1f} s", flush=True)
 
         report = services.run_assignment(cycle, progress=progress)
         solved = time.perf_counter() - start

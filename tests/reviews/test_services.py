@@ -145,6 +145,15 @@ def test_solve_balances_and_respects_capacity() -> None:
     assert solution.short == {}
 
 
+def test_solve_spreads_load_beyond_the_fair_share() -> None:
+    # Everyone's best match is reviewer 9; above the fair share (2 each) the next best takes over.
+    problem = assignment.Problem(
+        demand={(i, "peers"): 1 for i in range(1, 5)},
+        candidates={(i, "peers"): [(9, 1), (8, 20)] for i in range(1, 5)}, capacity={9: 4, 8: 4})
+    chosen = [r for picks in assignment.solve(problem).chosen.values() for r in picks]
+    assert sorted(chosen) == [8, 8, 9, 9]
+
+
 def test_solve_reports_who_is_short() -> None:
     problem = assignment.Problem(demand={(1, "peers"): 3}, candidates={(1, "peers"): [(2, 1)]}, capacity={2: 5})
     solution = assignment.solve(problem)
