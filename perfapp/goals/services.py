@@ -868,7 +868,7 @@ def send_checkin_reminders(now: datetime) -> int:
     owners = db.session.scalars(
         select(User.id).select_from(Goal).join(User, User.id == Goal.owner_id)
         .where(_stale_clause(now, settings().stale_days), User.active.is_(True), ~reminded)
-        .distinct().order_by(Goal.owner_id)).all()
+        .distinct().order_by(User.id)).all()
     for owner_id in owners:
         notify(owner_id, "goal_checkin_reminder", ref_type="goal_reminder", ref_id=ref, dedupe_key=key)
     return len(owners)
