@@ -26,7 +26,11 @@ def search() -> Response:
     mode = request.args.get("mode", "one")
     # Nothing at all is a dead end; "That's you" explains why the person typing their own name sees no one.
     that_you = exclude_self and not people and services.is_self_query(current_user, q)
-    return render("people/search.html", "people/_results.html", target="picker-results",
+    # A page with two pickers names the second one's list (e.g. "reviewer-picker-results").
+    target = request.headers.get("HX-Target", "")
+    if not target.endswith("picker-results"):
+        target = "picker-results"
+    return render("people/search.html", "people/_results.html", target=target,
                   people=people, q=q, mode=mode, that_you=that_you)
 
 

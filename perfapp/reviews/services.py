@@ -339,7 +339,8 @@ def suggestions(cycle: ReviewCycle, reviewee: User, group: str, now: datetime, l
     return out
 
 
-def _check_nominee(cycle: ReviewCycle, reviewee: User, nominee: User | None, group: str, now: datetime) -> None:
+def _check_nominee(cycle: ReviewCycle, reviewee: User, nominee: User | None, group: str, now: datetime,
+                   by_reviewee: bool = True) -> None:
     if cycle.status != "draft":
         raise FormError({"person_id": _("Nominations are closed for this cycle.")})
     if group not in NOMINATED or group not in cycle.groups:
@@ -349,7 +350,9 @@ def _check_nominee(cycle: ReviewCycle, reviewee: User, nominee: User | None, gro
     if not nominee.active:
         raise FormError({"person_id": _("%(name)s is deactivated and can't review.", name=nominee.name)})
     if nominee.id == reviewee.id:
-        raise FormError({"person_id": _("You can't be your own peer: your self-review is separate.")})
+        raise FormError({"person_id": _("You can't be your own peer: your self-review is separate.") if by_reviewee
+                         else _("%(name)s can't be their own peer: their self-review is separate.",
+                                name=reviewee.name)})
     if nominee.id == reviewee.manager_id or nominee.manager_id == reviewee.id:
         raise FormError({"person_id": _("%(name)s already reviews as a manager or a direct report.",
                                         name=nominee.name)})
@@ -380,7 +383,7 @@ def nominate(actor: User, cycle: ReviewCycle, nominee: User | None, group: str,
 
 def _add_reviewer(cycle: ReviewCycle, reviewee: User, nominee: User | None, group: str, status: str,
                   source: str, now: datetime) -> ReviewAssignment:
-    _check_nominee(cycle, reviewee, nominee, group, now)
+    _check_nominee(cycle, reviewee, nominee, group, now, by_reviewee=source == "nomination")
     assert nominee is not None
     row = ReviewAssignment(cycle_id=cycle.id, reviewee_id=reviewee.id, reviewer_id=nominee.id, group=group,
                            status=status, source=source)

@@ -317,6 +317,7 @@ def _cycle_context(cycle: ReviewCycle, **extra: Any) -> dict[str, Any]:
     short_people = {u.id: u for u in db.session.scalars(select(User).where(
         User.id.in_([s["reviewee_id"] for s in report.get("short", [])][:100] or [-1])))}
     histogram = {int(k): v for k, v in report.get("histogram", {}).items()}
+    extra.setdefault("picked", {})
     return dict(cycle=cycle, report=report, histogram=histogram, peak=max(histogram.values(), default=1),
                 short_people=short_people, label=services.label,
                 reviewee_count=len(services.reviewees(cycle)),
@@ -330,8 +331,13 @@ def _cycle_context(cycle: ReviewCycle, **extra: Any) -> dict[str, Any]:
 @bp.route("/cycles/<int:cycle_id>")
 @hr_required
 def cycle(cycle_id: int) -> Response:
-    """HR's page of one cycle: its settings, the assignment (histogram, who is short), open/close."""
-    return render("reviews/cycle.html", "reviews/_assignment.html", "assignment", **_cycle_context(_cycle_or_404(cycle_id)))
+    """HR's page of one cycle: its settings, the assignment (histogram, who is short), open/close.
+
+    ?reviewee=ID (a reviewee left short links here) opens "Add a reviewer by hand" with them picked."""
+    reviewee = db.session.get(User, parse_int(request.args.get("reviewee")) or -1)
+    picked = {"reviewee": [reviewee]} if reviewee is not None and reviewee.active else {}
+    return render("reviews/cycle.html", "reviews/_assignment.html", "assignment",
+                  **_cycle_context(_cycle_or_404(cycle_id), picked=picked))
 
 
 @bp.route("/cycles/<int:cycle_id>/assignment")
@@ -365,19 +371,27 @@ def assign(cycle_id: int) -> Response:
 @bp.route("/cycles/<int:cycle_id>/assignments", methods=["POST"])
 @hr_required
 def adjust(cycle_id: int) -> Response:
-    """HR adds a reviewer before opening (the same refusals as a nomination)."""
+    """HR adds a reviewer before opening (the same refusals as a nomination). Both people come from
+    the people picker; a refusal shows the form again, open, with both still picked."""
     cycle = _cycle_or_404(cycle_id)
     reviewee = db.session.get(User, parse_int(request.form.get("reviewee_id")) or -1)
     person = db.session.get(User, parse_int(request.form.get("person_id")) or -1)
-    if reviewee is None:
+
+    def refused(errors: dict[str, str]) -> Response:
+        picked = {"reviewee": [reviewee] if reviewee else [], "person": [person] if person else []}
         return render("reviews/cycle.html", status=422, **_cycle_context(
-            cycle, form=request.form, errors={"reviewee_id": _("Choose a reviewee.")}))
+            _cycle_or_404(cycle_id), form=request.form, errors=errors, picked=picked))
+
+    if reviewee is None or reviewee.is_former_colleague:
+        reviewee = None
+        return refused({"reviewee_id": _("Choose a reviewee.")})
+    if not services.is_reviewee(cycle, reviewee):
+        return refused({"reviewee_id": _("%(name)s isn't reviewed in this cycle.", name=reviewee.name)})
     try:
         services.manager_add(current_user, cycle, reviewee, person, request.form.get("group", "peers"))
     except FormError as error:
         db.session.rollback()
-        return render("reviews/cycle.html", status=422,
-                      **_cycle_context(_cycle_or_404(cycle_id), form=request.form, errors=error.errors))
+        return refused(error.errors)
     db.session.commit()
     flash(_("Reviewer added."), "success")
     return _redirect(url_for("reviews.cycle", cycle_id=cycle_id))

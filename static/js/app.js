@@ -24,6 +24,11 @@
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
     });
   }
+  // A refusal of the person picked before (e.g. "is deactivated") no longer applies once another is picked.
+  function clearRefusal(picker) {
+    var error = picker.querySelector(".field-error");
+    if (error) error.remove();
+  }
   function pick(picker, option) {
     var mode = picker.getAttribute("data-picker");
     var max = parseInt(picker.getAttribute("data-max") || "1", 10);
@@ -42,6 +47,7 @@
       '<button type="button" class="chip-x" data-unpick aria-label="' + escapeHtml(label) + '">×</button></span>');
     var input = picker.querySelector("input[type=search]");
     var results = picker.querySelector(".picker-results");
+    clearRefusal(picker);
     input.value = "";
     results.innerHTML = "";
     if (mode === "one" || picked.children.length >= max) {
@@ -87,6 +93,7 @@
     if (unpick) {
       var p = unpick.closest("[data-picker]");
       unpick.closest(".picked-chip").remove();
+      clearRefusal(p);
       var search = p.querySelector(".picker-search");
       search.hidden = false;
       search.querySelector("input").focus();

@@ -192,3 +192,41 @@ def test_hr_assigns_reviewers_and_reads_aggregates(phone, org, lang, shot, tr, l
     expect(page.locator("#assignment")).to_contain_text(tr("Reviews per reviewer", lang))
     no_horizontal_scroll(page)
     shot(page, "reviews-hr-assignment", lang)
+    # HR adds a reviewer by hand with the people picker: a name typed, a person picked, no ids.
+    page.locator("#add-reviewer summary").click()
+    page.locator("#reviewee-picker-q").fill("lina")
+    page.locator("#reviewee-picker-results [data-pick]", has_text="李娜").click()
+    expect(page.locator("#reviewee-picker-picked .picked-chip", has_text="李娜")).to_be_visible()
+    # Her as her own peer: refused in the page's language, both still picked.
+    page.locator("#reviewer-picker-q").fill("lina")
+    page.locator("#reviewer-picker-results [data-pick]", has_text="李娜").click()
+    page.locator("#add-reviewer button[type=submit]").click()
+    expect(page.locator("#add-reviewer .field-error")).to_contain_text(
+        tr("%(name)s can't be their own peer: their self-review is separate.", lang, name="李娜"))
+    expect(page.locator("#reviewee-picker-picked .picked-chip", has_text="李娜")).to_be_visible()
+    page.locator("#add-reviewer").scroll_into_view_if_needed()
+    no_horizontal_scroll(page)
+    shot(page, "reviews-hr-add-refused", lang)
+
+    def free_colleague() -> str:
+        """Someone the assignment didn't give 李娜, who isn't her manager (that group is separate)."""
+        taken = set(db.session.scalars(select(ReviewAssignment.reviewer_id).where(
+            ReviewAssignment.cycle_id == cycle_id, ReviewAssignment.reviewee_id == org.lina.id)))
+        return next(u.name for u in db.session.scalars(select(User).order_by(User.id))
+                    if u.id not in taken and u.id not in (org.lina.id, org.boss.id) and u.role != "hr")
+
+    name = in_app(free_colleague)
+    page.locator("#reviewer-picker-picked [data-unpick]").click()
+    expect(page.locator("#add-reviewer .field-error")).to_have_count(0)  # the refusal went with her
+    page.locator("#reviewer-picker-q").fill(name.split()[0])
+    page.locator("#reviewer-picker-results [data-pick]", has_text=name).click()
+    expect(page.locator("#reviewer-picker-picked .picked-chip", has_text=name)).to_be_visible()
+    page.locator("#add-reviewer").scroll_into_view_if_needed()
+    no_horizontal_scroll(page)
+    shot(page, "reviews-hr-add-picker", lang)
+    page.locator("#add-reviewer button[type=submit]").click()
+    expect(page.locator("#toasts")).to_contain_text(tr("Reviewer added.", lang))
+    added = in_app(lambda: db.session.scalar(select(ReviewAssignment.source).where(
+        ReviewAssignment.cycle_id == cycle_id, ReviewAssignment.reviewee_id == org.lina.id,
+        ReviewAssignment.reviewer.has(User.name == name))))
+    assert added == "manager"

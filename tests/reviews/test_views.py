@@ -206,3 +206,85 @@ def test_every_filter_pair_on_hrs_page_shows_enough_or_nothing(org, login) -> No
         nested = (a[1] == b[1] or "all" in (a[1], b[1])) and ("" in (a[0], b[0]) or a[0] == b[0])
         if nested:
             assert abs(na - nb) == 0 or abs(na - nb) >= 5, (a, b, na, nb)
+
+
+def test_hr_adds_a_reviewer_through_the_people_picker(org, cycle, login) -> None:
+    """Both people come from the picker the give sheet uses (two on one page, each its own list);
+    a short reviewee's "Add" opens the form with them picked."""
+    lina, emma = org["team"][0], org["sales"][0]
+    c = login(org["hr"])
+    page = c.get(f"/reviews/cycles/{cycle.id}").get_data(as_text=True)
+    assert 'id="reviewee-picker-q"' in page and 'id="reviewer-picker-q"' in page
+    assert 'name="reviewee_id" class="input"' not in page  # no raw id box any more
+    # The picker's search answers each picker's own list (with htmx), or a page (without).
+    fragment = c.get("/people/search?mode=one&me=1&q=sam", headers=htmx_headers("reviewer-picker-results"))
+    html = fragment.get_data(as_text=True)
+    assert "<html" not in html and f'data-pick="{emma.id}"' in html
+    assert "<html" in c.get("/people/search?mode=one&q=sam").get_data(as_text=True)
+    prefilled = c.get(f"/reviews/cycles/{cycle.id}?reviewee={lina.id}").get_data(as_text=True)
+    assert f'name="reviewee_id" value="{lina.id}"' in prefilled and 'id="add-reviewer" open' in prefilled
+    for htmx in (False, True):
+        before = count(ReviewAssignment)
+        response = c.submit(f"/reviews/cycles/{cycle.id}/assignments",
+                            {"reviewee_id": lina.id, "person_id": org["team"][1 + htmx].id, "group": "peers"},
+                            htmx=htmx)
+        assert response.status_code == 303 and count(ReviewAssignment) == before + 1
+    rows = db.session.scalars(select(ReviewAssignment).where(ReviewAssignment.reviewee_id == lina.id)).all()
+    assert {(r.reviewer_id, r.status, r.source) for r in rows} == {
+        (org["team"][1].id, "approved", "manager"), (org["team"][2].id, "approved", "manager")}
+
+
+def test_hr_adding_a_reviewer_refuses_bad_choices_in_chinese(org, cycle, login) -> None:
+    lina = org["team"][0]
+    gone = org["team"][6]
+    gone.active = False
+    busy = org["sales"][1]
+    cycle.cycle_cap = 1
+    services.manager_add(org["hr"], cycle, org["team"][1], busy, "partners")
+    db.session.commit()
+    c = login(org["hr"])
+    zh = {"Accept-Language": "zh-CN"}
+    url = f"/reviews/cycles/{cycle.id}/assignments"
+    refusals = [
+        ({"person_id": busy.id}, "选择被评价人"),  # no reviewee picked
+        ({"reviewee_id": 999999, "person_id": busy.id}, "选择被评价人"),
+        ({"reviewee_id": lina.id}, "选择一位同事"),  # no reviewer picked
+        ({"reviewee_id": lina.id, "person_id": "x"}, "选择一位同事"),
+        ({"reviewee_id": lina.id, "person_id": gone.id}, "已停用"),
+        ({"reviewee_id": lina.id, "person_id": lina.id}, f"{lina.name}不能做自己的同事评价人"),
+        ({"reviewee_id": lina.id, "person_id": busy.id}, "份评价"),  # at the cycle's cap
+        ({"reviewee_id": lina.id, "person_id": org["team"][2].id, "group": "self"}, "同事或跨部门伙伴"),
+    ]
+    before = count(ReviewAssignment)
+    for form, words in refusals:
+        for htmx in (False, True):
+            response = c.submit(url, {"group": "peers", **form}, headers=zh, htmx=htmx)
+            html = response.get_data(as_text=True)
+            assert response.status_code == 422, form
+            assert words in html, (form, words)
+            assert 'id="add-reviewer" open' in html
+    # The picked people stay picked on the refused form.
+    html = c.submit(url, {"reviewee_id": lina.id, "person_id": busy.id, "group": "peers"}).get_data(as_text=True)
+    assert f'name="reviewee_id" value="{lina.id}"' in html and f'name="person_id" value="{busy.id}"' in html
+    # Someone outside a list-scoped cycle isn't a reviewee: a 422, not an error page.
+    cycle.scope, cycle.scope_ids = "list", [org["team"][1].id]
+    db.session.commit()
+    response = c.submit(url, {"reviewee_id": lina.id, "person_id": org["team"][2].id}, headers=zh)
+    assert response.status_code == 422 and "不在本轮评价" in response.get_data(as_text=True)
+    assert count(ReviewAssignment) == before
+
+
+def test_only_hr_adds_reviewers_by_hand(org, cycle, login) -> None:
+    lina = org["team"][0]
+    for who in (org["manager"], lina, org["director"]):
+        response = login(who).submit(f"/reviews/cycles/{cycle.id}/assignments",
+                                     {"reviewee_id": lina.id, "person_id": org["team"][1].id, "group": "peers"})
+        assert response.status_code == 403
+    assert count(ReviewAssignment) == 0
+    services.open_cycle(org["hr"], cycle)
+    db.session.commit()
+    before = count(ReviewAssignment)
+    response = login(org["hr"]).submit(f"/reviews/cycles/{cycle.id}/assignments",
+                                       {"reviewee_id": lina.id, "person_id": org["team"][1].id, "group": "peers"},
+                                       headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 422 and count(ReviewAssignment) == before
