@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from babel import dates
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import get_locale, get_timezone, gettext
+from flask_babel import get_locale, get_timezone, gettext, to_user_timezone
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -93,6 +93,11 @@ def autospace(text: str) -> str:
     return _LATIN_THEN_CJK.sub(r"\1 \2", _CJK_THEN_LATIN.sub(r"\1 \2", text))
 
 
+def month_day(value: datetime) -> str:
+    """A day of this year as people write it, in the viewer's timezone: "Dec 12", "12月12日"."""
+    return dates.format_skeleton("MMMd", to_user_timezone(value), locale=get_locale() or "en")
+
+
 def timezone_label(zone: str) -> str:
     """A time zone as people say it, in their language: "中国（上海）时间", "China (Shanghai) Time"."""
     if zone in ("UTC", "Etc/UTC"):
@@ -107,4 +112,5 @@ def init_i18n(app: Flask) -> None:
     """Template filters and globals."""
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["timezone_label"] = timezone_label
+    app.jinja_env.filters["month_day"] = month_day
     app.jinja_env.globals["html_lang"] = html_lang

@@ -12,12 +12,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Select, bindparam, delete, func, or_, select
 
-from perfapp.core.db import table_of, utcnow
+from perfapp.core.db import as_datetime, table_of, utcnow
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.feedback.models import Tag
@@ -579,6 +581,29 @@ def to_write(person: User) -> list[ReviewAssignment]:
         .where(ReviewAssignment.reviewer_id == person.id, ReviewAssignment.status == "approved",
                ReviewCycle.status == "open")
         .order_by(ReviewCycle.closes_at, ReviewAssignment.id)))
+
+
+class Waiting(NamedTuple):
+    """Reviews a person still has to write in open cycles, and the nearest deadline."""
+
+    left: int
+    due: datetime
+
+
+@cache
+def _waiting() -> Select:
+    """Built once: Home and the Me page ask on every visit. One statement on the reviewer's index
+    (ix_review_assignment_reviewer_id), each row's cycle by its primary key."""
+    return (select(func.count(), func.min(ReviewCycle.closes_at)).select_from(ReviewAssignment)
+            .join(ReviewCycle, ReviewCycle.id == ReviewAssignment.cycle_id)
+            .where(ReviewAssignment.reviewer_id == bindparam("person_id"), ReviewAssignment.status == "approved",
+                   ReviewCycle.status == "open", ReviewCycle.closes_at > bindparam("now")))
+
+
+def waiting(person: User, now: datetime | None = None) -> Waiting | None:
+    """None when nothing is left to write (past a deadline nothing can be: the cycle closes)."""
+    count, due = db.session.execute(_waiting(), {"person_id": person.id, "now": now or utcnow()}).one()
+    return Waiting(count, as_datetime(due)) if count else None
 
 
 # --- answering ------------------------------------------------------------------------------------

@@ -46,21 +46,19 @@ def _reminder_text(note: Any, _locale: str) -> PushText | None:
 
 def reviews_to_write(person: User) -> int:
     """How many reviews this person still has to write in open cycles (the Me page shows it)."""
-    from sqlalchemy import func
+    from perfapp.reviews.services import waiting
 
-    from perfapp.reviews.models import ReviewAssignment
-
-    return db.session.scalar(
-        select(func.count()).select_from(ReviewAssignment)
-        .join(ReviewCycle, ReviewCycle.id == ReviewAssignment.cycle_id)
-        .where(ReviewAssignment.reviewer_id == person.id, ReviewAssignment.status == "approved",
-               ReviewCycle.status == "open")) or 0
+    pending = waiting(person)
+    return pending.left if pending else 0
 
 
 def connect(app: Flask) -> None:
     """Join the inbox and push registries (once per app; the registries are dicts), and give
-    templates the count of reviews to write."""
+    templates the reviews to write (the Me page's count, Home's line)."""
+    from perfapp.reviews.services import waiting
+
     app.add_template_global(reviews_to_write, "reviews_to_write")
+    app.add_template_global(waiting, "reviews_waiting")  # Home's line: (count, nearest deadline) or None
     register("review_cycle", "reviews/_inbox_note.html", _load_cycles)
     register_push("review_opened", _opened_text, "requests")
     register_push("review_reminder", _reminder_text, "requests")

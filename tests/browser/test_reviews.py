@@ -130,6 +130,16 @@ def test_answer_a_review_on_the_phone(phone, org, lang, shot, tr, log_in, in_app
     p = phone(lang)
     page = p.page
     log_in(page, org.emma)
+    # Home says so in one line, with the deadline; it leads to the reviews to write.
+    page.goto("/")
+    line = page.locator("a.home-line")
+    # Her review of 李娜 and her own self-review.
+    expect(line).to_contain_text({"zh": "待写评价 2 份 · ", "en": "2 reviews to write · due "}[lang])
+    no_horizontal_scroll(page)
+    line.scroll_into_view_if_needed()
+    shot(page, "reviews-home-line", lang)
+    line.click()
+    page.wait_for_url("**/reviews/")
     page.goto("/people/me")
     page.get_by_role("link", name=tr("Reviews", lang)).click()
     page.locator(".rv-list a", has_text="李娜").click()
@@ -144,6 +154,8 @@ def test_answer_a_review_on_the_phone(phone, org, lang, shot, tr, log_in, in_app
     expect(page.locator("#toasts")).to_contain_text(tr("Thank you: your review is sent.", lang))
     assert in_app(lambda: db.session.scalar(select(ReviewAssignment.status).where(
         ReviewAssignment.reviewer_id == org.emma.id))) == "submitted"
+    page.goto("/")
+    expect(page.locator("a.home-line")).to_contain_text({"zh": "待写评价 1 份", "en": "1 review to write"}[lang])
 
 
 @pytest.mark.parametrize("lang", LANGS)
