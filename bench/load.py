@@ -13,7 +13,8 @@ same run as the yardstick: on two cores wrk and the server share the CPU, so com
 
 Each page is one viewer's own: their home feed, the praise wall, a colleague's profile, a
 colleague's badge wall (the colleague differs per viewer), the goal tree's first level and a colleague's
-goals (issue 10). People of a seed-load database have
+goals (issue 10), and their own results of the finished review cycle seed-load writes (issue 11).
+--pages picks some of them. People of a seed-load database have
 no password except the demo accounts; the benchmark gives the N it uses the demo password
 (the same hash), a change to the benchmark's own database only. Prints figures, asserts nothing.
 """
@@ -149,6 +150,16 @@ def log_in_all(base: str, viewers: list[Viewer]) -> None:
     print(f"{len(viewers)} people logged in in {time.monotonic() - started:.0f} s", flush=True)
 
 
+def finished_cycle_id(url: str) -> int | None:
+    """The latest finished review cycle (seed-load writes one with everyone's reviews answered)."""
+    engine = create_engine(_normalise_db_url(url))
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT id FROM review_cycle WHERE status = 'closed' "
+                                  "ORDER BY closed_at DESC, id DESC LIMIT 1")).scalar()
+    engine.dispose()
+    return found
+
+
 def recent_feedback_ids(url: str) -> list[int]:
     engine = create_engine(_normalise_db_url(url))
     with engine.connect() as conn:
@@ -216,9 +227,14 @@ def wrk(server: Server, rotation: Path, lua: Path, args: argparse.Namespace, dur
     figures = parse_wrk(out)
     return figures.rps, figures.p99_ms, figures.non_2xx, figures.socket_errors
 
-def pages(viewers: list[Viewer]) -> dict[str, list[tuple[str, str]]]:
-    """Each page kind as (cookie, path) per viewer, in the order the rotation visits them."""
-    return {
+PAGES = ("home", "praise wall", "profile", "badge wall", "goal tree", "goals", "results")
+
+
+def pages(viewers: list[Viewer], cycle_id: int | None = None,
+          wanted: tuple[str, ...] = PAGES) -> dict[str, list[tuple[str, str]]]:
+    """Each page kind as (cookie, path) per viewer, in the order the rotation visits them (with
+    /healthz, the yardstick, always first)."""
+    every = {
         "/healthz": [("", "/healthz")],
         "home": [(v.cookie, "/") for v in viewers],
         "praise wall": [(v.cookie, "/walls/") for v in viewers],
@@ -227,7 +243,10 @@ def pages(viewers: list[Viewer]) -> dict[str, list[tuple[str, str]]]:
         # Issue 10's pages: the goal tree's first level and a colleague's goals.
         "goal tree": [(v.cookie, "/goals/tree") for v in viewers],
         "goals": [(v.cookie, f"/goals/people/{v.colleague_id}") for v in viewers],
+        # Issue 11: each viewer's own results of the finished cycle (a reviewee reads their own).
+        "results": [(v.cookie, f"/reviews/cycles/{cycle_id}/people/{v.person_id}") for v in viewers],
     }
+    return {name: rows for name, rows in every.items() if name == "/healthz" or name in wanted}
 
 
 def check_pages(base: str, rows: list[tuple[str, str]]) -> None:
@@ -251,7 +270,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-cache", action="store_true", help="switch off the card cache")
+    parser.add_argument("--pages", default=",".join(PAGES),
+                        help=f"which pages, comma-separated (default: all of {', '.join(PAGES)})")
     args = parser.parse_args()
+    wanted = tuple(p.strip() for p in args.pages.split(",") if p.strip())
+    if unknown := [p for p in wanted if p not in PAGES]:
+        raise SystemExit(f"unknown page(s): {', '.join(unknown)}; choose from {', '.join(PAGES)}")
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (make system-deps)")
 
@@ -267,7 +291,10 @@ def main() -> None:
         feedback_ids = recent_feedback_ids(url)
         lua = Path(tmp) / "rotate.lua"
         lua.write_text(ROTATE_LUA)
-        kinds = pages(viewers)
+        cycle_id = finished_cycle_id(url)
+        if "results" in wanted and cycle_id is None:
+            raise SystemExit("no finished review cycle: this database predates it, seed it again (seed-load --force)")
+        kinds = pages(viewers, cycle_id, wanted)
         files = {}
         for name, rows in kinds.items():
             check_pages(server.base, rows)

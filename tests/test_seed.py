@@ -198,3 +198,41 @@ def test_seed_load_adds_projects_and_meetings_in_proportion(app: Flask, login) -
     assert extra.id == 201
     assert run(app, "seed-load", "--people", "20", "--feedback", "0", "--meetings", "0", "--force").exit_code == 0
     assert count(Meeting) == 0
+
+
+def test_seed_load_adds_a_finished_review_cycle_everyone_can_read(app: Flask, login) -> None:
+    """The load benchmark's "results" page: every reviewee reads their own results of a finished
+    cycle with every review answered; a full team's peers and a manager's reports show."""
+    from perfapp.reviews.models import (
+        ReviewAssignment,
+        ReviewComment,
+        ReviewCycle,
+        ReviewRating,
+        ReviewTagVote,
+    )
+
+    result = run(app, "seed-load", "--people", "100", "--feedback", "50", "--goals", "0", "--checkins", "0",
+                 "--meetings", "0")
+    assert result.exit_code == 0, result.output
+    cycle = db.session.scalar(select(ReviewCycle))
+    assert count(ReviewCycle) == 1 and cycle.status == "closed" and cycle.closed_at < utcnow()
+    assert [q.kind for q in cycle.questions] == ["rating", "rating", "text"]
+    assert len(cycle.questions[0].anchors) == 5 and cycle.tag_ids
+    groups = dict(db.session.execute(
+        select(ReviewAssignment.group, func.count()).group_by(ReviewAssignment.group)).all())
+    assert groups["self"] == 100 and groups["manager"] == 99 and groups["reports"] == 99 and groups["peers"] > 400
+    assert not db.session.scalar(select(func.count()).select_from(ReviewAssignment).where(
+        ReviewAssignment.status != "submitted"))
+    assert count(ReviewRating) == 2 * count(ReviewAssignment) and count(ReviewComment) and count(ReviewTagVote)
+    employee, manager = account("employee@example.com"), account("manager@example.com")
+    page = login(employee, password=DEMO_PASSWORD).get(f"/reviews/cycles/{cycle.id}/people/{employee.id}")
+    assert page.status_code == 200 and 'id="group-peers"' in page.get_data(as_text=True)
+    assert "rv-hidden" not in page.get_data(as_text=True).split('id="group-peers"')[1].split("</section>")[0]
+    mine = login(manager, password=DEMO_PASSWORD).get(f"/reviews/cycles/{cycle.id}/people/{manager.id}")
+    assert mine.status_code == 200 and "rv-hidden" not in mine.get_data(as_text=True).split(
+        'id="group-reports"')[1].split("</section>")[0]
+    # New cycles still get fresh ids (PostgreSQL sequences).
+    from perfapp.reviews import services
+    from tests.reviews.conftest import cycle_input
+
+    assert services.create_cycle(account("hr@example.com"), cycle_input()).id == 2

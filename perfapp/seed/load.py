@@ -423,7 +423,8 @@ def seed_load(people: int, feedback: int, rng: random.Random, force: bool = Fals
               flowers: int = 0, badges: int = 0, goals: int = 0, checkins: int = 0,
               meetings: int | None = None) -> dict[str, int]:
     """Fill an empty database with `people` people, `feedback` feedback rows, projects (one per 50
-    people), `meetings` meetings (default two per person) and optionally `flowers` flower gifts,
+    people), `meetings` meetings (default two per person), a finished review cycle with everyone's
+    reviews answered, and optionally `flowers` flower gifts,
     `badges` badge awards, `goals` goals and `checkins` check-ins."""
     from perfapp.feedback.models import Tag
     from perfapp.recognition.models import Badge
@@ -476,6 +477,12 @@ def seed_load(people: int, feedback: int, rng: random.Random, force: bool = Fals
 
                 load_meetings(org, rng, writer, meetings)
                 done("meetings")
+            from perfapp.reviews.seed import load_reviews
+
+            with _indexes_built_afterwards(conn, ("review_assignment",)):
+                load_reviews(org, rng, writer,
+                             [i for i, _key, kind, *_names in tag_rows if kind in ("capability", "value")])
+            done("reviews")
             _finish(conn)
             done("analyze")
     if not (flowers or badges):  # load_recognition writes them with the rest of the catalogue

@@ -288,3 +288,26 @@ def test_only_hr_adds_reviewers_by_hand(org, cycle, login) -> None:
                                        {"reviewee_id": lina.id, "person_id": org["team"][1].id, "group": "peers"},
                                        headers={"Accept-Language": "zh-CN"})
     assert response.status_code == 422 and count(ReviewAssignment) == before
+
+
+def test_the_results_page_reads_in_a_fixed_number_of_statements(org, login) -> None:
+    """Batch reads: one statement per answer table for all groups at once, never one per group,
+    per question or per reviewer, so a reviewee with more groups and answers costs the same."""
+    from tests.feedback.test_queries import recorded_statements
+
+    cycle, lina = _finished(org)
+    manager, quiet = org["manager"], org["team"][1]
+
+    def statements(person) -> list[str]:  # type: ignore[no-untyped-def]
+        c = login(person)
+        url = f"/reviews/cycles/{cycle.id}/people/{person.id}"
+        assert c.get(url).status_code == 200
+        with recorded_statements() as seen:
+            assert c.get(url).status_code == 200
+        return seen
+
+    # Lina: self, manager, skip-level, six peers, a partner. Her manager: self, manager, seven
+    # reports. A teammate: self, manager, skip-level only.
+    counts = {who.name: len(statements(who)) for who in (lina, manager, quiet)}
+    assert len(set(counts.values())) == 1, counts
+    assert counts[lina.name] <= 12, counts
