@@ -5,8 +5,9 @@
 
 Logs in as employee@example.com through the test client and requests each page n times,
 measuring the thread's CPU time (time.thread_time: steady on a shared machine, unlike wall
-time) and the CPU spent inside SQL statements (cursor execute and fetch, from SQLAlchemy's
-events, so row processing in Python is counted as rendering). It prints the median and the
+time) and, with --sql-time, the CPU spent inside SQL statements (cursor execute and fetch, from
+SQLAlchemy's events, so row processing in Python is counted as rendering; off by default because
+reading the clock twice per statement adds its own cost). It prints the median and the
 minimum per page. With --profile PATH it runs cProfile over n requests of that page and
 prints the top functions. A tool for finding what a page costs, not a test.
 
@@ -63,6 +64,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=45)
     parser.add_argument("--viewers", type=int, default=0,
                         help="rotate through this many people's sessions (one per request) instead of one")
+    parser.add_argument("--sql-time", action="store_true",
+                        help="also time each statement (reading the thread's CPU clock is a system call that "
+                             "costs ~0.05 ms on some VMs, twice per statement: off by default)")
+    parser.add_argument("--pages", default="home,profile,praise wall,badge wall,goal tree,goals,healthz",
+                        help="with --viewers: which pages, comma-separated")
     args = parser.parse_args()
 
     class BenchConfig(Config):
@@ -83,13 +89,15 @@ def main() -> None:
     sql = {"cpu": 0.0, "n": 0}
     started: list[float] = []
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def before(*_a) -> None:  # type: ignore[no-untyped-def]
-        started.append(time.thread_time())
+    if args.sql_time:
+        @event.listens_for(engine, "before_cursor_execute")
+        def before(*_a) -> None:  # type: ignore[no-untyped-def]
+            started.append(time.thread_time())
 
     @event.listens_for(engine, "after_cursor_execute")
     def after(*_a) -> None:  # type: ignore[no-untyped-def]
-        sql["cpu"] += time.thread_time() - started.pop()
+        if args.sql_time:
+            sql["cpu"] += time.thread_time() - started.pop()
         sql["n"] += 1
 
     client = app.test_client()
@@ -156,9 +164,11 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
 
     The first round is each viewer's first visit (their own cards may be new to the cache); the
     later rounds show the steady state. Each viewer's profile page is a teammate's."""
-    from bench.load import pick_viewers
+    from bench.load import finished_cycle_id, pick_viewers
 
-    viewers = pick_viewers(str(engine.url.render_as_string(hide_password=False)), args.viewers)
+    url = str(engine.url.render_as_string(hide_password=False))
+    viewers = pick_viewers(url, args.viewers)
+    cycle_id = finished_cycle_id(url)
     clients = []
     for v in viewers:
         client = app.test_client()
@@ -169,11 +179,14 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
         clients.append((client, v))
     print(f"{len(clients)} viewers in rotation, {args.n} requests per page after a first round")
     print(f"{'page':<18}{'first round ms':>16}{'steady ms':>12}{'min':>8}{'SQL ms':>8}{'stmts':>7}")
-    for label in ("home", "profile", "praise wall", "badge wall", "goal tree", "goals", "healthz"):
+    for label in args.pages.split(","):
+        if label == "results" and cycle_id is None:
+            raise SystemExit("no finished review cycle: seed again with `flask seed-load --force`")
         def path(v, label: str = label) -> str:  # type: ignore[no-untyped-def]
             return {"home": "/", "profile": f"/people/{v.colleague_id}", "praise wall": "/walls/",
                     "badge wall": f"/walls/people/{v.colleague_id}", "goal tree": "/goals/tree",
-                    "goals": f"/goals/people/{v.colleague_id}", "healthz": "/healthz"}[label]
+                    "goals": f"/goals/people/{v.colleague_id}", "healthz": "/healthz",
+                    "results": f"/reviews/cycles/{cycle_id}/people/{v.person_id}"}[label]
 
         def one(i: int, label: str = label) -> tuple[float, float, int]:
             client, v = clients[i % len(clients)]

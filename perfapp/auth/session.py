@@ -6,7 +6,8 @@ import hashlib
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy.orm import aliased
 
 from perfapp.core.security import unauthorized_response
 from perfapp.extensions import db
@@ -25,18 +26,29 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
     login_manager.session_protection = "basic"
 
     from perfapp.auth.models import LoginSession
+    from perfapp.notify.models import Notification
+    from perfapp.people.models import prefetch_viewer_state
 
-    # Built once: every request that is not a page-cache hit runs it. Only the person is loaded
-    # (the session row is only a key).
-    by_token = (select(User).join(LoginSession, LoginSession.user_id == User.id)
+    # Built once: every logged-in request runs it. Besides the person it reads what every page's
+    # shell asks about the viewer (whether they manage anyone, the unread count on the Home tab),
+    # so those are not statements of their own: each statement costs more in SQLAlchemy than
+    # in SQLite on these pages.
+    reports = aliased(User)
+    manages = exists().where(reports.manager_id == User.id, reports.active.is_(True)).label("manages")
+    unread = (select(func.count()).select_from(Notification)
+              .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+              .scalar_subquery().label("unread"))
+    by_token = (select(User, manages, unread).join(LoginSession, LoginSession.user_id == User.id)
                 .where(LoginSession.token_hash == bindparam("token_hash"), User.active.is_(True)))
 
     @login_manager.user_loader
     def load_user(token: str) -> User | None:
-        user = db.session.execute(by_token, {"token_hash": token_hash(token)}).scalar_one_or_none()
-        if user is None:
+        row = db.session.execute(by_token, {"token_hash": token_hash(token)}).one_or_none()
+        if row is None:
             return None
+        user, manages_anyone, unread_count = row
         user.session_token = token
+        prefetch_viewer_state(user, is_manager=bool(manages_anyone), unread=int(unread_count or 0))
         return user
 
     # 302 to the login page for a page navigation, 401 for everything else (perfapp.core.security).

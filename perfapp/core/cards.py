@@ -30,7 +30,7 @@ from flask_babel import get_locale, get_timezone
 from markupsafe import Markup
 from sqlalchemy import Select, bindparam, select
 
-from perfapp.extensions import db
+from perfapp.core.db import run
 
 Facets = Hashable
 
@@ -80,7 +80,7 @@ def light_rows(kind: CardKind, ids: Sequence[int]) -> list[Any]:
     """The rows' ids, versions and facet columns, in one query."""
     if not ids:
         return []
-    return list(db.session.execute(_light_rows(kind), {"ids": list(ids)}))
+    return list(run(_light_rows(kind), {"ids": list(ids)}))
 
 
 @cache

@@ -32,6 +32,18 @@ def rowcount(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
+def run(statement: Any, params: dict[str, Any] | None = None) -> CursorResult[*tuple[Any, ...]]:
+    """Run a column-only SELECT on the session's connection, as Core: the rows, without the ORM's
+    per-statement work (ORM execution options, compile state, result wrapping), which measured
+    0.1-0.25 ms a statement on the pages every viewer opens, more than SQLite running it. The
+    session's pending changes are flushed first, as Session.execute would. Statements that load
+    entities go through the session as usual."""
+    session = db.session()
+    if session.autoflush:
+        session.flush()  # returns at once when nothing is pending
+    return session.connection().execute(statement, params or {})
+
+
 def table_of(model: type[Any]) -> Table:
     """The Table a model is mapped to (DeclarativeBase types __table__ as any FROM clause)."""
     table = model.__table__

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from perfapp.core import signals
-from perfapp.core.db import utcnow
+from perfapp.core.db import run, utcnow
 from perfapp.core.validation import FormError, bounded_int
 from perfapp.extensions import db
 from perfapp.feedback import voice
@@ -344,9 +344,9 @@ def _page(branches: list[tuple[str, Any]] | list, cursor: Cursor | None,
         if cursor is not None:
             params["cursor_at"], params["cursor_id"] = cursor
         stmt = _page_statement(tuple(shape for shape, _value in branches), cursor is not None)
-        result = db.session.execute(stmt, params)
+        result = run(stmt, params)
     else:
-        result = db.session.execute(_merged_page(branches, _before(cursor), limit + 1))
+        result = run(_merged_page(branches, _before(cursor), limit + 1))
     rows = [FeedRef(i, t) for i, t in result]
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1]) if len(rows) > limit and page else None
@@ -358,7 +358,7 @@ def home_feed(viewer: User, cursor: Cursor | None = None, limit: int = 20) -> tu
     has its own list (given_feed, the Given section): Home leads with what others said."""
     branches: list[tuple[str, Any]] = [("recipient", viewer.id)]
     if viewer.is_manager:
-        reports = list(db.session.scalars(_reports_of(), {"manager_id": viewer.id}))
+        reports = list(run(_reports_of(), {"manager_id": viewer.id}).scalars())
         if len(reports) <= MAX_REPORT_BRANCHES:
             # One branch per report, each reading only that person's newest rows from
             # ix_feedback_recipient_time. A single `recipient_id IN (…)` branch makes
@@ -507,7 +507,7 @@ def _open_asks_count() -> Select:
 
 def open_asks_count(user: User) -> int:
     """How many requests are waiting for this person's answer (Home's one-line summary)."""
-    return db.session.scalar(_open_asks_count(), {"person_id": user.id, "now": utcnow()}) or 0
+    return run(_open_asks_count(), {"person_id": user.id, "now": utcnow()}).scalar() or 0
 
 
 def sent_requests(user: User, limit: int = 20) -> list[FeedbackRequest]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from perfapp.audit.services import record
 from perfapp.core import signals
-from perfapp.core.db import utcnow
+from perfapp.core.db import run, utcnow
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.moderation.models import ModerationDecision, PostingSuspension, Report
@@ -129,7 +129,7 @@ def _open_reports() -> Select:
 
 
 def _open_reports_of(user_id: int) -> frozenset[tuple[str, int]]:
-    rows = db.session.execute(_open_reports(), {"user_id": user_id})
+    rows = run(_open_reports(), {"user_id": user_id})
     return frozenset((target_type, target_id) for target_type, target_id in rows)
 
 

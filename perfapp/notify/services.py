@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from perfapp.core import signals
-from perfapp.core.db import rowcount, utcnow
+from perfapp.core.db import rowcount, run, utcnow
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest
 from perfapp.notify.models import Notification
@@ -38,8 +38,13 @@ _UNREAD = (select(func.count()).select_from(Notification)
 
 
 def unread_count(user: User) -> int:
-    """Unread inbox entries (shown on the Home tab)."""
-    return db.session.scalar(_UNREAD, {"user_id": user.id}) or 0
+    """Unread inbox entries (shown on the Home tab). The login query read it with the person
+    (perfapp.auth.session); that value is used once, by the first caller of the request, and a
+    later call (after marking entries read, say) asks the database."""
+    prefetched = user.__dict__.pop("_unread", None)
+    if prefetched is not None:
+        return int(prefetched)
+    return run(_UNREAD, {"user_id": user.id}).scalar() or 0
 
 
 def inbox(user: User, before_id: int | None = None, limit: int = 30) -> tuple[list[dict], int | None]:
@@ -80,6 +85,7 @@ def inbox(user: User, before_id: int | None = None, limit: int = 30) -> tuple[li
 def mark_all_read(user: User, upto: int | None = None) -> int:
     """Mark the person's unread entries read (only those up to the id `upto`, when given: what
     the inbox showed); returns how many changed."""
+    user.__dict__.pop("_unread", None)  # the count read at login is out of date now
     query = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     if upto is not None:
         query = query.where(Notification.id <= upto)

@@ -6,6 +6,7 @@ from functools import cache
 
 from sqlalchemy import Select, bindparam, exists, func, select
 
+from perfapp.core.db import run
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackRequest
 from perfapp.notify import preferences
@@ -45,7 +46,7 @@ def _progress() -> Select:
 
 
 def _dismissed_and_given(person: User) -> tuple[bool, int]:
-    hidden, *counts = db.session.execute(_progress(), {"person_id": person.id}).one()
+    hidden, *counts = run(_progress(), {"person_id": person.id}).one()
     return bool(hidden), min(sum(counts), UNDER_WAY)
 
 

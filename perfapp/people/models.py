@@ -25,8 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from perfapp.core.db import utcnow
-from perfapp.extensions import Model, db
+from perfapp.core.db import run, utcnow
+from perfapp.extensions import Model
 
 ROLES = ("employee", "hr", "admin")
 #: The one shared row that what erased people wrote for others is attributed to
@@ -196,7 +196,7 @@ class User(UserMixin, Model):
     def is_manager(self) -> bool:
         """Manager is derived: anyone with at least one active direct report."""
         if not hasattr(self, "_is_manager"):
-            self._is_manager = bool(db.session.scalar(_has_reports(), {"person_id": self.id}))
+            self._is_manager = bool(run(_has_reports(), {"person_id": self.id}).scalar())
         return self._is_manager
 
     @property
@@ -215,6 +215,13 @@ class User(UserMixin, Model):
 
     def manages(self, other: User) -> bool:
         return other.manager_id == self.id
+
+
+def prefetch_viewer_state(user: User, *, is_manager: bool, unread: int) -> None:
+    """What the login query read along with the person (perfapp.auth.session): whether they manage
+    anyone, and their unread count as of the start of the request (taken once: see unread_count)."""
+    user._is_manager = is_manager
+    user._unread = unread
 
 
 @cache

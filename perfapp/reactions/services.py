@@ -10,6 +10,7 @@ from sqlalchemy import Select, bindparam, case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from perfapp.core.db import run
 from perfapp.core.validation import FormError
 from perfapp.core.versions import bump
 from perfapp.extensions import db
@@ -90,7 +91,7 @@ def mine(viewer: User, target_type: str, ids: list[int]) -> dict[int, tuple[str,
     """The viewer's own reactions on these targets (a card facet: the rest of the bar is shared)."""
     found: dict[int, list[str]] = {}
     if ids and getattr(viewer, "id", None) is not None:
-        for target_id, emoji in db.session.execute(
+        for target_id, emoji in run(
                 _mine(), {"target_type": target_type, "ids": list(ids), "user_id": viewer.id}):
             found.setdefault(target_id, []).append(emoji)
     return {i: tuple(sorted(e)) for i, e in found.items()}

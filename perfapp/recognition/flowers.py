@@ -11,7 +11,7 @@ from sqlalchemy import Select, bindparam, case, func, select, update
 from sqlalchemy.orm import joinedload
 
 from perfapp.core import signals
-from perfapp.core.db import rowcount, utcnow
+from perfapp.core.db import rowcount, run, utcnow
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.moderation.services import ensure_can_post
@@ -183,7 +183,7 @@ def refund_flowers(gift: FlowerGift) -> None:
 
 def flower_total(person: User, viewer: User | None = None) -> int:
     """Flowers this person ever received (they never expire); reported gifts count for HR only."""
-    return db.session.scalar(_flower_total(viewer is not None and viewer.is_hr), {"person_id": person.id}) or 0
+    return run(_flower_total(viewer is not None and viewer.is_hr), {"person_id": person.id}).scalar() or 0
 
 
 @cache

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import joinedload
 
-from perfapp.core.db import as_datetime, utcnow
+from perfapp.core.db import as_datetime, run, utcnow
 from perfapp.core.validation import bounded_int
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackTag, Tag
@@ -164,13 +164,13 @@ def praise_wall(viewer: User, f: WallFilter | None = None, cursor: Cursor | None
     of queries: one to merge the kinds' top rows, one to load each kind)."""
     f = f or WallFilter()
     if f.active:
-        rows = db.session.execute(_wall_page(_branches(f, viewer), cursor, limit + 1)).all()
+        rows = run(_wall_page(_branches(f, viewer), cursor, limit + 1)).all()
     else:  # the wall as most people see it: its statement is built once (per cursor rank)
         params: dict[str, Any] = {"n": limit + 1}
         if cursor is not None:
             params["at"], params["c_id"] = cursor[0], cursor[2]
         stmt = _unfiltered_page(viewer.is_hr, cursor[1] if cursor is not None else None)
-        rows = db.session.execute(stmt, params).all()
+        rows = run(stmt, params).all()
     kinds = {rank: kind for kind, rank in RANKS.items()}
     items = [WallItem(kinds[r], i, t) for r, i, t in rows[:limit]]
     next_cursor = items[-1].cursor if len(rows) > limit and items else None
@@ -270,7 +270,7 @@ NEWEST_AWARDS = 8
 def newest_award_versions(limit: int = NEWEST_AWARDS) -> tuple[tuple[int, int, datetime], ...]:
     """(id, version, created_at) of the latest badge awards: the strip's cache key (a receiver's or
     badge's rename moves the award's version, perfapp.recognition.cards)."""
-    return tuple((i, v, t) for i, v, t in db.session.execute(_newest_awards(), {"n": limit}))
+    return tuple((i, v, t) for i, v, t in run(_newest_awards(), {"n": limit}))
 
 
 @cache
