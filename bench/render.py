@@ -198,6 +198,11 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
             return spent, sql["cpu"] * 1000, sql["n"]
 
         first = [one(i)[0] for i in range(len(clients))]
+        if args.instructions:  # under callgrind: millions of instructions per request, steady state
+            turn = iter(range(len(clients), len(clients) + args.n))
+            count = _instructions(lambda turn=turn: one(next(turn)), args.n)
+            print(f"{label:<18}{count:>16.2f} M instructions/request", flush=True)
+            continue
         if args.profile in (label, label.replace(" ", "-")):
             profiler = cProfile.Profile()
             profiler.enable()

@@ -7,7 +7,7 @@ from flask import render_template
 from flask_login import current_user
 from markupsafe import Markup
 
-from perfapp.moderation.services import reported_by
+from perfapp.moderation.services import reported_by, reported_set
 
 
 def hidden_for_viewer(target_type: str, target_id: int) -> Markup | None:
@@ -20,7 +20,8 @@ def hidden_for_viewer(target_type: str, target_id: int) -> Markup | None:
 
 def reported_placeholders(viewer: Any, target_type: str, ids: list[int]) -> dict[int, Markup]:
     """{id: placeholder} for the rows among `ids` this viewer reported (until HR decides)."""
-    found = [i for i in ids if reported_by(viewer, target_type, i)]
+    mine = reported_set(viewer)
+    found = [i for i in ids if (target_type, i) in mine]
     if not found:
         return {}
     placeholder = Markup(render_template("moderation/_hidden_for_you.html"))

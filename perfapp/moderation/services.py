@@ -108,18 +108,23 @@ def report(reporter: User, target_type: str, target_id: int, reason: str) -> Rep
 
 
 def reported_by(viewer: Any, target_type: str, target_id: int) -> bool:
-    """Whether the viewer reported this row and HR hasn't decided yet: it is hidden for them.
+    """Whether the viewer reported this row and HR hasn't decided yet: it is hidden for them."""
+    return (target_type, target_id) in reported_set(viewer)
 
-    The viewer's open reports are read once per request (cards ask for every row of a page)."""
+
+def reported_set(viewer: Any) -> frozenset[tuple[str, int]]:
+    """The (type, id) of every row the viewer reported that HR hasn't decided on yet.
+
+    Read once per request (cards ask for every row of a page)."""
     if not getattr(viewer, "is_authenticated", False):
-        return False
+        return frozenset()
     if not has_request_context():
-        return (target_type, target_id) in _open_reports_of(viewer.id)
+        return _open_reports_of(viewer.id)
     cached = g.get("_open_reports")
     if cached is None or cached[0] != viewer.id:
         cached = (viewer.id, _open_reports_of(viewer.id))
         g._open_reports = cached
-    return (target_type, target_id) in cached[1]
+    return cached[1]
 
 
 @cache

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from perfapp.core.db import run, table_of
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, Tag
 from perfapp.people.models import Department, User
@@ -181,10 +182,13 @@ def _aggregate(result: GroupResult, rows: list[ReviewAssignment], questions: lis
 
 
 def _by_assignment(model: Any, ids: list[int]) -> dict[int, list[Any]]:
-    """Rows of an answer table (ratings, comments, tag votes) grouped by assignment, in chunks."""
+    """Rows of an answer table (ratings, comments, tag votes) grouped by assignment, in chunks. Read
+    as plain rows (Core), not loaded as objects: a results page reads a hundred or more, and they
+    are only counted and shown, never changed."""
     out: dict[int, list[Any]] = defaultdict(list)
+    table = table_of(model)
     for start in range(0, len(ids), 500):
-        for row in db.session.scalars(select(model).where(model.assignment_id.in_(ids[start:start + 500]))):
+        for row in run(select(*table.c).where(table.c.assignment_id.in_(ids[start:start + 500]))):
             out[row.assignment_id].append(row)
     return out
 
