@@ -6,8 +6,7 @@ import hashlib
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
-from sqlalchemy import bindparam, exists, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, select
 
 from perfapp.core.security import unauthorized_response
 from perfapp.extensions import db
@@ -26,19 +25,14 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
     login_manager.session_protection = "basic"
 
     from perfapp.auth.models import LoginSession
-    from perfapp.notify.models import Notification
-    from perfapp.people.models import prefetch_viewer_state
+    from perfapp.notify.services import unread_of
+    from perfapp.people.models import manages_anyone, prefetch_viewer_state
 
     # Built once: every logged-in request runs it. Besides the person it reads what every page's
     # shell asks about the viewer (whether they manage anyone, the unread count on the Home tab),
     # so those are not statements of their own: each statement costs more in SQLAlchemy than
     # in SQLite on these pages.
-    reports = aliased(User)
-    manages = exists().where(reports.manager_id == User.id, reports.active.is_(True)).label("manages")
-    unread = (select(func.count()).select_from(Notification)
-              .where(Notification.user_id == User.id, Notification.read_at.is_(None))
-              .scalar_subquery().label("unread"))
-    by_token = (select(User, manages, unread).join(LoginSession, LoginSession.user_id == User.id)
+    by_token = (select(User, manages_anyone(User.id), unread_of(User.id)).join(LoginSession, LoginSession.user_id == User.id)
                 .where(LoginSession.token_hash == bindparam("token_hash"), User.active.is_(True)))
 
     @login_manager.user_loader

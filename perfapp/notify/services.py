@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
@@ -32,9 +33,15 @@ def notify(user_id: int, kind: str, *, feedback_id: int | None = None, ask_id: i
     return note
 
 
+def unread_of(user_id: Any) -> Any:
+    """The unread count of the person `user_id` names (a bind parameter, or a column of an outer
+    query: the login query reads it with the person) as a scalar subquery."""
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None)).scalar_subquery())
+
+
 # Built once: the tab bar asks on every page, and building the statement cost as much as running it.
-_UNREAD = (select(func.count()).select_from(Notification)
-           .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)))
+_UNREAD = select(unread_of(bindparam("user_id")))
 
 
 def unread_count(user: User) -> int:

@@ -5,7 +5,7 @@ import secrets
 import unicodedata
 from datetime import datetime
 from functools import cache
-from typing import cast
+from typing import Any, cast
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -23,7 +23,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship, validates
 
 from perfapp.core.db import run, utcnow
 from perfapp.extensions import Model
@@ -228,4 +228,11 @@ def prefetch_viewer_state(user: User, *, is_manager: bool, unread: int) -> None:
 def _has_reports():
     """Built once: most pages ask whether the viewer manages anyone (statement building costs more
     than SQLite running it)."""
-    return select(exists().where(User.manager_id == bindparam("person_id"), User.active.is_(True)))
+    return select(manages_anyone(bindparam("person_id")))
+
+
+def manages_anyone(person_id: Any) -> Any:
+    """Whether the person `person_id` names (a bind parameter, or a column of an outer query: the
+    login query reads it with the person) has an active direct report, as an EXISTS."""
+    reports = aliased(User)
+    return exists().where(reports.manager_id == person_id, reports.active.is_(True))
