@@ -209,6 +209,8 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
         steady = [one(i) for i in range(args.n)]
         if args.profile in (label, label.replace(" ", "-")):
             profiler.disable()
+            if args.dump:
+                profiler.dump_stats(args.dump)
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.limit)
         cpu = [s[0] for s in steady]
         print(f"{label:<18}{statistics.median(first):>16.2f}{statistics.median(cpu):>12.2f}{min(cpu):>8.2f}"

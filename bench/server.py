@@ -148,7 +148,7 @@ class Server:
 def gunicorn(url: str, cache: bool = True) -> Iterator[Server]:
     """gunicorn with gunicorn.conf.py on 127.0.0.1:<free port>; yields it, then stops it by PID.
 
-    cache=False switches off the page and card caches (the render path alone)."""
+    cache=False switches off the kept pages and the card cache (the render path alone)."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url}
     # bench.load logs up to thousands of people in from this one address, which the per-address
@@ -156,7 +156,7 @@ def gunicorn(url: str, cache: bool = True) -> Iterator[Server]:
     # (its writes are spread over many people, far below each person's limit).
     env.setdefault("RATELIMIT_LOGIN_ADDRESS", "1000000 per minute")
     if not cache:
-        env.update(CARD_CACHE="0")
+        env.update(CARD_CACHE="0", PAGE_CACHE="0")
     env.pop("ACCESS_LOG", None)
     OUT.mkdir(parents=True, exist_ok=True)
     with (OUT / "gunicorn.log").open("wb") as log:

@@ -117,17 +117,6 @@ def create_app(config: type[Config] | None = None) -> Flask:
 
     register_cli(app)
 
-    @app.context_processor
-    def inject_unread() -> dict:
-        def unread_count() -> int:
-            from flask_login import current_user
-
-            from perfapp.notify.services import unread_count as count
-
-            return count(current_user) if current_user.is_authenticated else 0
-
-        return {"unread_count": unread_count}
-
     app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]  # WSGI middleware, as Flask documents
         app.wsgi_app, root=str(BASE_DIR / "static"), prefix="static/",
         max_age=app.config["STATIC_MAX_AGE"],

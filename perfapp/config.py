@@ -38,6 +38,13 @@ class Config:
     WALL_STRIP_TTL = 300
     # The card cache (perfapp.core.cards); 0 turns it off (every card renders on every request).
     CARD_CACHE = os.environ.get("CARD_CACHE", "1") != "0"
+    # Characters of card HTML each worker keeps. A card is ~3.5 KB and most of a home feed's are the
+    # viewer's own (their facets), so 1,000 people's home and a colleague's profile need ~140 M;
+    # a smaller cache keeps evicting cards that are about to be shown again.
+    CARD_CACHE_CHARS = int(os.environ.get("CARD_CACHE_CHARS", 160_000_000))
+    # Kept pages (perfapp.core.pages): per viewer, stored compressed (~8 KB a home page); 0 = off.
+    PAGE_CACHE = os.environ.get("PAGE_CACHE", "1") != "0"
+    PAGE_CACHE_BYTES = int(os.environ.get("PAGE_CACHE_BYTES", 64_000_000))
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
 

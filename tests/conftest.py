@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from perfapp import create_app
 from perfapp.config import TestConfig, _normalise_db_url
-from perfapp.core import cards
+from perfapp.core import cards, pages
 from perfapp.core.db import empty_table
 from perfapp.extensions import db
 
@@ -121,6 +121,7 @@ def _clean_db(app: Flask) -> Iterator[None]:
                 empty_table(conn, table)  # the audit log's rows can't be deleted: see there
         # Ids restart with the next test: a card cached under (id, version 1) must not be reused.
         cards.clear()
+        pages.clear()  # kept pages name those ids too
 
 
 @pytest.fixture()

@@ -4,8 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 import flask
-from flask import Response, make_response, render_template, request
+from flask import Response, render_template, request
 
+from perfapp.core import pages
 from perfapp.extensions import htmx
 
 
@@ -15,13 +16,14 @@ def wants_fragment(target: str) -> bool:
 
 
 def render(page: str, fragment: str | None = None, target: str | None = None,
-           status: int = 200, **context: Any) -> Response:
-    """Render the full page, or only its fragment when htmx asks for that target."""
-    if fragment and target and wants_fragment(target):
-        body = render_template(fragment, **context)
-    else:
-        body = render_template(page, **context)
-    response = make_response(body, status)
+           status: int = 200, keep: bool = False, **context: Any) -> Response:
+    """Render the full page, or only its fragment when htmx asks for that target.
+
+    keep=True: the page is kept per viewer and served again while everything it shows is the
+    same (perfapp.core.pages; its template must read only its context and the shell's state)."""
+    template = fragment if fragment and target and wants_fragment(target) else page
+    page_key = pages.key(template, context) if keep else None
+    response = pages.answer(page_key, lambda: render_template(template, **context), status)
     response.vary.add("HX-Request")
     return response
 

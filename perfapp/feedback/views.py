@@ -15,6 +15,7 @@ from perfapp.core.security import resource
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.feedback import bp, services, voice
+from perfapp.feedback.cards import feedback_cards
 from perfapp.feedback.forms import parse_feedback
 from perfapp.feedback.models import KINDS, QUICK_EMOJI, Feedback
 from perfapp.people.models import User
@@ -35,13 +36,23 @@ ASKS_ON_HOME = 20  # unfolded from the one-line summary; more wait in the inbox
 @login_required
 def home() -> Response:
     """Home: a give action, the requests waiting for me folded into one line, then what I (and,
-    for managers, my team) received. Infinite scroll loads the next page as a fragment."""
+    for managers, my team) received. Infinite scroll loads the next page as a fragment.
+
+    Everything the page shows is worked out here as plain values (the cards' HTML included), so
+    the page is kept per viewer and served again while it would render the same (keep=True)."""
+    # Imported here: onboarding and reviews import feedback's models (and notify, which imports us).
+    from perfapp.onboarding.services import getting_started
+    from perfapp.reviews.services import waiting as reviews_waiting
+
     cursor = services.decode_cursor(request.args.get("before"))
     items, next_cursor = services.home_feed(current_user, cursor)
     first_page = cursor is None
-    asks_count = services.open_asks_count(current_user) if first_page else 0
-    return render("feedback/home.html", "feedback/_items.html", target="feed-more",
-                  items=items, next_cursor=next_cursor, asks_count=asks_count, more_url=url_for("home"))
+    return render("feedback/home.html", "feedback/_items.html", target="feed-more", keep=True,
+                  items=items, cards=feedback_cards([item.id for item in items]), next_cursor=next_cursor,
+                  asks_count=services.open_asks_count(current_user) if first_page else 0,
+                  gs=getting_started(current_user) if first_page else None,
+                  reviews=reviews_waiting(current_user) if first_page else None,
+                  more_url=url_for("home"))
 
 
 @bp.route("/asks")

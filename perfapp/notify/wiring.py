@@ -4,15 +4,19 @@ texts. `connect(app)` is called once from create_app."""
 from __future__ import annotations
 
 from flask import Flask
+from flask_login import current_user
 
-from perfapp.core import signals
-from perfapp.notify import delivery, handlers, nudges
+from perfapp.core import pages, signals
+from perfapp.notify import delivery, handlers, nudges, services
 from perfapp.notify.registry import register, register_push
 
 
 def connect(app: Flask) -> None:
     """Blinker ignores a second identical connect; the registries are dicts."""
     delivery.install()
+    # The Home tab's unread count, on every page (read once per request; part of a kept page's key).
+    pages.shell_value(app, "unread_count",
+                      lambda: services.unread_count(current_user) if current_user.is_authenticated else 0)
     signals.feedback_given.connect(handlers.on_feedback_given)
     signals.feedback_requested.connect(handlers.on_feedback_requested)
     signals.milestone_reached.connect(nudges.on_milestone_reached)

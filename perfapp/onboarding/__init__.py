@@ -1,6 +1,6 @@
 """Onboarding: the "getting started" cards a new person sees on Home until they hide them or
 are under way. Read-only over feedback, recognition and notify (it only writes its own table);
-nothing imports it: Home shows it through the `getting_started` template global."""
+only Home's view (perfapp.feedback.views.home) imports its services, to show the cards."""
 from flask import Blueprint
 
 bp = Blueprint("onboarding", __name__, url_prefix="/onboarding")

@@ -1,4 +1,4 @@
-"""Hiding the getting-started cards; the template global Home shows them with."""
+"""Hiding the getting-started cards (Home shows them: perfapp.feedback.views.home)."""
 from __future__ import annotations
 
 from flask import Response, flash, url_for
@@ -21,10 +21,3 @@ def dismiss() -> Response:
     flash(_("Tips hidden. Your settings are always under Me."), "success")
     return redirect(url_for("home"), 303)
 
-
-@bp.app_template_global("getting_started")
-def getting_started() -> services.GettingStarted | None:
-    """The first-run cards for the person viewing Home (None: nothing to show)."""
-    if not current_user.is_authenticated:
-        return None
-    return services.getting_started(current_user)

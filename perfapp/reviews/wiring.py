@@ -54,11 +54,8 @@ def reviews_to_write(person: User) -> int:
 
 def connect(app: Flask) -> None:
     """Join the inbox and push registries (once per app; the registries are dicts), and give
-    templates the reviews to write (the Me page's count, Home's line)."""
-    from perfapp.reviews.services import waiting
-
+    templates the reviews to write (the Me page's count; Home's line is read by its view)."""
     app.add_template_global(reviews_to_write, "reviews_to_write")
-    app.add_template_global(waiting, "reviews_waiting")  # Home's line: (count, nearest deadline) or None
     register("review_cycle", "reviews/_inbox_note.html", _load_cycles)
     register_push("review_opened", _opened_text, "requests")
     register_push("review_reminder", _reminder_text, "requests")

@@ -3,11 +3,9 @@ for every kind of viewer on the very next request, cards are shared between view
 facets, and nothing one viewer may see reaches another through a shared card."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import template_rendered
 
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
@@ -36,21 +34,6 @@ def praise(author: User, recipient: User, text: str = "Great launch", **kw: Any)
     db.session.add(item)
     db.session.commit()
     return item
-
-
-@pytest.fixture()
-def renders(app) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
-    """The names of the templates rendered while the test runs."""
-    seen: list[str] = []
-
-    def record(_sender: Any, template: Any, context: Any, **_kw: Any) -> None:
-        seen.append(template.name)
-
-    template_rendered.connect(record, app)
-    try:
-        yield seen
-    finally:
-        template_rendered.disconnect(record, app)
 
 
 def card_html(page: str, item_id: int) -> str:

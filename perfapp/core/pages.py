@@ -1,0 +1,160 @@
+"""Whole pages kept per viewer, found again by everything they show.
+
+Rendering a page's template costs more than everything else a hot page does (its queries, its
+cached cards, the request itself): about half of a home feed's CPU. Most requests in a living
+organisation find the page unchanged since the viewer last saw it. So a hot page's view works
+out *what* the page shows as plain values (the cards' HTML, counts, cursors) and asks
+`perfapp.core.htmx.render(..., keep=True)`; the page is kept under a key made of
+
+- the template (and whether the full page or the htmx fragment is answered),
+- those values (`freeze` makes them a key; a value it cannot make one of is never kept),
+- the shell's state: what base.html shows around every page (`shell_state`): the language,
+  the timezone, the viewer, their CSRF token, the URL, the htmx headers, and what domains
+  register with `shell_value` (the unread count).
+
+Nothing is ever invalidated: a page that would render differently has another key, and old
+pages age out of an LRU bounded by bytes (PAGE_CACHE_BYTES per worker). Pages are kept as sent,
+compressed for the encoding the browser accepts: a hit is neither rendered nor compressed, and
+a 75 KB home page takes about 8 KB. A page with a
+flashed message is never kept (the message shows once). The rule for a template rendered with
+keep=True: it reads only its context and the shell's state, nothing else from the request,
+the session or the database (the tests render each kept page with and without the cache).
+"""
+from __future__ import annotations
+
+import gzip
+import threading
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import fields, is_dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+import brotli
+from cachetools import LRUCache
+from flask import Flask, Response, current_app, g, make_response, request, session
+from flask_babel import get_locale, get_timezone
+from flask_login import current_user
+from markupsafe import Markup
+
+_lock = threading.Lock()
+_cache: LRUCache[Hashable, tuple[str | None, bytes]] | None = None
+_SCALARS = (str, int, float, bool, type(None), date, datetime, time, Markup)
+_HX = ("HX-Request", "HX-Boosted", "HX-Target", "HX-History-Restore-Request")
+
+
+class Unkeyable(Exception):
+    """A context value that cannot be part of a key (an ORM object, say): the page is not kept."""
+
+
+def freeze(value: Any) -> Hashable:
+    """A hashable, comparable stand-in for a plain value: scalars, sequences, mappings and frozen
+    dataclasses of them. Anything else raises Unkeyable."""
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(v) for v in value)
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), freeze(v)) for k, v in value.items()))
+    if is_dataclass(value) and not isinstance(value, type) and value.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+        return (type(value).__qualname__, *(freeze(getattr(value, f.name)) for f in fields(value)))
+    raise Unkeyable(type(value).__qualname__)
+
+
+def shell_value(app: Flask, name: str, compute: Callable[[], Hashable]) -> None:
+    """Register something base.html shows on every page (the unread count, say): a template
+    global `name()` that computes it once per request, and a part of every kept page's key."""
+
+    def once() -> Hashable:
+        shown = g.setdefault("shell_shown", {})
+        if name not in shown:
+            shown[name] = compute()
+        return shown[name]
+
+    app.add_template_global(once, name)
+    app.extensions.setdefault("perfapp_shell", {})[name] = once
+
+
+def shell_state() -> tuple[Hashable, ...]:
+    """What base.html shows around a page besides the page's own context."""
+    from perfapp.core.security import stable_csrf_token
+
+    authenticated = current_user.is_authenticated
+    return (
+        str(get_locale()), str(get_timezone()),
+        current_user.get_id() if authenticated else None,
+        stable_csrf_token(),
+        request.full_path,
+        tuple(request.headers.get(h) for h in _HX),
+        tuple((name, once()) for name, once in sorted(current_app.extensions.get("perfapp_shell", {}).items())),
+    )
+
+
+def _store() -> LRUCache[Hashable, tuple[str | None, bytes]]:
+    global _cache
+    if _cache is None:
+        with _lock:
+            if _cache is None:
+                _cache = LRUCache(maxsize=current_app.config.get("PAGE_CACHE_BYTES", 64_000_000),
+                                  getsizeof=lambda kept: len(kept[1]))
+    return _cache
+
+
+def clear() -> None:
+    """Forget every kept page (tests)."""
+    with _lock:
+        if _cache is not None:
+            _cache.clear()
+
+
+def key(template: str, context: Mapping[str, Any]) -> Hashable | None:
+    """The page's key, or None when it must not be kept (caching off, a flashed message waiting,
+    a value that is not plain)."""
+    if not current_app.config.get("PAGE_CACHE", True) or session.get("_flashes"):
+        return None
+    try:
+        return (template, freeze(context), shell_state())
+    except Unkeyable:
+        return None
+
+
+def encoding() -> str | None:
+    """The compression this request accepts ("br", "gzip" or None), as Flask-Compress would pick."""
+    accepted = request.accept_encodings
+    for name in current_app.config.get("COMPRESS_ALGORITHM", ("br", "gzip")):
+        if name in ("br", "gzip") and accepted[name]:
+            return name
+    return None
+
+
+def encode(body: str, how: str | None) -> tuple[str | None, bytes]:
+    """The body as sent: compressed once here, at Flask-Compress's configured levels, so a kept
+    page is neither rendered nor compressed again (and takes a tenth of the memory)."""
+    data = body.encode()
+    config = current_app.config
+    if how is None or len(data) < config.get("COMPRESS_MIN_SIZE", 500):
+        return None, data
+    if how == "br":
+        return how, brotli.compress(data, mode=brotli.MODE_TEXT, quality=config.get("COMPRESS_BR_LEVEL", 4))
+    return how, gzip.compress(data, compresslevel=config.get("COMPRESS_LEVEL", 6), mtime=0)
+
+
+def answer(page_key: Hashable | None, render: Callable[[], str], status: int) -> Response:
+    """The response for a page: the kept copy when there is one, else `render()` (kept when
+    page_key is not None), compressed for this request either way."""
+    if page_key is None:
+        return make_response(render(), status)
+    how = encoding()
+    store = _store()
+    with _lock:
+        kept = store.get((page_key, how))
+    if kept is None:
+        kept = encode(render(), how)
+        with _lock:
+            store[(page_key, how)] = kept
+    used, data = kept
+    response = make_response(data, status)
+    response.mimetype = "text/html"
+    if used:
+        response.headers["Content-Encoding"] = used  # Flask-Compress leaves an encoded response alone
+    response.vary.add("Accept-Encoding")
+    return response

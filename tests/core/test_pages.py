@@ -1,0 +1,159 @@
+"""Kept pages (perfapp.core.pages): a page is served again only while everything it shows is the
+same, to the same viewer, in the same language; any change shows on the very next request; a
+kept page is sent compressed exactly as a rendered one would be."""
+from __future__ import annotations
+
+import gzip
+import re
+from datetime import time
+from typing import Any
+
+import brotli
+import pytest
+
+from perfapp.core import pages
+from perfapp.core.db import utcnow
+from perfapp.extensions import db
+from perfapp.feedback.models import Feedback
+from perfapp.feedback.services import request_feedback
+from perfapp.notify.models import Notification
+from perfapp.people.models import User
+
+FEED_MORE = {"HX-Request": "true", "HX-Target": "feed-more"}
+
+
+@pytest.fixture()
+def org(make_user) -> dict[str, User]:  # type: ignore[no-untyped-def]
+    boss = make_user(name="王伟", email="boss@example.com")
+    return {"boss": boss, "lina": make_user(name="李娜", email="lina@example.com", manager=boss),
+            "emma": make_user(name="Emma Wilson", email="emma@example.com", manager=boss)}
+
+
+def give(author: User, recipient: User, text: str, **kw: Any) -> Feedback:
+    item = Feedback(author_id=author.id, recipient_id=recipient.id, kind="praise", visibility="public",
+                    text=text, created_at=utcnow(), **kw)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def home(client, **headers: str) -> str:  # type: ignore[no-untyped-def]
+    response = client.get("/", headers=headers)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_an_unchanged_home_is_served_again_without_rendering(org, login, renders) -> None:  # type: ignore[no-untyped-def]
+    give(org["emma"], org["lina"], "Great launch")
+    lina = login(org["lina"])
+    first = home(lina)
+    renders.clear()
+    assert home(lina) == first
+    assert renders == []  # neither the page nor a card was rendered again
+
+
+@pytest.mark.parametrize("change", ["new feedback", "reaction", "unread read", "request", "language", "hidden tips"])
+def test_a_change_shows_on_the_next_request(org, login, change) -> None:  # type: ignore[no-untyped-def]
+    item = give(org["emma"], org["lina"], "Great launch")
+    lina, emma = login(org["lina"]), login(org["emma"])
+    before = home(lina)
+    if change == "new feedback":
+        give(org["boss"], org["lina"], "Thanks for the demo")
+        assert "Thanks for the demo" in home(lina)
+    elif change == "reaction":
+        assert emma.submit(f"/reactions/feedback/{item.id}/react", {"on": "👍"}).status_code == 303
+        assert '<span class="rx-n">1</span>' in home(lina)
+    elif change == "unread read":
+        db.session.add(Notification(user_id=org["lina"].id, kind="feedback_received", feedback_id=item.id))
+        db.session.commit()
+        assert re.search(r'id="unread" class="badge"\s+aria-label="1 unread">1<', home(lina))
+        db.session.query(Notification).update({"read_at": utcnow()})
+        db.session.commit()
+        assert home(lina) == before  # read again: the page it was
+    elif change == "request":
+        request_feedback(org["boss"], [org["lina"].id], "the demo")
+        db.session.commit()
+        assert "1 person asked for your feedback" in home(lina)
+    elif change == "language":
+        assert '<html lang="en">' in before and "<span>Home</span>" in before
+        user = db.session.get(User, org["lina"].id)
+        user.locale = "zh_Hans_CN"
+        db.session.commit()
+        after = home(lina)
+        assert '<html lang="zh' in after and "<span>Home</span>" not in after
+    else:
+        assert 'id="getting-started"' in before
+        assert lina.submit("/onboarding/dismiss").status_code == 303
+        home(lina)  # the page with the "hidden" message, shown once
+        assert 'id="getting-started"' not in home(lina)
+    if change != "unread read":
+        assert home(lina) != before
+
+
+def test_a_page_is_never_served_to_another_viewer(org, login) -> None:  # type: ignore[no-untyped-def]
+    give(org["emma"], org["lina"], "For Lina only")
+    give(org["lina"], org["emma"], "For Emma only")
+    lina, emma = login(org["lina"]), login(org["emma"])
+    assert "For Lina only" in home(lina)
+    emmas = home(emma)
+    assert "For Emma only" in emmas and "For Lina only" not in emmas
+    assert f'data-user="{org["emma"].id}"' in emmas
+
+
+def test_a_flashed_message_shows_once_and_is_not_kept(org, login) -> None:  # type: ignore[no-untyped-def]
+    lina = login(org["lina"])
+    home(lina)
+    assert lina.submit("/onboarding/dismiss").status_code == 303
+    assert "Tips hidden" in home(lina)
+    assert "Tips hidden" not in home(lina)
+
+
+def test_the_fragment_and_the_page_are_kept_apart(org, login) -> None:  # type: ignore[no-untyped-def]
+    give(org["emma"], org["lina"], "Great launch")
+    lina = login(org["lina"])
+    full = home(lina)
+    fragment = home(lina, **FEED_MORE)
+    assert "<html" in full and "<html" not in fragment and "Great launch" in fragment
+    assert home(lina) == full and home(lina, **FEED_MORE) == fragment
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_a_kept_page_is_sent_compressed_as_asked(org, login, encoding) -> None:  # type: ignore[no-untyped-def]
+    give(org["emma"], org["lina"], "Great launch")
+    lina = login(org["lina"])
+    plain = home(lina)
+    for _ in range(2):  # rendered, then kept
+        response = lina.get("/", headers={"Accept-Encoding": f"{encoding}, identity"})
+        assert response.headers["Content-Encoding"] == encoding
+        assert "Accept-Encoding" in response.headers["Vary"] and "HX-Request" in response.headers["Vary"]
+        data = response.get_data()
+        assert int(response.headers["Content-Length"]) == len(data) < len(plain.encode()) / 2
+        text = (brotli.decompress(data) if encoding == "br" else gzip.decompress(data)).decode()
+        assert text == plain
+
+
+def test_with_the_cache_off_every_request_renders(app, org, login, renders) -> None:  # type: ignore[no-untyped-def]
+    lina = login(org["lina"])
+    home(lina)
+    app.config["PAGE_CACHE"] = False
+    renders.clear()
+    try:
+        home(lina)
+        home(lina)
+        assert renders.count("feedback/home.html") == 2
+    finally:
+        app.config["PAGE_CACHE"] = True
+
+
+def test_freeze_takes_plain_values_only(org) -> None:  # type: ignore[no-untyped-def]
+    frozen = pages.freeze({"b": [1, "x", time(9)], "a": (None, {"k": 2.5})})
+    assert frozen == pages.freeze({"a": (None, {"k": 2.5}), "b": (1, "x", time(9))})
+    hash(frozen)
+    with pytest.raises(pages.Unkeyable):
+        pages.freeze({"person": org["lina"]})  # an ORM object: its state is not part of a key
+
+
+def test_a_page_with_a_value_that_is_not_plain_is_not_kept(app, org, renders) -> None:  # type: ignore[no-untyped-def]
+    with app.test_request_context("/"):
+        assert pages.key("feedback/home.html", {"person": org["lina"]}) is None
+        assert pages.key("feedback/home.html", {"n": 1}) is not None
