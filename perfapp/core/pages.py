@@ -35,9 +35,10 @@ from flask import Flask, Response, current_app, g, make_response, request, sessi
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from markupsafe import Markup
+from werkzeug.http import generate_etag
 
 _lock = threading.Lock()
-_cache: LRUCache[Hashable, tuple[str | None, bytes]] | None = None
+_cache: LRUCache[Hashable, tuple[str | None, bytes, str]] | None = None
 _SCALARS = (str, int, float, bool, type(None), date, datetime, time, Markup)
 _HX = ("HX-Request", "HX-Boosted", "HX-Target", "HX-History-Restore-Request")
 
@@ -89,7 +90,7 @@ def shell_state() -> tuple[Hashable, ...]:
     )
 
 
-def _store() -> LRUCache[Hashable, tuple[str | None, bytes]]:
+def _store() -> LRUCache[Hashable, tuple[str | None, bytes, str]]:
     global _cache
     if _cache is None:
         with _lock:
@@ -126,16 +127,18 @@ def encoding() -> str | None:
     return None
 
 
-def encode(body: str, how: str | None) -> tuple[str | None, bytes]:
+def encode(body: str, how: str | None) -> tuple[str | None, bytes, str]:
     """The body as sent: compressed once here, at Flask-Compress's configured levels, so a kept
     page is neither rendered nor compressed again (and takes a tenth of the memory)."""
     data = body.encode()
     config = current_app.config
     if how is None or len(data) < config.get("COMPRESS_MIN_SIZE", 500):
-        return None, data
-    if how == "br":
-        return how, brotli.compress(data, mode=brotli.MODE_TEXT, quality=config.get("COMPRESS_BR_LEVEL", 4))
-    return how, gzip.compress(data, compresslevel=config.get("COMPRESS_LEVEL", 6), mtime=0)
+        how = None
+    elif how == "br":
+        data = brotli.compress(data, mode=brotli.MODE_TEXT, quality=config.get("COMPRESS_BR_LEVEL", 4))
+    else:
+        data = gzip.compress(data, compresslevel=config.get("COMPRESS_LEVEL", 6), mtime=0)
+    return how, data, generate_etag(data)
 
 
 def answer(page_key: Hashable | None, render: Callable[[], str], status: int) -> Response:
@@ -151,10 +154,14 @@ def answer(page_key: Hashable | None, render: Callable[[], str], status: int) ->
         kept = encode(render(), how)
         with _lock:
             store[(page_key, how)] = kept
-    used, data = kept
+    used, data, etag = kept
     response = make_response(data, status)
     response.mimetype = "text/html"
     if used:
         response.headers["Content-Encoding"] = used  # Flask-Compress leaves an encoded response alone
     response.vary.add("Accept-Encoding")
+    if status == 200 and request.method == "GET":
+        # The ETag of the bytes sent, worked out once; going back to an unchanged page gets 304.
+        response.set_etag(etag)
+        response.make_conditional(request)
     return response

@@ -51,7 +51,7 @@ PERIODS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
 Cursor = tuple[datetime, int, int]  # (created_at, kind rank, id)
 
 
-@dataclass
+@dataclass(frozen=True)
 class WallItem:
     """One entry of the praise wall: what the page needs to fetch its card."""
 
@@ -64,7 +64,7 @@ class WallItem:
         return f"{self.created_at.isoformat()}_{RANKS[self.kind]}_{self.id}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class WallFilter:
     department_id: int | None = None
     tag_id: int | None = None

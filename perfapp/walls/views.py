@@ -1,7 +1,7 @@
 """Walls: the praise wall (praise, flowers and badges), people's badge walls, the company's badges."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Response, abort, render_template, request, url_for
 from flask_babel import get_locale
@@ -18,6 +18,7 @@ from perfapp.recognition.flowers import flower_total
 from perfapp.recognition.models import AWARDERS, Badge
 from perfapp.stories.services import library
 from perfapp.walls import bp, services
+from perfapp.walls.cards import wall_cards
 
 BADGE_STORIES = 3  # a glance on a phone; "see all" opens the library filtered by the badge
 
@@ -40,12 +41,21 @@ def praise() -> Response:
     wall_filter = _wall_filter()
     cursor = services.decode_cursor(request.args.get("before"))
     items, next_cursor = services.praise_wall(current_user, wall_filter, cursor)
-    context: dict[str, Any] = {"items": items, "next_cursor": next_cursor, "wall_filter": wall_filter,
-               "more_url": url_for("walls.praise", **wall_filter.args())}
+    context: dict[str, Any] = {"items": items, "cards": wall_cards(items), "next_cursor": next_cursor,
+                               "wall_filter": wall_filter, "more_url": url_for("walls.praise", **wall_filter.args())}
     if cursor is None:
-        context.update(top_values=services.top_values(), newest_strip=newest_strip(),
+        # Plain values (the page is kept per viewer): a value's id and its name in this language.
+        context.update(top_values=[(Label(tag.id, tag.name), n) for tag, n in services.top_values()],
+                       newest_strip=newest_strip(),
                        options=services.filter_options() if wall_filter.active else None)
-    return render("walls/praise.html", "walls/_items.html", target="feed-more", **context)
+    return render("walls/praise.html", "walls/_items.html", target="feed-more", keep=True, **context)
+
+
+class Label(NamedTuple):
+    """A record as a strip or a list names it: its id and its name in the page's language."""
+
+    id: int
+    name: str
 
 
 def newest_strip() -> Markup:

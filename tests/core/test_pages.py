@@ -157,3 +157,33 @@ def test_a_page_with_a_value_that_is_not_plain_is_not_kept(app, org, renders) ->
     with app.test_request_context("/"):
         assert pages.key("feedback/home.html", {"person": org["lina"]}) is None
         assert pages.key("feedback/home.html", {"n": 1}) is not None
+
+
+def test_the_praise_wall_is_kept_and_shows_new_praise_next(org, login, renders) -> None:  # type: ignore[no-untyped-def]
+    give(org["emma"], org["lina"], "Great launch")
+    lina = login(org["lina"])
+    first = lina.get("/walls/").get_data(as_text=True)
+    renders.clear()
+    assert lina.get("/walls/").get_data(as_text=True) == first and renders == []
+    give(org["boss"], org["emma"], "Calm under pressure")
+    assert "Calm under pressure" in lina.get("/walls/").get_data(as_text=True)
+    # another viewer's wall: their own page (their CSRF token, their "My badges" link)
+    emma = login(org["emma"]).get("/walls/").get_data(as_text=True)
+    assert f'/walls/people/{org["emma"].id}' in emma and f'/walls/people/{org["lina"].id}"' not in emma
+
+
+@pytest.mark.parametrize("encoding", ["br", ""])
+def test_going_back_to_an_unchanged_page_gets_304(org, login, encoding) -> None:  # type: ignore[no-untyped-def]
+    give(org["emma"], org["lina"], "Great launch")
+    lina = login(org["lina"])
+    headers = {"Accept-Encoding": encoding} if encoding else {}
+    first = lina.get("/", headers=headers)
+    etag = first.headers["ETag"]
+    again = lina.get("/", headers={**headers, "If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+    give(org["boss"], org["lina"], "Thanks for the demo")
+    changed = lina.get("/", headers={**headers, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    # the other encoding's copy has its own tag
+    other = lina.get("/", headers={"Accept-Encoding": "gzip"} if not encoding else {})
+    assert other.headers["ETag"] != changed.headers["ETag"]
