@@ -36,7 +36,7 @@ _ICONS: dict[tuple[str, str, str], Markup] = {}
 
 
 def icon(name: str, label: str | None = None, cls: str = "") -> Markup:
-    """An icon from the sprite, as the icon macro in _macros/ui.html rendered it (escaped the same way).
+    """An icon from the sprite (escaped as a Jinja macro would).
 
     Unlabelled icons are kept by (sprite URL, name, class): a page shows a few dozen, many times over.
     """

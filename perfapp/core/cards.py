@@ -19,6 +19,7 @@ invalidated, a new version is a new key, and old entries age out.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -57,6 +58,8 @@ class CardKind:
 
 
 _lock = threading.Lock()
+#: cards found and rendered in this process (gunicorn.conf.py logs them when a worker exits)
+stats: Counter[str] = Counter()
 _cache: LRUCache[Hashable, str] | None = None
 
 
@@ -119,6 +122,8 @@ def render_map(kind: CardKind, ids: Sequence[int], viewer: Any, **options: Any) 
                 if found is not None:
                     html[i] = found
     missing = [i for i in keys if i not in html]
+    stats["found"] += len(html)
+    stats["rendered"] += len(missing)
     if missing:
         records = kind.load(missing)
         extra = kind.context(list(records.values()), viewer, facets)

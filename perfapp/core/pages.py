@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+from collections import Counter
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime, time
@@ -38,6 +39,8 @@ from markupsafe import Markup
 from werkzeug.http import generate_etag
 
 _lock = threading.Lock()
+#: kept pages found and rendered in this process (gunicorn.conf.py logs them when a worker exits)
+stats: Counter[str] = Counter()
 _cache: LRUCache[Hashable, tuple[str | None, bytes, str]] | None = None
 _SCALARS = (str, int, float, bool, type(None), date, datetime, time, Markup)
 _HX = ("HX-Request", "HX-Boosted", "HX-Target", "HX-History-Restore-Request")
@@ -150,6 +153,7 @@ def answer(page_key: Hashable | None, render: Callable[[], str], status: int) ->
     store = _store()
     with _lock:
         kept = store.get((page_key, how))
+        stats["found" if kept is not None else "rendered"] += 1
     if kept is None:
         kept = encode(render(), how)
         with _lock:

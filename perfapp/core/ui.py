@@ -1,4 +1,4 @@
-"""Python versions of the small macros every feed card calls (templates/_macros/ui.html exports them).
+"""The small pieces of HTML templates call everywhere, as Python globals (icon is perfapp.core.assets.icon).
 
 Plain functions rather than macros: a card calls several, and a Jinja macro call costs as much
 as rendering a dozen lines of template (attributes that are missing render empty, as Jinja's
@@ -6,7 +6,9 @@ undefined does).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask
 from flask_babel import gettext as _
@@ -73,8 +75,28 @@ def name_or_you(person: Any, capital: bool = True) -> str:
     return _attr(person, "name")
 
 
+def field_error(errors: Mapping[str, Any], name: str) -> Markup:
+    """A field's error message under it (the input names it with aria-describedby="err-<name>")."""
+    message = errors.get(name)
+    if not message:
+        return Markup("")
+    return Markup('<p class="field-error" id="err-{name}" role="alert">{message}</p>').format(name=name, message=message)
+
+
+def more_loader(url: str, cursor: object, param: str = "before") -> Markup:
+    """Infinite scroll: the next page loads when this comes into view (a plain link without htmx)."""
+    if not cursor:
+        return Markup("")
+    href = f"{url}{'&' if '?' in url else '?'}{param}={quote(str(cursor), safe='/')}"
+    return Markup('<div id="feed-more" class="more" hx-get="{href}" hx-trigger="revealed" hx-target="this" '
+                  'hx-swap="outerHTML">\n  <a href="{href}" class="btn btn-ghost" hx-boost="false">{label}</a>\n</div>'
+                  ).format(href=href, label=_("Load more"))
+
+
 def init_ui(app: Flask) -> None:
+    # Globals, not macros imported from a template: `{% from ... import %}` costs ~0.1 ms per import
+    # (Jinja compares the page's globals with the imported template's on every import).
     app.jinja_env.globals.update(
         avatar=avatar, anon_avatar=anon_avatar, kind_chip=kind_chip, visibility_label=visibility_label,
-        name_or_you=name_or_you)
+        name_or_you=name_or_you, field_error=field_error, more_loader=more_loader)
     app.jinja_env.filters["name_or_you"] = name_or_you  # people|map("name_or_you", False)|join(", ")

@@ -31,7 +31,7 @@ SHELL_FILES = (
 MANIFEST_FILES = ("icons/icon-192.png", "icons/icon-512.png",
                   "icons/maskable-192.png", "icons/maskable-512.png")
 # What the offline page is made of besides the shell files: when one changes, so does the page.
-OFFLINE_TEMPLATES = ("base.html", "pwa/offline.html", "_macros/ui.html")
+OFFLINE_TEMPLATES = ("base.html", "pwa/offline.html")
 
 
 @lru_cache(maxsize=1)
