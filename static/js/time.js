@@ -5,11 +5,15 @@
   "use strict";
   var WEEK = 7 * 86400;
   var UNITS = [["day", 86400], ["hour", 3600], ["minute", 60], ["second", 1]];
+  var JUST_NOW = 10;  // seconds: also covers a phone whose clock runs a little behind the server's
   var format = null;
+  var justNow = null;
 
   function formatter() {
     if (!format && window.Intl && Intl.RelativeTimeFormat) {
-      format = new Intl.RelativeTimeFormat(document.documentElement.lang || undefined, { numeric: "always" });
+      var lang = document.documentElement.lang || undefined;
+      format = new Intl.RelativeTimeFormat(lang, { numeric: "always" });
+      justNow = new Intl.RelativeTimeFormat(lang, { numeric: "auto" }).format(0, "second");  // "now" / "现在"
     }
     return format;
   }
@@ -23,11 +27,15 @@
       el.textContent = el.dataset.absolute;
       return;
     }
+    if (seconds > -JUST_NOW) {  // never "in 1 second": something just written, or a clock skew
+      el.textContent = justNow;
+      return;
+    }
     for (var i = 0; i < UNITS.length; i++) {
       var size = UNITS[i][1];
       if (Math.abs(seconds) >= size || size === 1) {
         var value = Math.round(seconds / size);
-        if (value === 0) value = seconds < 0 ? -1 : 1;  // "1 second ago", never "in 0 seconds"
+        if (value === 0) value = seconds < 0 ? -1 : 1;
         el.textContent = format.format(value, UNITS[i][0]);
         return;
       }

@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 
 from perfapp import create_app
 from perfapp.config import TestConfig
-from perfapp.core import cards
+from perfapp.core import cards, pages
 from perfapp.core.db import empty_table
 from perfapp.extensions import db
 from tests.conftest import _database_url
@@ -181,6 +181,7 @@ def org(live_server: LiveServer) -> Iterator[Org]:
     with live_server.app.app_context():
         _empty_tables()
         cards.clear()  # ids restart: a card kept from the last test must not name this one's rows
+        pages.clear()  # and kept pages show those cards
         seeded = _seed()
         db.session.remove()
     # A request the previous test's page left in flight (a poll, a background sync) can meet the
