@@ -7,7 +7,7 @@ out *what* the page shows as plain values (the cards' HTML, counts, cursors) and
 `perfapp.core.htmx.render(..., keep=True)`; the page is kept under a key made of
 
 - the template (and whether the full page or the htmx fragment is answered),
-- those values (`freeze` makes them a key; a value it cannot make one of is never kept),
+- a digest of those values (`fingerprint`; a page with a value it cannot digest is never kept),
 - the shell's state: what base.html shows around every page (`shell_state`): the language,
   the timezone, the viewer, their CSRF token, the URL, the htmx headers, and what domains
   register with `shell_value` (the unread count).
@@ -23,11 +23,12 @@ the session or the database (the tests render each kept page with and without th
 from __future__ import annotations
 
 import gzip
+import hashlib
 import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import fields, is_dataclass
-from datetime import date, datetime, time
+from datetime import date, time
 from typing import Any
 
 import brotli
@@ -42,7 +43,6 @@ _lock = threading.Lock()
 #: kept pages found and rendered in this process (gunicorn.conf.py logs them when a worker exits)
 stats: Counter[str] = Counter()
 _cache: LRUCache[Hashable, tuple[str | None, bytes, str]] | None = None
-_SCALARS = (str, int, float, bool, type(None), date, datetime, time, Markup)
 _HX = ("HX-Request", "HX-Boosted", "HX-Target", "HX-History-Restore-Request")
 
 
@@ -50,18 +50,44 @@ class Unkeyable(Exception):
     """A context value that cannot be part of a key (an ORM object, say): the page is not kept."""
 
 
-def freeze(value: Any) -> Hashable:
-    """A hashable, comparable stand-in for a plain value: scalars, sequences, mappings and frozen
-    dataclasses of them. Anything else raises Unkeyable."""
-    if isinstance(value, _SCALARS):
-        return value
-    if isinstance(value, (list, tuple)):
-        return tuple(freeze(v) for v in value)
-    if isinstance(value, Mapping):
-        return tuple(sorted((str(k), freeze(v)) for k, v in value.items()))
-    if is_dataclass(value) and not isinstance(value, type) and value.__dataclass_params__.frozen:  # type: ignore[attr-defined]
-        return (type(value).__qualname__, *(freeze(getattr(value, f.name)) for f in fields(value)))
-    raise Unkeyable(type(value).__qualname__)
+def fingerprint(value: Any) -> bytes:
+    """A 16-byte digest of a plain value: scalars, text (Markup apart from str: one is escaped, the
+    other not), dates, sequences, mappings and frozen dataclasses of them; anything else raises
+    Unkeyable. A digest, not the values: a kept page's key would otherwise hold its cards' HTML
+    (~70 KB a home page) besides the page itself."""
+    digest = hashlib.blake2b(digest_size=16)
+    _feed(digest, value)
+    return digest.digest()
+
+
+def _feed(digest: Any, value: Any) -> None:
+    update = digest.update
+    if value is None or isinstance(value, bool):
+        update(b"N" if value is None else b"T" if value else b"F")
+    elif isinstance(value, (int, float)):
+        update(b"%c%s;" % (b"i" if isinstance(value, int) else b"f", repr(value).encode()))
+    elif isinstance(value, str):
+        data = value.encode()
+        update(b"%c%d:" % (b"m" if isinstance(value, Markup) else b"s", len(data)))
+        update(data)
+    elif isinstance(value, (date, time)):  # datetime is a date
+        update(b"d%s%s;" % (type(value).__name__.encode(), value.isoformat().encode()))
+    elif isinstance(value, (list, tuple)):
+        update(b"(")
+        for item in value:
+            _feed(digest, item)
+        update(b")")
+    elif isinstance(value, Mapping):
+        update(b"{")
+        for name in sorted(value, key=str):
+            _feed(digest, str(name))
+            _feed(digest, value[name])
+        update(b"}")
+    elif is_dataclass(value) and not isinstance(value, type) and value.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+        _feed(digest, type(value).__qualname__)
+        _feed(digest, tuple(getattr(value, f.name) for f in fields(value)))
+    else:
+        raise Unkeyable(type(value).__qualname__)
 
 
 def shell_value(app: Flask, name: str, compute: Callable[[], Hashable]) -> None:
@@ -116,7 +142,7 @@ def key(template: str, context: Mapping[str, Any]) -> Hashable | None:
     if not current_app.config.get("PAGE_CACHE", True) or session.get("_flashes"):
         return None
     try:
-        return (template, freeze(context), shell_state())
+        return (template, fingerprint(context), shell_state())
     except Unkeyable:
         return None
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import brotli
 import pytest
+from markupsafe import Markup
 
 from perfapp.core import pages
 from perfapp.core.db import utcnow
@@ -145,12 +146,18 @@ def test_with_the_cache_off_every_request_renders(app, org, login, renders) -> N
         app.config["PAGE_CACHE"] = True
 
 
-def test_freeze_takes_plain_values_only(org) -> None:  # type: ignore[no-untyped-def]
-    frozen = pages.freeze({"b": [1, "x", time(9)], "a": (None, {"k": 2.5})})
-    assert frozen == pages.freeze({"a": (None, {"k": 2.5}), "b": (1, "x", time(9))})
-    hash(frozen)
+def test_the_fingerprint_takes_plain_values_only(org) -> None:  # type: ignore[no-untyped-def]
+    value = {"b": [1, "x", time(9)], "a": (None, {"k": 2.5})}
+    assert pages.fingerprint(value) == pages.fingerprint({"a": (None, {"k": 2.5}), "b": (1, "x", time(9))})
+    assert len(pages.fingerprint(value)) == 16
+    # Values that render differently digest differently: escaped text and markup, 1 and "1",
+    # True and 1, a list split differently.
+    assert pages.fingerprint("<b>hi</b>") != pages.fingerprint(Markup("<b>hi</b>"))
+    assert pages.fingerprint(1) != pages.fingerprint("1") != pages.fingerprint(True)
+    assert pages.fingerprint(["ab", "c"]) != pages.fingerprint(["a", "bc"])
+    assert pages.fingerprint([["a"], "b"]) != pages.fingerprint([["a", "b"]])
     with pytest.raises(pages.Unkeyable):
-        pages.freeze({"person": org["lina"]})  # an ORM object: its state is not part of a key
+        pages.fingerprint({"person": org["lina"]})  # an ORM object: its state is not part of a key
 
 
 def test_a_page_with_a_value_that_is_not_plain_is_not_kept(app, org, renders) -> None:  # type: ignore[no-untyped-def]
