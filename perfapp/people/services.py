@@ -1,6 +1,7 @@
 """People: the picker's search, profiles and personal settings."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -68,6 +69,54 @@ def is_self_query(viewer: User, query: str) -> bool:
     if not q:
         return False
     return q == viewer.email.lower() or q in (viewer.search_key or "")
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """A person as a link with an avatar shows them (a plain value: kept pages take these)."""
+
+    id: int
+    name: str
+    initials: str
+    avatar_hue: int
+
+    @classmethod
+    def of(cls, person: User) -> PersonRef:
+        return cls(person.id, person.name, person.initials, person.avatar_hue)
+
+
+@dataclass(frozen=True)
+class DepartmentRef:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class TagLabel:
+    id: int
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class ProfileHead:
+    """What a profile's head shows of the person, in the page's language."""
+
+    id: int
+    name: str
+    title: str | None
+    active: bool
+    initials: str
+    avatar_hue: int
+    department: DepartmentRef | None
+    manager: PersonRef | None
+
+    @classmethod
+    def of(cls, person: User) -> ProfileHead:
+        department = person.department
+        return cls(person.id, person.name, person.title, person.active, person.initials, person.avatar_hue,
+                   DepartmentRef(department.id, department.name) if department else None,
+                   PersonRef.of(person.manager) if person.manager else None)
 
 
 def get_person(person_id: int) -> User | None:

@@ -53,3 +53,25 @@ def test_home_and_the_wall_show_what_changed_on_the_next_visit(phone, org, lang,
     shot(page, "kept-home", lang)
     page.reload()
     expect(page.locator("#feed article.fb")).to_have_count(2)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_colleagues_profile_shows_new_praise_next_time(phone, org, lang, shot, log_in, in_app) -> None:
+    def give(author_id: int, recipient_id: int, text: str) -> None:
+        services.give_feedback(db.session.get(User, author_id), FeedbackInput(recipient_id=recipient_id, text=text))
+        db.session.commit()
+
+    in_app(give, org.boss.id, org.emma.id, "谢谢 Emma，方案很清楚。")
+    p = phone(lang)
+    page = p.page
+    log_in(page, org.lina)
+    page.goto(f"/people/{org.emma.id}")
+    expect(page.locator(".profile-name")).to_contain_text("Emma Wilson")
+    expect(page.locator("#feed article.fb")).to_have_count(1)
+    page.goto("/")
+    in_app(give, org.zhang.id, org.emma.id, "Calm under pressure at the launch.")
+    page.goto(f"/people/{org.emma.id}")
+    expect(page.locator("#feed article.fb")).to_have_count(2)
+    expect(page.locator("#feed")).to_contain_text("Calm under pressure at the launch.")
+    expect(page.locator("#profile-flowers")).to_be_visible()
+    shot(page, "kept-profile", lang)

@@ -194,3 +194,28 @@ def test_going_back_to_an_unchanged_page_gets_304(org, login, encoding) -> None:
     # the other encoding's copy has its own tag
     other = lina.get("/", headers={"Accept-Encoding": "gzip"} if not encoding else {})
     assert other.headers["ETag"] != changed.headers["ETag"]
+
+
+@pytest.mark.parametrize("change", ["praise", "rename", "flowers"])
+def test_a_profile_is_kept_and_shows_changes_next(org, login, renders, change) -> None:  # type: ignore[no-untyped-def]
+    from perfapp.recognition.flowers import FlowerInput, give_flowers
+
+    give(org["boss"], org["emma"], "Great launch")
+    lina = login(org["lina"])
+    url = f"/people/{org['emma'].id}"
+    first = lina.get(url).get_data(as_text=True)
+    renders.clear()
+    assert lina.get(url).get_data(as_text=True) == first
+    assert "people/profile.html" not in renders  # only the small sections other domains add
+    if change == "praise":
+        give(org["boss"], org["emma"], "Calm under pressure")
+        assert "Calm under pressure" in lina.get(url).get_data(as_text=True)
+    elif change == "rename":
+        db.session.get(User, org["boss"].id).set_name("Wang Wei")  # her manager, named in the head
+        db.session.commit()
+        assert "Wang Wei" in lina.get(url).get_data(as_text=True)
+    else:
+        give_flowers(db.session.get(User, org["boss"].id),
+                     FlowerInput(receiver_id=org["emma"].id, count=3, message="Thanks for the launch!"))
+        db.session.commit()
+        assert re.search(r'id="profile-flowers">3<', lina.get(url).get_data(as_text=True))
