@@ -340,7 +340,9 @@ def test_a_badge_shows_the_stories_behind_it(phone, org, lang, shot, tr, log_in,
     expect(page.locator("#published-title")).to_have_text(heading)
     expect(page.locator("article.story-card")).to_have_count(4)
     no_horizontal_scroll(page)
-    assert page.evaluate("window.scrollY") == 0  # the heading says which badge, so it must be in view
+    # The heading says which badge, so it must be in view (htmx scrolls the swapped page to the
+    # top after it settles: wait for that instead of reading the position once, which was flaky).
+    page.wait_for_function("window.scrollY === 0")
     page.screenshot(path=f"/tmp/shots/badge-stories-library-{lang}.png")
 
     page.go_back()
