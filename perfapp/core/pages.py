@@ -185,8 +185,7 @@ def answer(page_key: Hashable | None, render: Callable[[], str], status: int) ->
         with _lock:
             store[(page_key, how)] = kept
     used, data, etag = kept
-    response = make_response(data, status)
-    response.mimetype = "text/html"
+    response = make_response(data, status)  # text/html, Flask's default
     if used:
         response.headers["Content-Encoding"] = used  # Flask-Compress leaves an encoded response alone
     response.vary.add("Accept-Encoding")

@@ -290,6 +290,20 @@ def load_items(ids: list[int]) -> list[Feedback]:
     return [by_id[i] for i in ids if i in by_id]
 
 
+@dataclass(frozen=True)
+class TagLabel:
+    """A tag as a list or a strip shows it, in the page's language (a plain value: kept pages
+    take these, perfapp.core.pages)."""
+
+    id: int
+    name: str
+    kind: str
+
+    @classmethod
+    def of(cls, tag: Tag) -> TagLabel:
+        return cls(tag.id, tag.name, tag.kind)
+
+
 class FeedRef(NamedTuple):
     """One row of a feed page: what the page needs to fetch its card (perfapp.feedback.cards)."""
 

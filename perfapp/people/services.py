@@ -92,13 +92,6 @@ class DepartmentRef:
 
 
 @dataclass(frozen=True)
-class TagLabel:
-    id: int
-    name: str
-    kind: str
-
-
-@dataclass(frozen=True)
 class ProfileHead:
     """What a profile's head shows of the person, in the page's language."""
 

@@ -52,7 +52,7 @@ def profile(person_id: int) -> Response:
         "people/profile.html", "feedback/_items.html", target="feed-more", keep=True,
         person=services.ProfileHead.of(person), items=items, cards=feedback_cards([i.id for i in items]),
         next_cursor=next_cursor,
-        tags=[(services.TagLabel(tag.id, tag.name, tag.kind), n)
+        tags=[(feedback_services.TagLabel.of(tag), n)
               for tag, n in feedback_services.tag_profile(person, current_user)] if first_page else [],
         reports=[services.PersonRef.of(r) for r in services.direct_reports(person)] if first_page else [],
         sections=[Markup(render_template(name, person=person)) for name in PROFILE_SECTIONS] if first_page else [],

@@ -1,7 +1,7 @@
 """Walls: the praise wall (praise, flowers and badges), people's badge walls, the company's badges."""
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from flask import Response, abort, render_template, request, url_for
 from flask_babel import get_locale
@@ -12,6 +12,7 @@ from perfapp.core import cards
 from perfapp.core.htmx import redirect, render, wants_fragment
 from perfapp.core.validation import parse_int
 from perfapp.extensions import db
+from perfapp.feedback.services import TagLabel
 from perfapp.people.models import User
 from perfapp.recognition.badges import award_refusal, catalogue, earned, holdings
 from perfapp.recognition.flowers import flower_total
@@ -44,18 +45,12 @@ def praise() -> Response:
     context: dict[str, Any] = {"items": items, "cards": wall_cards(items), "next_cursor": next_cursor,
                                "wall_filter": wall_filter, "more_url": url_for("walls.praise", **wall_filter.args())}
     if cursor is None:
-        # Plain values (the page is kept per viewer): a value's id and its name in this language.
-        context.update(top_values=[(Label(tag.id, tag.name), n) for tag, n in services.top_values()],
+        # Plain values (the page is kept per viewer): each value as a label in this language.
+        context.update(top_values=[(TagLabel.of(tag), n) for tag, n in services.top_values()],
                        newest_strip=newest_strip(),
                        options=services.filter_options() if wall_filter.active else None)
     return render("walls/praise.html", "walls/_items.html", target="feed-more", keep=True, **context)
 
-
-class Label(NamedTuple):
-    """A record as a strip or a list names it: its id and its name in the page's language."""
-
-    id: int
-    name: str
 
 
 def newest_strip() -> Markup:
