@@ -153,6 +153,12 @@ class Config:
     # A storage quota for the SQLite file in pages (see PRAGMA max_page_count); unset: none. Writes
     # past it answer 503 "storage full" like a full disk does (bench/crash.py uses it for that).
     SQLITE_MAX_PAGE_COUNT = int(os.environ.get("SQLITE_MAX_PAGE_COUNT") or 0) or None
+    # SQLite reads: the file memory-mapped (PRAGMA mmap_size; 0: off) and each connection's page
+    # cache in KiB (PRAGMA cache_size). With many people's pages in rotation most reads land on
+    # pages another request read last; mapped, they come from the OS's cache without a copy, and a
+    # write by another connection (which empties every connection's own page cache) costs nothing.
+    SQLITE_MMAP_BYTES = int(os.environ.get("SQLITE_MMAP_BYTES", 1 << 30))
+    SQLITE_CACHE_KIB = int(os.environ.get("SQLITE_CACHE_KIB", 8192))
 
 
 class TestConfig(Config):

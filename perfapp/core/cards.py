@@ -96,46 +96,112 @@ def _light_rows(kind: CardKind) -> Select:
     return select(*columns).where(model.id.in_(bindparam("ids", expanding=True)))
 
 
-def render(kind: CardKind, ids: Sequence[int], viewer: Any, **options: Any) -> list[Markup]:
+def render(kind: CardKind, ids: Sequence[int], viewer: Any, **options: Any) -> Cards:
     """The cards for these ids, in order, as `viewer` sees them (ids no longer there are left out)."""
-    found = render_map(kind, ids, viewer, **options)
-    return [found[i] for i in ids if i in found]
+    return Cards.of(plan(kind, ids, viewer, **options), ids)
 
 
 def render_map(kind: CardKind, ids: Sequence[int], viewer: Any, **options: Any) -> dict[int, Markup]:
     """{id: card} for these ids as `viewer` sees them (ids no longer there are left out)."""
+    return plan(kind, ids, viewer, **options).html()
+
+
+class Plan:
+    """Some cards of one kind as a viewer sees them: their keys now (one query for versions and
+    facets), their HTML when first asked for (cached cards, the missing ones rendered)."""
+
+    __slots__ = ("kind", "viewer", "keys", "facets", "replaced", "_html")
+
+    def __init__(self, kind: CardKind, viewer: Any, keys: dict[int, tuple[Any, ...]],
+                 facets: Mapping[int, Facets], replaced: dict[int, Markup]) -> None:
+        self.kind, self.viewer, self.keys, self.facets, self.replaced = kind, viewer, keys, facets, replaced
+        self._html: dict[int, Markup] | None = None
+
+    def html(self) -> dict[int, Markup]:
+        if self._html is None:
+            self._html = self._render()
+        return self._html
+
+    def _render(self) -> dict[int, Markup]:
+        kind, keys = self.kind, self.keys
+        use_cache = current_app.config.get("CARD_CACHE", True)
+        store = _store()
+        html: dict[int, str] = {}
+        if use_cache:
+            with _lock:
+                for i, key in keys.items():
+                    found = store.get(key)
+                    if found is not None:
+                        html[i] = found
+        missing = [i for i in keys if i not in html]
+        stats["found"] += len(html)
+        stats["rendered"] += len(missing)
+        if missing:
+            records = kind.load(missing)
+            extra = kind.context(list(records.values()), self.viewer, self.facets)
+            for i, record in records.items():
+                text = render_template(kind.template, **{kind.var: record}, f=self.facets[i], **extra.get(i, {}))
+                html[i] = text
+                if use_cache and record.version == keys[i][2][0]:
+                    with _lock:
+                        store[keys[i]] = text
+        out = {i: Markup(text) for i, text in html.items()}
+        out.update(self.replaced)
+        return out
+
+
+def plan(kind: CardKind, ids: Sequence[int], viewer: Any, **options: Any) -> Plan:
+    """The keys of these cards as `viewer` sees them; their HTML comes later (Plan.html)."""
     if not ids:
-        return {}
+        return Plan(kind, viewer, {}, {}, {})
     replaced = kind.replaced(list(ids), viewer)
     rows = light_rows(kind, [i for i in ids if i not in replaced])
     facets = kind.facets(rows, viewer, options)
-    versions = {row.id: (row.version, row.created_at) for row in rows}
     where = (str(get_locale()), str(get_timezone()))
-    keys = {i: (kind.name, i, versions[i], where, facets[i]) for i in versions}
-    use_cache = current_app.config.get("CARD_CACHE", True)
-    store = _store()
-    html: dict[int, str] = {}
-    if use_cache:
-        with _lock:
-            for i, key in keys.items():
-                found = store.get(key)
-                if found is not None:
-                    html[i] = found
-    missing = [i for i in keys if i not in html]
-    stats["found"] += len(html)
-    stats["rendered"] += len(missing)
-    if missing:
-        records = kind.load(missing)
-        extra = kind.context(list(records.values()), viewer, facets)
-        for i, record in records.items():
-            text = render_template(kind.template, **{kind.var: record}, f=facets[i], **extra.get(i, {}))
-            html[i] = text
-            if use_cache and record.version == versions[i][0]:
-                with _lock:
-                    store[keys[i]] = text
-    out = {i: Markup(text) for i, text in html.items()}
-    out.update(replaced)
-    return out
+    keys = {row.id: (kind.name, row.id, (row.version, row.created_at), where, facets[row.id]) for row in rows}
+    return Plan(kind, viewer, keys, facets, replaced)
+
+
+class Cards(Sequence[Markup]):
+    """A page's cards in order, possibly of several kinds. A kept page (perfapp.core.pages) is
+    keyed by `page_key()`, the cards' keys, which name everything a card's HTML shows: a page
+    found again never reads its cards. `{{ cards }}` writes them all, one per line."""
+
+    __slots__ = ("_order", "_html")
+
+    def __init__(self, order: list[tuple[Plan, int]]) -> None:
+        self._order = order
+        self._html: list[Markup] | None = None
+
+    @classmethod
+    def of(cls, plan: Plan, ids: Sequence[int]) -> Cards:
+        return cls([(plan, i) for i in ids if i in plan.keys or i in plan.replaced])
+
+    def page_key(self) -> str:
+        # repr: one C call over ints, strings, dates and named tuples (a card key's parts) rather
+        # than a digest call per part; within one process equal keys have equal reprs.
+        return repr([plan.keys.get(i) or str(plan.replaced[i]) for plan, i in self._order])
+
+    def _cards(self) -> list[Markup]:
+        if self._html is None:
+            found = {id(plan): plan.html() for plan, _i in self._order}
+            self._html = [found[id(plan)][i] for plan, i in self._order if i in found[id(plan)]]
+        return self._html
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._cards()[index]
+
+    def __len__(self) -> int:
+        return len(self._cards())
+
+    def __bool__(self) -> bool:
+        return bool(self._order)
+
+    def __iter__(self) -> Any:
+        return iter(self._cards())
+
+    def __html__(self) -> str:
+        return Markup("\n").join(self._cards())
 
 
 def fragment(key: Hashable, make: Callable[[], str]) -> Markup:

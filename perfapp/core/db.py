@@ -105,6 +105,9 @@ def _configure_sqlite(engine: Engine, app: Flask) -> None:
         # several seconds, which is better than failing with "database is locked".
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
+        if not memory:
+            cur.execute(f"PRAGMA mmap_size={int(app.config.get('SQLITE_MMAP_BYTES', 0))}")
+            cur.execute(f"PRAGMA cache_size=-{int(app.config.get('SQLITE_CACHE_KIB', 2000))}")
         # A storage quota (SQLITE_MAX_PAGE_COUNT): tests and bench/crash.py fill the "disk" with it.
         max_page_count = app.config.get("SQLITE_MAX_PAGE_COUNT")
         if max_page_count:

@@ -52,8 +52,8 @@ class Unkeyable(Exception):
 
 def fingerprint(value: Any) -> bytes:
     """A 16-byte digest of a plain value: scalars, text (Markup apart from str: one is escaped, the
-    other not), dates, sequences, mappings and frozen dataclasses of them; anything else raises
-    Unkeyable. A digest, not the values: a kept page's key would otherwise hold its cards' HTML
+    other not), dates, sequences, mappings and frozen dataclasses of them, and objects that name their
+    content with a plain `page_key()` (a page's cards: their keys); anything else raises Unkeyable. A digest, not the values: a kept page's key would otherwise hold its cards' HTML
     (~70 KB a home page) besides the page itself."""
     digest = hashlib.blake2b(digest_size=16)
     _feed(digest, value)
@@ -86,6 +86,9 @@ def _feed(digest: Any, value: Any) -> None:
     elif is_dataclass(value) and not isinstance(value, type) and value.__dataclass_params__.frozen:  # type: ignore[attr-defined]
         _feed(digest, type(value).__qualname__)
         _feed(digest, tuple(getattr(value, f.name) for f in fields(value)))
+    elif callable(page_key := getattr(value, "page_key", None)):  # e.g. perfapp.core.cards.Cards
+        _feed(digest, type(value).__qualname__)
+        _feed(digest, page_key())
     else:
         raise Unkeyable(type(value).__qualname__)
 

@@ -121,7 +121,7 @@ def kind() -> cards.CardKind:
 
 
 @bp.app_template_global("feedback_cards")
-def feedback_cards(ids: Sequence[int], no_promote: bool = False) -> list[Markup]:
+def feedback_cards(ids: Sequence[int], no_promote: bool = False) -> cards.Cards:
     """The cards for these feedback ids, in order, as the current viewer sees them."""
     viewer = current_user._get_current_object()
     return cards.render(kind(), list(ids), viewer, no_promote=no_promote)

@@ -513,7 +513,8 @@ def open_asks_for(user: User, limit: int = 20) -> list[FeedbackAsk]:
 
 
 @cache
-def _open_asks_count() -> Select:
+def open_asks_statement() -> Select:
+    """Requests waiting for :person_id's answer at :now (Home folds it into one statement)."""
     return (select(func.count()).select_from(FeedbackAsk).join(FeedbackAsk.request)
             .where(FeedbackAsk.recipient_id == bindparam("person_id"), FeedbackAsk.status == "open",
                    FeedbackRequest.expires_at > bindparam("now")))
@@ -521,7 +522,7 @@ def _open_asks_count() -> Select:
 
 def open_asks_count(user: User) -> int:
     """How many requests are waiting for this person's answer (Home's one-line summary)."""
-    return run(_open_asks_count(), {"person_id": user.id, "now": utcnow()}).scalar() or 0
+    return run(open_asks_statement(), {"person_id": user.id, "now": utcnow()}).scalar() or 0
 
 
 def sent_requests(user: User, limit: int = 20) -> list[FeedbackRequest]:

@@ -1,13 +1,15 @@
 """Home feed, compose sheet, feedback pages and feedback requests."""
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from flask import Response, abort, flash, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import Select, select, true
 
+from perfapp.core.db import run, utcnow
 from perfapp.core.htmx import is_htmx, redirect, render, wants_json
 from perfapp.core.idempotency import idempotent
 from perfapp.core.ratelimit import per_person
@@ -41,18 +43,34 @@ def home() -> Response:
     Everything the page shows is worked out here as plain values (the cards' HTML included), so
     the page is kept per viewer and served again while it would render the same (keep=True)."""
     # Imported here: onboarding and reviews import feedback's models (and notify, which imports us).
-    from perfapp.onboarding.services import getting_started
-    from perfapp.reviews.services import waiting as reviews_waiting
+    from perfapp.onboarding.services import getting_started, progress_of
+    from perfapp.reviews.services import waiting_of
 
     cursor = services.decode_cursor(request.args.get("before"))
     items, next_cursor = services.home_feed(current_user, cursor)
-    first_page = cursor is None
+    context = {"asks_count": 0, "gs": None, "reviews": None}
+    if cursor is None:  # the first page's three counters, in one statement
+        row = run(_home_counters(), {"person_id": current_user.id, "now": utcnow()}).one()
+        context = {"asks_count": row[0] or 0, "gs": getting_started(current_user, progress_of(row[1:-2])),
+                   "reviews": waiting_of(row[-2:])}
     return render("feedback/home.html", "feedback/_items.html", target="feed-more", keep=True,
                   items=items, cards=feedback_cards([item.id for item in items]), next_cursor=next_cursor,
-                  asks_count=services.open_asks_count(current_user) if first_page else 0,
-                  gs=getting_started(current_user) if first_page else None,
-                  reviews=reviews_waiting(current_user) if first_page else None,
-                  more_url=url_for("home"))
+                  more_url=url_for("home"), **context)
+
+
+@cache
+def _home_counters() -> Select:
+    """Requests waiting for an answer, the getting-started progress and the reviews left to write,
+    as one row: each domain's statement as a one-row subquery (each is an aggregate), cross-joined."""
+    from perfapp.onboarding.services import progress_statement
+    from perfapp.reviews.services import waiting_statement
+
+    parts = [statement.subquery() for statement in (services.open_asks_statement(), progress_statement(),
+                                                     waiting_statement())]
+    query = select(*(column for part in parts for column in part.c)).select_from(parts[0])
+    for part in parts[1:]:
+        query = query.join(part, true())
+    return query
 
 
 @bp.route("/asks")

@@ -12,7 +12,6 @@ from functools import cache
 from typing import Any
 
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -60,13 +59,13 @@ def _viewer() -> Any:
 
 
 @bp.app_template_global("goal_cards")
-def goal_cards(ids: Sequence[int], show_owner: bool = True) -> list[Markup]:
+def goal_cards(ids: Sequence[int], show_owner: bool = True) -> cards.Cards:
     """The cards of these goals, in order (the caller's query decided the viewer may see them)."""
     return cards.render(card_kind(), list(ids), _viewer(), show_owner=show_owner)
 
 
 @bp.app_template_global("goal_nodes")
-def goal_nodes(ids: Sequence[int], counts: dict[int, int]) -> list[Markup]:
+def goal_nodes(ids: Sequence[int], counts: dict[int, int]) -> cards.Cards:
     """The goal tree's rows for these goals; `counts`: how many contributors the viewer can see."""
     return cards.render(node_kind(), list(ids), _viewer(), counts=counts)
 

@@ -18,6 +18,7 @@ from perfapp.core.htmx import redirect, render
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.goals import bp, forms, services, ui
+from perfapp.goals.cards import goal_cards, goal_nodes
 from perfapp.goals.models import CheckIn, Goal, GoalLink
 from perfapp.people.models import Department, User
 from perfapp.projects.models import Project, ProjectMember
@@ -63,7 +64,9 @@ def person(person_id: int) -> Response:
         abort(404)
     if owner.id == current_user.id:
         return _redirect(url_for("goals.mine"))
-    return render("goals/person.html", person=owner, goals=services.goals_of(current_user, owner), today=_today())
+    # Kept per viewer (perfapp.core.pages): the name and the goals' cards as plain values.
+    return render("goals/person.html", keep=True, name=owner.name,
+                  cards=goal_cards(services.goals_of(current_user, owner), show_owner=False))
 
 
 # --- one goal --------------------------------------------------------------------------------------
@@ -336,8 +339,9 @@ def tree() -> Response:
     top, loose = services.tree_roots(current_user, period)
     setting = services.settings()
     periods = services.period_choices(setting.cycle, _today())
-    return render("goals/tree.html", nodes=top, loose=loose,
-                  counts=services.child_counts(current_user, top + loose),
+    counts = services.child_counts(current_user, top + loose)
+    # Kept per viewer (perfapp.core.pages): the rows' HTML (cached cards) as plain values.
+    return render("goals/tree.html", keep=True, rows=goal_nodes(top, counts), loose_rows=goal_nodes(loose, counts),
                   period=period, period_name=services.period_label(*period),
                   periods=[(services.period_key(s, e), services.period_label(s, e)) for s, e in periods],
                   current_key=services.period_key(*period))

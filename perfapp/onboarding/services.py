@@ -1,8 +1,10 @@
 """Getting started: whether a person still gets the first-run cards, and what they show."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Select, bindparam, exists, func, select
 
@@ -33,7 +35,7 @@ class GettingStarted:
 
 
 @cache
-def _progress() -> Select:
+def progress_statement() -> Select:
     """One statement (Home runs it on every view): whether the cards were hidden, then each kind of
     thing given counted up to UNDER_WAY from its own index."""
     def capped(column):
@@ -46,7 +48,12 @@ def _progress() -> Select:
 
 
 def _dismissed_and_given(person: User) -> tuple[bool, int]:
-    hidden, *counts = run(_progress(), {"person_id": person.id}).one()
+    return progress_of(run(progress_statement(), {"person_id": person.id}).one())
+
+
+def progress_of(row: Sequence[Any]) -> tuple[bool, int]:
+    """(hidden, things given up to UNDER_WAY) from a row of progress_statement's columns."""
+    hidden, *counts = row
     return bool(hidden), min(sum(counts), UNDER_WAY)
 
 
@@ -59,9 +66,10 @@ def dismissed(person: User) -> bool:
     return _dismissed_and_given(person)[0]
 
 
-def getting_started(person: User) -> GettingStarted | None:
-    """The cards for this person, or None when they hid them or are already under way."""
-    hidden, given = _dismissed_and_given(person)
+def getting_started(person: User, progress: tuple[bool, int] | None = None) -> GettingStarted | None:
+    """The cards for this person, or None when they hid them or are already under way
+    (`progress`: what progress_of read, when the caller read it along with other things)."""
+    hidden, given = progress or _dismissed_and_given(person)
     if hidden or given >= UNDER_WAY:
         return None
     left, allowance = flowers_left(person)

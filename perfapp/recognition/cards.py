@@ -70,12 +70,12 @@ def _viewer() -> Any:
 
 
 @bp.app_template_global("flower_cards")
-def flower_cards(ids: Sequence[int], no_promote: bool = False) -> list[Markup]:
+def flower_cards(ids: Sequence[int], no_promote: bool = False) -> cards.Cards:
     return cards.render(FLOWER, list(ids), _viewer(), no_promote=no_promote)
 
 
 @bp.app_template_global("badge_cards")
-def badge_cards(ids: Sequence[int], no_promote: bool = False) -> list[Markup]:
+def badge_cards(ids: Sequence[int], no_promote: bool = False) -> cards.Cards:
     return cards.render(BADGE, list(ids), _viewer(), no_promote=no_promote)
 
 

@@ -16,10 +16,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from markupsafe import Markup, escape
 
 from perfapp.audit.guard import hr_required
-from perfapp.core.assets import icon
 from perfapp.core.htmx import is_htmx, redirect, render, wants_fragment
 from perfapp.core.ratelimit import per_person
 from perfapp.core.security import resource
@@ -63,6 +61,7 @@ from perfapp.recognition.models import (
     BadgeAward,
     FlowerGift,
 )
+from perfapp.recognition.ui import badge_colour, badge_icon, flower_row
 
 UPLOAD_REQUEST_LIMIT = 256 * 1024  # a badge form with a 100 KB image is far below this
 
@@ -204,31 +203,9 @@ def badge_image(name: str) -> Response:
     return response
 
 
-@bp.app_template_global("badge_icon")
-def badge_icon(badge: Badge, size: str = "") -> Markup:
-    """A badge's icon: a sprite icon, or its uploaded image at a fixed size, lazily (no layout shift).
-    A Python global rather than a macro: walls draw dozens of them."""
-    if badge.image:
-        src = escape(url_for("recognition.badge_image", name=badge.image))
-        inner = Markup(f'<img src="{src}" alt="" width="48" height="48" loading="lazy" decoding="async">')
-    else:
-        inner = icon(badge.icon or "award")
-    return Markup(f'<span class="badge-icon {escape(size)} {badge_colour(badge.colour)}" '
-                  f'aria-hidden="true">{inner}</span>')
-
-
-@bp.app_template_global("badge_colour")
-def badge_colour(colour: str | None) -> str:
-    """The class for a badge colour (app.css .bc-RRGGBB): the CSP allows no style attributes, so
-    colours come from the fixed palette; anything else shows the accent colour."""
-    colour = (colour or "").lower()
-    return f"bc-{colour[1:]}" if colour in BADGE_COLOURS else ""
-
-
-@bp.app_template_global("flower_row")
-def flower_row(count: int) -> Markup:
-    """`count` little red flowers (at most five per gift)."""
-    return Markup(f'<span class="flower-row" aria-hidden="true">{icon("flower-2") * count}</span>')
+# Python globals rather than macros (walls draw dozens of them); in ui.py so walls can draw them too.
+for _global in (badge_icon, badge_colour, flower_row):
+    bp.add_app_template_global(_global)
 
 
 @bp.app_template_global("recognition_summary")

@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -591,7 +591,7 @@ class Waiting(NamedTuple):
 
 
 @cache
-def _waiting() -> Select:
+def waiting_statement() -> Select:
     """Built once: Home and the Me page ask on every visit. One statement on the reviewer's index
     (ix_review_assignment_reviewer_id), each row's cycle by its primary key."""
     return (select(func.count(), func.min(ReviewCycle.closes_at)).select_from(ReviewAssignment)
@@ -602,7 +602,12 @@ def _waiting() -> Select:
 
 def waiting(person: User, now: datetime | None = None) -> Waiting | None:
     """None when nothing is left to write (past a deadline nothing can be: the cycle closes)."""
-    count, due = db.session.execute(_waiting(), {"person_id": person.id, "now": now or utcnow()}).one()
+    return waiting_of(db.session.execute(waiting_statement(), {"person_id": person.id, "now": now or utcnow()}).one())
+
+
+def waiting_of(row: Sequence[Any]) -> Waiting | None:
+    """From a row of waiting_statement's (count, nearest deadline)."""
+    count, due = row
     return Waiting(count, as_datetime(due)) if count else None
 
 

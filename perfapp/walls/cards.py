@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_login import current_user
-from markupsafe import Markup
 
 from perfapp.core import cards
 from perfapp.feedback.cards import kind as feedback_kind
@@ -13,10 +12,11 @@ from perfapp.walls import bp
 
 
 @bp.app_template_global("wall_cards")
-def wall_cards(items: list[Any]) -> Markup:
-    """The cards of a wall page (WallItem kind and id), in its order."""
+def wall_cards(items: list[Any]) -> cards.Cards:
+    """The cards of a wall page (WallItem kind and id), in its order (`{{ cards }}` writes them)."""
     viewer = current_user._get_current_object()
     kinds = {"praise": feedback_kind(), "flower": FLOWER, "badge": BADGE}
-    found = {name: cards.render_map(kind, [i.id for i in items if i.kind == name], viewer)
+    plans = {name: cards.plan(kind, [i.id for i in items if i.kind == name], viewer)
              for name, kind in kinds.items()}
-    return Markup("\n").join(found[i.kind][i.id] for i in items if i.id in found[i.kind])
+    return cards.Cards([(plans[i.kind], i.id) for i in items
+                        if i.id in plans[i.kind].keys or i.id in plans[i.kind].replaced])

@@ -1,6 +1,7 @@
 """Walls: the praise wall (praise, flowers and badges), people's badge walls, the company's badges."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, abort, render_template, request, url_for
@@ -14,9 +15,11 @@ from perfapp.core.validation import parse_int
 from perfapp.extensions import db
 from perfapp.feedback.services import TagLabel
 from perfapp.people.models import User
+from perfapp.people.services import ProfileHead, get_person
 from perfapp.recognition.badges import award_refusal, catalogue, earned, holdings
 from perfapp.recognition.flowers import flower_total
 from perfapp.recognition.models import AWARDERS, Badge
+from perfapp.recognition.ui import badge_icon
 from perfapp.stories.services import library
 from perfapp.walls import bp, services
 from perfapp.walls.cards import wall_cards
@@ -70,16 +73,30 @@ def wall_filter_form() -> Response:
                   wall_filter=_wall_filter(), options=services.filter_options())
 
 
+@dataclass(frozen=True)
+class BadgeCell:
+    """One badge in a badge wall's grid, drawn in the page's language."""
+
+    badge_id: int
+    name: str
+    icon: Markup
+    count: int
+
+
 @bp.route("/people/<int:person_id>")
 @login_required
 def person(person_id: int) -> Response:
-    """A person's badge wall: badges as a grid, flowers received, top tags."""
-    person = db.get_or_404(User, person_id)
-    if person.is_former_colleague:  # the stand-in for erased people has no page of its own
+    """A person's badge wall: badges as a grid, flowers received, top tags. Kept per viewer
+    (perfapp.core.pages): the person, the badges and the tags are passed as plain values."""
+    person = get_person(person_id)
+    if person is None or person.is_former_colleague:  # the stand-in for erased people has no page
         abort(404)
-    return render("walls/person.html", person=person, holdings=holdings(person, current_user),
+    return render("walls/person.html", keep=True, person=ProfileHead.of(person),
+                  holdings=[BadgeCell(h.badge.id, h.badge.name, badge_icon(h.badge), h.count)
+                            for h in holdings(person, current_user)],
                   flowers=flower_total(person, current_user),
-                  top_tags=services.person_top_tags(person))
+                  top_tags=[(TagLabel.of(tag), n) for tag, n in services.person_top_tags(person)],
+                  sections=[Markup(render_template("integrations/_profile_section.html", person=person))])
 
 
 @bp.route("/people/<int:person_id>/badges/<int:badge_id>")

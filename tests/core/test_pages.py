@@ -219,3 +219,44 @@ def test_a_profile_is_kept_and_shows_changes_next(org, login, renders, change) -
                      FlowerInput(receiver_id=org["emma"].id, count=3, message="Thanks for the launch!"))
         db.session.commit()
         assert re.search(r'id="profile-flowers">3<', lina.get(url).get_data(as_text=True))
+
+
+@pytest.mark.parametrize("change", ["badge", "flowers", "rename", "language"])
+def test_a_badge_wall_is_kept_and_shows_changes_next(org, login, renders, change) -> None:  # type: ignore[no-untyped-def]
+    from perfapp.recognition.badges import AwardInput, award_badge
+    from perfapp.recognition.flowers import FlowerInput, give_flowers
+    from perfapp.recognition.models import Badge
+
+    helper = Badge(name_zh="热心助人", name_en="Helper", description_en="Helps", icon="star", colour="#e5484d",
+                   awarders="anyone", monthly_limit=5)
+    db.session.add(helper)
+    db.session.commit()
+    award_badge(db.session.get(User, org["boss"].id), AwardInput(helper.id, org["emma"].id, "Unblocked the release"))
+    db.session.commit()
+    lina = login(org["lina"])
+    url = f"/walls/people/{org['emma'].id}"
+    first = lina.get(url).get_data(as_text=True)
+    assert "Helper" in first and "×2" not in first
+    renders.clear()
+    assert lina.get(url).get_data(as_text=True) == first
+    assert "walls/person.html" not in renders  # only the small section integrations adds
+    if change == "badge":
+        award_badge(db.session.get(User, org["lina"].id), AwardInput(helper.id, org["emma"].id, "Fixed the build"))
+        db.session.commit()
+        assert "×2" in lina.get(url).get_data(as_text=True)
+    elif change == "flowers":
+        give_flowers(db.session.get(User, org["boss"].id),
+                     FlowerInput(receiver_id=org["emma"].id, count=3, message="Thanks for the launch!"))
+        db.session.commit()
+        assert re.search(r'<b>3</b>', lina.get(url).get_data(as_text=True))
+    elif change == "rename":
+        db.session.get(User, org["emma"].id).set_name("Emma Li")
+        db.session.commit()
+        assert "Emma Li" in lina.get(url).get_data(as_text=True)
+    else:
+        page = lina.get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+        assert "热心助人" in page and "Helper" not in page
+    # another viewer gets their own page: on their own wall "My badges" is the current tab
+    emma = login(org["emma"]).get(url).get_data(as_text=True)
+    assert re.search(r'aria-current="page">My badges<', emma)
+    assert not re.search(r'aria-current="page">My badges<', lina.get(url).get_data(as_text=True))

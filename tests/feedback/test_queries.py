@@ -44,8 +44,10 @@ def statements_for(client, url: str, expect_items: int) -> list[str]:  # type: i
 
 @pytest.fixture(autouse=True)
 def _render_every_time(app, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    """Every card renders: the cost of a page whose cards are all new (cached cards cost less)."""
+    """Every card renders: the cost of a page whose cards are all new (cached cards and kept pages
+    cost less; a kept page found again reads no card at all)."""
     monkeypatch.setitem(app.config, "CARD_CACHE", False)
+    monkeypatch.setitem(app.config, "PAGE_CACHE", False)
 
 
 @pytest.fixture()
