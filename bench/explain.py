@@ -31,6 +31,9 @@ def pages(colleague_id: int) -> list[tuple[str, dict[str, str]]]:
         ("/", {}),
         ("/walls/", {}),
         (f"/people/{colleague_id}", {}),
+        (f"/walls/people/{colleague_id}", {}),
+        ("/goals/tree", {}),
+        (f"/goals/people/{colleague_id}", {}),
         ("/people/search?q=li", picker),
         ("/people/search?q=张", picker),
     ]

@@ -799,10 +799,14 @@ def child_counts(viewer: User, goal_ids: Sequence[int]) -> dict[int, int]:
 
 @cache
 def _child_counts_statement(is_hr: bool, in_department: bool) -> Any:
+    # Each link's child is checked by its primary key in a correlated scalar subquery, which no
+    # planner turns into a join: as a join, PostgreSQL read all 30,000 goals to hash them for the
+    # 132 links of a company's goals (7 ms instead of 0.2).
+    visible_child = (select(Goal.id).where(Goal.id == GoalLink.child_id, Goal.archived.is_(False),
+                                           _visible_by_params(is_hr, in_department))
+                     .correlate(GoalLink).scalar_subquery())
     return (select(GoalLink.parent_id, func.count(func.distinct(GoalLink.child_id)))
-            .join(Goal, Goal.id == GoalLink.child_id)
-            .where(GoalLink.parent_id.in_(bindparam("ids", expanding=True)), Goal.archived.is_(False),
-                   _visible_by_params(is_hr, in_department))
+            .where(GoalLink.parent_id.in_(bindparam("ids", expanding=True)), visible_child.is_not(None))
             .group_by(GoalLink.parent_id))
 
 

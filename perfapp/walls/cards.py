@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from perfapp.core import cards
 from perfapp.feedback.cards import kind as feedback_kind
+from perfapp.reactions.services import prefetch_mine
 from perfapp.recognition.cards import BADGE, FLOWER
 from perfapp.walls import bp
 
@@ -16,6 +17,9 @@ def wall_cards(items: list[Any]) -> cards.Cards:
     """The cards of a wall page (WallItem kind and id), in its order (`{{ cards }}` writes them)."""
     viewer = current_user._get_current_object()
     kinds = {"praise": feedback_kind(), "flower": FLOWER, "badge": BADGE}
+    # The viewer's own reactions on all three kinds in one statement (each kind's facets ask).
+    targets = {"praise": "feedback", "flower": "flower", "badge": "badge_award"}
+    prefetch_mine(viewer, {targets[name]: [i.id for i in items if i.kind == name] for name in kinds})
     plans = {name: cards.plan(kind, [i.id for i in items if i.kind == name], viewer)
              for name, kind in kinds.items()}
     return cards.Cards([(plans[i.kind], i.id) for i in items
