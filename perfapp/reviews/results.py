@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,7 +30,9 @@ from sqlalchemy.orm import joinedload
 from perfapp.core.db import run, table_of
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, Tag
+from perfapp.feedback.services import TagLabel
 from perfapp.people.models import Department, User
+from perfapp.people.services import PersonRef
 from perfapp.reviews.models import (
     ANONYMOUS,
     ATTRIBUTED,
@@ -197,13 +199,16 @@ def _tags(cycle: ReviewCycle) -> dict[int, Tag]:
     return {t.id: t for t in db.session.scalars(select(Tag).where(Tag.id.in_(cycle.tag_ids or [-1])))}
 
 
-def person_results(cycle: ReviewCycle, person: User, seed: int | None = None) -> PersonResults:
-    """What the reviewee and their manager read (call may_read first)."""
-    rows = _submitted(cycle.id, [person.id])
+def person_results(cycle: ReviewCycle, person: User, seed: int | None = None,
+                   rows: list[ReviewAssignment] | None = None, tags: dict[int, Tag] | None = None,
+                   feedback_ids: list[int] | None = None) -> PersonResults:
+    """What the reviewee and their manager read (call may_read first); `rows`, `tags` and
+    `feedback_ids` when the caller read them already (ResultsPage)."""
+    rows = _submitted(cycle.id, [person.id]) if rows is None else rows
     ids = [r.id for r in rows]
     ratings, votes = _by_assignment(ReviewRating, ids), _by_assignment(ReviewTagVote, ids)
     comments = _by_assignment(ReviewComment, ids)
-    tags = _tags(cycle)
+    tags = _tags(cycle) if tags is None else tags
     questions = list(cycle.questions)
     by_question = {q.id: q for q in questions}
     by_group: dict[str, list[ReviewAssignment]] = defaultdict(list)
@@ -239,11 +244,16 @@ def person_results(cycle: ReviewCycle, person: User, seed: int | None = None) ->
     total = GroupResult(group=ALL, reviewers=len(anonymous) if total_shown else 0, shown=total_shown)
     if total_shown:
         _aggregate(total, anonymous, questions, ratings, votes, tags)
-    start = (cycle.opened_at or cycle.created_at) - timedelta(days=180)
     return PersonResults(
         cycle=cycle, person=person, groups=groups, total=total,
-        feedback_ids=period_feedback(person, start, cycle.closed_at or cycle.closes_at),
+        feedback_ids=cycle_feedback(cycle, person) if feedback_ids is None else feedback_ids,
         hidden_any=any(g in hidden for g in counts if g in ANONYMOUS) or ALL in hidden)
+
+
+def cycle_feedback(cycle: ReviewCycle, person: User) -> list[int]:
+    """The feedback shown beside a reviewee's results: what they received in the cycle's period."""
+    start = (cycle.opened_at or cycle.created_at) - timedelta(days=180)
+    return period_feedback(person, start, cycle.closed_at or cycle.closes_at)
 
 
 def period_feedback(person: User, start: datetime, end: datetime, limit: int = 20) -> list[int]:
@@ -330,3 +340,94 @@ def org_results(cycle: ReviewCycle) -> OrgResults:
         _aggregate(result, members, list(cycle.questions), ratings, votes, tags)
         shown[key] = result
     return OrgResults(cycle=cycle, departments=departments, cells=shown, hidden=set(hidden))
+
+
+# --- what a results page shows, as plain values -------------------------------------------------
+# A reviewee's results page is kept per viewer (perfapp.core.pages): the view passes these frozen
+# copies of PersonResults (texts in the page's language), never the rows themselves.
+
+@dataclass(frozen=True)
+class QuestionShown:
+    position: int
+    text: str
+    anchors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DistributionShown:
+    question: QuestionShown
+    counts: tuple[int, ...]
+    average: float
+
+    @property
+    def shares(self) -> list[int]:
+        total = sum(self.counts) or 1
+        return [round(100 * c / total) for c in self.counts]
+
+
+@dataclass(frozen=True)
+class GroupShown:
+    group: str
+    label: str
+    reviewers: int
+    shown: bool
+    comments_shown: bool
+    attributed_to: tuple[str, ...]
+    questions: tuple[DistributionShown, ...]
+    strengths: tuple[tuple[TagLabel, int], ...]
+    growth: tuple[tuple[TagLabel, int], ...]
+    comments: tuple[tuple[QuestionShown, str], ...]
+
+    @classmethod
+    def of(cls, result: GroupResult, label: str) -> GroupShown:
+        def question(q: ReviewQuestion) -> QuestionShown:
+            return QuestionShown(q.position, q.text, tuple(q.anchors or ()))
+
+        return cls(result.group, label, result.reviewers, result.shown, result.comments_shown,
+                   tuple(result.attributed_to),
+                   tuple(DistributionShown(question(q.question), tuple(q.counts), q.average) for q in result.questions),
+                   tuple((TagLabel.of(t), n) for t, n in result.strengths),
+                   tuple((TagLabel.of(t), n) for t, n in result.growth),
+                   tuple((question(q), text) for q, text in result.comments))
+
+
+@dataclass(frozen=True)
+class ResultsShown:
+    person: PersonRef
+    cycle_name: str
+    for_pay: bool
+    groups: tuple[GroupShown, ...]
+    total: GroupShown
+    hidden_any: bool
+
+    @classmethod
+    def of(cls, res: PersonResults, label: Callable[[str], str]) -> ResultsShown:
+        return cls(PersonRef.of(res.person), res.cycle.name, res.cycle.for_pay,
+                   tuple(GroupShown.of(g, label(g.group)) for g in res.groups),
+                   GroupShown.of(res.total, label(res.total.group)), res.hidden_any)
+
+
+class ResultsPage:
+    """A reviewee's results for a kept page (perfapp.core.pages), worked out only when the page is
+    rendered. They are a function of what `page_key` names: a finished cycle's answers, questions,
+    thresholds and groups never change (answers are written once; an open cycle locks the rest),
+    so the key is the submitted reviews (and the names shown of attributed reviewers), the tags'
+    names, the cycle's name and the reviewee. A page found again reads no answer."""
+
+    def __init__(self, cycle: ReviewCycle, person: User, label: Callable[[str], str]) -> None:
+        self._cycle, self._person, self._label = cycle, person, label
+        self._rows = _submitted(cycle.id, [person.id])
+        self._tags = _tags(cycle)
+        self._shown: ResultsShown | None = None
+
+    def page_key(self) -> tuple[Any, ...]:
+        cycle = self._cycle
+        return (cycle.id, cycle.name, cycle.status, cycle.closed_at, cycle.for_pay, PersonRef.of(self._person),
+                tuple((r.id, r.group, r.reviewer.name if r.reviewer is not None else None) for r in self._rows),
+                tuple(TagLabel.of(t) for _i, t in sorted(self._tags.items())))
+
+    def shown(self) -> ResultsShown:
+        if self._shown is None:
+            res = person_results(self._cycle, self._person, rows=self._rows, tags=self._tags, feedback_ids=[])
+            self._shown = ResultsShown.of(res, self._label)
+        return self._shown

@@ -18,6 +18,7 @@ from perfapp.core.db import utcnow
 from perfapp.core.htmx import redirect, render
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
+from perfapp.feedback.cards import feedback_cards
 from perfapp.feedback.models import Tag
 from perfapp.people.models import Department, User
 from perfapp.reviews import bp, forms, results, services
@@ -213,7 +214,10 @@ def results_page(cycle_id: int, person_id: int) -> Response:
     person = db.session.get(User, person_id)
     if person is None or not results.may_read(current_user, cycle, person):
         abort(404)
-    return render("reviews/results.html", res=results.person_results(cycle, person), label=services.label)
+    # Kept per viewer (perfapp.core.pages): the results keyed by what they are a function of and
+    # worked out only when the page renders, the period's feedback as its cards.
+    return render("reviews/results.html", keep=True, results=results.ResultsPage(cycle, person, services.label),
+                  cards=feedback_cards(results.cycle_feedback(cycle, person)))
 
 
 @bp.route("/cycles/<int:cycle_id>/people/<int:person_id>/customers", methods=["POST"])

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from perfapp.extensions import db
+from perfapp.people.models import User
 from perfapp.reviews import services
 from perfapp.reviews.models import ReviewAssignment, ReviewCycle, ReviewRating
 from perfapp.reviews.services import AnswerInput
@@ -311,3 +312,31 @@ def test_the_results_page_reads_in_a_fixed_number_of_statements(org, login) -> N
     counts = {who.name: len(statements(who)) for who in (lina, manager, quiet)}
     assert len(set(counts.values())) == 1, counts
     assert counts[lina.name] <= 12, counts
+
+
+def test_the_results_page_is_kept_and_shows_a_rename_next(app, org, login) -> None:  # type: ignore[no-untyped-def]
+    """Kept per viewer (perfapp.core.pages): found again without rendering, rendered again when
+    anything it shows changes (here the attributed manager's name), in the viewer's language."""
+    from flask import template_rendered
+
+    cycle, lina = _finished(org)
+    url = f"/reviews/cycles/{cycle.id}/people/{lina.id}"
+    c = login(lina)
+    first = c.get(url).get_data(as_text=True)
+    seen: list[str] = []
+
+    def record(_sender, template, context, **_kw) -> None:  # type: ignore[no-untyped-def]
+        seen.append(template.name)
+
+    template_rendered.connect(record, app)
+    try:
+        assert c.get(url).get_data(as_text=True) == first and seen == []
+        db.session.get(User, org["manager"].id).set_name("Wang Renamed")
+        db.session.commit()
+        again = c.get(url).get_data(as_text=True)
+        assert "Wang Renamed" in again.split('id="group-manager"')[1].split("</section>")[0]
+        assert "reviews/results.html" in seen
+    finally:
+        template_rendered.disconnect(record, app)
+    chinese = c.get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "评价结果" in chinese
