@@ -16,14 +16,18 @@ def wants_fragment(target: str) -> bool:
 
 
 def render(page: str, fragment: str | None = None, target: str | None = None,
-           status: int = 200, keep: bool = False, **context: Any) -> Response:
+           status: int = 200, keep: bool = False, splice: str | None = None, **context: Any) -> Response:
     """Render the full page, or only its fragment when htmx asks for that target.
 
     keep=True: the page is kept per viewer and served again while everything it shows is the
-    same (perfapp.core.pages; its template must read only its context and the shell's state)."""
+    same (perfapp.core.pages; its template must read only its context and the shell's state).
+    splice="name": that context value changes more often than the rest of the full page, which is
+    kept apart and the value put into it (pages.answer); fragments render it as usual."""
     template = fragment if fragment and target and wants_fragment(target) else page
-    page_key = pages.key(template, context) if keep else None
-    response = pages.answer(page_key, lambda: render_template(template, **context), status)
+    spliced = context[splice] if keep and splice and template == page else None
+    page_key = pages.key(template, context, splice if spliced is not None else None) if keep else None
+    drawn = {**context, splice: pages.PLACEHOLDER} if spliced is not None and splice else context
+    response = pages.answer(page_key, lambda: render_template(template, **drawn), status, spliced)
     response.vary.add("HX-Request")
     return response
 

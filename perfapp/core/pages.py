@@ -27,7 +27,7 @@ import hashlib
 import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, time
 from typing import Any
 
@@ -36,7 +36,7 @@ from cachetools import LRUCache
 from flask import Flask, Response, current_app, g, make_response, request, session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.http import generate_etag
 
 _lock = threading.Lock()
@@ -139,15 +139,23 @@ def clear() -> None:
             _cache.clear()
 
 
-def key(template: str, context: Mapping[str, Any]) -> Hashable | None:
+def key(template: str, context: Mapping[str, Any], spliced: str | None = None) -> Hashable | None:
     """The page's key, or None when it must not be kept (caching off, a flashed message waiting,
-    a value that is not plain)."""
+    a value that is not plain). `spliced`: the context value left out (see `answer`)."""
     if not current_app.config.get("PAGE_CACHE", True) or session.get("_flashes"):
         return None
     try:
-        return (template, fingerprint(context), shell_state())
+        return (template, fingerprint({k: v for k, v in context.items() if k != spliced}), shell_state(), spliced)
     except Unkeyable:
         return None
+
+
+#: where a spliced value goes in a kept page's text (user text is escaped: it never contains this)
+PLACEHOLDER = Markup("<!--perfapp:spliced-->")
+
+
+def _html(value: Any) -> str:
+    return str(value.__html__()) if hasattr(value, "__html__") else str(escape(value))
 
 
 def encoding() -> str | None:
@@ -173,20 +181,52 @@ def encode(body: str, how: str | None) -> tuple[str | None, bytes, str]:
     return how, data, generate_etag(data)
 
 
-def answer(page_key: Hashable | None, render: Callable[[], str], status: int) -> Response:
+@dataclass(frozen=True)
+class Parts:
+    """Pieces of HTML spliced into a page as one (a feed's cards and its "load more" link)."""
+
+    parts: tuple[Any, ...]
+
+    def __html__(self) -> str:
+        return "\n".join(_html(part) for part in self.parts)
+
+
+def answer(page_key: Hashable | None, render: Callable[[], str], status: int, spliced: Any = None) -> Response:
     """The response for a page: the kept copy when there is one, else `render()` (kept when
-    page_key is not None), compressed for this request either way."""
+    page_key is not None), compressed for this request either way.
+
+    `spliced`: a part that changes far more often than the page around it (the praise wall's
+    cards change with every public write anywhere, for every viewer). `render()` then writes
+    PLACEHOLDER where it goes, and the page around it is kept apart, as text: when the part
+    changes, the page is its kept text with the new part put in, compressed, not rendered again.
+    The part must be a plain value (its fingerprint is the kept page's key) with `__html__`."""
+    def whole(text: str) -> str:
+        return text if spliced is None else text.replace(PLACEHOLDER, _html(spliced), 1)
+
     if page_key is None:
-        return make_response(render(), status)
+        return make_response(whole(render()), status)
     how = encoding()
     store = _store()
+    full = (page_key, how) if spliced is None else (page_key, how, fingerprint(spliced))
     with _lock:
-        kept = store.get((page_key, how))
+        kept = store.get(full)
         stats["found" if kept is not None else "rendered"] += 1
     if kept is None:
-        kept = encode(render(), how)
+        if spliced is None:
+            kept = encode(render(), how)
+        else:
+            with _lock:
+                around = store.get((page_key, "around"))
+            if around is None:
+                text = render()
+                with _lock:
+                    store[(page_key, "around")] = (None, text.encode(), "")
+            else:
+                stats["spliced"] += 1
+                text = around[1].decode()
+            kept = encode(whole(text), how)
         with _lock:
-            store[(page_key, how)] = kept
+            store[full] = kept
     used, data, etag = kept
     response = make_response(data, status)  # text/html, Flask's default
     if used:

@@ -9,8 +9,9 @@ from flask_babel import get_locale
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from perfapp.core import cards
+from perfapp.core import cards, pages
 from perfapp.core.htmx import redirect, render, wants_fragment
+from perfapp.core.ui import more_loader
 from perfapp.core.validation import parse_int
 from perfapp.extensions import db
 from perfapp.feedback.services import TagLabel
@@ -45,14 +46,17 @@ def praise() -> Response:
     wall_filter = _wall_filter()
     cursor = services.decode_cursor(request.args.get("before"))
     items, next_cursor = services.praise_wall(current_user, wall_filter, cursor)
-    context: dict[str, Any] = {"items": items, "cards": wall_cards(items), "next_cursor": next_cursor,
-                               "wall_filter": wall_filter, "more_url": url_for("walls.praise", **wall_filter.args())}
+    more_url = url_for("walls.praise", **wall_filter.args())
+    # The feed (the cards and the "load more" link after them) changes with every public write
+    # anywhere, for every viewer: it is spliced into the page kept around it (perfapp.core.pages).
+    context: dict[str, Any] = {"feed": pages.Parts((wall_cards(items), more_loader(more_url, next_cursor))),
+                               "has_items": bool(items), "wall_filter": wall_filter}
     if cursor is None:
         # Plain values (the page is kept per viewer): each value as a label in this language.
         context.update(top_values=[(TagLabel.of(tag), n) for tag, n in services.top_values()],
                        newest_strip=newest_strip(),
                        options=services.filter_options() if wall_filter.active else None)
-    return render("walls/praise.html", "walls/_items.html", target="feed-more", keep=True, **context)
+    return render("walls/praise.html", "walls/_items.html", target="feed-more", keep=True, splice="feed", **context)
 
 
 

@@ -1,5 +1,6 @@
-"""Kept pages in a real browser, zh and en: Home and the praise wall are served again while
-nothing changed, and what changed shows on the very next visit (tab switches included)."""
+"""Kept pages in a real browser, zh and en: Home, the praise wall, a profile and a badge wall are
+served again while nothing changed, and what changed shows on the very next visit (tab switches
+included)."""
 from __future__ import annotations
 
 import pytest
@@ -75,3 +76,38 @@ def test_a_colleagues_profile_shows_new_praise_next_time(phone, org, lang, shot,
     expect(page.locator("#feed")).to_contain_text("Calm under pressure at the launch.")
     expect(page.locator("#profile-flowers")).to_be_visible()
     shot(page, "kept-profile", lang)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_badge_wall_shows_a_new_badge_next_time_and_opens_its_citation(phone, org, lang, shot, log_in,
+                                                                         in_app) -> None:
+    from perfapp.recognition.badges import AwardInput, award_badge
+    from perfapp.recognition.models import Badge
+
+    def make_badge() -> int:
+        badge = Badge(name_zh="热心助人", name_en="Helper", icon="star", colour="#e5484d", awarders="anyone",
+                      monthly_limit=5)
+        db.session.add(badge)
+        db.session.commit()
+        return badge.id
+
+    def award(badge_id: int, text: str) -> None:
+        award_badge(db.session.get(User, org.boss.id), AwardInput(badge_id, org.emma.id, text))
+        db.session.commit()
+
+    badge_id = in_app(make_badge)
+    p = phone(lang)
+    page = p.page
+    log_in(page, org.lina)
+    page.goto(f"/walls/people/{org.emma.id}")
+    expect(page.locator(".profile-name")).to_contain_text("Emma Wilson")
+    expect(page.locator(".bw-cell")).to_have_count(0)
+    page.goto("/")
+    in_app(award, badge_id, "Unblocked the release at midnight.")
+    page.goto(f"/walls/people/{org.emma.id}")
+    cell = page.locator(".bw-cell")
+    expect(cell).to_have_count(1)
+    expect(cell).to_contain_text("热心助人" if lang == "zh" else "Helper")
+    cell.locator("summary").click()
+    expect(cell.locator(".bw-citations")).to_contain_text("Unblocked the release at midnight.")
+    shot(page, "kept-badge-wall", lang)

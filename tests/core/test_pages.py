@@ -260,3 +260,34 @@ def test_a_badge_wall_is_kept_and_shows_changes_next(org, login, renders, change
     emma = login(org["emma"]).get(url).get_data(as_text=True)
     assert re.search(r'aria-current="page">My badges<', emma)
     assert not re.search(r'aria-current="page">My badges<', lina.get(url).get_data(as_text=True))
+
+
+def test_the_praise_wall_puts_new_cards_into_the_page_kept_around_them(app, org, login, renders) -> None:  # type: ignore[no-untyped-def]
+    """Every public write changes every viewer's wall: the cards are spliced into the page kept
+    around them (the shell, the top values, the filter), which is not rendered again."""
+    give(org["emma"], org["lina"], "Great launch")
+    lina = login(org["lina"])
+    first = lina.get("/walls/", headers={"Accept-Encoding": "br"})
+    assert first.headers["Content-Encoding"] == "br"
+    renders.clear()
+    spliced = pages.stats["spliced"]
+    give(org["boss"], org["emma"], "Calm under pressure")
+    again = lina.get("/walls/", headers={"Accept-Encoding": "br"})
+    html = brotli.decompress(again.get_data()).decode()
+    assert "Calm under pressure" in html and "Great launch" in html
+    assert "walls/praise.html" not in renders and pages.stats["spliced"] == spliced + 1
+    assert str(pages.PLACEHOLDER) not in html and html.count('id="feed"') == 1
+    assert again.headers["ETag"] != first.headers["ETag"]
+    # the same page rendered from scratch is the same page
+    pages.clear()
+    assert lina.get("/walls/").get_data(as_text=True) == html
+
+
+def test_a_spliced_page_with_the_cache_off_is_whole(app, org, login) -> None:  # type: ignore[no-untyped-def]
+    give(org["emma"], org["lina"], "Great launch")
+    app.config["PAGE_CACHE"] = False
+    try:
+        html = login(org["lina"]).get("/walls/").get_data(as_text=True)
+    finally:
+        app.config["PAGE_CACHE"] = True
+    assert "Great launch" in html and str(pages.PLACEHOLDER) not in html
