@@ -159,6 +159,8 @@ class Config:
     # write by another connection (which empties every connection's own page cache) costs nothing.
     SQLITE_MMAP_BYTES = int(os.environ.get("SQLITE_MMAP_BYTES", 1 << 30))
     SQLITE_CACHE_KIB = int(os.environ.get("SQLITE_CACHE_KIB", 8192))
+    # PostgreSQL: a page view reads in autocommit until its first write (perfapp.core.db).
+    READS_WITHOUT_TRANSACTION = os.environ.get("READS_WITHOUT_TRANSACTION", "1") != "0"
 
 
 class TestConfig(Config):
