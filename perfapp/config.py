@@ -43,8 +43,10 @@ class Config:
     # a smaller cache keeps evicting cards that are about to be shown again.
     CARD_CACHE_CHARS = int(os.environ.get("CARD_CACHE_CHARS", 160_000_000))
     # Kept pages (perfapp.core.pages): per viewer, stored compressed (~8 KB a home page); 0 = off.
+    # 1,000 active people's seven hot pages are ~60 MB, and a spliced wall keeps its page around the
+    # feed as text besides: at 64 MB a worker evicted pages it was about to serve again.
     PAGE_CACHE = os.environ.get("PAGE_CACHE", "1") != "0"
-    PAGE_CACHE_BYTES = int(os.environ.get("PAGE_CACHE_BYTES", 64_000_000))
+    PAGE_CACHE_BYTES = int(os.environ.get("PAGE_CACHE_BYTES", 256_000_000))
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
 

@@ -42,7 +42,8 @@ from werkzeug.http import generate_etag
 _lock = threading.Lock()
 #: kept pages found and rendered in this process (gunicorn.conf.py logs them when a worker exits)
 stats: Counter[str] = Counter()
-_cache: LRUCache[Hashable, tuple[str | None, bytes, str]] | None = None
+#: (slot, encoding or "around") -> (digest, encoding used, bytes, ETag)
+_cache: LRUCache[Hashable, tuple[bytes, str | None, bytes, str]] | None = None
 _HX = ("HX-Request", "HX-Boosted", "HX-Target", "HX-History-Restore-Request")
 
 
@@ -122,13 +123,13 @@ def shell_state() -> tuple[Hashable, ...]:
     )
 
 
-def _store() -> LRUCache[Hashable, tuple[str | None, bytes, str]]:
+def _store() -> LRUCache[Hashable, tuple[bytes, str | None, bytes, str]]:
     global _cache
     if _cache is None:
         with _lock:
             if _cache is None:
-                _cache = LRUCache(maxsize=current_app.config.get("PAGE_CACHE_BYTES", 64_000_000),
-                                  getsizeof=lambda kept: len(kept[1]))
+                _cache = LRUCache(maxsize=current_app.config.get("PAGE_CACHE_BYTES", 256_000_000),
+                                  getsizeof=lambda kept: len(kept[2]))
     return _cache
 
 
@@ -139,13 +140,16 @@ def clear() -> None:
             _cache.clear()
 
 
-def key(template: str, context: Mapping[str, Any], spliced: str | None = None) -> Hashable | None:
-    """The page's key, or None when it must not be kept (caching off, a flashed message waiting,
-    a value that is not plain). `spliced`: the context value left out (see `answer`)."""
+def key(template: str, context: Mapping[str, Any], spliced: str | None = None) -> tuple[Hashable, bytes] | None:
+    """The page's key as (slot, digest), or None when it must not be kept (caching off, a flashed
+    message waiting, a value that is not plain). The slot is the template and the shell's state
+    (the viewer, the URL...): one page kept per slot, replaced when its digest of the context
+    differs, so a page that changes often does not fill the cache with versions never served
+    again. `spliced`: the context value left out of the digest (see `answer`)."""
     if not current_app.config.get("PAGE_CACHE", True) or session.get("_flashes"):
         return None
     try:
-        return (template, fingerprint({k: v for k, v in context.items() if k != spliced}), shell_state(), spliced)
+        return (template, shell_state(), spliced), fingerprint({k: v for k, v in context.items() if k != spliced})
     except Unkeyable:
         return None
 
@@ -191,7 +195,7 @@ class Parts:
         return "\n".join(_html(part) for part in self.parts)
 
 
-def answer(page_key: Hashable | None, render: Callable[[], str], status: int, spliced: Any = None) -> Response:
+def answer(page_key: tuple[Hashable, bytes] | None, render: Callable[[], str], status: int, spliced: Any = None) -> Response:
     """The response for a page: the kept copy when there is one, else `render()` (kept when
     page_key is not None), compressed for this request either way.
 
@@ -205,28 +209,32 @@ def answer(page_key: Hashable | None, render: Callable[[], str], status: int, sp
 
     if page_key is None:
         return make_response(whole(render()), status)
+    slot, digest = page_key
     how = encoding()
     store = _store()
-    full = (page_key, how) if spliced is None else (page_key, how, fingerprint(spliced))
+    wanted = digest if spliced is None else digest + fingerprint(spliced)
     with _lock:
-        kept = store.get(full)
-        stats["found" if kept is not None else "rendered"] += 1
-    if kept is None:
+        entry = store.get((slot, how))
+    if entry is not None and entry[0] == wanted:
+        stats["found"] += 1
+        kept = entry[1:]
+    else:
+        stats["rendered"] += 1
         if spliced is None:
             kept = encode(render(), how)
         else:
             with _lock:
-                around = store.get((page_key, "around"))
-            if around is None:
+                around = store.get((slot, "around"))
+            if around is not None and around[0] == digest:
+                stats["spliced"] += 1
+                text = around[2].decode()
+            else:
                 text = render()
                 with _lock:
-                    store[(page_key, "around")] = (None, text.encode(), "")
-            else:
-                stats["spliced"] += 1
-                text = around[1].decode()
+                    store[(slot, "around")] = (digest, None, text.encode(), "")
             kept = encode(whole(text), how)
         with _lock:
-            store[full] = kept
+            store[(slot, how)] = (wanted, *kept)
     used, data, etag = kept
     response = make_response(data, status)  # text/html, Flask's default
     if used:

@@ -48,7 +48,7 @@ def home() -> Response:
 
     cursor = services.decode_cursor(request.args.get("before"))
     items, next_cursor = services.home_feed(current_user, cursor)
-    context = {"asks_count": 0, "gs": None, "reviews": None}
+    context: dict[str, Any] = {"asks_count": 0, "gs": None, "reviews": None}
     if cursor is None:  # the first page's three counters, in one statement
         row = run(_home_counters(), {"person_id": current_user.id, "now": utcnow()}).one()
         context = {"asks_count": row[0] or 0, "gs": getting_started(current_user, progress_of(row[1:-2])),

@@ -291,3 +291,17 @@ def test_a_spliced_page_with_the_cache_off_is_whole(app, org, login) -> None:  #
     finally:
         app.config["PAGE_CACHE"] = True
     assert "Great launch" in html and str(pages.PLACEHOLDER) not in html
+
+
+def test_a_page_that_changes_replaces_its_kept_copy(org, login) -> None:  # type: ignore[no-untyped-def]
+    """One kept page per viewer and URL: versions that will never be served again do not pile up
+    (and push out pages that would)."""
+    lina = login(org["lina"])
+    pages.clear()
+    home(lina)
+    lina.get("/walls/")
+    kept = len(pages._store())
+    for n in range(3):
+        give(org["emma"], org["lina"], f"Thanks {n}")
+        assert f"Thanks {n}" in home(lina) and f"Thanks {n}" in lina.get("/walls/").get_data(as_text=True)
+    assert len(pages._store()) == kept
