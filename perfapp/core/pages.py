@@ -3,21 +3,24 @@
 Rendering a page's template costs more than everything else a hot page does (its queries, its
 cached cards, the request itself): about half of a home feed's CPU. Most requests in a living
 organisation find the page unchanged since the viewer last saw it. So a hot page's view works
-out *what* the page shows as plain values (the cards' HTML, counts, cursors) and asks
-`perfapp.core.htmx.render(..., keep=True)`; the page is kept under a key made of
+out *what* the page shows as plain values (counts, cursors, labels; its cards by their keys,
+`perfapp.core.cards.Cards`) and asks `perfapp.core.htmx.render(..., keep=True)`. The page is
+kept in a slot made of
 
 - the template (and whether the full page or the htmx fragment is answered),
-- a digest of those values (`fingerprint`; a page with a value it cannot digest is never kept),
 - the shell's state: what base.html shows around every page (`shell_state`): the language,
   the timezone, the viewer, their CSRF token, the URL, the htmx headers, and what domains
-  register with `shell_value` (the unread count).
+  register with `shell_value` (the unread count),
 
-Nothing is ever invalidated: a page that would render differently has another key, and old
-pages age out of an LRU bounded by bytes (PAGE_CACHE_BYTES per worker). Pages are kept as sent,
-compressed for the encoding the browser accepts: a hit is neither rendered nor compressed, and
-a 75 KB home page takes about 8 KB. A page with a
-flashed message is never kept (the message shows once). The rule for a template rendered with
-keep=True: it reads only its context and the shell's state, nothing else from the request,
+together with a digest of those values (`fingerprint`; a page with a value it cannot digest is
+never kept). It is served again while the digest is the same and replaced when it differs:
+nothing is invalidated, a change shows on the next request, and a slot holds one page, so pages
+that change often do not crowd out the rest of an LRU bounded by bytes (PAGE_CACHE_BYTES per
+worker). Pages are kept as sent, compressed for the encoding the browser accepts: a hit is
+neither rendered nor compressed, and a 75 KB home page takes about 8 KB. A part that changes far
+more often than the page around it can be spliced in (`answer`, the praise wall's feed). A page
+with a flashed message is never kept (the message shows once). The rule for a template rendered
+with keep=True: it reads only its context and the shell's state, nothing else from the request,
 the session or the database (the tests render each kept page with and without the cache).
 """
 from __future__ import annotations
