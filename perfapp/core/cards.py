@@ -117,6 +117,10 @@ class Plan:
         self.kind, self.viewer, self.keys, self.facets, self.replaced = kind, viewer, keys, facets, replaced
         self._html: dict[int, Markup] | None = None
 
+    def __contains__(self, card_id: object) -> bool:
+        """Whether this card is still there to show (a row or, for its reporter, a placeholder)."""
+        return card_id in self.keys or card_id in self.replaced
+
     def html(self) -> dict[int, Markup]:
         if self._html is None:
             self._html = self._render()
@@ -142,7 +146,7 @@ class Plan:
             for i, record in records.items():
                 text = render_template(kind.template, **{kind.var: record}, f=self.facets[i], **extra.get(i, {}))
                 html[i] = text
-                if use_cache and record.version == keys[i][2][0]:
+                if use_cache and record.version == keys[i][2][0]:  # the version the key names
                     with _lock:
                         store[keys[i]] = text
         out = {i: Markup(text) for i, text in html.items()}
@@ -175,7 +179,7 @@ class Cards(Sequence[Markup]):
 
     @classmethod
     def of(cls, plan: Plan, ids: Sequence[int]) -> Cards:
-        return cls([(plan, i) for i in ids if i in plan.keys or i in plan.replaced])
+        return cls([(plan, i) for i in ids if i in plan])
 
     def page_key(self) -> str:
         # repr: one C call over ints, strings, dates and named tuples (a card key's parts) rather

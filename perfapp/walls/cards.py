@@ -16,11 +16,9 @@ from perfapp.walls import bp
 def wall_cards(items: list[Any]) -> cards.Cards:
     """The cards of a wall page (WallItem kind and id), in its order (`{{ cards }}` writes them)."""
     viewer = current_user._get_current_object()
-    kinds = {"praise": feedback_kind(), "flower": FLOWER, "badge": BADGE}
+    kinds = {"praise": (feedback_kind(), "feedback"), "flower": (FLOWER, "flower"), "badge": (BADGE, "badge_award")}
+    ids = {name: [i.id for i in items if i.kind == name] for name in kinds}
     # The viewer's own reactions on all three kinds in one statement (each kind's facets ask).
-    targets = {"praise": "feedback", "flower": "flower", "badge": "badge_award"}
-    prefetch_mine(viewer, {targets[name]: [i.id for i in items if i.kind == name] for name in kinds})
-    plans = {name: cards.plan(kind, [i.id for i in items if i.kind == name], viewer)
-             for name, kind in kinds.items()}
-    return cards.Cards([(plans[i.kind], i.id) for i in items
-                        if i.id in plans[i.kind].keys or i.id in plans[i.kind].replaced])
+    prefetch_mine(viewer, {target: ids[name] for name, (_kind, target) in kinds.items()})
+    plans = {name: cards.plan(kind, ids[name], viewer) for name, (kind, _target) in kinds.items()}
+    return cards.Cards([(plans[i.kind], i.id) for i in items if i.id in plans[i.kind]])
