@@ -181,7 +181,15 @@
     scheduleToastRemoval();
   }
   document.addEventListener("DOMContentLoaded", function () { initPage(document); });
-  document.addEventListener("htmx:load", function (e) { initPage(e.target); });
+  document.addEventListener("htmx:load", function (e) { initPage(e.target); searchTyped(e.target); });
+  // A boosted page's new content is wired up by htmx a moment after it appears (its settle step):
+  // what was typed into a picker in between raised no request. Search for it once it is wired.
+  function searchTyped(root) {
+    root.querySelectorAll("[data-picker] input[type=search][hx-get]").forEach(function (input) {
+      var results = input.closest("[data-picker]").querySelector(".picker-results");
+      if (input.value.trim() && results && !results.children.length) htmx.trigger(input, "search");
+    });
+  }
 
   // --- htmx: errors become toasts; a failed navigation falls back to a real one
   document.addEventListener("htmx:responseError", function (e) {

@@ -92,3 +92,17 @@ def test_the_picker_knows_me_finds_an_email_and_carries_the_person_to_badges(pho
     expect(page.locator("#picked .picked-chip", has_text=org.zhang.name)).to_be_visible()
     expect(page.locator("[data-give-switch] a[aria-current=page]")).to_contain_text(tr("Badge", lang))
     shot(page, "give-badge", lang)
+
+
+def test_what_was_typed_before_the_picker_was_wired_is_searched(phone, org, log_in) -> None:
+    """A boosted page is wired by htmx a moment after it shows (its settle step): a name typed in
+    that moment raised no request, and the picker stayed empty (a real race on a slow phone)."""
+    page = phone("en").page
+    log_in(page, org.emma)
+    page.goto("/feedback/new")
+    # As if typed in that moment: the value is there and no input event reaches htmx.
+    page.evaluate("""() => {
+        document.querySelector('#picker-q').value = 'lina';
+        document.body.dispatchEvent(new CustomEvent('htmx:load', {bubbles: true}));
+    }""")
+    expect(page.locator("#picker-results [data-pick]", has_text=org.lina.name)).to_have_count(1)
