@@ -178,7 +178,9 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
         assert response.status_code == 303, (v.email, response.status_code)
         clients.append((client, v))
     print(f"{len(clients)} viewers in rotation, {args.n} requests per page after a first round")
-    print(f"{'page':<18}{'first round ms':>16}{'steady ms':>12}{'min':>8}{'SQL ms':>8}{'stmts':>7}")
+    server_cpu = _server_cpu if engine.dialect.name == "postgresql" else None
+    print(f"{'page':<18}{'first round ms':>16}{'steady ms':>12}{'min':>8}{'SQL ms':>8}{'stmts':>7}"
+          + (f"{'PG ms':>8}" if server_cpu else ""))
     for label in args.pages.split(","):
         if label == "results" and cycle_id is None:
             raise SystemExit("no finished review cycle: seed again with `flask seed-load --force`")
@@ -206,7 +208,9 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
         if args.profile in (label, label.replace(" ", "-")):
             profiler = cProfile.Profile()
             profiler.enable()
+        began_server = server_cpu() if server_cpu else 0.0
         steady = [one(i) for i in range(args.n)]
+        spent_server = (server_cpu() - began_server) / args.n if server_cpu else 0.0
         if args.profile in (label, label.replace(" ", "-")):
             profiler.disable()
             if args.dump:
@@ -214,7 +218,25 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.limit)
         cpu = [s[0] for s in steady]
         print(f"{label:<18}{statistics.median(first):>16.2f}{statistics.median(cpu):>12.2f}{min(cpu):>8.2f}"
-              f"{statistics.median(s[1] for s in steady):>8.2f}{steady[-1][2]:>7}", flush=True)
+              f"{statistics.median(s[1] for s in steady):>8.2f}{steady[-1][2]:>7}"
+              + (f"{spent_server:>8.2f}" if server_cpu else ""), flush=True)
+
+
+def _server_cpu() -> float:
+    """CPU milliseconds all local PostgreSQL processes have used (user + system, from /proc): the
+    database server's share of a page, which thread_time (this process only) does not see."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # the process ended
+        name = text[text.index("(") + 1:text.rindex(")")]
+        if name.startswith("postgres"):
+            fields = text[text.rindex(")") + 2:].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total * 1000 / ticks
 
 
 def _callgrind(*args: str) -> str:

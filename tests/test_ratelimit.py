@@ -5,6 +5,8 @@ TestConfig turns limits off; the `limits` fixture turns them on with small value
 the counters before and after each test."""
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -233,3 +235,46 @@ def test_htmx_429_carries_a_toast(limits, make_user, login) -> None:
                headers={**htmx_headers(f"rx-feedback-{item.id}"), "Accept-Language": "zh-CN"})
     _assert_429(r)
     assert "请求太频繁" in r.get_data(as_text=True)
+
+
+def test_memory_storage_counts_from_many_threads_without_failing() -> None:
+    """limits' memory storage replaces its expiry timer unlocked: two threads counting at once
+    could both start the second timer ("threads can only be started once", a 500 on the login
+    form). Forced here: storing the new timer is slow, so the second thread replaces it before
+    the first starts it."""
+    from limits.storage import storage_from_string
+
+    from perfapp.core.ratelimit import ThreadSafeMemoryStorage
+
+    assert isinstance(storage_from_string("memory://"), ThreadSafeMemoryStorage)
+
+    class SlowToStore(ThreadSafeMemoryStorage):
+        STORAGE_SCHEME = None  # not registered: this test's own
+
+        @property
+        def timer(self) -> threading.Timer:
+            return self._timer
+
+        @timer.setter
+        def timer(self, value: threading.Timer) -> None:
+            self._timer = value
+            time.sleep(0.05)
+
+    storage = SlowToStore()
+    storage.timer.join()  # the first timer has run out: the next count schedules a new one
+    failures: list[BaseException] = []
+
+    def count(key: str) -> None:
+        try:
+            storage.incr(key, 60)
+        except RuntimeError as e:
+            failures.append(e)
+
+    threads = [threading.Thread(target=count, args=(f"k{n}",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.01)
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert storage.get("k0") == storage.get("k1") == 1

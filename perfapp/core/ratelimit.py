@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 import time
 from collections.abc import Callable
 
@@ -21,6 +22,7 @@ from flask_babel import ngettext
 from flask_limiter import RateLimitExceeded, RouteLimit
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from limits.storage import MemoryStorage
 
 from perfapp.core.errors import error_response
 from perfapp.core.security import is_resource
@@ -93,6 +95,21 @@ def too_many(e: RateLimitExceeded) -> Response:
     response.headers["Retry-After"] = str(seconds)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+class ThreadSafeMemoryStorage(MemoryStorage):
+    """limits' memory storage, safe under gunicorn's threads: its expiry timer is replaced without a
+    lock, so two threads counting at once can both start the second one and the request fails with
+    "threads can only be started once" (a 500 on the login form when people log in together;
+    alisaifee/limits#352, not in a release up to 5.8.0). Registered for `memory://` (limits keeps
+    one class per scheme), so every memory limiter in the process is this one."""
+
+    STORAGE_SCHEME = ["memory"]
+    _expiry_lock = threading.Lock()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # the name MemoryStorage calls it by
+        with self._expiry_lock:
+            super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
 
 
 def init_ratelimit(app: Flask) -> None:
