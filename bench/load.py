@@ -8,8 +8,10 @@ N people of the seed-load organisation (default 1,000) log in through the login 
 sends every request as the next of them (a Lua script rotates through their cookies, so no two
 requests in a row come from one viewer), while a writer thread in this process gives feedback,
 reactions and flowers across the organisation at W writes per second, as random people of the N.
-Each page is measured at each W, with /healthz (a route that never touches the database) in the
-same run as the yardstick: on two cores wrk and the server share the CPU, so compare ratios.
+Each page is measured at each W right after /healthz (a route that never touches the database),
+its yardstick: on two cores wrk, the writer and the server share the CPU, and what else the machine
+does (PostgreSQL's autovacuum after the writes, say) moves /healthz by 2x within one run, so each
+page's ratio is to the /healthz measured just before it, under the same writes.
 
 Each page is one viewer's own: their home feed, the praise wall, a colleague's profile, a
 colleague's badge wall (the colleague differs per viewer), the goal tree's first level and a colleague's
@@ -99,6 +101,7 @@ class Measured:
     p99_ms: float
     non_2xx: int
     socket_errors: str = ""
+    healthz_rps: float = 0.0  # the yardstick measured just before this page
 
 
 @dataclass
@@ -266,6 +269,7 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=1000, help="people whose sessions rotate")
     parser.add_argument("--writes", default="0,1,5,20", help="writes per second, comma-separated")
     parser.add_argument("--duration", default="10s")
+    parser.add_argument("--yardstick", default="5s", help="how long /healthz is measured before each page")
     parser.add_argument("--warmup", default="20s", help="wrk run per page before measuring (fills the card caches)")
     parser.add_argument("--connections", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
@@ -300,7 +304,7 @@ def main() -> None:
             check_pages(server.base, rows)
             files[name] = Path(tmp) / f"{len(files)}.tsv"
             files[name].write_text("".join(f"{c}\t{p}\n" for c, p in rows))
-        for name in kinds:
+        for name in [k for k in kinds if k != "/healthz"]:
             # Warm each worker's card cache the way a running organisation has it: every viewer's
             # page seen a few times (a page's cards are rendered once per worker, then shared).
             wrk(server, files[name], lua, args, args.warmup)
@@ -312,8 +316,11 @@ def main() -> None:
                                           daemon=True)
                 thread.start()
             for name in kinds:
+                if name == "/healthz":
+                    continue
+                ceiling = wrk(server, files["/healthz"], lua, args, args.yardstick)[0]
                 rps, p99, non_2xx, socket_errors = wrk(server, files[name], lua, args, args.duration)
-                results.append(Measured(name, rate, rps, p99, non_2xx, socket_errors))
+                results.append(Measured(name, rate, rps, p99, non_2xx, socket_errors, ceiling))
             stop.set()
             if thread:
                 thread.join()
@@ -323,21 +330,17 @@ def main() -> None:
     engine = url.split(":", 1)[0]
     print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}, {len(viewers)} viewers in rotation, "
           f"on {engine} ({url.rsplit('/', 1)[-1]}); caches {'OFF' if args.no_cache else 'on'}")
-    print(f"{'page':<14}{'W/s':>5}{'req/s':>9}{'× healthz':>11}{'p99 ms':>9}  target")
-    for rate in rates:
-        at = [r for r in results if r.writes == rate]
-        ceiling = next(r.rps for r in at if r.page == "/healthz")
-        for r in at:
-            ratio = r.rps / ceiling if ceiling else 0.0
-            goals = []
-            if r.page != "/healthz":
-                goals.append(f"ratio≥{RATIO_TARGET}" + (" ok" if ratio >= RATIO_TARGET else " MISSED"))
-                goals.append(f"p99≤{P99_TARGET_MS:.0f}ms" + (" ok" if r.p99_ms <= P99_TARGET_MS else " MISSED"))
-            if r.non_2xx:
-                goals.append(f"{r.non_2xx} non-2xx")
-            if r.socket_errors:
-                goals.append(f"socket errors: {r.socket_errors}")
-            print(f"{r.page:<14}{rate:>5}{r.rps:>9.1f}{ratio:>11.2f}{r.p99_ms:>9.1f}  {', '.join(goals)}")
+    print(f"{'page':<14}{'W/s':>5}{'req/s':>9}{'healthz':>9}{'× healthz':>11}{'p99 ms':>9}  target")
+    for r in results:
+        ratio = r.rps / r.healthz_rps if r.healthz_rps else 0.0
+        goals = [f"ratio≥{RATIO_TARGET}" + (" ok" if ratio >= RATIO_TARGET else " MISSED"),
+                 f"p99≤{P99_TARGET_MS:.0f}ms" + (" ok" if r.p99_ms <= P99_TARGET_MS else " MISSED")]
+        if r.non_2xx:
+            goals.append(f"{r.non_2xx} non-2xx")
+        if r.socket_errors:
+            goals.append(f"socket errors: {r.socket_errors}")
+        print(f"{r.page:<14}{r.writes:>5}{r.rps:>9.1f}{r.healthz_rps:>9.0f}{ratio:>11.2f}{r.p99_ms:>9.1f}  "
+              f"{', '.join(goals)}")
     for note in writer_notes:
         print("writer", note)
     OUT.mkdir(parents=True, exist_ok=True)
