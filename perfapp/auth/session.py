@@ -25,14 +25,16 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
     login_manager.session_protection = "basic"
 
     from perfapp.auth.models import LoginSession
+    from perfapp.moderation.services import open_reports_of, prefetch_open_reports
     from perfapp.notify.services import unread_of
     from perfapp.people.models import manages_anyone, prefetch_viewer_state
 
     # Built once: every logged-in request runs it. Besides the person it reads what every page's
-    # shell asks about the viewer (whether they manage anyone, the unread count on the Home tab),
-    # so those are not statements of their own: each statement costs more in SQLAlchemy than
-    # in SQLite on these pages.
-    by_token = (select(User, manages_anyone(User.id), unread_of(User.id)).join(LoginSession, LoginSession.user_id == User.id)
+    # shell asks about the viewer (whether they manage anyone, the unread count on the Home tab)
+    # and what every page of cards does (the posts they reported, hidden for them), so those are
+    # not statements of their own: each statement costs more in SQLAlchemy than in the database.
+    by_token = (select(User, manages_anyone(User.id), unread_of(User.id), open_reports_of(User.id))
+                .join(LoginSession, LoginSession.user_id == User.id)
                 .where(LoginSession.token_hash == bindparam("token_hash"), User.active.is_(True)))
 
     @login_manager.user_loader
@@ -40,9 +42,10 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
         row = db.session.execute(by_token, {"token_hash": token_hash(token)}).one_or_none()
         if row is None:
             return None
-        user, manages_anyone, unread_count = row
+        user, manages_anyone, unread_count, open_reports = row
         user.session_token = token
         prefetch_viewer_state(user, is_manager=bool(manages_anyone), unread=int(unread_count or 0))
+        prefetch_open_reports(user.id, open_reports)
         return user
 
     # 302 to the login page for a page navigation, 401 for everything else (perfapp.core.security).

@@ -55,6 +55,9 @@ class CardKind:
         field(default=lambda records, viewer, facets: {})
     #: (ids, viewer) -> {id: HTML shown instead to this viewer} (a post they reported)
     replaced: Callable[[list[int], Any], dict[int, Markup]] = field(default=lambda ids, viewer: {})
+    #: model -> labelled columns the light rows also read about the viewer (bind parameter
+    #: "viewer_id"), e.g. their own reactions: facets then need no statement of their own
+    viewer_columns: Callable[[Any], tuple[Any, ...]] = field(default=lambda model: ())
 
 
 _lock = threading.Lock()
@@ -79,11 +82,11 @@ def clear() -> None:
             _cache.clear()
 
 
-def light_rows(kind: CardKind, ids: Sequence[int]) -> list[Any]:
-    """The rows' ids, versions and facet columns, in one query."""
+def light_rows(kind: CardKind, ids: Sequence[int], viewer: Any = None) -> list[Any]:
+    """The rows' ids, versions and facet columns (the viewer's among them), in one query."""
     if not ids:
         return []
-    return list(run(_light_rows(kind), {"ids": list(ids)}))
+    return list(run(_light_rows(kind), {"ids": list(ids), "viewer_id": getattr(viewer, "id", None)}))
 
 
 @cache
@@ -92,7 +95,8 @@ def _light_rows(kind: CardKind) -> Select:
     model = kind.model
     # created_at too: a restored backup or an emptied test database reuses ids (and versions
     # start at 1 again), so (id, version) alone could name another row's card.
-    columns = [model.id, model.version, model.created_at, *(getattr(model, name) for name in kind.columns)]
+    columns = [model.id, model.version, model.created_at, *(getattr(model, name) for name in kind.columns),
+               *kind.viewer_columns(model)]
     return select(*columns).where(model.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -159,7 +163,7 @@ def plan(kind: CardKind, ids: Sequence[int], viewer: Any, **options: Any) -> Pla
     if not ids:
         return Plan(kind, viewer, {}, {}, {})
     replaced = kind.replaced(list(ids), viewer)
-    rows = light_rows(kind, [i for i in ids if i not in replaced])
+    rows = light_rows(kind, [i for i in ids if i not in replaced], viewer)
     facets = kind.facets(rows, viewer, options)
     where = (str(get_locale()), str(get_timezone()))
     keys = {row.id: (kind.name, row.id, (row.version, row.created_at), where, facets[row.id]) for row in rows}

@@ -31,9 +31,9 @@ class FeedbackFacets(NamedTuple):
 
 def _facets(rows: Sequence[Any], viewer: Any, options: dict[str, Any]) -> dict[int, FeedbackFacets]:
     from perfapp.moderation.services import can_report  # here: moderation imports feedback
-    from perfapp.reactions.services import mine  # here: reactions imports feedback
+    from perfapp.reactions.services import mine_of_rows  # here: reactions imports feedback
 
-    own = mine(viewer, "feedback", [row.id for row in rows])
+    own = mine_of_rows(viewer, "feedback", rows)
     goals = _visible_goals(viewer, {row.goal_id for row in rows if row.goal_id is not None})
     meetings = _visible_meetings(viewer, {row.meeting_id for row in rows if row.meeting_id is not None})
     coach = bool(viewer.is_hr or viewer.is_manager) and not options.get("no_promote")
@@ -95,6 +95,16 @@ def reaction_context(target_type: str) -> Any:
     return context
 
 
+def own_reactions(target_type: str) -> Any:
+    """A card kind's `viewer_columns`: the viewer's own reactions, read with the light rows."""
+    def columns(model: Any) -> tuple[Any, ...]:
+        from perfapp.reactions.services import mine_columns  # here: reactions imports feedback
+
+        return mine_columns(target_type, model)
+
+    return columns
+
+
 def reported_placeholders_for(target_type: str) -> Any:
     """A card kind's `replaced`: the placeholder for rows the viewer reported."""
     def replaced(ids: list[int], viewer: Any) -> dict[int, Markup]:
@@ -117,7 +127,7 @@ def kind() -> cards.CardKind:
         columns=("author_id", "recipient_id", "confidential", "visibility", "kind", "development_only", "hidden",
                  "goal_id", "meeting_id"),
         facets=_facets, load=_load, context=reaction_context("feedback"),
-        replaced=reported_placeholders_for("feedback"))
+        replaced=reported_placeholders_for("feedback"), viewer_columns=own_reactions("feedback"))
 
 
 @bp.app_template_global("feedback_cards")

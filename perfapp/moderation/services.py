@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app, g, has_request_context
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, delete, func, select
+from sqlalchemy import Select, String, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -93,6 +93,7 @@ def report(reporter: User, target_type: str, target_id: int, reason: str) -> Rep
             db.session.add(row)
     except IntegrityError:
         raise FormError({"form": _("You have already reported this.")}) from None
+    _forget_open_reports()
     reporters = db.session.scalar(
         select(func.count(func.distinct(Report.reporter_id))).where(
             Report.target_type == target_type, Report.target_id == target_id, Report.resolved_at.is_(None)))
@@ -127,6 +128,28 @@ def reported_set(viewer: Any) -> frozenset[tuple[str, int]]:
     return cached[1]
 
 
+def open_reports_of(user_id: Any) -> Any:
+    """The open reports of the person `user_id` names (a column of an outer query: the login query
+    reads them with the person, so pages with cards need no statement of their own) as one string,
+    "type:id" joined by commas, or NULL for none (most people)."""
+    pair = Report.target_type + ":" + func.cast(Report.target_id, String)
+    return (select(func.aggregate_strings(pair, ","))
+            .where(Report.reporter_id == user_id, Report.resolved_at.is_(None)).scalar_subquery())
+
+
+def prefetch_open_reports(viewer_id: int, packed: str | None) -> None:
+    """Keep for this request what the login query read with the person (see open_reports_of)."""
+    found = frozenset((kind, int(target_id)) for kind, _sep, target_id
+                      in (pair.rpartition(":") for pair in packed.split(","))) if packed else frozenset()
+    g._open_reports = (viewer_id, found)
+
+
+def _forget_open_reports() -> None:
+    """A report was made, decided or dropped: this request reads the viewer's open reports again."""
+    if has_request_context():
+        g.pop("_open_reports", None)
+
+
 @cache
 def _open_reports() -> Select:
     return select(Report.target_type, Report.target_id).where(
@@ -151,6 +174,7 @@ def forget_reports(target_type: str, target_ids: list[int]) -> None:
     where = (Report.target_type == target_type, Report.target_id.in_(target_ids))
     _drop_report_notes(list(db.session.scalars(select(Report.id).where(*where))))
     db.session.execute(delete(Report).where(*where))
+    _forget_open_reports()
 
 
 # --- the HR queue --------------------------------------------------------------------
@@ -270,6 +294,7 @@ def decide(actor: User, target_type: str, target_id: int, action: str, reason: s
         now = utcnow()
         for r in open_reports:
             r.resolved_at = now
+        _forget_open_reports()
         _drop_report_notes([r.id for r in open_reports])
     else:
         if kind.on_delete is not None:

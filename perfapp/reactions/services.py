@@ -1,11 +1,11 @@
 """Reaction and comment use cases: toggle, comment, thread, page-wide counts, inbox entries."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from flask import g, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, case, delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -89,41 +89,31 @@ def _mine() -> Select:
 
 
 def mine(viewer: User, target_type: str, ids: list[int]) -> dict[int, tuple[str, ...]]:
-    """The viewer's own reactions on these targets (a card facet: the rest of the bar is shared);
-    from what prefetch_mine read earlier in this request when it covered them."""
+    """The viewer's own reactions on these targets (a card facet: the rest of the bar is shared)."""
     if not ids or getattr(viewer, "id", None) is None:
         return {}
-    known = g.get("reactions_mine") if has_request_context() else None
-    if known is not None and known[0] == viewer.id and set(ids) <= known[1].get(target_type, set()):
-        found = known[2].get(target_type, {})
-        return {i: found[i] for i in ids if i in found}
     found_lists: dict[int, list[str]] = {}
     for target_id, emoji in run(_mine(), {"target_type": target_type, "ids": list(ids), "user_id": viewer.id}):
         found_lists.setdefault(target_id, []).append(emoji)
     return {i: tuple(sorted(e)) for i, e in found_lists.items()}
 
 
-@cache
-def _mine_of_kinds() -> Select:
-    return select(Reaction.target_type, Reaction.target_id, Reaction.emoji).where(
-        Reaction.user_id == bindparam("user_id"), Reaction.target_type.in_(bindparam("types", expanding=True)),
-        Reaction.target_id.in_(bindparam("ids", expanding=True)))
+def mine_columns(target_type: str, model: Any) -> tuple[Any, ...]:
+    """A card kind's `viewer_columns`: the viewer's own reactions on each row ("mine", the emoji
+    joined by commas, NULL for none), read with the rows' versions instead of by a statement."""
+    own = (select(func.aggregate_strings(Reaction.emoji, ","))
+           .where(Reaction.target_type == target_type, Reaction.target_id == model.id,
+                  Reaction.user_id == bindparam("viewer_id"))
+           .scalar_subquery().label("mine"))
+    return (own,)
 
 
-def prefetch_mine(viewer: User, ids_by_type: dict[str, list[int]]) -> None:
-    """Read the viewer's own reactions on targets of several kinds in one statement (a page that
-    mixes kinds, the praise wall); `mine` then answers from it for the rest of the request."""
-    wanted = {t: set(ids) for t, ids in ids_by_type.items() if ids}
-    if len(wanted) < 2 or getattr(viewer, "id", None) is None:
-        return  # one kind: mine's own statement is the same one
-    found: dict[str, dict[int, list[str]]] = {}
-    rows = run(_mine_of_kinds(), {"user_id": viewer.id, "types": sorted(wanted),
-                                  "ids": sorted(set().union(*wanted.values()))})
-    for target_type, target_id, emoji in rows:
-        if target_id in wanted.get(target_type, ()):
-            found.setdefault(target_type, {}).setdefault(target_id, []).append(emoji)
-    g.reactions_mine = (viewer.id, wanted, {t: {i: tuple(sorted(e)) for i, e in by_id.items()}
-                                            for t, by_id in found.items()})
+def mine_of_rows(viewer: User, target_type: str, rows: Sequence[Any]) -> dict[int, tuple[str, ...]]:
+    """The viewer's own reactions on these rows: from their "mine" column when the light rows read
+    it (perfapp.core.cards), else as `mine` finds them (a record loaded on its own page)."""
+    if rows and "mine" in getattr(rows[0], "_fields", ()):  # a Core row, not a loaded record
+        return {row.id: tuple(sorted(row.mine.split(","))) for row in rows if row.mine}
+    return mine(viewer, target_type, [row.id for row in rows])
 
 
 def touch(target_type: str, target_ids: list[int]) -> None:
@@ -141,8 +131,6 @@ def set_reaction(user: User, target_type: str, target_id: int, emoji: str, on: b
     The form sends the state the person asked for, never "the opposite of now": a double tap,
     two tabs or a page older than the last change can't undo what they meant.
     """
-    if has_request_context():
-        g.pop("reactions_mine", None)  # what prefetch_mine read is no longer the whole truth
     kind, obj = target_for(user, target_type, target_id)
     if emoji not in REACTIONS:
         raise FormError({"emoji": _("Pick a reaction from the row.")})

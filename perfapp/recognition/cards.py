@@ -9,7 +9,7 @@ from markupsafe import Markup
 from sqlalchemy import or_
 
 from perfapp.core import cards, versions
-from perfapp.feedback.cards import reaction_context, reported_placeholders_for
+from perfapp.feedback.cards import own_reactions, reaction_context, reported_placeholders_for
 from perfapp.feedback.models import Tag
 from perfapp.people.models import User
 from perfapp.recognition import bp
@@ -28,9 +28,9 @@ class RecognitionFacets(NamedTuple):
 def _facets_for(target_type: str) -> Any:
     def facets(rows: Sequence[Any], viewer: Any, options: dict[str, Any]) -> dict[int, RecognitionFacets]:
         from perfapp.moderation.services import can_report  # here: moderation imports recognition
-        from perfapp.reactions.services import mine
+        from perfapp.reactions.services import mine_of_rows
 
-        own = mine(viewer, target_type, [row.id for row in rows])
+        own = mine_of_rows(viewer, target_type, rows)
         coach = bool(viewer.is_hr or viewer.is_manager) and not options.get("no_promote")
         return {row.id: RecognitionFacets(
             me="giver" if row.giver_id == viewer.id else "receiver" if row.receiver_id == viewer.id else "",
@@ -56,12 +56,12 @@ FLOWER = cards.CardKind(
     name="flower", template="walls/_flower_item.html", model=FlowerGift, var="obj",
     columns=("giver_id", "receiver_id", "hidden"), facets=_facets_for("flower"),
     load=_gifts, context=reaction_context("flower"),
-    replaced=reported_placeholders_for("flower"))
+    replaced=reported_placeholders_for("flower"), viewer_columns=own_reactions("flower"))
 BADGE = cards.CardKind(
     name="badge_award", template="walls/_badge_item.html", model=BadgeAward, var="obj",
     columns=("giver_id", "receiver_id", "hidden"), facets=_facets_for("badge_award"),
     load=_awards, context=reaction_context("badge_award"),
-    replaced=reported_placeholders_for("badge_award"))
+    replaced=reported_placeholders_for("badge_award"), viewer_columns=own_reactions("badge_award"))
 KINDS = {"flower": FLOWER, "badge_award": BADGE}
 
 

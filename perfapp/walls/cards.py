@@ -7,7 +7,6 @@ from flask_login import current_user
 
 from perfapp.core import cards
 from perfapp.feedback.cards import kind as feedback_kind
-from perfapp.reactions.services import prefetch_mine
 from perfapp.recognition.cards import BADGE, FLOWER
 from perfapp.walls import bp
 
@@ -18,7 +17,6 @@ def wall_cards(items: list[Any]) -> cards.Cards:
     viewer = current_user._get_current_object()
     kinds = {"praise": (feedback_kind(), "feedback"), "flower": (FLOWER, "flower"), "badge": (BADGE, "badge_award")}
     ids = {name: [i.id for i in items if i.kind == name] for name in kinds}
-    # The viewer's own reactions on all three kinds in one statement (each kind's facets ask).
-    prefetch_mine(viewer, {target: ids[name] for name, (_kind, target) in kinds.items()})
+    # Each kind's light rows carry the viewer's own reactions (reactions.services.mine_columns).
     plans = {name: cards.plan(kind, ids[name], viewer) for name, (kind, _target) in kinds.items()}
     return cards.Cards([(plans[i.kind], i.id) for i in items if i.id in plans[i.kind]])

@@ -48,3 +48,72 @@ def test_my_team_follows_active_reports(make_user, login) -> None:
     assert "/coaching/team" not in c.get("/people/me").get_data(as_text=True)  # no active report: not a manager
     other = make_user(name="张敏")
     assert "/coaching/team" not in login(other).get("/people/me").get_data(as_text=True)
+
+
+def _praise(author, recipient, text: str):  # type: ignore[no-untyped-def]
+    item = give_feedback(author, FeedbackInput(recipient_id=recipient.id, text=text, kind="praise",
+                                               visibility="public"))
+    db.session.commit()
+    return item
+
+
+def test_open_reports_come_with_the_person_and_hide_what_the_viewer_reported(make_user, login) -> None:
+    """The posts a viewer reported (hidden for them until HR decides) are read by the login query:
+    a page of cards runs no statement of its own for them, and shows the placeholder."""
+    from perfapp.moderation.services import report
+
+    me, lina, emma = make_user(), make_user(name="李娜"), make_user(name="Emma Wilson")
+    kept = _praise(lina, emma, "Great launch")
+    reported = _praise(emma, lina, "Something unkind")
+    report(me, "feedback", reported.id, "Not kind")
+    db.session.commit()
+    c = login(me)
+    with recorded_statements() as statements:
+        html = c.get("/walls/").get_data(as_text=True)
+    assert "Great launch" in html and f'id="fb-{kept.id}"' in html
+    assert "Something unkind" not in html and "mod-hidden-for-you" in html
+    on_reports = [s for s in statements if "FROM report" in s]
+    assert len(on_reports) == 1 and "login_session" in on_reports[0]
+    # Another viewer's page: their own (no) reports, the post shown.
+    other = login(make_user(name="张敏"))
+    assert "Something unkind" in other.get("/walls/").get_data(as_text=True)
+
+
+def test_reporting_in_a_request_forgets_the_reports_read_at_login(make_user, app) -> None:
+    from perfapp.moderation.services import prefetch_open_reports, report, reported_set
+
+    me, lina = make_user(), make_user(name="李娜")
+    item = _praise(lina, make_user(name="Emma Wilson"), "Nice")
+    with app.test_request_context():
+        prefetch_open_reports(me.id, None)  # as the login query read it: nothing reported
+        assert reported_set(me) == frozenset()
+        report(me, "feedback", item.id, "Not kind")
+        assert reported_set(me) == frozenset({("feedback", item.id)})  # read again, not the stale set
+        prefetch_open_reports(me.id, f"feedback:{item.id},flower:7")
+        assert reported_set(me) == frozenset({("feedback", item.id), ("flower", 7)})
+
+
+def test_own_reactions_come_with_the_cards_versions(make_user, login) -> None:
+    """A card's facets include the viewer's own reactions: read with the rows' versions, not by a
+    statement of their own, and each viewer sees only their own pressed."""
+    from perfapp.reactions.models import LIKE
+    from perfapp.reactions.services import set_reaction
+
+    me, lina, emma = make_user(), make_user(name="李娜"), make_user(name="Emma Wilson")
+    liked = _praise(lina, emma, "Liked by me")
+    other = _praise(emma, lina, "Liked by Emma")
+    set_reaction(me, "feedback", liked.id, LIKE, True)
+    set_reaction(emma, "feedback", other.id, LIKE, True)
+    db.session.commit()
+    c = login(me)
+    with recorded_statements() as statements:
+        html = c.get("/walls/").get_data(as_text=True)
+    assert f'id="rx-feedback-{liked.id}-like" class="rx-btn rx-like" name="off"' in html
+    assert f'id="rx-feedback-{other.id}-like" class="rx-btn rx-like" name="on"' in html
+    flat = [" ".join(s.split()) for s in statements]
+    assert [s for s in flat if s.startswith("SELECT feedback.id, feedback.version") and "FROM reaction" in s]
+    assert not [s for s in flat if s.startswith("SELECT reaction.target_id, reaction.emoji FROM")]  # no own statement
+    # Taking it back shows at once (the card's key names the viewer's reactions).
+    set_reaction(me, "feedback", liked.id, LIKE, False)
+    db.session.commit()
+    assert f'id="rx-feedback-{liked.id}-like" class="rx-btn rx-like" name="on"' in c.get("/walls/").get_data(as_text=True)
