@@ -13,6 +13,8 @@ timeout = 30
 # shared socket the worker that wakes first accepts most of a burst: with a few long keep-alive
 # connections (a proxy's, a benchmark's) one worker got nearly all and the other core idled
 # (/healthz at 1,650 instead of 3,400 req/s in 2 of 12 runs; with reuse_port 12 of 12 at 2,950+).
+# The price: connections waiting in a worker's own queue when that worker dies are reset (the
+# client retries), where a shared queue would hand them to the next worker.
 reuse_port = True
 accesslog = "-" if os.environ.get("ACCESS_LOG") else None
 
