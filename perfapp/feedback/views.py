@@ -54,7 +54,7 @@ def home() -> Response:
         context = {"asks_count": row[0] or 0, "gs": getting_started(current_user, progress_of(row[1:-2])),
                    "reviews": waiting_of(row[-2:])}
     return render("feedback/home.html", "feedback/_items.html", target="feed-more", keep=True,
-                  items=items, cards=feedback_cards([item.id for item in items]), next_cursor=next_cursor,
+                  has_items=bool(items), cards=feedback_cards([item.id for item in items]), next_cursor=next_cursor,
                   more_url=url_for("home"), **context)
 
 

@@ -5,9 +5,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Response, abort, current_app, flash, jsonify, request, url_for
+from flask import Response, abort, current_app, flash, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +20,7 @@ from perfapp.core.validation import FormError
 from perfapp.extensions import csrf, db
 from perfapp.integrations import bp, services
 from perfapp.people.models import User
+from perfapp.people.services import profile_section
 from perfapp.stories import services as story_services
 from perfapp.stories.forms import ints
 
@@ -229,10 +231,13 @@ def _json(code: int, **body: Any) -> Response:
     return response
 
 
-@bp.app_template_global("customer_praise_for")
-def customer_praise_for(person_id: int) -> list:
-    """For templates: confirmed customer praise about one person (profile section)."""
-    return services.confirmed_for(person_id, viewer=current_user)
+@profile_section("before_praise", "integrations/_profile_section.html")
+def profile_customer_praise(person: User) -> Markup:
+    """Confirmed customer praise about one person on their profile, as HTML (rendered on every
+    visit, small: it names the praise's state, so the kept profile follows it)."""
+    praise = services.confirmed_for(person.id, viewer=current_user)
+    return Markup(render_template("integrations/_customer_praise_section.html", customer_praise=praise)
+                  if praise else "")
 
 
 @bp.app_template_global("recent_customer_praise")

@@ -1,8 +1,10 @@
 """People: the picker's search, profiles and personal settings."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 from zoneinfo import available_timezones
 
 from flask import current_app
@@ -69,6 +71,33 @@ def is_self_query(viewer: User, query: str) -> bool:
     if not q:
         return False
     return q == viewer.email.lower() or q in (viewer.search_key or "")
+
+
+#: What other domains add to a profile: slot ("top", "before_praise") -> (template, provide), where
+#: provide(person) returns a plain value (perfapp.core.pages: the kept profile's key holds it) that
+#: the template shows as `section`. Registered by those domains with @profile_section.
+PROFILE_SECTIONS: dict[str, tuple[str, Callable[[User], Any]]] = {}
+
+
+def profile_section(slot: str, template: str) -> Callable[[Callable[[User], Any]], Callable[[User], Any]]:
+    """Register what a domain shows on every profile, in `slot` (see PROFILE_SECTIONS)."""
+    def register(provide: Callable[[User], Any]) -> Callable[[User], Any]:
+        PROFILE_SECTIONS[slot] = (template, provide)
+        return provide
+
+    return register
+
+
+def profile_section_html(slot: str, person: User) -> Any:
+    """What one slot shows of this person, when its value is HTML (the badge wall shows the
+    profile's customer praise too); empty when no domain filled the slot."""
+    found = PROFILE_SECTIONS.get(slot)
+    return found[1](person) if found else ""
+
+
+def profile_sections(person: User) -> dict[str, tuple[str, Any]]:
+    """Each slot's template and what it shows of this person (for the profile view)."""
+    return {slot: (template, provide(person)) for slot, (template, provide) in PROFILE_SECTIONS.items()}
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,10 @@
 """Profiles, the people picker and personal settings."""
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, render_template, request, url_for
+from flask import Response, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
 from perfapp.core.htmx import redirect, render
 from perfapp.core.validation import FormError
@@ -40,8 +39,8 @@ def search() -> Response:
 @login_required
 def profile(person_id: int) -> Response:
     """A person's profile. Kept per viewer (perfapp.core.pages): the person, their tags and team
-    are passed as plain values, and the two sections other domains add (flowers and badges,
-    customer praise) are rendered here, small, so the page around them is not."""
+    are passed as plain values, and so are the sections other domains add (flowers and badges,
+    customer praise: services.PROFILE_SECTIONS)."""
     person = services.get_person(person_id)
     if person is None or person.is_former_colleague:  # the stand-in for erased people: no profile
         abort(404)
@@ -50,18 +49,14 @@ def profile(person_id: int) -> Response:
     first_page = cursor is None
     return render(
         "people/profile.html", "feedback/_items.html", target="feed-more", keep=True,
-        person=services.ProfileHead.of(person), items=items, cards=feedback_cards([i.id for i in items]),
+        person=services.ProfileHead.of(person), has_items=bool(items), cards=feedback_cards([i.id for i in items]),
         next_cursor=next_cursor,
         tags=[(feedback_services.TagLabel.of(tag), n)
               for tag, n in feedback_services.tag_profile(person, current_user)] if first_page else [],
         reports=[services.PersonRef.of(r) for r in services.direct_reports(person)] if first_page else [],
-        sections=[Markup(render_template(name, person=person)) for name in PROFILE_SECTIONS] if first_page else [],
+        sections=services.profile_sections(person) if first_page else {},
         more_url=url_for("people.profile", person_id=person.id),
     )
-
-
-# What other domains show on a profile (their templates take `person`).
-PROFILE_SECTIONS = ("recognition/_profile_summary.html", "integrations/_profile_section.html")
 
 
 @bp.route("/me")

@@ -1,6 +1,7 @@
 """Give flowers, award badges; HR pages for the allowance, the badge catalogue and collusion signals."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -16,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from perfapp.audit.guard import hr_required
 from perfapp.core.htmx import is_htmx, redirect, render, wants_fragment
@@ -25,6 +27,7 @@ from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.feedback.services import Suggestion, give_suggestions
 from perfapp.people.models import User
+from perfapp.people.services import profile_section
 from perfapp.projects.models import Milestone
 from perfapp.recognition import bp, forms
 from perfapp.recognition.badges import (
@@ -208,12 +211,22 @@ for _global in (badge_icon, badge_colour, flower_row):
     bp.add_app_template_global(_global)
 
 
-@bp.app_template_global("recognition_summary")
-def recognition_summary(person: User) -> dict[str, Any]:
-    """Flower total and badge count for the profile page (two small queries)."""
+@dataclass(frozen=True)
+class ProfileSummary:
+    """Flowers received and badges held, as a profile shows them (a plain value: kept pages)."""
+
+    person_id: int
+    flowers: int
+    badge_count: int
+    icons: tuple[Markup, ...]  # the first four badges' icons
+
+
+@profile_section("top", "recognition/_profile_summary.html")
+def profile_summary(person: User) -> ProfileSummary:
+    """Flower total and badges for the profile page (two small queries)."""
     held = holdings(person, current_user)
-    return {"flowers": flower_total(person, current_user), "holdings": held[:4],
-            "badge_count": sum(h.count for h in held)}
+    return ProfileSummary(person.id, flower_total(person, current_user), sum(h.count for h in held),
+                          tuple(badge_icon(h.badge, "badge-icon-sm") for h in held[:4]))
 
 
 # --- HR: the allowance --------------------------------------------------------------------

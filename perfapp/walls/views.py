@@ -16,7 +16,7 @@ from perfapp.core.validation import parse_int
 from perfapp.extensions import db
 from perfapp.feedback.services import TagLabel
 from perfapp.people.models import User
-from perfapp.people.services import ProfileHead, get_person
+from perfapp.people.services import ProfileHead, get_person, profile_section_html
 from perfapp.recognition.badges import award_refusal, catalogue, earned, holdings
 from perfapp.recognition.flowers import flower_total
 from perfapp.recognition.models import AWARDERS, Badge
@@ -100,7 +100,7 @@ def person(person_id: int) -> Response:
                             for h in holdings(person, current_user)],
                   flowers=flower_total(person, current_user),
                   top_tags=[(TagLabel.of(tag), n) for tag, n in services.person_top_tags(person)],
-                  sections=[Markup(render_template("integrations/_profile_section.html", person=person))])
+                  sections=[profile_section_html("before_praise", person)])
 
 
 @bp.route("/people/<int:person_id>/badges/<int:badge_id>")
