@@ -82,7 +82,7 @@ def clear() -> None:
             _cache.clear()
 
 
-def light_rows(kind: CardKind, ids: Sequence[int], viewer: Any = None) -> list[Any]:
+def light_rows(kind: CardKind, ids: Sequence[int], viewer: Any) -> list[Any]:
     """The rows' ids, versions and facet columns (the viewer's among them), in one query."""
     if not ids:
         return []
