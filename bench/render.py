@@ -67,6 +67,8 @@ def main() -> None:
     parser.add_argument("--sql-time", action="store_true",
                         help="also time each statement (reading the thread's CPU clock is a system call that "
                              "costs ~0.05 ms on some VMs, twice per statement: off by default)")
+    parser.add_argument("--show-sql", action="store_true",
+                        help="with --viewers: print the statements of each page's last request")
     parser.add_argument("--pages", default="home,profile,praise wall,badge wall,goal tree,goals,healthz",
                         help="with --viewers: which pages, comma-separated")
     args = parser.parse_args()
@@ -95,7 +97,9 @@ def main() -> None:
             started.append(time.thread_time())
 
     @event.listens_for(engine, "after_cursor_execute")
-    def after(*_a) -> None:  # type: ignore[no-untyped-def]
+    def after(_conn, _cursor, statement, *_a) -> None:  # type: ignore[no-untyped-def]
+        if args.show_sql:
+            sql.setdefault("statements", []).append(statement)  # type: ignore[attr-defined]
         if args.sql_time:
             sql["cpu"] += time.thread_time() - started.pop()
         sql["n"] += 1
@@ -192,7 +196,7 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
 
         def one(i: int, label: str = label) -> tuple[float, float, int]:
             client, v = clients[i % len(clients)]
-            sql.update(cpu=0.0, n=0)
+            sql.update(cpu=0.0, n=0, statements=[])
             began = time.thread_time()
             response = client.get(path(v), headers=headers)
             spent = (time.thread_time() - began) * 1000
@@ -220,6 +224,9 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
         print(f"{label:<18}{statistics.median(first):>16.2f}{statistics.median(cpu):>12.2f}{min(cpu):>8.2f}"
               f"{statistics.median(s[1] for s in steady):>8.2f}{steady[-1][2]:>7}"
               + (f"{spent_server:>8.2f}" if server_cpu else ""), flush=True)
+        if args.show_sql:
+            for statement in sql["statements"]:  # type: ignore[attr-defined]
+                print("    " + " ".join(statement.split()), flush=True)
 
 
 def _server_cpu() -> float:

@@ -8,7 +8,8 @@ whether the viewer is the person it is about. Each card kind derives its facets 
 from a light row (the record's id, version and the few columns the facets need), so a page is:
 
 1. one keyset query for the ids it shows (the domain's list service);
-2. one query for those rows' versions and facet columns (`render` here);
+2. one query for those rows' versions and facet columns (`render` here) — or both as one
+   statement (`with_light_rows`, then `plan_rows`): Home and profiles do that;
 3. cached cards for those keys; only the missing records are loaded and rendered.
 
 Cards carry nothing per session (the CSRF token travels once per page in `hx-headers`) or per
@@ -89,15 +90,30 @@ def light_rows(kind: CardKind, ids: Sequence[int], viewer: Any) -> list[Any]:
     return list(run(_light_rows(kind), {"ids": list(ids), "viewer_id": getattr(viewer, "id", None)}))
 
 
-@cache
-def _light_rows(kind: CardKind) -> Select:
-    """Built once per kind (building a statement costs more than SQLite running it)."""
+def _light_columns(kind: CardKind) -> list[Any]:
     model = kind.model
     # created_at too: a restored backup or an emptied test database reuses ids (and versions
     # start at 1 again), so (id, version) alone could name another row's card.
-    columns = [model.id, model.version, model.created_at, *(getattr(model, name) for name in kind.columns),
-               *kind.viewer_columns(model)]
-    return select(*columns).where(model.id.in_(bindparam("ids", expanding=True)))
+    return [model.id, model.version, model.created_at, *(getattr(model, name) for name in kind.columns),
+            *kind.viewer_columns(model)]
+
+
+@cache
+def _light_rows(kind: CardKind) -> Select:
+    """Built once per kind (building a statement costs more than SQLite running it)."""
+    return select(*_light_columns(kind)).where(kind.model.id.in_(bindparam("ids", expanding=True)))
+
+
+def with_light_rows(kind: CardKind, page: Select) -> Select:
+    """A list's keyset page (a statement selecting the rows' `id` and `created_at`, newest
+    first) together with those rows' light rows, in its order, as one statement: a page of
+    cards is then one statement for its ids, versions and facet columns, not two. Build it
+    once per page shape (cache the result): building costs more than running it. Its rows
+    are light rows, ready for `plan_rows`."""
+    listed = page.subquery()
+    model = kind.model
+    return (select(*_light_columns(kind)).join_from(listed, model, model.id == listed.c.id)
+            .order_by(listed.c.created_at.desc(), listed.c.id.desc()))
 
 
 def render(kind: CardKind, ids: Sequence[int], viewer: Any, **options: Any) -> Cards:
@@ -163,7 +179,20 @@ def plan(kind: CardKind, ids: Sequence[int], viewer: Any, **options: Any) -> Pla
     if not ids:
         return Plan(kind, viewer, {}, {}, {})
     replaced = kind.replaced(list(ids), viewer)
-    rows = light_rows(kind, [i for i in ids if i not in replaced], viewer)
+    return _plan(kind, light_rows(kind, [i for i in ids if i not in replaced], viewer), viewer, replaced, options)
+
+
+def plan_rows(kind: CardKind, rows: Sequence[Any], viewer: Any, **options: Any) -> Plan:
+    """`plan` for light rows already read (a statement made with `with_light_rows`, run with
+    the bind parameter "viewer_id" set to the viewer's id)."""
+    if not rows:
+        return Plan(kind, viewer, {}, {}, {})
+    replaced = kind.replaced([row.id for row in rows], viewer)
+    return _plan(kind, [row for row in rows if row.id not in replaced], viewer, replaced, options)
+
+
+def _plan(kind: CardKind, rows: Sequence[Any], viewer: Any, replaced: dict[int, Markup],
+          options: dict[str, Any]) -> Plan:
     facets = kind.facets(rows, viewer, options)
     where = (str(get_locale()), str(get_timezone()))
     keys = {row.id: (kind.name, row.id, (row.version, row.created_at), where, facets[row.id]) for row in rows}

@@ -137,6 +137,13 @@ def feedback_cards(ids: Sequence[int], no_promote: bool = False) -> cards.Cards:
     return cards.render(kind(), list(ids), viewer, no_promote=no_promote)
 
 
+def feedback_cards_of(rows: Sequence[Any]) -> cards.Cards:
+    """The cards for these light rows (a statement made with `cards.with_light_rows`, its
+    "viewer_id" the current viewer's), in order, as the current viewer sees them."""
+    viewer = current_user._get_current_object()
+    return cards.Cards.of(cards.plan_rows(kind(), rows, viewer), [row.id for row in rows])
+
+
 @bp.app_template_global("feedback_card")
 def feedback_card(item: Any, no_promote: bool = False) -> Markup:
     """One card (a list of one): `item` is a feedback row or its id."""

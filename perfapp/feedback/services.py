@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
@@ -348,28 +349,61 @@ def _page_statement(shapes: tuple[str, ...], after_cursor: bool) -> Select:
     return _merged_page(branches, before, bindparam("n"))
 
 
+@lru_cache(maxsize=256)
+def card_page_statement(shapes: tuple[str, ...], after_cursor: bool) -> Select:
+    """A feed page's light rows (perfapp.core.cards.with_light_rows): its ids and its cards'
+    versions and facet columns as one statement (parameters: `page_params`, and "viewer_id")."""
+    from perfapp.core.cards import with_light_rows
+    from perfapp.feedback.cards import kind  # here: the cards module imports these services' models
+
+    return with_light_rows(kind(), _page_statement(shapes, after_cursor))
+
+
+def page_params(branches: list[tuple[str, Any]], cursor: Cursor | None, limit: int) -> dict[str, Any]:
+    """The bind parameters of `_page_statement` / `card_page_statement` for these branches."""
+    params: dict[str, Any] = {f"b{n}": value for n, (_shape, value) in enumerate(branches)}
+    params["n"] = limit + 1
+    if cursor is not None:
+        params["cursor_at"], params["cursor_id"] = cursor
+    return params
+
+
+def page_of(rows: Sequence[Any], limit: int) -> tuple[list[Any], str | None]:
+    """A page of `limit` rows (read one more: whether there is a next page) and its next cursor."""
+    page = list(rows[:limit])
+    return page, encode_cursor(page[-1]) if len(rows) > limit and page else None
+
+
 def _page(branches: list[tuple[str, Any]] | list, cursor: Cursor | None,
           limit: int) -> tuple[list[FeedRef], str | None]:
     """Only the ids of a page; cards come from the cache, and only the missing ones load rows.
     `branches` are (name in _BRANCHES, value) pairs, or SQL conditions (built on each call)."""
     if branches and all(isinstance(b, tuple) for b in branches):
-        params: dict[str, Any] = {f"b{n}": value for n, (_shape, value) in enumerate(branches)}
-        params["n"] = limit + 1
-        if cursor is not None:
-            params["cursor_at"], params["cursor_id"] = cursor
         stmt = _page_statement(tuple(shape for shape, _value in branches), cursor is not None)
-        result = run(stmt, params)
+        result = run(stmt, page_params(branches, cursor, limit))
     else:
         result = run(_merged_page(branches, _before(cursor), limit + 1))
-    rows = [FeedRef(i, t) for i, t in result]
-    page = rows[:limit]
-    next_cursor = encode_cursor(page[-1]) if len(rows) > limit and page else None
-    return page, next_cursor
+    return page_of([FeedRef(i, t) for i, t in result], limit)
+
+
+def card_page(branches: list[tuple[str, Any]], viewer: User, cursor: Cursor | None,
+              limit: int) -> tuple[list[Any], str | None]:
+    """A feed page as its cards' light rows (ids, versions, facet columns: feedback.cards.
+    feedback_cards_of), in one statement rather than one for the ids and one for the rows."""
+    stmt = card_page_statement(tuple(shape for shape, _value in branches), cursor is not None)
+    params = page_params(branches, cursor, limit)
+    params["viewer_id"] = viewer.id
+    return page_of(run(stmt, params).all(), limit)
 
 
 def home_feed(viewer: User, cursor: Cursor | None = None, limit: int = 20) -> tuple[list[FeedRef], str | None]:
     """What I received and (for managers) what my reports received that I may see. What I gave
     has its own list (given_feed, the Given section): Home leads with what others said."""
+    return _page(home_branches(viewer), cursor, limit)
+
+
+def home_branches(viewer: User) -> list[tuple[str, Any]]:
+    """Home's feed branches (see home_feed)."""
     branches: list[tuple[str, Any]] = [("recipient", viewer.id)]
     if viewer.is_manager:
         reports = list(run(_reports_of(), {"manager_id": viewer.id}).scalars())
@@ -380,7 +414,7 @@ def home_feed(viewer: User, cursor: Cursor | None = None, limit: int = 20) -> tu
             branches += [("report", rid) for rid in reports]
         else:
             branches.append(("reports", reports))
-    return _page(branches, cursor, limit)
+    return branches
 
 
 @cache
@@ -404,6 +438,12 @@ def public_praise_of(recipient_id: int, cursor: Cursor | None = None,
     """The public praise one person received (their profile), never constructive or development-only.
     (The company's praise wall, with flowers and badges, is perfapp.walls.services.praise_wall.)"""
     return _page([("public praise", recipient_id)], cursor, limit)
+
+
+def public_praise_cards(recipient_id: int, viewer: User, cursor: Cursor | None = None,
+                        limit: int = 20) -> tuple[list[Any], str | None]:
+    """`public_praise_of` as the cards' light rows (see card_page)."""
+    return card_page([("public praise", recipient_id)], viewer, cursor, limit)
 
 
 def tag_profile(person: User, viewer: User, limit: int = 12) -> list[tuple[Tag, int]]:

@@ -1,7 +1,7 @@
 """Home feed, compose sheet, feedback pages and feedback requests."""
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from flask import Response, abort, flash, jsonify, request, url_for
@@ -17,7 +17,7 @@ from perfapp.core.security import resource
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.feedback import bp, services, voice
-from perfapp.feedback.cards import feedback_cards
+from perfapp.feedback.cards import feedback_cards_of
 from perfapp.feedback.forms import parse_feedback
 from perfapp.feedback.models import KINDS, QUICK_EMOJI, Feedback
 from perfapp.people.models import User
@@ -46,16 +46,41 @@ def home() -> Response:
     from perfapp.onboarding.services import getting_started, progress_of
     from perfapp.reviews.services import waiting_of
 
+    viewer = current_user._get_current_object()
     cursor = services.decode_cursor(request.args.get("before"))
-    items, next_cursor = services.home_feed(current_user, cursor)
+    branches = services.home_branches(viewer)
+    params = services.page_params(branches, cursor, HOME_PAGE)
+    params.update(viewer_id=viewer.id, person_id=viewer.id, now=utcnow())
+    result = run(_home_statement(tuple(shape for shape, _value in branches), cursor is not None), params).all()
     context: dict[str, Any] = {"asks_count": 0, "gs": None, "reviews": None}
-    if cursor is None:  # the first page's three counters, in one statement
-        row = run(_home_counters(), {"person_id": current_user.id, "now": utcnow()}).one()
-        context = {"asks_count": row[0] or 0, "gs": getting_started(current_user, progress_of(row[1:-2])),
-                   "reviews": waiting_of(row[-2:])}
+    if cursor is None:  # the first page's counters came first in each row (one row if the feed is empty)
+        counters = result[0][:_counter_count()]
+        context = {"asks_count": counters[0] or 0, "gs": getting_started(viewer, progress_of(counters[1:-2])),
+                   "reviews": waiting_of(counters[-2:])}
+    items, next_cursor = services.page_of([row for row in result if row.id is not None], HOME_PAGE)
     return render("feedback/home.html", "feedback/_items.html", target="feed-more", keep=True,
-                  has_items=bool(items), cards=feedback_cards([item.id for item in items]), next_cursor=next_cursor,
+                  has_items=bool(items), cards=feedback_cards_of(items), next_cursor=next_cursor,
                   more_url=url_for("home"), **context)
+
+
+HOME_PAGE = 20
+
+
+@lru_cache(maxsize=256)
+def _home_statement(shapes: tuple[str, ...], after_cursor: bool) -> Select:
+    """Home as one statement: its feed page's ids with its cards' light rows
+    (services.card_page_statement) and, on the first page, the counters in front of each row,
+    left-joined so that an empty feed still reads them (one row, its card columns NULL)."""
+    page = services.card_page_statement(shapes, after_cursor)
+    if after_cursor:
+        return page
+    rows, counters = page.subquery(), _home_counters().subquery()
+    return (select(*counters.c, *rows.c).select_from(counters.outerjoin(rows, true()))
+            .order_by(rows.c.created_at.desc(), rows.c.id.desc()))
+
+
+def _counter_count() -> int:
+    return len(_home_counters().selected_columns)
 
 
 @cache

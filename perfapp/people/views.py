@@ -10,7 +10,7 @@ from perfapp.core.htmx import redirect, render
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.feedback import services as feedback_services
-from perfapp.feedback.cards import feedback_cards
+from perfapp.feedback.cards import feedback_cards_of
 from perfapp.people import bp, services
 from perfapp.people.services import COMMON_TIMEZONES
 
@@ -45,11 +45,11 @@ def profile(person_id: int) -> Response:
     if person is None or person.is_former_colleague:  # the stand-in for erased people: no profile
         abort(404)
     cursor = feedback_services.decode_cursor(request.args.get("before"))
-    items, next_cursor = feedback_services.public_praise_of(person.id, cursor)
+    items, next_cursor = feedback_services.public_praise_cards(person.id, current_user, cursor)
     first_page = cursor is None
     return render(
         "people/profile.html", "feedback/_items.html", target="feed-more", keep=True,
-        person=services.ProfileHead.of(person), has_items=bool(items), cards=feedback_cards([i.id for i in items]),
+        person=services.ProfileHead.of(person), has_items=bool(items), cards=feedback_cards_of(items),
         next_cursor=next_cursor,
         tags=[(feedback_services.TagLabel.of(tag), n)
               for tag, n in feedback_services.tag_profile(person, current_user)] if first_page else [],
