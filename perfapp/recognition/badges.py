@@ -300,6 +300,28 @@ def holdings(person: User, viewer: User) -> list[Holding]:
     return [Holding(b, n, as_datetime(first), as_datetime(last)) for b, n, first, last in rows]
 
 
+@cache
+def _holdings_and_flowers() -> Select:
+    """_holdings with the person's flower total (never counting reported gifts) in each row."""
+    from perfapp.recognition.flowers import _flower_total  # here: flowers may come to import badges
+
+    return _holdings().add_columns(_flower_total(False).scalar_subquery())
+
+
+def recognition_of(person: User, viewer: User) -> tuple[list[Holding], int]:
+    """`holdings` and the person's flower total (`flowers.flower_total`), as profiles and badge
+    walls show them: one statement for most viewers and people (the total comes in each
+    holding's row; a person without badges, or an HR viewer, costs a second one)."""
+    from perfapp.recognition.flowers import flower_total
+
+    if viewer.is_hr:
+        return holdings(person, viewer), flower_total(person, viewer)
+    rows = db.session.execute(_holdings_and_flowers(), {"person_id": person.id}).all()
+    if not rows:
+        return [], flower_total(person, viewer)
+    return [Holding(b, n, first, last) for b, n, first, last, _total in rows], int(rows[0][4] or 0)
+
+
 def earned(person: User, badge: Badge, viewer: User) -> Holding | None:
     """How often and when the person earned the badge (what the badge wall's cell opens to)."""
     row = db.session.execute(

@@ -36,8 +36,8 @@ from perfapp.recognition.badges import (
     awardable_badges,
     catalogue,
     create_badge,
-    holdings,
     readable_award,
+    recognition_of,
     sniff_image,
     update_badge,
     upload_dir,
@@ -47,7 +47,6 @@ from perfapp.recognition.collusion import SIGNAL_DAYS, SIGNAL_REPEAT, collusion_
 from perfapp.recognition.flowers import (
     MAX_FLOWERS_PER_GIFT,
     default_allowance,
-    flower_total,
     flowers_left,
     give_flowers,
     list_quotas,
@@ -223,9 +222,9 @@ class ProfileSummary:
 
 @profile_section("top", "recognition/_profile_summary.html")
 def profile_summary(person: User) -> ProfileSummary:
-    """Flower total and badges for the profile page (two small queries)."""
-    held = holdings(person, current_user)
-    return ProfileSummary(person.id, flower_total(person, current_user), sum(h.count for h in held),
+    """Flower total and badges for the profile page (one statement: badges.recognition_of)."""
+    held, flowers = recognition_of(person, current_user)
+    return ProfileSummary(person.id, flowers, sum(h.count for h in held),
                           tuple(badge_icon(h.badge, "badge-icon-sm") for h in held[:4]))
 
 

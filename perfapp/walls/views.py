@@ -17,8 +17,7 @@ from perfapp.extensions import db
 from perfapp.feedback.services import TagLabel
 from perfapp.people.models import User
 from perfapp.people.services import ProfileHead, get_person, profile_section_html
-from perfapp.recognition.badges import award_refusal, catalogue, earned, holdings
-from perfapp.recognition.flowers import flower_total
+from perfapp.recognition.badges import award_refusal, catalogue, earned, recognition_of
 from perfapp.recognition.models import AWARDERS, Badge
 from perfapp.recognition.ui import badge_icon
 from perfapp.stories.services import library
@@ -95,10 +94,10 @@ def person(person_id: int) -> Response:
     person = get_person(person_id)
     if person is None or person.is_former_colleague:  # the stand-in for erased people has no page
         abort(404)
+    held, flowers = recognition_of(person, current_user)
     return render("walls/person.html", keep=True, person=ProfileHead.of(person),
-                  holdings=[BadgeCell(h.badge.id, h.badge.name, badge_icon(h.badge), h.count)
-                            for h in holdings(person, current_user)],
-                  flowers=flower_total(person, current_user),
+                  holdings=[BadgeCell(h.badge.id, h.badge.name, badge_icon(h.badge), h.count) for h in held],
+                  flowers=flowers,
                   top_tags=[(TagLabel.of(tag), n) for tag, n in services.person_top_tags(person)],
                   sections=[profile_section_html("before_praise", person)])
 

@@ -192,6 +192,28 @@ def test_reported_flowers_are_left_out_of_the_total_except_for_hr(org) -> None:
     assert flower_total(org.lina, org.hr) == 4
 
 
+def test_recognition_of_reads_badges_and_flowers_together(org) -> None:
+    """What a profile and a badge wall show: badges held, newest first, and the flower total
+    (reported gifts counted for HR only), the same with badges held and without."""
+    from perfapp.recognition.badges import holdings, recognition_of
+    from tests.feedback.test_queries import recorded_statements
+
+    assert recognition_of(org.lina, org.emma) == ([], 0)  # nothing yet: nothing invented
+    give(org.emma, org.lina, 3).hidden = True
+    give(org.zhang, org.lina, 2)
+    db.session.commit()
+    assert recognition_of(org.lina, org.emma) == ([], 2)  # no badges: the total still comes
+    award(org.emma, org.anyone, org.lina)
+    with recorded_statements() as statements:
+        held, flowers = recognition_of(org.lina, org.emma)
+    reads = [s for s in statements if "badge_holding" in s or "flower_gift" in s]
+    assert len(reads) == 1 and "flower_gift" in reads[0]  # one statement for both
+    assert flowers == 2  # the reported gift left out
+    assert [(h.badge.id, h.count) for h in held] == [(h.badge.id, h.count) for h in holdings(org.lina, org.emma)]
+    assert [(h.badge.id, h.count) for h in held] == [(org.anyone.id, 1)]
+    assert recognition_of(org.lina, org.hr)[1] == 5  # HR counts reported gifts
+
+
 # --- the catalogue ---------------------------------------------------------------------------
 
 def badge_input(**kw) -> BadgeInput:  # type: ignore[no-untyped-def]
