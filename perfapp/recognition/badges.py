@@ -302,24 +302,28 @@ def holdings(person: User, viewer: User) -> list[Holding]:
 
 @cache
 def _holdings_and_flowers() -> Select:
-    """_holdings with the person's flower total (never counting reported gifts) in each row."""
+    """The person's flower total (never counting reported gifts), left-joined with _holdings'
+    rows: one row with no badge when they hold none."""
     from perfapp.recognition.flowers import _flower_total  # here: flowers may come to import badges
 
-    return _holdings().add_columns(_flower_total(False).scalar_subquery())
+    total = _flower_total(False).subquery()
+    return (select(*total.c, Badge, BadgeHolding.count, BadgeHolding.first_at, BadgeHolding.last_at)
+            .select_from(total)
+            .outerjoin(BadgeHolding, BadgeHolding.user_id == bindparam("person_id"))
+            .outerjoin(Badge, Badge.id == BadgeHolding.badge_id)
+            .order_by(BadgeHolding.last_at.desc(), Badge.id))
 
 
 def recognition_of(person: User, viewer: User) -> tuple[list[Holding], int]:
     """`holdings` and the person's flower total (`flowers.flower_total`), as profiles and badge
-    walls show them: one statement for most viewers and people (the total comes in each
-    holding's row; a person without badges, or an HR viewer, costs a second one)."""
+    walls show them, in one statement (for HR, who also see reported awards and gifts, two)."""
     from perfapp.recognition.flowers import flower_total
 
     if viewer.is_hr:
         return holdings(person, viewer), flower_total(person, viewer)
     rows = db.session.execute(_holdings_and_flowers(), {"person_id": person.id}).all()
-    if not rows:
-        return [], flower_total(person, viewer)
-    return [Holding(b, n, first, last) for b, n, first, last, _total in rows], int(rows[0][4] or 0)
+    held = [Holding(b, n, first, last) for _total, b, n, first, last in rows if b is not None]
+    return held, int(rows[0][0] or 0)
 
 
 def earned(person: User, badge: Badge, viewer: User) -> Holding | None:
