@@ -254,14 +254,21 @@ def _tags_by_id() -> Select[Any]:
     return select(Tag).where(Tag.id.in_(bindparam("ids", expanding=True)))
 
 
-def top_values(limit: int = 5) -> list[tuple[Tag, int]]:
-    """This month's most used values (counts of values, never ranks of people)."""
-    since = month_start()
-    counts = _cached(f"values:{since.isoformat()}", lambda: _value_counts(since))[:limit]
+def _labelled(counts: list[tuple[int, int]]) -> list[tuple[Tag, int]]:
+    """(tag, count) for (tag id, count), the tags as copies outside any session: they are kept
+    with the counts in `_cached` (as old as the counts, at most WALL_STRIP_TTL), so a page
+    reads neither the counts nor the names; a copy has no state a later request could expire."""
     if not counts:
         return []
     tags = {t.id: t for t in db.session.scalars(_tags_by_id(), {"ids": [t for t, _n in counts]})}
-    return [(tags[t], n) for t, n in counts if t in tags]
+    return [(Tag(id=tags[t].id, kind=tags[t].kind, name_zh=tags[t].name_zh, name_en=tags[t].name_en,
+                 key=tags[t].key, active=tags[t].active), n) for t, n in counts if t in tags]
+
+
+def top_values(limit: int = 5) -> list[tuple[Tag, int]]:
+    """This month's most used values (counts of values, never ranks of people)."""
+    since = month_start()
+    return _cached(f"values:{since.isoformat()}:{limit}", lambda: _labelled(_value_counts(since)[:limit]))
 
 
 NEWEST_AWARDS = 8
@@ -301,11 +308,7 @@ def person_top_tags(person: User, limit: int = 8) -> list[tuple[Tag, int]]:
     """Tags on this person's public praise and flowers (never private or development-only),
     counted at most every few minutes per person: someone praised thousands of times would
     otherwise cost a scan of it all on every visit to their wall."""
-    top = _cached(f"tags:{person.id}", lambda: _person_tag_counts(person.id))[:limit]
-    if not top:
-        return []
-    tags = {t.id: t for t in db.session.scalars(select(Tag).where(Tag.id.in_([t for t, _n in top])))}
-    return [(tags[t], n) for t, n in top if t in tags]
+    return _cached(f"tags:{person.id}:{limit}", lambda: _labelled(_person_tag_counts(person.id)[:limit]))
 
 
 def _person_tag_counts(person_id: int) -> list[tuple[int, int]]:

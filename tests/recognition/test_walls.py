@@ -11,6 +11,7 @@ import pytest
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback
+from perfapp.people.models import User
 from perfapp.recognition.models import BadgeAward, FlowerGift
 from perfapp.recognition.rules import ensure_automatic_badges
 from perfapp.walls import services
@@ -83,6 +84,27 @@ def test_strips_count_values_of_public_things_only(wall) -> None:
     # development-only, constructive and hidden rows carry it as well but must not count.
     assert [(t.name_en, n) for t, n in services.top_values()] == [("Ownership", 3)]
     assert [a.citation for a in services.newest_awards()] == ["a badge"]
+
+
+def test_strip_labels_are_kept_with_their_counts_and_outlive_the_request(wall, app, monkeypatch) -> None:
+    """With a TTL the value strip's counts and names are read once per TTL, not per page; the
+    kept tags are copies that still read after their session is gone."""
+    from tests.feedback.test_queries import recorded_statements
+
+    monkeypatch.setitem(app.config, "WALL_STRIP_TTL", 300)
+    monkeypatch.setattr(services, "_cache", {})
+    value_id, lina_id = wall.value.id, wall.lina.id
+    first = services.top_values()
+    db.session.remove()  # the request that read them ends
+    with recorded_statements() as statements:
+        again = services.top_values()
+    assert statements == [] and again is first
+    assert [(t.id, t.name_en, t.name_zh, n) for t, n in again] == [(value_id, "Ownership", "担当", 3)]
+    lina = db.session.get(User, lina_id)
+    with recorded_statements() as statements:
+        assert [t.name_en for t, _n in services.person_top_tags(lina)] == ["Ownership"]
+        assert [t.name_en for t, _n in services.person_top_tags(lina)] == ["Ownership"]
+    assert len([s for s in statements if "FROM tag" in s]) == 1
 
 
 def test_keyset_pages_cover_everything_once_even_with_ties(org) -> None:
