@@ -398,7 +398,8 @@ def card_page(branches: list[tuple[str, Any]], viewer: User, cursor: Cursor | No
 
 def home_feed(viewer: User, cursor: Cursor | None = None, limit: int = 20) -> tuple[list[FeedRef], str | None]:
     """What I received and (for managers) what my reports received that I may see. What I gave
-    has its own list (given_feed, the Given section): Home leads with what others said."""
+    has its own list (given_feed, the Given section): Home leads with what others said. The Home
+    view reads the same page, with its cards' light rows, through card_page_statement."""
     return _page(home_branches(viewer), cursor, limit)
 
 

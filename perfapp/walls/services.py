@@ -261,8 +261,8 @@ def _labelled(counts: list[tuple[int, int]]) -> list[tuple[Tag, int]]:
     if not counts:
         return []
     tags = {t.id: t for t in db.session.scalars(_tags_by_id(), {"ids": [t for t, _n in counts]})}
-    return [(Tag(id=tags[t].id, kind=tags[t].kind, name_zh=tags[t].name_zh, name_en=tags[t].name_en,
-                 key=tags[t].key, active=tags[t].active), n) for t, n in counts if t in tags]
+    return [(Tag(id=tag.id, kind=tag.kind, name_zh=tag.name_zh, name_en=tag.name_en, key=tag.key, active=tag.active), n)
+            for t, n in counts if (tag := tags.get(t)) is not None]
 
 
 def top_values(limit: int = 5) -> list[tuple[Tag, int]]:
