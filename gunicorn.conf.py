@@ -62,3 +62,5 @@ def worker_exit(server, worker):  # type: ignore[no-untyped-def]
         if total:
             worker.log.info("%s: %d found, %d rendered (%.0f%% found)", name, counts["found"], counts["rendered"],
                             100 * counts["found"] / total)
+    if pages.stats["found before the view"]:
+        worker.log.info("pages found before the view: %d", pages.stats["found before the view"])

@@ -130,4 +130,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
         # The client address (rate limits, the audit log) and scheme from the proxies' headers.
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]  # WSGI middleware, as Flask documents
+    from perfapp.core.pages import init_pages
+
+    init_pages(app)  # last: its before_request hook may answer a kept page before the view
     return app

@@ -22,6 +22,14 @@ more often than the page around it can be spliced in (`answer`, the praise wall'
 with a flashed message is never kept (the message shows once). The rule for a template rendered
 with keep=True: it reads only its context and the shell's state, nothing else from the request,
 the session or the database (the tests render each kept page with and without the cache).
+
+**Found before the view** (`stamped`). Finding a kept page as above still runs the view's queries
+and works its cards out, about half of a hit's CPU. A view whose page is a function of one
+loader's rows (Home: its one statement) registers that loader as the page's *stamp*: a
+before_request hook then runs only the loader, digests its rows with the viewer's columns and the
+shell's state, and answers the kept page when that digest is the one it was kept under, before
+the view is called. The view reads the same rows through the same loader (`once`: read once per
+request), so a page is kept under the digest of exactly the rows it was rendered from.
 """
 from __future__ import annotations
 
@@ -32,6 +40,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, time
+from functools import cache
 from typing import Any
 
 import brotli
@@ -40,6 +49,7 @@ from flask import Flask, Response, current_app, g, make_response, request, sessi
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from markupsafe import Markup, escape
+from sqlalchemy import inspect as sqlalchemy_inspect
 from werkzeug.http import generate_etag
 
 _lock = threading.Lock()
@@ -48,6 +58,8 @@ stats: Counter[str] = Counter()
 #: (slot, encoding or "around") -> (digest, encoding used, bytes, ETag)
 _cache: LRUCache[Hashable, tuple[bytes, str | None, bytes, str]] | None = None
 _HX = ("HX-Request", "HX-Boosted", "HX-Target", "HX-History-Restore-Request")
+#: endpoint -> its page's stamp (see `stamped`)
+_STAMPS: dict[str, Callable[[], Hashable | None]] = {}
 
 
 class Unkeyable(Exception):
@@ -238,6 +250,14 @@ def answer(page_key: tuple[Hashable, bytes] | None, render: Callable[[], str], s
             kept = encode(whole(text), how)
         with _lock:
             store[(slot, how)] = (wanted, *kept)
+    stamp = g.pop("_stamped", None)
+    if stamp is not None and status == 200 and spliced is None:
+        with _lock:
+            store[stamp[0]] = (stamp[1], *kept)
+    return _sent(kept, status)
+
+
+def _sent(kept: tuple[str | None, bytes, str], status: int) -> Response:
     used, data, etag = kept
     response = make_response(data, status)  # text/html, Flask's default
     if used:
@@ -248,3 +268,73 @@ def answer(page_key: tuple[Hashable, bytes] | None, render: Callable[[], str], s
         response.set_etag(etag)
         response.make_conditional(request)
     return response
+
+
+def stamped(endpoint: str, stamp: Callable[[], Hashable | None]) -> None:
+    """Register the stamp of a kept page's view (see the module's docstring): a function of the
+    request that returns what the page shows besides the viewer and the shell's state, as a
+    hashable value (rows of the view's own loader, read through `once`), or None when this
+    request's page depends on more than that (it is then not answered before the view). The view
+    renders with keep=True and reads its rows through the same loader."""
+    _STAMPS[endpoint] = stamp
+
+
+def once(name: Hashable, load: Callable[[], Any]) -> Any:
+    """`load()` read once per request under `name`: a stamp and its view share the rows."""
+    loaded = g.setdefault("_loaded", {})
+    if name not in loaded:
+        loaded[name] = load()
+    return loaded[name]
+
+
+def _viewer_state() -> bytes:
+    """The viewer's row as loaded (every column: a page's facets may read any) and what the login
+    query read with it (perfapp.auth.session: whether they manage anyone, the posts they
+    reported; the unread count is the shell's), as a digest."""
+    viewer: Any = current_user._get_current_object()
+    values = viewer.__dict__
+    return fingerprint((tuple(values.get(name) for name in _columns(viewer.__class__)),
+                        values.get("_is_manager"),  # managers may promote praise (a card's facet)
+                        sorted(g.get("_open_reports", (None, ()))[1])))
+
+
+@cache
+def _columns(model: type) -> tuple[str, ...]:
+    return tuple(sqlalchemy_inspect(model).column_attrs.keys())
+
+
+def found_before_view() -> Response | None:
+    """before_request: the kept page of a stamped view, when what it shows is unchanged (else None,
+    and the view runs; its page is then kept under this request's digest)."""
+    stamp = _STAMPS.get(request.endpoint or "")
+    if (stamp is None or request.method != "GET" or not current_app.config.get("PAGE_CACHE", True)
+            or session.get("_flashes") or not current_user.is_authenticated):
+        return None
+    try:
+        value = stamp()
+        if value is None:
+            return None
+        # Python's hash of the rows (64 bits, per process like the store): a different page under
+        # the same digest needs a collision within one viewer's one URL, 1 in 2**64 per change.
+        digest = hash((value, _viewer_state(), fingerprint(shell_state())))
+    except (Unkeyable, TypeError):  # TypeError: an unhashable value in the rows
+        return None
+    how = encoding()
+    slot = ("stamped", request.endpoint, current_user.get_id(), request.full_path,
+            tuple(request.headers.get(h) for h in _HX), how)
+    store = _store()
+    with _lock:
+        entry = store.get(slot)
+    if entry is not None and entry[0] == digest:
+        stats["found before the view"] += 1
+        response = _sent(entry[1:], 200)
+        response.vary.add("HX-Request")
+        return response
+    g._stamped = (slot, digest)
+    return None
+
+
+def init_pages(app: Flask) -> None:
+    """Answer stamped pages before their views (registered after every other before_request
+    hook, so rate limits and the like still run first)."""
+    app.before_request(found_before_view)

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select, true
 
+from perfapp.core import pages
 from perfapp.core.db import run, utcnow
 from perfapp.core.htmx import is_htmx, redirect, render, wants_json
 from perfapp.core.idempotency import idempotent
@@ -48,10 +49,7 @@ def home() -> Response:
 
     viewer = current_user._get_current_object()
     cursor = services.decode_cursor(request.args.get("before"))
-    branches = services.home_branches(viewer)
-    params = services.page_params(branches, cursor, HOME_PAGE)
-    params.update(viewer_id=viewer.id, person_id=viewer.id, now=utcnow())
-    result = run(_home_statement(tuple(shape for shape, _value in branches), cursor is not None), params).all()
+    result = _home_rows(viewer, cursor)
     context: dict[str, Any] = {"asks_count": 0, "gs": None, "reviews": None}
     if cursor is None:  # the first page's counters came first in each row (one row if the feed is empty)
         counters = result[0][:_counter_count()]
@@ -64,6 +62,39 @@ def home() -> Response:
 
 
 HOME_PAGE = 20
+
+
+def _home_rows(viewer: User, cursor: services.Cursor | None) -> list[Any]:
+    """Everything Home shows besides the viewer: one statement's rows, read once per request (by
+    the page's stamp, then by the view: see `_home_stamp`)."""
+    def load() -> list[Any]:
+        branches = services.home_branches(viewer)
+        params = services.page_params(branches, cursor, HOME_PAGE)
+        params.update(viewer_id=viewer.id, person_id=viewer.id, now=utcnow())
+        return list(run(_home_statement(tuple(shape for shape, _value in branches), cursor is not None), params))
+
+    return pages.once(("home", viewer.id, cursor), load)
+
+
+def _home_stamp() -> tuple[Any, ...] | None:
+    """Home is a function of `_home_rows` (and the viewer): found before the view while they are
+    the same. Not while the getting-started cards show (they also read the flowers left and the
+    quiet hours), nor when a card names a goal or a meeting (whether the viewer may see those is
+    read apart: feedback.cards)."""
+    from perfapp.onboarding.services import UNDER_WAY, progress_of
+
+    cursor = services.decode_cursor(request.args.get("before"))
+    rows = _home_rows(current_user._get_current_object(), cursor)
+    if cursor is None:
+        hidden, given = progress_of(rows[0][1:_counter_count() - 2])
+        if not hidden and given < UNDER_WAY:
+            return None
+    if any(row.goal_id is not None or row.meeting_id is not None for row in rows):
+        return None
+    return tuple(tuple(row) for row in rows)
+
+
+pages.stamped("home", _home_stamp)
 
 
 @lru_cache(maxsize=256)
