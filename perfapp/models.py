@@ -9,6 +9,7 @@ from perfapp.coaching.models import (
     OneOnOneSeries,
     PrivateNote,
 )
+from perfapp.core.changes import PersonChange
 from perfapp.core.models import IdempotencyRecord
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest, FeedbackTag, Tag
 from perfapp.goals.models import CheckIn, Goal, GoalLink, GoalSetting, KeyResult
@@ -43,7 +44,7 @@ __all__ = [
     "ActionItem", "AgendaItem", "FormalRecord", "OneOnOne", "OneOnOneSeries", "PrivateNote",
     "CalendarToken", "Meeting", "MeetingAttendee", "MeetingNote",
     "CheckIn", "Goal", "GoalLink", "GoalSetting", "KeyResult",
-    "AuditEntry", "GettingStartedDismissal", "IdempotencyRecord",
+    "AuditEntry", "GettingStartedDismissal", "IdempotencyRecord", "PersonChange",
     "Department", "Feedback", "FeedbackAsk", "FeedbackRequest", "FeedbackTag", "Invite",
     "LoginFailure", "LoginSession", "PasswordReset", "Milestone", "PostingSuspension", "Notification", "PeerReview", "Project", "ProjectMember", "Tag", "User",
     "CustomerPraise", "CustomerPraisePerson", "InboundNonce", "Story", "StoryPerson", "StoryTag",

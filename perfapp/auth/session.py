@@ -8,6 +8,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from sqlalchemy import bindparam, select
 
+from perfapp.core import pages
+from perfapp.core.changes import stamp_columns
 from perfapp.core.security import unauthorized_response
 from perfapp.extensions import db
 from perfapp.people.models import User
@@ -37,12 +39,19 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
                 .join(LoginSession, LoginSession.user_id == User.id)
                 .where(LoginSession.token_hash == bindparam("token_hash"), User.active.is_(True)))
 
+    # A page found before its view by the person's changes (perfapp.core.pages) reads them here too.
+    with_changes = by_token.add_columns(*stamp_columns(User.id))
+
     @login_manager.user_loader
     def load_user(token: str) -> User | None:
-        row = db.session.execute(by_token, {"token_hash": token_hash(token)}).one_or_none()
+        checked = pages.checks_changes()
+        row = db.session.execute(with_changes if checked else by_token,
+                                 {"token_hash": token_hash(token)}).one_or_none()
         if row is None:
             return None
-        user, manages_anyone, unread_count, open_reports = row
+        user, manages_anyone, unread_count, open_reports = row[:4]
+        if checked:
+            pages.changes_read(tuple(row[4:]))
         user.session_token = token
         prefetch_viewer_state(user, is_manager=bool(manages_anyone), unread=int(unread_count or 0))
         prefetch_open_reports(user.id, open_reports)

@@ -41,11 +41,21 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, time
 from functools import cache
+from time import monotonic
 from typing import Any
 
 import brotli
 from cachetools import LRUCache
-from flask import Flask, Response, current_app, g, make_response, request, session
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    has_request_context,
+    make_response,
+    request,
+    session,
+)
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -56,7 +66,7 @@ _lock = threading.Lock()
 #: kept pages found and rendered in this process (gunicorn.conf.py logs them when a worker exits)
 stats: Counter[str] = Counter()
 #: (slot, encoding or "around") -> (digest, encoding used, bytes, ETag)
-_cache: LRUCache[Hashable, tuple[bytes, str | None, bytes, str]] | None = None
+_cache: LRUCache[Hashable, tuple[Any, ...]] | None = None
 _HX = ("HX-Request", "HX-Boosted", "HX-Target", "HX-History-Restore-Request")
 #: endpoint -> its page's stamp (see `stamped`)
 _STAMPS: dict[str, Callable[[], Hashable | None]] = {}
@@ -138,7 +148,7 @@ def shell_state() -> tuple[Hashable, ...]:
     )
 
 
-def _store() -> LRUCache[Hashable, tuple[bytes, str | None, bytes, str]]:
+def _store() -> LRUCache[Hashable, tuple[Any, ...]]:
     global _cache
     if _cache is None:
         with _lock:
@@ -252,8 +262,9 @@ def answer(page_key: tuple[Hashable, bytes] | None, render: Callable[[], str], s
             store[(slot, how)] = (wanted, *kept)
     stamp = g.pop("_stamped", None)
     if stamp is not None and status == 200 and spliced is None:
+        slot, digest, quick, checked = stamp
         with _lock:
-            store[stamp[0]] = (stamp[1], *kept)
+            store[slot] = (digest, *kept, quick, checked)
     return _sent(kept, status)
 
 
@@ -303,35 +314,67 @@ def _columns(model: type) -> tuple[str, ...]:
     return tuple(sqlalchemy_inspect(model).column_attrs.keys())
 
 
+def checks_changes() -> bool:
+    """Whether this request's login query also reads the person's changes (a stamped page's GET)."""
+    return (has_request_context() and request.method == "GET" and request.endpoint in _STAMPS
+            and current_app.config.get("PAGE_CACHE", True))
+
+
+def changes_read(changes: tuple[Any, ...]) -> None:
+    """The person's newest change and count of changes, as the login query read them."""
+    g._changes = changes
+
+
 def found_before_view() -> Response | None:
     """before_request: the kept page of a stamped view, when what it shows is unchanged (else None,
-    and the view runs; its page is then kept under this request's digest)."""
+    and the view runs; its page is then kept under this request's digest).
+
+    Two checks, the cheaper first: the person's changes (perfapp.core.changes, read by the login
+    query) with the viewer and the shell as they were when the page was last checked, within
+    PAGE_RECHECK_SECONDS of that; else the stamp itself (the view's statement), exact."""
     stamp = _STAMPS.get(request.endpoint or "")
     if (stamp is None or request.method != "GET" or not current_app.config.get("PAGE_CACHE", True)
             or session.get("_flashes") or not current_user.is_authenticated):
         return None
     try:
-        value = stamp()
-        if value is None:
-            return None
-        # Python's hash of the rows (64 bits, per process like the store): a different page under
-        # the same digest needs a collision within one viewer's one URL, 1 in 2**64 per change.
-        digest = hash((value, _viewer_state(), fingerprint(shell_state())))
-    except (Unkeyable, TypeError):  # TypeError: an unhashable value in the rows
+        around = (_viewer_state(), fingerprint(shell_state()))
+    except Unkeyable:
         return None
+    changes = g.get("_changes")
+    quick = hash((changes, around)) if changes is not None else None
     how = encoding()
     slot = ("stamped", request.endpoint, current_user.get_id(), request.full_path,
             tuple(request.headers.get(h) for h in _HX), how)
     store = _store()
     with _lock:
         entry = store.get(slot)
+    now = monotonic()
+    if (entry is not None and quick is not None and entry[4] == quick
+            and now - entry[5] < current_app.config.get("PAGE_RECHECK_SECONDS", 20)):
+        stats["found by its changes"] += 1
+        return _found(entry)
+    try:
+        value = stamp()
+        if value is None:
+            return None
+        # Python's hash of the rows (64 bits, per process like the store): a different page under
+        # the same digest needs a collision within one viewer's one URL, 1 in 2**64 per change.
+        digest = hash((value, around))
+    except TypeError:  # an unhashable value in the rows
+        return None
     if entry is not None and entry[0] == digest:
         stats["found before the view"] += 1
-        response = _sent(entry[1:], 200)
-        response.vary.add("HX-Request")
-        return response
-    g._stamped = (slot, digest)
+        with _lock:
+            store[slot] = (*entry[:4], quick, now)
+        return _found(entry)
+    g._stamped = (slot, digest, quick, now)
     return None
+
+
+def _found(entry: tuple[Any, ...]) -> Response:
+    response = _sent(entry[1:4], 200)
+    response.vary.add("HX-Request")
+    return response
 
 
 def init_pages(app: Flask) -> None:

@@ -17,6 +17,15 @@ def purge_idempotency_keys() -> int:
     return count
 
 
+@huey.periodic_task(crontab(hour="4", minute="13"))
+@in_app_context
+def prune_person_changes() -> int:
+    """Daily: keep only each person's newest change (perfapp.core.changes)."""
+    from perfapp.core.changes import prune
+
+    return prune()
+
+
 @huey.task(retries=5, retry_delay=60)
 @in_app_context
 def deliver_mail(message: dict[str, str]) -> None:

@@ -5,10 +5,13 @@ page is never another session's."""
 from __future__ import annotations
 
 import re
+import time
+from datetime import timedelta
 
 import pytest
 
 from perfapp.core import pages
+from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback
 from perfapp.feedback.services import request_feedback
@@ -34,7 +37,20 @@ def org(make_user) -> dict[str, User]:  # type: ignore[no-untyped-def]
 
 
 def found() -> int:
-    return pages.stats["found before the view"]
+    """Pages answered before their view, by the person's changes or by the view's statement."""
+    return pages.stats["found by its changes"] + pages.stats["found before the view"]
+
+
+@pytest.fixture()
+def later(monkeypatch):  # type: ignore[no-untyped-def]
+    """later(): the clock of kept pages moves past PAGE_RECHECK_SECONDS."""
+    from time import monotonic
+
+    def move() -> None:
+        shift = 3600.0
+        monkeypatch.setattr(pages, "monotonic", lambda: monotonic() + shift)
+
+    return move
 
 
 def test_an_unchanged_home_is_answered_before_the_view(org, login, renders) -> None:  # type: ignore[no-untyped-def]
@@ -47,8 +63,36 @@ def test_an_unchanged_home_is_answered_before_the_view(org, login, renders) -> N
         assert home(lina) == first
     assert found() == before + 1 and renders == []
     ran = [s for s in statements if s.strip().upper() != "BEGIN"]
-    assert len(ran) == 2  # the login query, then Home's one statement
-    assert "login_session" in ran[0] and "FROM feedback_ask" in ran[1]
+    assert len(ran) == 1  # the login query, with the person's changes: not even Home's statement
+    assert "login_session" in ran[0] and "person_change" in ran[0]
+    assert pages.stats["found by its changes"] >= 1
+
+
+def test_after_the_recheck_time_home_s_statement_checks_the_page(org, login, later) -> None:  # type: ignore[no-untyped-def]
+    give(org["emma"], org["lina"], "Great launch")
+    lina = login(org["lina"])
+    first = home(lina)
+    later()
+    exact = pages.stats["found before the view"]
+    with recorded_statements() as statements:
+        assert home(lina) == first
+    assert pages.stats["found before the view"] == exact + 1
+    ran = [s for s in statements if s.strip().upper() != "BEGIN"]
+    assert len(ran) == 2 and "FROM feedback_ask" in ran[1]  # the login query, then Home's statement
+
+
+def test_what_time_alone_changes_shows_within_the_recheck_time(org, login, later) -> None:  # type: ignore[no-untyped-def]
+    """A request waiting for me expires with no write at all: no change is appended, and the page
+    is checked by its statement again after PAGE_RECHECK_SECONDS."""
+    asked = request_feedback(org["boss"], [org["lina"].id], "the demo")
+    asked.expires_at = utcnow() + timedelta(seconds=1.5)
+    db.session.commit()
+    lina = login(org["lina"])
+    assert "1 person asked for your feedback" in home(lina)
+    time.sleep(1.6)
+    assert "1 person asked for your feedback" in home(lina)  # within the recheck time: as kept
+    later()
+    assert "1 person asked for your feedback" not in home(lina)  # checked by Home's statement
 
 
 @pytest.mark.parametrize("change", ["new feedback", "reaction", "hidden", "deleted", "reported by me", "author renamed",

@@ -1,0 +1,120 @@
+"""Changes about a person, written by the database itself: what a kept Home is checked against.
+
+A kept page found before its view (perfapp.core.pages) is exact when the view's statement runs
+again and reads the same rows. That statement is most of a kept Home's cost on PostgreSQL (a
+round trip and its joins). So every write that changes what a person's Home shows also appends a
+row naming that person to `person_change`, from triggers on the tables Home reads (feedback to
+them, to their reports, by them; requests waiting for them; reviews they are to write; hiding the
+tips; who reports to them). The login query reads the person's newest change and how many there
+are (`stamp_columns`); while those are as they were when the page was kept, the page is answered
+without its statement, for at most PAGE_RECHECK_SECONDS, after which the statement runs again.
+
+Triggers, not application code: a bulk UPDATE (versions moved by a rename, a reaction's bump)
+fires them as an ORM flush does, and a write path added later cannot forget them. Appends only:
+writers about one person don't wait on each other (no row every write updates), and a change
+committed out of id order still moves the count. A daily job prunes all but each person's newest
+(`prune`).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import DDL, Index, Integer, delete, event, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from perfapp.extensions import Model, db
+
+
+class PersonChange(Model):
+    __tablename__ = "person_change"
+    __table_args__ = (Index("ix_person_change_person", "person_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # No foreign key: an erased person's rows are pruned with the rest.
+    person_id: Mapped[int] = mapped_column(Integer)
+
+
+#: table -> the people whose Home a row of it shows on (R: the row, NEW or OLD), and the columns
+#: whose UPDATE counts (None: any)
+WATCHED: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "feedback": ("SELECT R.recipient_id AS p UNION SELECT R.author_id "
+                 "UNION SELECT manager_id FROM person WHERE id = R.recipient_id", None),
+    "feedback_ask": ("SELECT R.recipient_id AS p", None),
+    "feedback_request": ("SELECT R.requester_id AS p "
+                         "UNION SELECT recipient_id FROM feedback_ask WHERE request_id = R.id", None),
+    "review_assignment": ("SELECT R.reviewer_id AS p", None),
+    "review_cycle": ("SELECT reviewer_id AS p FROM review_assignment WHERE cycle_id = R.id", None),
+    "getting_started_dismissal": ("SELECT R.person_id AS p", None),
+    "flower_gift": ("SELECT R.giver_id AS p", None),
+    "badge_award": ("SELECT R.giver_id AS p", None),
+    "person": ("SELECT R.manager_id AS p", ("manager_id",)),
+}
+
+
+def _insert(table: str, row: str) -> str:
+    people = WATCHED[table][0].replace("R.", f"{row}.")
+    return (f"INSERT INTO person_change (person_id) SELECT p FROM ({people}) AS changed "
+            f"WHERE p IS NOT NULL;")
+
+
+def sqlite_ddl() -> list[str]:
+    """The triggers as SQLite writes them (three per table)."""
+    out = []
+    for table, (_people, columns) in WATCHED.items():
+        for when, rows in (("INSERT", ("NEW",)), ("UPDATE", ("NEW", "OLD")), ("DELETE", ("OLD",))):
+            if columns and when != "UPDATE":
+                continue
+            of = f" OF {', '.join(columns)}" if columns else ""
+            body = " ".join(_insert(table, row) for row in rows)
+            out.append(f"CREATE TRIGGER person_change_{table}_{when.lower()} AFTER {when}{of} ON {table} "
+                       f"FOR EACH ROW BEGIN {body} END")
+    return out
+
+
+def postgresql_ddl() -> list[str]:
+    """The triggers as PostgreSQL writes them (a function and a trigger per table)."""
+    out = []
+    for table, (_people, columns) in WATCHED.items():
+        events = "UPDATE OF " + ", ".join(columns) if columns else "INSERT OR UPDATE OR DELETE"
+        out.append(f"""CREATE OR REPLACE FUNCTION person_change_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'DELETE' THEN {_insert(table, "NEW")} END IF;
+    IF TG_OP <> 'INSERT' THEN {_insert(table, "OLD")} END IF;
+    RETURN NULL;
+END
+$$""")
+        out.append(f"CREATE TRIGGER person_change_{table} AFTER {events} ON {table} "
+                   f"FOR EACH ROW EXECUTE FUNCTION person_change_{table}()")
+    return out
+
+
+def drop_ddl(dialect: str) -> list[str]:
+    """Statements that remove the triggers (the migration's downgrade)."""
+    if dialect == "postgresql":
+        return [f"DROP FUNCTION IF EXISTS person_change_{table}() CASCADE" for table in WATCHED]
+    return [f"DROP TRIGGER IF EXISTS person_change_{table}_{when}" for table in WATCHED
+            for when in ("insert", "update", "delete")]
+
+
+# create_all (the tests, a first run) builds them once every table exists; the migration runs the
+# same statements on an existing database.
+for _sql in sqlite_ddl():
+    event.listen(Model.metadata, "after_create", DDL(_sql).execute_if(dialect="sqlite"))
+for _sql in postgresql_ddl():
+    event.listen(Model.metadata, "after_create", DDL(_sql).execute_if(dialect="postgresql"))
+
+
+def stamp_columns(person_id: Any) -> tuple[Any, Any]:
+    """The person's newest change and how many there are, as two scalar subqueries on
+    `person_id` (a column of the login query): one index range, read in the login's round trip."""
+    mine = PersonChange.person_id == person_id
+    return (select(func.max(PersonChange.id)).where(mine).scalar_subquery(),
+            select(func.count()).select_from(PersonChange).where(mine).scalar_subquery())
+
+
+def prune() -> int:
+    """Remove every change but each person's newest (their count then drops: their kept pages are
+    checked once more). Returns how many rows went. A daily job (perfapp.tasks)."""
+    newest = select(func.max(PersonChange.id)).group_by(PersonChange.person_id)
+    result = db.session.execute(delete(PersonChange).where(PersonChange.id.not_in(newest)))
+    db.session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)

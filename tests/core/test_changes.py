@@ -1,0 +1,61 @@
+"""The database appends a change for every person whose Home a write changes (perfapp.core.changes),
+from triggers, so bulk statements count as ORM flushes do; and only for them."""
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import select, update
+
+from perfapp.core.changes import PersonChange, prune
+from perfapp.core.versions import bump
+from perfapp.extensions import db
+from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest
+from perfapp.feedback.services import request_feedback
+from perfapp.onboarding.models import GettingStartedDismissal
+from perfapp.people.models import User
+from tests.core.test_pages import give
+
+
+def changed(action) -> Counter[int]:  # type: ignore[no-untyped-def]
+    """How many changes each person got from `action()` (committed)."""
+    newest = db.session.scalar(select(PersonChange.id).order_by(PersonChange.id.desc()).limit(1)) or 0
+    action()
+    db.session.commit()
+    return Counter(db.session.scalars(select(PersonChange.person_id).where(PersonChange.id > newest)))
+
+
+def test_feedback_changes_its_recipient_author_and_the_recipients_manager(make_user) -> None:  # type: ignore[no-untyped-def]
+    boss = make_user(name="王伟")
+    lina, emma, other = make_user(name="李娜", manager=boss), make_user(name="Emma"), make_user(name="Zhang")
+    got = changed(lambda: give(emma, lina, "Great launch"))
+    assert set(got) == {lina.id, emma.id, boss.id} and other.id not in got
+    item = db.session.scalar(select(Feedback).where(Feedback.recipient_id == lina.id))
+    assert set(changed(lambda: bump(db.session, Feedback, [item.id]))) == {lina.id, emma.id, boss.id}  # a bulk UPDATE
+    assert set(changed(lambda: db.session.delete(item))) == {lina.id, emma.id, boss.id}
+
+
+def test_requests_reviews_tips_and_reports_change_the_people_they_concern(make_user) -> None:  # type: ignore[no-untyped-def]
+    boss = make_user(name="王伟")
+    lina, emma = make_user(name="李娜", manager=boss), make_user(name="Emma")
+    got = changed(lambda: request_feedback(emma, [lina.id], "the demo"))
+    assert lina.id in got and emma.id in got and boss.id not in got
+    ask = db.session.scalar(select(FeedbackAsk))
+    assert set(changed(lambda: db.session.execute(
+        update(FeedbackRequest).where(FeedbackRequest.id == ask.request_id).values(about="the launch")))) \
+        == {lina.id, emma.id}
+    assert set(changed(lambda: db.session.add(GettingStartedDismissal(person_id=lina.id)))) == {lina.id}
+    # who reports to whom: the old and the new manager, and not for any other column
+    assert set(changed(lambda: setattr(db.session.get(User, emma.id), "manager_id", boss.id))) == {boss.id}
+    assert set(changed(lambda: setattr(db.session.get(User, emma.id), "manager_id", lina.id))) == {boss.id, lina.id}
+    assert changed(lambda: setattr(db.session.get(User, emma.id), "stored_name", "Emma W.")) == Counter()
+
+
+def test_prune_keeps_each_persons_newest_change(make_user) -> None:  # type: ignore[no-untyped-def]
+    lina, emma = make_user(name="李娜"), make_user(name="Emma")
+    for text in ("one", "two", "three"):
+        give(emma, lina, text)
+    newest = {person: db.session.scalar(select(PersonChange.id).where(PersonChange.person_id == person)
+                                        .order_by(PersonChange.id.desc()).limit(1)) for person in (lina.id, emma.id)}
+    assert prune() >= 4
+    left = db.session.execute(select(PersonChange.person_id, PersonChange.id)).all()
+    assert sorted(left) == sorted(newest.items())
