@@ -47,6 +47,9 @@ class Config:
     # feed as text besides: at 64 MB a worker evicted pages it was about to serve again.
     PAGE_CACHE = os.environ.get("PAGE_CACHE", "1") != "0"
     PAGE_CACHE_BYTES = int(os.environ.get("PAGE_CACHE_BYTES", 256_000_000))
+    # A kept Home found by the person's changes alone (perfapp.core.changes) for at most this long
+    # since its statement last checked it: what time alone changes (a request expiring) shows then.
+    PAGE_RECHECK_SECONDS = float(os.environ.get("PAGE_RECHECK_SECONDS", 20))
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
 
