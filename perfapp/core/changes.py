@@ -65,7 +65,7 @@ def sqlite_ddl() -> list[str]:
                 continue
             of = f" OF {', '.join(columns)}" if columns else ""
             body = " ".join(_insert(table, row) for row in rows)
-            out.append(f"CREATE TRIGGER person_change_{table}_{when.lower()} AFTER {when}{of} ON {table} "
+            out.append(f"CREATE TRIGGER IF NOT EXISTS person_change_{table}_{when.lower()} AFTER {when}{of} ON {table} "
                        f"FOR EACH ROW BEGIN {body} END")
     return out
 
@@ -82,7 +82,7 @@ BEGIN
     RETURN NULL;
 END
 $$""")
-        out.append(f"CREATE TRIGGER person_change_{table} AFTER {events} ON {table} "
+        out.append(f"CREATE OR REPLACE TRIGGER person_change_{table} AFTER {events} ON {table} "
                    f"FOR EACH ROW EXECUTE FUNCTION person_change_{table}()")
     return out
 
@@ -95,8 +95,8 @@ def drop_ddl(dialect: str) -> list[str]:
             for when in ("insert", "update", "delete")]
 
 
-# create_all (the tests, a first run) builds them once every table exists; the migration runs the
-# same statements on an existing database.
+# create_all (the tests, a first run) builds them once every table exists, and again without harm
+# when it completes an existing schema; the migration runs the same statements.
 for _sql in sqlite_ddl():
     event.listen(Model.metadata, "after_create", DDL(_sql).execute_if(dialect="sqlite"))
 for _sql in postgresql_ddl():
