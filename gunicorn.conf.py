@@ -62,5 +62,6 @@ def worker_exit(server, worker):  # type: ignore[no-untyped-def]
         if total:
             worker.log.info("%s: %d found, %d rendered (%.0f%% found)", name, counts["found"], counts["rendered"],
                             100 * counts["found"] / total)
-    if pages.stats["found before the view"]:
-        worker.log.info("pages found before the view: %d", pages.stats["found before the view"])
+    if pages.stats["found before the view"] or pages.stats["found by its changes"]:
+        worker.log.info("pages found before the view: %d by the person's changes, %d by the view's statement",
+                        pages.stats["found by its changes"], pages.stats["found before the view"])
