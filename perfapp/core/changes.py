@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import DDL, Index, Integer, delete, event, func, select
+from sqlalchemy import DDL, Index, Integer, column, delete, event, func, select
+from sqlalchemy import table as table_named
 from sqlalchemy.orm import Mapped, mapped_column
 
 from perfapp.extensions import Model, db
@@ -113,8 +114,11 @@ def stamp_columns(person_id: Any) -> tuple[Any, Any]:
 
 def prune() -> int:
     """Remove every change but each person's newest (their count then drops: their kept pages are
-    checked once more). Returns how many rows went. A daily job (perfapp.tasks)."""
+    checked once more), and every change of a person who no longer exists (erased). Returns how
+    many rows went. A daily job (perfapp.core.tasks)."""
+    people = table_named("person", column("id"))  # by name: the core imports no domain
     newest = select(func.max(PersonChange.id)).group_by(PersonChange.person_id)
-    result = db.session.execute(delete(PersonChange).where(PersonChange.id.not_in(newest)))
+    result = db.session.execute(delete(PersonChange).where(
+        PersonChange.id.not_in(newest) | PersonChange.person_id.not_in(select(people.c.id))))
     db.session.commit()
     return int(getattr(result, "rowcount", 0) or 0)

@@ -50,12 +50,14 @@ def test_requests_reviews_tips_and_reports_change_the_people_they_concern(make_u
     assert changed(lambda: setattr(db.session.get(User, emma.id), "stored_name", "Emma W.")) == Counter()
 
 
-def test_prune_keeps_each_persons_newest_change(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_prune_keeps_each_persons_newest_change_and_none_of_the_erased(make_user) -> None:  # type: ignore[no-untyped-def]
     lina, emma = make_user(name="李娜"), make_user(name="Emma")
     for text in ("one", "two", "three"):
         give(emma, lina, text)
     newest = {person: db.session.scalar(select(PersonChange.id).where(PersonChange.person_id == person)
                                         .order_by(PersonChange.id.desc()).limit(1)) for person in (lina.id, emma.id)}
-    assert prune() >= 4
+    db.session.add(PersonChange(person_id=999_999))  # someone erased since
+    db.session.commit()
+    assert prune() >= 5
     left = db.session.execute(select(PersonChange.person_id, PersonChange.id)).all()
     assert sorted(left) == sorted(newest.items())
