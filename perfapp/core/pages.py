@@ -315,7 +315,8 @@ def _columns(model: type) -> tuple[str, ...]:
 
 
 def checks_changes() -> bool:
-    """Whether this request's login query also reads the person's changes (a stamped page's GET)."""
+    """Whether this request is a stamped page's GET with kept pages on: its login query then also
+    reads the person's changes, and found_before_view may answer it."""
     return (has_request_context() and request.method == "GET" and request.endpoint in _STAMPS
             and current_app.config.get("PAGE_CACHE", True))
 
@@ -332,10 +333,9 @@ def found_before_view() -> Response | None:
     Two checks, the cheaper first: the person's changes (perfapp.core.changes, read by the login
     query) with the viewer and the shell as they were when the page was last checked, within
     PAGE_RECHECK_SECONDS of that; else the stamp itself (the view's statement), exact."""
-    stamp = _STAMPS.get(request.endpoint or "")
-    if (stamp is None or request.method != "GET" or not current_app.config.get("PAGE_CACHE", True)
-            or session.get("_flashes") or not current_user.is_authenticated):
+    if not checks_changes() or session.get("_flashes") or not current_user.is_authenticated:
         return None
+    stamp = _STAMPS[request.endpoint or ""]
     try:
         around = (_viewer_state(), fingerprint(shell_state()))
     except Unkeyable:

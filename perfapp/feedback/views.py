@@ -44,7 +44,7 @@ def home() -> Response:
     Everything the page shows is worked out here as plain values (the cards' HTML included), so
     the page is kept per viewer and served again while it would render the same (keep=True)."""
     # Imported here: onboarding and reviews import feedback's models (and notify, which imports us).
-    from perfapp.onboarding.services import getting_started, progress_of
+    from perfapp.onboarding.services import getting_started
     from perfapp.reviews.services import waiting_of
 
     viewer = current_user._get_current_object()
@@ -53,7 +53,7 @@ def home() -> Response:
     context: dict[str, Any] = {"asks_count": 0, "gs": None, "reviews": None}
     if cursor is None:  # the first page's counters came first in each row (one row if the feed is empty)
         counters = result[0][:_counter_count()]
-        context = {"asks_count": counters[0] or 0, "gs": getting_started(viewer, progress_of(counters[1:-2])),
+        context = {"asks_count": counters[0] or 0, "gs": getting_started(viewer, _progress(result)),
                    "reviews": waiting_of(counters[-2:])}
     items, next_cursor = services.page_of([row for row in result if row.id is not None], HOME_PAGE)
     return render("feedback/home.html", "feedback/_items.html", target="feed-more", keep=True,
@@ -81,20 +81,25 @@ def _home_stamp() -> tuple[Any, ...] | None:
     the same. Not while the getting-started cards show (they also read the flowers left and the
     quiet hours), nor when a card names a goal or a meeting (whether the viewer may see those is
     read apart: feedback.cards)."""
-    from perfapp.onboarding.services import UNDER_WAY, progress_of
+    from perfapp.onboarding.services import shows_tips
 
     cursor = services.decode_cursor(request.args.get("before"))
     rows = _home_rows(current_user._get_current_object(), cursor)
-    if cursor is None:
-        hidden, given = progress_of(rows[0][1:_counter_count() - 2])
-        if not hidden and given < UNDER_WAY:
-            return None
+    if cursor is None and shows_tips(_progress(rows)):
+        return None
     if any(row.goal_id is not None or row.meeting_id is not None for row in rows):
         return None
     return tuple(tuple(row) for row in rows)
 
 
 pages.stamped("home", _home_stamp)
+
+
+def _progress(rows: list[Any]) -> tuple[bool, int]:
+    """The getting-started progress from the counters in front of Home's first page's rows."""
+    from perfapp.onboarding.services import progress_of
+
+    return progress_of(rows[0][1:_counter_count() - 2])
 
 
 @lru_cache(maxsize=256)

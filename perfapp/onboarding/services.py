@@ -66,11 +66,17 @@ def dismissed(person: User) -> bool:
     return _dismissed_and_given(person)[0]
 
 
+def shows_tips(progress: tuple[bool, int]) -> bool:
+    """Whether the cards show for this progress (neither hidden nor already under way)."""
+    hidden, given = progress
+    return not hidden and given < UNDER_WAY
+
+
 def getting_started(person: User, progress: tuple[bool, int] | None = None) -> GettingStarted | None:
     """The cards for this person, or None when they hid them or are already under way
     (`progress`: what progress_of read, when the caller read it along with other things)."""
     hidden, given = progress or _dismissed_and_given(person)
-    if hidden or given >= UNDER_WAY:
+    if not shows_tips((hidden, given)):
         return None
     left, allowance = flowers_left(person)
     pref = preferences.preference_for(person)
