@@ -6,10 +6,10 @@ import hashlib
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, bindparam, literal, select
 
 from perfapp.core import pages
-from perfapp.core.changes import stamp_columns
+from perfapp.core.changes import ORG, stamp_columns
 from perfapp.core.security import unauthorized_response
 from perfapp.extensions import db
 from perfapp.people.models import User
@@ -39,14 +39,17 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
                 .join(LoginSession, LoginSession.user_id == User.id)
                 .where(LoginSession.token_hash == bindparam("token_hash"), User.active.is_(True)))
 
-    # A page found before its view by the person's changes (perfapp.core.pages) reads them here too.
-    with_changes = by_token.add_columns(*stamp_columns(User.id))
+    # A page found before its view by the changes (perfapp.core.pages) reads them here too: the
+    # viewer's, the page's person's and channel's, the organisation's.
+    with_changes = by_token.add_columns(*stamp_columns(
+        User.id, bindparam("about", type_=Integer), bindparam("channel", type_=Integer), literal(ORG)))
 
     @login_manager.user_loader
     def load_user(token: str) -> User | None:
         checked = pages.checks_changes()
         row = db.session.execute(with_changes if checked else by_token,
-                                 {"token_hash": token_hash(token)}).one_or_none()
+                                 {"token_hash": token_hash(token), **(pages.about_request() if checked else {})}
+                                 ).one_or_none()
         if row is None:
             return None
         user, manages_anyone, unread_count, open_reports = row[:4]

@@ -1,13 +1,17 @@
-"""Changes about a person, written by the database itself: what a kept Home is checked against.
+"""Changes about a person, written by the database itself: what kept pages are checked against.
 
 A kept page found before its view (perfapp.core.pages) is exact when the view's statement runs
 again and reads the same rows. That statement is most of a kept Home's cost on PostgreSQL (a
-round trip and its joins). So every write that changes what a person's Home shows also appends a
-row naming that person to `person_change`, from triggers on the tables Home reads (feedback to
-them, to their reports, by them; requests waiting for them; reviews they are to write; hiding the
-tips; who reports to them). The login query reads the person's newest change and how many there
-are (`stamp_columns`); while those are as they were when the page was kept, the page is answered
-without its statement, for at most PAGE_RECHECK_SECONDS, after which the statement runs again.
+round trip and its joins). So every write that changes what a person's pages show also appends a
+row naming that person to `person_change`, from triggers on the tables those pages read (`WATCHED`:
+feedback to them, to their reports, by them; requests waiting for them; reviews they are to write
+or are the subject of; flowers and badges they give and receive; who reports to them; their own
+name, title, department). What is not about one person goes to a *channel* (a person_id of 0 or
+below): the organisation's names (tags, badges, departments: `ORG`) and all goals (`GOALS`). The
+login query reads the newest change and how many there are for the viewer, the person the page
+is about (a profile's, say) and the page's channel (`stamp_columns`); while those are as they
+were when the page was kept, the page is answered without running its view, for at most
+PAGE_RECHECK_SECONDS, after which the view (or Home's statement) runs again.
 
 Triggers, not application code: a bulk UPDATE (versions moved by a rename, a reaction's bump)
 fires them as an ORM flush does, and a write path added later cannot forget them. Appends only:
@@ -34,20 +38,51 @@ class PersonChange(Model):
     person_id: Mapped[int] = mapped_column(Integer)
 
 
-#: table -> the people whose Home a row of it shows on (R: the row, NEW or OLD), and the columns
-#: whose UPDATE counts (None: any)
+#: Channels: changes that are not about one person, read by the pages that show them (a channel
+#: is a row of person_change whose person_id is not a person's: 0 or below).
+ORG = 0  # what any page may name: tags, badges, departments (read by every checked page)
+GOALS = -1  # every goal, key result, alignment and check-in (the goal tree, a person's goals)
+
+#: table -> the people (and channels) whose pages a row of it shows on (R: the row, NEW or OLD),
+#: and the columns whose UPDATE counts (None: any; INSERT and DELETE always count)
 WATCHED: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    # Home: feedback to them, to their reports, by them; a profile: praise to them.
     "feedback": ("SELECT R.recipient_id AS p UNION SELECT R.author_id "
                  "UNION SELECT manager_id FROM person WHERE id = R.recipient_id", None),
+    "feedback_tag": ("SELECT recipient_id AS p FROM feedback WHERE id = R.feedback_id", None),
     "feedback_ask": ("SELECT R.recipient_id AS p", None),
     "feedback_request": ("SELECT R.requester_id AS p "
                          "UNION SELECT recipient_id FROM feedback_ask WHERE request_id = R.id", None),
-    "review_assignment": ("SELECT R.reviewer_id AS p", None),
-    "review_cycle": ("SELECT reviewer_id AS p FROM review_assignment WHERE cycle_id = R.id", None),
     "getting_started_dismissal": ("SELECT R.person_id AS p", None),
-    "flower_gift": ("SELECT R.giver_id AS p", None),
-    "badge_award": ("SELECT R.giver_id AS p", None),
-    "person": ("SELECT R.manager_id AS p", ("manager_id",)),
+    # Home's tips count what they give; a profile and a badge wall what they receive.
+    "flower_gift": ("SELECT R.giver_id AS p UNION SELECT R.receiver_id", None),
+    "badge_award": ("SELECT R.giver_id AS p UNION SELECT R.receiver_id", None),
+    "badge_holding": ("SELECT R.user_id AS p", None),
+    "customer_praise": ("SELECT user_id AS p FROM customer_praise_person WHERE praise_id = R.id", None),
+    "customer_praise_person": ("SELECT R.user_id AS p", None),
+    # Their own head (name, title, department, role...), their manager's list of reports and the
+    # results naming them as an attributed reviewer; not a password, a failed login or a language
+    # (the viewer's own row is read at every login). Cards naming them move by their versions.
+    "person": ("SELECT R.id AS p UNION SELECT R.manager_id "
+               "UNION SELECT reviewee_id FROM review_assignment WHERE reviewer_id = R.id",
+               ("name", "title", "department_id", "manager_id", "role", "active", "email")),
+    # Reviews they are to write (Home), results about them (a reviewee's results page).
+    "review_assignment": ("SELECT R.reviewer_id AS p UNION SELECT R.reviewee_id", None),
+    "review_cycle": ("SELECT reviewer_id AS p FROM review_assignment WHERE cycle_id = R.id "
+                     "UNION SELECT reviewee_id FROM review_assignment WHERE cycle_id = R.id", None),
+    "review_question": ("SELECT reviewee_id AS p FROM review_assignment WHERE cycle_id = R.cycle_id", None),
+    "review_rating": ("SELECT reviewee_id AS p FROM review_assignment WHERE id = R.assignment_id", None),
+    "review_comment": ("SELECT reviewee_id AS p FROM review_assignment WHERE id = R.assignment_id", None),
+    "review_tag_vote": ("SELECT reviewee_id AS p FROM review_assignment WHERE id = R.assignment_id", None),
+    "tag": (f"SELECT {ORG} AS p", None),
+    "badge": (f"SELECT {ORG} AS p", None),
+    "department": (f"SELECT {ORG} AS p", None),
+    "recognition_setting": (f"SELECT {ORG} AS p", None),
+    "goal": (f"SELECT {GOALS} AS p", None),
+    "key_result": (f"SELECT {GOALS} AS p", None),
+    "goal_link": (f"SELECT {GOALS} AS p", None),
+    "goal_checkin": (f"SELECT {GOALS} AS p", None),
+    "goal_setting": (f"SELECT {GOALS} AS p", None),
 }
 
 
@@ -62,9 +97,7 @@ def sqlite_ddl() -> list[str]:
     out = []
     for table, (_people, columns) in WATCHED.items():
         for when, rows in (("INSERT", ("NEW",)), ("UPDATE", ("NEW", "OLD")), ("DELETE", ("OLD",))):
-            if columns and when != "UPDATE":
-                continue
-            of = f" OF {', '.join(columns)}" if columns else ""
+            of = f" OF {', '.join(columns)}" if columns and when == "UPDATE" else ""
             body = " ".join(_insert(table, row) for row in rows)
             out.append(f"CREATE TRIGGER IF NOT EXISTS person_change_{table}_{when.lower()} AFTER {when}{of} ON {table} "
                        f"FOR EACH ROW BEGIN {body} END")
@@ -75,7 +108,7 @@ def postgresql_ddl() -> list[str]:
     """The triggers as PostgreSQL writes them (a function and a trigger per table)."""
     out = []
     for table, (_people, columns) in WATCHED.items():
-        events = "UPDATE OF " + ", ".join(columns) if columns else "INSERT OR UPDATE OR DELETE"
+        events = "INSERT OR UPDATE" + (" OF " + ", ".join(columns) if columns else "") + " OR DELETE"
         out.append(f"""CREATE OR REPLACE FUNCTION person_change_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP <> 'DELETE' THEN {_insert(table, "NEW")} END IF;
@@ -104,21 +137,22 @@ for _sql in postgresql_ddl():
     event.listen(Model.metadata, "after_create", DDL(_sql).execute_if(dialect="postgresql"))
 
 
-def stamp_columns(person_id: Any) -> tuple[Any, Any]:
-    """The person's newest change and how many there are, as two scalar subqueries on
-    `person_id` (a column of the login query): one index range, read in the login's round trip."""
-    mine = PersonChange.person_id == person_id
+def stamp_columns(*ids: Any) -> tuple[Any, Any]:
+    """The newest change about any of these people or channels and how many there are, as two
+    scalar subqueries (`ids`: columns of the login query or bound values; None names nothing): an
+    index range each, read in the login's round trip."""
+    mine = PersonChange.person_id.in_(ids)
     return (select(func.max(PersonChange.id)).where(mine).scalar_subquery(),
             select(func.count()).select_from(PersonChange).where(mine).scalar_subquery())
 
 
 def prune() -> int:
-    """Remove every change but each person's newest (their count then drops: their kept pages are
-    checked once more), and every change of a person who no longer exists (erased). Returns how
+    """Remove every change but each person's (and channel's) newest (their count then drops: their
+    kept pages are checked once more), and every change of a person who no longer exists (erased). Returns how
     many rows went. A daily job (perfapp.core.tasks)."""
     people = table_named("person", column("id"))  # by name: the core imports no domain
     newest = select(func.max(PersonChange.id)).group_by(PersonChange.person_id)
-    result = db.session.execute(delete(PersonChange).where(
-        PersonChange.id.not_in(newest) | PersonChange.person_id.not_in(select(people.c.id))))
+    erased = (PersonChange.person_id > ORG) & PersonChange.person_id.not_in(select(people.c.id))
+    result = db.session.execute(delete(PersonChange).where(PersonChange.id.not_in(newest) | erased))
     db.session.commit()
     return int(getattr(result, "rowcount", 0) or 0)

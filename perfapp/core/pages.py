@@ -30,6 +30,13 @@ before_request hook then runs only the loader, digests its rows with the viewer'
 shell's state, and answers the kept page when that digest is the one it was kept under, before
 the view is called. The view reads the same rows through the same loader (`once`: read once per
 request), so a page is kept under the digest of exactly the rows it was rendered from.
+
+Cheaper still, **found by its changes**: database triggers append a row to person_change for each
+person (or channel) whose pages a write changes (perfapp.core.changes). The login query reads
+those of the viewer, of the person the page is about and of its channel; while they, the viewer
+and the shell are as when the page was kept, it is answered with the login query alone, for at
+most PAGE_RECHECK_SECONDS. A page too wide for one loader (a profile, a goal list) registers
+without a stamp: after the recheck time its view runs again (and finds its kept page as above).
 """
 from __future__ import annotations
 
@@ -68,8 +75,10 @@ stats: Counter[str] = Counter()
 #: (slot, encoding or "around") -> (digest, encoding used, bytes, ETag)
 _cache: LRUCache[Hashable, tuple[Any, ...]] | None = None
 _HX = ("HX-Request", "HX-Boosted", "HX-Target", "HX-History-Restore-Request")
-#: endpoint -> its page's stamp (see `stamped`)
-_STAMPS: dict[str, Callable[[], Hashable | None]] = {}
+#: endpoint -> its page's stamp (see `stamped`; None: checked by changes alone)
+_STAMPS: dict[str, Callable[[], Hashable | None] | None] = {}
+#: endpoint -> (the view argument naming the person the page is about, the page's channel)
+_ABOUT: dict[str, tuple[str | None, int | None]] = {}
 
 
 class Unkeyable(Exception):
@@ -281,13 +290,29 @@ def _sent(kept: tuple[str | None, bytes, str], status: int) -> Response:
     return response
 
 
-def stamped(endpoint: str, stamp: Callable[[], Hashable | None]) -> None:
-    """Register the stamp of a kept page's view (see the module's docstring): a function of the
-    request that returns what the page shows besides the viewer and the shell's state, as a
-    hashable value (rows of the view's own loader, read through `once`), or None when this
-    request's page depends on more than that (it is then not answered before the view). The view
-    renders with keep=True and reads its rows through the same loader."""
+def stamped(endpoint: str, stamp: Callable[[], Hashable | None] | None = None, *,
+            about: str | None = None, channel: int | None = None) -> None:
+    """Register a kept page to be found before its view (see the module's docstring).
+
+    `stamp`: a function of the request that returns what the page shows besides the viewer and
+    the shell's state, as a hashable value (rows of the view's own loader, read through `once`),
+    or None when this request's page depends on more than that. Without one the page is found by
+    the changes alone (below) and, after PAGE_RECHECK_SECONDS, by running its view again.
+
+    Changes (perfapp.core.changes) read for the page: the viewer's, those of the person named by
+    the view argument `about` (a profile's person_id), and the `channel`'s (GOALS, say); the
+    organisation's names (ORG) always. Every table the page reads must be among the triggers'
+    (changes.WATCHED) for one of those: what a missed write changes shows only after the recheck."""
     _STAMPS[endpoint] = stamp
+    _ABOUT[endpoint] = (about, channel)
+
+
+def about_request() -> dict[str, int | None]:
+    """The person and channel whose changes this request's page is checked against (bound in the
+    login query): {"about": ..., "channel": ...}."""
+    name, channel = _ABOUT.get(request.endpoint or "", (None, None))
+    subject = (request.view_args or {}).get(name) if name else None
+    return {"about": subject if isinstance(subject, int) else None, "channel": channel}
 
 
 def once(name: Hashable, load: Callable[[], Any]) -> Any:
@@ -330,12 +355,13 @@ def found_before_view() -> Response | None:
     """before_request: the kept page of a stamped view, when what it shows is unchanged (else None,
     and the view runs; its page is then kept under this request's digest).
 
-    Two checks, the cheaper first: the person's changes (perfapp.core.changes, read by the login
-    query) with the viewer and the shell as they were when the page was last checked, within
-    PAGE_RECHECK_SECONDS of that; else the stamp itself (the view's statement), exact."""
+    Two checks, the cheaper first: the changes (perfapp.core.changes, read by the login query:
+    the viewer's, the page's person's and channel's) with the viewer and the shell as they were
+    when the page was last checked, within PAGE_RECHECK_SECONDS of that; else the stamp itself
+    (the view's statement), exact. A page without a stamp has only the first."""
     if not checks_changes() or session.get("_flashes") or not current_user.is_authenticated:
         return None
-    stamp = _STAMPS[request.endpoint or ""]
+    stamp = _STAMPS.get(request.endpoint or "")
     try:
         around = (_viewer_state(), fingerprint(shell_state()))
     except Unkeyable:
@@ -353,6 +379,10 @@ def found_before_view() -> Response | None:
             and now - entry[5] < current_app.config.get("PAGE_RECHECK_SECONDS", 20)):
         stats["found by its changes"] += 1
         return _found(entry)
+    if stamp is None:  # checked by its changes alone: the view runs, and its page is kept for them
+        if quick is not None:
+            g._stamped = (slot, None, quick, now)
+        return None
     try:
         value = stamp()
         if value is None:

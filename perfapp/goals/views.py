@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from perfapp.core import pages
+from perfapp.core.changes import GOALS
 from perfapp.core.db import utcnow
 from perfapp.core.htmx import redirect, render
 from perfapp.core.validation import FormError, parse_int
@@ -67,6 +69,10 @@ def person(person_id: int) -> Response:
     # Kept per viewer (perfapp.core.pages): the name and the goals' cards as plain values.
     return render("goals/person.html", keep=True, name=owner.name,
                   cards=goal_cards(services.goals_of(current_user, owner), show_owner=False))
+
+
+# Found by the changes to the person (their name) and to any goal (progress rolls up across owners).
+pages.stamped("goals.person", about="person_id", channel=GOALS)
 
 
 # --- one goal --------------------------------------------------------------------------------------
@@ -345,6 +351,10 @@ def tree() -> Response:
                   period=period, period_name=services.period_label(*period),
                   periods=[(services.period_key(s, e), services.period_label(s, e)) for s, e in periods],
                   current_key=services.period_key(*period))
+
+
+# Found by the changes to any goal (and to the viewer: whom they manage decides what they see).
+pages.stamped("goals.tree", channel=GOALS)
 
 
 @bp.route("/tree/<int:goal_id>")

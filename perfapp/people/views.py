@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required
 
+from perfapp.core import pages
 from perfapp.core.htmx import redirect, render
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
@@ -57,6 +58,10 @@ def profile(person_id: int) -> Response:
         sections=services.profile_sections(person) if first_page else {},
         more_url=url_for("people.profile", person_id=person.id),
     )
+
+
+# Found by the changes to the person (praise, flowers, badges, their head, their reports).
+pages.stamped("people.profile", about="person_id")
 
 
 @bp.route("/me")

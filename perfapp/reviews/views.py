@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from perfapp.audit.guard import hr_required
+from perfapp.core import pages
 from perfapp.core.db import utcnow
 from perfapp.core.htmx import redirect, render
 from perfapp.core.validation import FormError, parse_int
@@ -218,6 +219,10 @@ def results_page(cycle_id: int, person_id: int) -> Response:
     # worked out only when the page renders, the period's feedback as its cards.
     return render("reviews/results.html", keep=True, results=results.ResultsPage(cycle, person, services.label),
                   cards=feedback_cards(results.cycle_feedback(cycle, person)))
+
+
+# Found by the changes to the reviewee (their cycle, its questions and answers, feedback to them).
+pages.stamped("reviews.results_page", about="person_id")
 
 
 @bp.route("/cycles/<int:cycle_id>/people/<int:person_id>/customers", methods=["POST"])

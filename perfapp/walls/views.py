@@ -58,7 +58,6 @@ def praise() -> Response:
     return render("walls/praise.html", "walls/_items.html", target="feed-more", keep=True, splice="feed", **context)
 
 
-
 def newest_strip() -> Markup:
     """The newest badges strip, rendered once per set of award versions and language."""
     versions = services.newest_award_versions()
@@ -100,6 +99,10 @@ def person(person_id: int) -> Response:
                   flowers=flowers,
                   top_tags=[(TagLabel.of(tag), n) for tag, n in services.person_top_tags(person)],
                   sections=[profile_section_html("before_praise", person)])
+
+
+# Found by the changes to the person (their badges, flowers and tags).
+pages.stamped("walls.person", about="person_id")
 
 
 @bp.route("/people/<int:person_id>/badges/<int:badge_id>")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from perfapp.core.changes import PersonChange, prune
+from perfapp.core.changes import GOALS, PersonChange, prune
 from perfapp.core.versions import bump
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest
@@ -44,10 +44,14 @@ def test_requests_reviews_tips_and_reports_change_the_people_they_concern(make_u
         update(FeedbackRequest).where(FeedbackRequest.id == ask.request_id).values(about="the launch")))) \
         == {lina.id, emma.id}
     assert set(changed(lambda: db.session.add(GettingStartedDismissal(person_id=lina.id)))) == {lina.id}
-    # who reports to whom: the old and the new manager, and not for any other column
-    assert set(changed(lambda: setattr(db.session.get(User, emma.id), "manager_id", boss.id))) == {boss.id}
-    assert set(changed(lambda: setattr(db.session.get(User, emma.id), "manager_id", lina.id))) == {boss.id, lina.id}
-    assert changed(lambda: setattr(db.session.get(User, emma.id), "stored_name", "Emma W.")) == Counter()
+    # who reports to whom: the person, the old and the new manager
+    assert set(changed(lambda: setattr(db.session.get(User, emma.id), "manager_id", boss.id))) == {emma.id, boss.id}
+    assert set(changed(lambda: setattr(db.session.get(User, emma.id), "manager_id", lina.id))) \
+        == {emma.id, boss.id, lina.id}
+    # their head (a profile shows it, and their manager's list of reports), not their password or language
+    assert set(changed(lambda: setattr(db.session.get(User, emma.id), "stored_name", "Emma W."))) == {emma.id, lina.id}
+    assert changed(lambda: setattr(db.session.get(User, emma.id), "locale", "en")) == Counter()
+    assert changed(lambda: setattr(db.session.get(User, emma.id), "password_hash", "x")) == Counter()
 
 
 def test_prune_keeps_each_persons_newest_change_and_none_of_the_erased(make_user) -> None:  # type: ignore[no-untyped-def]
@@ -57,7 +61,9 @@ def test_prune_keeps_each_persons_newest_change_and_none_of_the_erased(make_user
     newest = {person: db.session.scalar(select(PersonChange.id).where(PersonChange.person_id == person)
                                         .order_by(PersonChange.id.desc()).limit(1)) for person in (lina.id, emma.id)}
     db.session.add(PersonChange(person_id=999_999))  # someone erased since
+    db.session.add_all([PersonChange(person_id=GOALS), PersonChange(person_id=GOALS)])  # a channel, not a person
     db.session.commit()
+    newest[GOALS] = db.session.scalar(select(func.max(PersonChange.id)))
     assert prune() >= 5
     left = db.session.execute(select(PersonChange.person_id, PersonChange.id)).all()
     assert sorted(left) == sorted(newest.items())
