@@ -50,6 +50,10 @@ class Config:
     # A kept Home found by the person's changes alone (perfapp.core.changes) for at most this long
     # since its statement last checked it: what time alone changes (a request expiring) shows then.
     PAGE_RECHECK_SECONDS = float(os.environ.get("PAGE_RECHECK_SECONDS", 20))
+    # The same for a page checked by running its whole view again (a profile, a badge wall, goals,
+    # the goal tree, review results, the page around the praise wall): nothing on those changes
+    # with time alone, so this bounds only a write the triggers would miss.
+    PAGE_RECHECK_VIEW_SECONDS = float(os.environ.get("PAGE_RECHECK_VIEW_SECONDS", 300))
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
 

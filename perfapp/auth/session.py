@@ -41,8 +41,10 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
 
     # A page found before its view by the changes (perfapp.core.pages) reads them here too: the
     # viewer's, the page's person's and channel's, the organisation's.
+    # And a page's shared channel's (the praise wall's: everything public), apart.
     with_changes = by_token.add_columns(*stamp_columns(
-        User.id, bindparam("about", type_=Integer), bindparam("channel", type_=Integer), literal(ORG)))
+        User.id, bindparam("about", type_=Integer), bindparam("channel", type_=Integer), literal(ORG)),
+        *stamp_columns(bindparam("shared", type_=Integer), literal(ORG)))
 
     @login_manager.user_loader
     def load_user(token: str) -> User | None:
@@ -54,7 +56,7 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
             return None
         user, manages_anyone, unread_count, open_reports = row[:4]
         if checked:
-            pages.changes_read(tuple(row[4:]))
+            pages.changes_read(tuple(row[4:6]), tuple(row[6:8]))
         user.session_token = token
         prefetch_viewer_state(user, is_manager=bool(manages_anyone), unread=int(unread_count or 0))
         prefetch_open_reports(user.id, open_reports)

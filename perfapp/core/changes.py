@@ -7,7 +7,8 @@ row naming that person to `person_change`, from triggers on the tables those pag
 feedback to them, to their reports, by them; requests waiting for them; reviews they are to write
 or are the subject of; flowers and badges they give and receive; who reports to them; their own
 name, title, department). What is not about one person goes to a *channel* (a person_id of 0 or
-below): the organisation's names (tags, badges, departments: `ORG`) and all goals (`GOALS`). The
+below): the organisation's names (tags, badges, departments: `ORG`), all goals (`GOALS`) and
+everything public (`PUBLIC`: the praise wall's, read apart from the viewer's, see pages). The
 login query reads the newest change and how many there are for the viewer, the person the page
 is about (a profile's, say) and the page's channel (`stamp_columns`); while those are as they
 were when the page was kept, the page is answered without running its view, for at most
@@ -42,21 +43,23 @@ class PersonChange(Model):
 #: is a row of person_change whose person_id is not a person's: 0 or below).
 ORG = 0  # what any page may name: tags, badges, departments (read by every checked page)
 GOALS = -1  # every goal, key result, alignment and check-in (the goal tree, a person's goals)
+PUBLIC = -2  # everything public: feedback, flowers, badge awards (the praise wall)
 
 #: table -> the people (and channels) whose pages a row of it shows on (R: the row, NEW or OLD),
 #: and the columns whose UPDATE counts (None: any; INSERT and DELETE always count)
 WATCHED: dict[str, tuple[str, tuple[str, ...] | None]] = {
     # Home: feedback to them, to their reports, by them; a profile: praise to them.
     "feedback": ("SELECT R.recipient_id AS p UNION SELECT R.author_id "
-                 "UNION SELECT manager_id FROM person WHERE id = R.recipient_id", None),
+                 "UNION SELECT manager_id FROM person WHERE id = R.recipient_id "
+                 f"UNION SELECT {PUBLIC} WHERE R.visibility = 'public'", None),
     "feedback_tag": ("SELECT recipient_id AS p FROM feedback WHERE id = R.feedback_id", None),
     "feedback_ask": ("SELECT R.recipient_id AS p", None),
     "feedback_request": ("SELECT R.requester_id AS p "
                          "UNION SELECT recipient_id FROM feedback_ask WHERE request_id = R.id", None),
     "getting_started_dismissal": ("SELECT R.person_id AS p", None),
     # Home's tips count what they give; a profile and a badge wall what they receive.
-    "flower_gift": ("SELECT R.giver_id AS p UNION SELECT R.receiver_id", None),
-    "badge_award": ("SELECT R.giver_id AS p UNION SELECT R.receiver_id", None),
+    "flower_gift": (f"SELECT R.giver_id AS p UNION SELECT R.receiver_id UNION SELECT {PUBLIC}", None),
+    "badge_award": (f"SELECT R.giver_id AS p UNION SELECT R.receiver_id UNION SELECT {PUBLIC}", None),
     "badge_holding": ("SELECT R.user_id AS p", None),
     "customer_praise": ("SELECT user_id AS p FROM customer_praise_person WHERE praise_id = R.id", None),
     "customer_praise_person": ("SELECT R.user_id AS p", None),

@@ -36,13 +36,16 @@ person (or channel) whose pages a write changes (perfapp.core.changes). The logi
 those of the viewer, of the person the page is about and of its channel; while they, the viewer
 and the shell are as when the page was kept, it is answered with the login query alone, for at
 most PAGE_RECHECK_SECONDS. A page too wide for one loader (a profile, a goal list) registers
-without a stamp: after the recheck time its view runs again (and finds its kept page as above).
+without a stamp: after PAGE_RECHECK_VIEW_SECONDS its view runs again (and finds its kept page as
+above).
 """
 from __future__ import annotations
 
 import gzip
 import hashlib
+import struct
 import threading
+import zlib
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, fields, is_dataclass
@@ -73,12 +76,17 @@ _lock = threading.Lock()
 #: kept pages found and rendered in this process (gunicorn.conf.py logs them when a worker exits)
 stats: Counter[str] = Counter()
 #: (slot, encoding or "around") -> (digest, encoding used, bytes, ETag)
-_cache: LRUCache[Hashable, tuple[Any, ...]] | None = None
+_cache: LRUCache[Hashable, Any] | None = None
 _HX = ("HX-Request", "HX-Boosted", "HX-Target", "HX-History-Restore-Request")
 #: endpoint -> its page's stamp (see `stamped`; None: checked by changes alone)
 _STAMPS: dict[str, Callable[[], Hashable | None] | None] = {}
-#: endpoint -> (the view argument naming the person the page is about, the page's channel)
-_ABOUT: dict[str, tuple[str | None, int | None]] = {}
+#: endpoint -> (the view argument naming the person the page is about, the page's channel, the
+#: channel of its spliced part)
+_ABOUT: dict[str, tuple[str | None, int | None, int | None]] = {}
+#: endpoint -> the function giving its spliced part before the view (see `stamped`)
+_PARTS: dict[str, Callable[[], Any]] = {}
+#: (name, key, shared changes) -> (when made, value): what every viewer's part is made from
+_shared: LRUCache[Hashable, tuple[float, Any]] = LRUCache(maxsize=512)
 
 
 class Unkeyable(Exception):
@@ -157,14 +165,22 @@ def shell_state() -> tuple[Hashable, ...]:
     )
 
 
-def _store() -> LRUCache[Hashable, tuple[Any, ...]]:
+def _store() -> LRUCache[Hashable, Any]:
     global _cache
     if _cache is None:
         with _lock:
             if _cache is None:
                 _cache = LRUCache(maxsize=current_app.config.get("PAGE_CACHE_BYTES", 256_000_000),
-                                  getsizeof=lambda kept: len(kept[2]))
+                                  getsizeof=_size)
     return _cache
+
+
+def _size(kept: Any) -> int:
+    """Bytes an entry of the store holds: a kept page's, a part's, a page around its part."""
+    if isinstance(kept, Compressed):
+        return len(kept.text) + len(kept.deflated)
+    held = kept[2]
+    return sum(_size(piece) for piece in held) if isinstance(held, tuple) else len(held)
 
 
 def clear() -> None:
@@ -172,6 +188,7 @@ def clear() -> None:
     with _lock:
         if _cache is not None:
             _cache.clear()
+        _shared.clear()
 
 
 def key(template: str, context: Mapping[str, Any], spliced: str | None = None) -> tuple[Hashable, bytes] | None:
@@ -270,10 +287,17 @@ def answer(page_key: tuple[Hashable, bytes] | None, render: Callable[[], str], s
         with _lock:
             store[(slot, how)] = (wanted, *kept)
     stamp = g.pop("_stamped", None)
-    if stamp is not None and status == 200 and spliced is None:
+    if stamp is not None and status == 200 and spliced is None and request.endpoint not in _PARTS:
         slot, digest, quick, checked = stamp
         with _lock:
             store[slot] = (digest, *kept, quick, checked)
+    elif stamp is not None and status == 200 and request.endpoint in _PARTS:
+        slot, _digest, quick, checked = stamp
+        with _lock:
+            around = store.get((page_key[0], "around"))
+        if around is not None and around[0] == digest:  # the page around this part, as kept
+            with _lock:
+                store[slot] = (quick, checked, _kept_around(around[2].decode()))
     return _sent(kept, status)
 
 
@@ -291,28 +315,38 @@ def _sent(kept: tuple[str | None, bytes, str], status: int) -> Response:
 
 
 def stamped(endpoint: str, stamp: Callable[[], Hashable | None] | None = None, *,
-            about: str | None = None, channel: int | None = None) -> None:
+            about: str | None = None, channel: int | None = None,
+            part: Callable[[], Any] | None = None, shared: int | None = None) -> None:
     """Register a kept page to be found before its view (see the module's docstring).
 
     `stamp`: a function of the request that returns what the page shows besides the viewer and
     the shell's state, as a hashable value (rows of the view's own loader, read through `once`),
     or None when this request's page depends on more than that. Without one the page is found by
-    the changes alone (below) and, after PAGE_RECHECK_SECONDS, by running its view again.
+    the changes alone (below) and, after PAGE_RECHECK_VIEW_SECONDS, by running its view again.
 
     Changes (perfapp.core.changes) read for the page: the viewer's, those of the person named by
     the view argument `about` (a profile's person_id), and the `channel`'s (GOALS, say); the
     organisation's names (ORG) always. Every table the page reads must be among the triggers'
-    (changes.WATCHED) for one of those: what a missed write changes shows only after the recheck."""
+    (changes.WATCHED) for one of those: what a missed write changes shows only after the recheck.
+
+    `part`: for a page whose spliced part (render(..., splice=...)) changes with every write of a
+    `shared` channel, for every viewer (the praise wall): a function of the request giving that
+    part (the view gives the same), or None when it cannot (the view then runs). The page around
+    the part is found by the changes above; the part is made from what `shared_value` keeps for
+    every viewer, and the two are joined compressed (`_joined`), neither rendered nor compressed
+    again."""
     _STAMPS[endpoint] = stamp
-    _ABOUT[endpoint] = (about, channel)
+    _ABOUT[endpoint] = (about, channel, shared)
+    if part is not None:
+        _PARTS[endpoint] = part
 
 
 def about_request() -> dict[str, int | None]:
     """The person and channel whose changes this request's page is checked against (bound in the
-    login query): {"about": ..., "channel": ...}."""
-    name, channel = _ABOUT.get(request.endpoint or "", (None, None))
+    login query): {"about": ..., "channel": ..., "shared": ...}."""
+    name, channel, shared = _ABOUT.get(request.endpoint or "", (None, None, None))
     subject = (request.view_args or {}).get(name) if name else None
-    return {"about": subject if isinstance(subject, int) else None, "channel": channel}
+    return {"about": subject if isinstance(subject, int) else None, "channel": channel, "shared": shared}
 
 
 def once(name: Hashable, load: Callable[[], Any]) -> Any:
@@ -346,9 +380,31 @@ def checks_changes() -> bool:
             and current_app.config.get("PAGE_CACHE", True))
 
 
-def changes_read(changes: tuple[Any, ...]) -> None:
-    """The person's newest change and count of changes, as the login query read them."""
+def changes_read(changes: tuple[Any, ...], shared: tuple[Any, ...]) -> None:
+    """The newest change and count of changes as the login query read them: the page's (the
+    viewer's, its person's, its channel's) and its shared channel's."""
     g._changes = changes
+    g._shared_changes = shared
+
+
+def shared_value(name: str, key: Hashable, make: Callable[[], Any]) -> Any:
+    """What every viewer's part of a page is made from (`stamped(part=...)`), made once while the
+    page's shared channel has no new change, for at most PAGE_RECHECK_SECONDS (what only time
+    changes shows within that). Without the changes read (kept pages off, a POST) it is made."""
+    changes = g.get("_shared_changes") if checks_changes() else None
+    if changes is None:
+        return make()
+    slot = (name, key, changes)
+    now = monotonic()
+    with _lock:
+        kept = _shared.get(slot)
+    if kept is not None and now - kept[0] < current_app.config.get("PAGE_RECHECK_SECONDS", 20):
+        stats["shared found"] += 1
+        return kept[1]
+    value = make()
+    with _lock:
+        _shared[slot] = (now, value)
+    return value
 
 
 def found_before_view() -> Response | None:
@@ -362,6 +418,8 @@ def found_before_view() -> Response | None:
     if not checks_changes() or session.get("_flashes") or not current_user.is_authenticated:
         return None
     stamp = _STAMPS.get(request.endpoint or "")
+    if request.endpoint in _PARTS:
+        return _found_around()
     try:
         around = (_viewer_state(), fingerprint(shell_state()))
     except Unkeyable:
@@ -376,7 +434,7 @@ def found_before_view() -> Response | None:
         entry = store.get(slot)
     now = monotonic()
     if (entry is not None and quick is not None and entry[4] == quick
-            and now - entry[5] < current_app.config.get("PAGE_RECHECK_SECONDS", 20)):
+            and now - entry[5] < _recheck(stamp is None)):
         stats["found by its changes"] += 1
         return _found(entry)
     if stamp is None:  # checked by its changes alone: the view runs, and its page is kept for them
@@ -399,6 +457,101 @@ def found_before_view() -> Response | None:
         return _found(entry)
     g._stamped = (slot, digest, quick, now)
     return None
+
+
+def _recheck(by_view: bool) -> float:
+    """Seconds a kept page is answered on its changes alone: PAGE_RECHECK_SECONDS when its stamp
+    checks it (Home: what only time changes shows within that), PAGE_RECHECK_VIEW_SECONDS when its
+    whole view does (nothing on those pages changes with time alone)."""
+    config = current_app.config
+    return config.get("PAGE_RECHECK_VIEW_SECONDS", 300) if by_view else config.get("PAGE_RECHECK_SECONDS", 20)
+
+
+def _found_around() -> Response | None:
+    """A page with a spliced part (`stamped(part=...)`): the page around the part found by its
+    changes, the part given by the endpoint's function, joined compressed; else None (the view
+    runs, and answer() keeps the page around its part for these changes)."""
+    try:
+        around = (_viewer_state(), fingerprint(shell_state()))
+    except Unkeyable:
+        return None
+    changes = g.get("_changes")
+    if changes is None:
+        return None
+    quick = hash((changes, around))
+    slot = ("around", request.endpoint, current_user.get_id(), request.full_path,
+            tuple(request.headers.get(h) for h in _HX))
+    with _lock:
+        entry = _store().get(slot)
+    now = monotonic()
+    joinable = encoding() is None or bool(request.accept_encodings["gzip"])  # else brotli, from the view
+    if (joinable and entry is not None and entry[0] == quick
+            and now - entry[1] < _recheck(True)):
+        value = _PARTS[request.endpoint or ""]()
+        if value is not None:
+            stats["found by its changes"] += 1
+            return _joined(entry[2], value)
+    g._stamped = (slot, None, quick, now)
+    return None
+
+
+@dataclass(frozen=True)
+class Compressed:
+    """Text and its raw deflate stream, flushed to a byte boundary (Z_SYNC_FLUSH) or finished:
+    such streams written one after another are one deflate stream, so a page is sent gzipped as
+    its kept pieces compressed once each (RFC 1951 blocks; RFC 1952's trailer is the CRC-32 and
+    length of the whole text, from the pieces' own)."""
+
+    text: bytes
+    deflated: bytes
+    crc: int
+
+    @classmethod
+    def of(cls, text: str, last: bool = False) -> Compressed:
+        data = text.encode()
+        packer = zlib.compressobj(current_app.config.get("COMPRESS_LEVEL", 6), zlib.DEFLATED, -15)
+        deflated = packer.compress(data) + packer.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+        return cls(data, deflated, zlib.crc32(data))
+
+
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no time, OS unknown
+
+
+def _kept_around(text: str) -> tuple[Compressed, Compressed]:
+    """A page around its part (PLACEHOLDER), as the head and the tail to join it with."""
+    head, tail = text.split(PLACEHOLDER, 1)
+    return Compressed.of(head), Compressed.of(tail, last=True)
+
+
+def _joined(around: tuple[Compressed, Compressed], value: Any) -> Response:
+    """The page around `value` with it in place, gzipped from the pieces' kept deflate streams
+    (the part's kept by its digest for every viewer who gets the same), or as text when the
+    browser takes no gzip."""
+    head, tail = around
+    digest = fingerprint(value)
+    with _lock:
+        part = _store().get(("part", digest))
+    if part is None:
+        stats["part rendered"] += 1
+        part = Compressed.of(_html(value))
+        with _lock:
+            _store()[("part", digest)] = part
+    gzipped = encoding() is not None
+    if gzipped:
+        crc = zlib.crc32(tail.text, zlib.crc32(part.text, head.crc))
+        size = len(head.text) + len(part.text) + len(tail.text)
+        data = b"".join((_GZIP_HEADER, head.deflated, part.deflated, tail.deflated,
+                         struct.pack("<II", crc & 0xFFFFFFFF, size & 0xFFFFFFFF)))
+    else:
+        data = head.text + part.text + tail.text
+    response = make_response(data, 200)
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    response.vary.add("HX-Request")
+    response.set_etag(generate_etag(b"%x.%x.%s" % (head.crc, tail.crc, digest.hex().encode())))
+    response.make_conditional(request)
+    return response
 
 
 def _found(entry: tuple[Any, ...]) -> Response:

@@ -116,6 +116,23 @@ def mine_of_rows(viewer: User, target_type: str, rows: Sequence[Any]) -> dict[in
     return mine(viewer, target_type, [row.id for row in rows])
 
 
+def reactors(target_type: str, ids: Sequence[int]) -> dict[int, dict[int, str]]:
+    """{target id: {person id: their emoji joined by commas}} for these targets: everyone's own
+    reactions at once, for a list shared by every viewer (each viewer's "mine" is then a lookup,
+    perfapp.walls.cards) instead of a column read per viewer."""
+    out: dict[int, dict[int, list[str]]] = {}
+    if ids:
+        for target_id, user_id, emoji in run(_reactors(), {"t": target_type, "ids": list(ids)}):
+            out.setdefault(target_id, {}).setdefault(user_id, []).append(emoji)
+    return {i: {who: ",".join(sorted(emoji)) for who, emoji in people.items()} for i, people in out.items()}
+
+
+@cache
+def _reactors() -> Select:
+    return (select(Reaction.target_id, Reaction.user_id, Reaction.emoji)
+            .where(Reaction.target_type == bindparam("t"), Reaction.target_id.in_(bindparam("ids", expanding=True))))
+
+
 def touch(target_type: str, target_ids: list[int]) -> None:
     """Its counts changed: move the target's version so its card renders again."""
     kind = TARGETS.get(target_type)

@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, abort, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from perfapp.core import cards, pages
+from perfapp.core.changes import PUBLIC
 from perfapp.core.htmx import redirect, render, wants_fragment
 from perfapp.core.ui import more_loader
 from perfapp.core.validation import parse_int
@@ -22,7 +23,7 @@ from perfapp.recognition.models import AWARDERS, Badge
 from perfapp.recognition.ui import badge_icon
 from perfapp.stories.services import library
 from perfapp.walls import bp, services
-from perfapp.walls.cards import wall_cards
+from perfapp.walls.cards import SharedRows, shared_rows, viewer_cards
 
 BADGE_STORIES = 3  # a glance on a phone; "see all" opens the library filtered by the badge
 
@@ -37,25 +38,64 @@ def _wall_filter() -> services.WallFilter:
                                badge_id=positive("badge"), period=period if period in services.PERIODS else "")
 
 
+@dataclass(frozen=True)
+class WallBody:
+    """What every viewer's praise wall page is made of, made once per change to anything public
+    (pages.shared_value): the items, the rows their cards are planned from, and the HTML around
+    the cards (the strips, the filter, the feed's frame), split where the cards go."""
+
+    items: tuple[services.WallItem, ...]
+    next_cursor: str | None
+    rows: SharedRows
+    before: Markup
+    after: Markup
+
+
+def _wall_body(wall_filter: services.WallFilter, cursor: services.Cursor | None) -> WallBody:
+    items, next_cursor = services.praise_wall(current_user, wall_filter, cursor)
+    context: dict[str, Any] = {"has_items": bool(items), "wall_filter": wall_filter, "feed": pages.PLACEHOLDER}
+    if cursor is None:
+        # Plain values: each value as a label in this language.
+        context.update(top_values=[(TagLabel.of(tag), n) for tag, n in services.top_values()],
+                       newest_strip=newest_strip(),
+                       options=services.filter_options() if wall_filter.active else None)
+    before, _cards, after = render_template("walls/_wall.html", **context).partition(pages.PLACEHOLDER)
+    return WallBody(tuple(items), next_cursor, shared_rows(items), Markup(before), Markup(after))
+
+
+def _wall() -> tuple[pages.Parts, pages.Parts]:
+    """This request's wall (the part spliced into the page) and its feed (the cards and the
+    "load more" link, the fragment infinite scroll loads)."""
+    wall_filter = _wall_filter()
+    cursor = services.decode_cursor(request.args.get("before"))
+    viewer = current_user._get_current_object()
+    body: WallBody = pages.shared_value(
+        "praise wall", (viewer.is_hr, str(get_locale()), str(get_timezone()), wall_filter, cursor),
+        lambda: _wall_body(wall_filter, cursor))
+    feed = pages.Parts((viewer_cards(body.items, body.rows, viewer),
+                        more_loader(url_for("walls.praise", **wall_filter.args()), body.next_cursor)))
+    return pages.Parts((body.before, feed, body.after)), feed
+
+
 @bp.route("/")
 @login_required
 def praise() -> Response:
     """The praise wall: public praise, flowers and badges, filterable; infinite scroll loads
-    the next page as a fragment."""
-    wall_filter = _wall_filter()
-    cursor = services.decode_cursor(request.args.get("before"))
-    items, next_cursor = services.praise_wall(current_user, wall_filter, cursor)
-    more_url = url_for("walls.praise", **wall_filter.args())
-    # The feed (the cards and the "load more" link after them) changes with every public write
-    # anywhere, for every viewer: it is spliced into the page kept around it (perfapp.core.pages).
-    context: dict[str, Any] = {"feed": pages.Parts((wall_cards(items), more_loader(more_url, next_cursor))),
-                               "has_items": bool(items), "wall_filter": wall_filter}
-    if cursor is None:
-        # Plain values (the page is kept per viewer): each value as a label in this language.
-        context.update(top_values=[(TagLabel.of(tag), n) for tag, n in services.top_values()],
-                       newest_strip=newest_strip(),
-                       options=services.filter_options() if wall_filter.active else None)
-    return render("walls/praise.html", "walls/_items.html", target="feed-more", keep=True, splice="feed", **context)
+    the next page as a fragment. Every public write anywhere changes it for every viewer, so its
+    wall is spliced into the page kept around it (perfapp.core.pages), made from what is shared
+    by every viewer (`WallBody`), and found before the view (`_wall_part`)."""
+    wall, feed = _wall()
+    # The fragment writes only the feed; the page only the wall (its kept copy is keyed by the rest).
+    shown: dict[str, Any] = {"feed": feed} if wants_fragment("feed-more") else {"wall": wall}
+    return render("walls/praise.html", "walls/_items.html", target="feed-more", keep=True, splice="wall", **shown)
+
+
+def _wall_part() -> pages.Parts | None:
+    """The wall spliced into a kept praise wall page, before the view (the page, not its fragment)."""
+    return None if wants_fragment("feed-more") else _wall()[0]
+
+
+pages.stamped("walls.praise", part=_wall_part, shared=PUBLIC)
 
 
 def newest_strip() -> Markup:

@@ -6,7 +6,7 @@ from collections import Counter
 
 from sqlalchemy import func, select, update
 
-from perfapp.core.changes import GOALS, PersonChange, prune
+from perfapp.core.changes import GOALS, PUBLIC, PersonChange, prune
 from perfapp.core.versions import bump
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest
@@ -27,11 +27,14 @@ def changed(action) -> Counter[int]:  # type: ignore[no-untyped-def]
 def test_feedback_changes_its_recipient_author_and_the_recipients_manager(make_user) -> None:  # type: ignore[no-untyped-def]
     boss = make_user(name="王伟")
     lina, emma, other = make_user(name="李娜", manager=boss), make_user(name="Emma"), make_user(name="Zhang")
-    got = changed(lambda: give(emma, lina, "Great launch"))
-    assert set(got) == {lina.id, emma.id, boss.id} and other.id not in got
+    got = changed(lambda: give(emma, lina, "Great launch"))  # public: the praise wall's channel too
+    assert set(got) == {lina.id, emma.id, boss.id, PUBLIC} and other.id not in got
     item = db.session.scalar(select(Feedback).where(Feedback.recipient_id == lina.id))
-    assert set(changed(lambda: bump(db.session, Feedback, [item.id]))) == {lina.id, emma.id, boss.id}  # a bulk UPDATE
-    assert set(changed(lambda: db.session.delete(item))) == {lina.id, emma.id, boss.id}
+    assert set(changed(lambda: bump(db.session, Feedback, [item.id]))) == {lina.id, emma.id, boss.id, PUBLIC}  # bulk
+    assert set(changed(lambda: db.session.delete(item))) == {lina.id, emma.id, boss.id, PUBLIC}
+    private = Feedback(author_id=emma.id, recipient_id=lina.id, kind="praise", visibility="private", text="Psst",
+                       created_at=item.created_at)
+    assert set(changed(lambda: db.session.add(private))) == {lina.id, emma.id, boss.id}  # not public
 
 
 def test_requests_reviews_tips_and_reports_change_the_people_they_concern(make_user) -> None:  # type: ignore[no-untyped-def]
@@ -59,7 +62,7 @@ def test_prune_keeps_each_persons_newest_change_and_none_of_the_erased(make_user
     for text in ("one", "two", "three"):
         give(emma, lina, text)
     newest = {person: db.session.scalar(select(PersonChange.id).where(PersonChange.person_id == person)
-                                        .order_by(PersonChange.id.desc()).limit(1)) for person in (lina.id, emma.id)}
+                                        .order_by(PersonChange.id.desc()).limit(1)) for person in (lina.id, emma.id, PUBLIC)}
     db.session.add(PersonChange(person_id=999_999))  # someone erased since
     db.session.add_all([PersonChange(person_id=GOALS), PersonChange(person_id=GOALS)])  # a channel, not a person
     db.session.commit()

@@ -1,0 +1,150 @@
+"""The praise wall found before its view (perfapp.core.pages.stamped with a part): the page around
+the wall is kept per viewer and found by the viewer's changes; the wall is made from what every
+viewer shares (walls.views.WallBody), read once per public change; each viewer's cards are planned
+from shared rows, so their own reactions, reports and posts still show as theirs; the pieces are
+sent as one gzip stream identical to the page the view renders."""
+from __future__ import annotations
+
+import gzip
+import re
+
+import brotli
+import pytest
+
+from perfapp.core import cards, pages
+from perfapp.core.db import utcnow
+from perfapp.extensions import db
+from perfapp.feedback.models import Feedback
+from perfapp.people.models import User
+from perfapp.reactions.services import set_reaction
+from tests.core.test_found_before_view import later  # noqa: F401 (a fixture)
+from tests.core.test_pages import give
+from tests.feedback.test_queries import recorded_statements
+
+GZIP = {"Accept-Encoding": "gzip"}
+
+
+@pytest.fixture()
+def org(make_user) -> dict[str, User]:  # type: ignore[no-untyped-def]
+    boss = make_user(name="王伟", email="boss@example.com")
+    return {"boss": boss, "lina": make_user(name="李娜", email="lina@example.com", manager=boss),
+            "emma": make_user(name="Emma Wilson", email="emma@example.com", manager=boss),
+            "zhang": make_user(name="Zhang Wei", email="zhang@example.com")}
+
+
+def wall(client, **headers: str) -> str:  # type: ignore[no-untyped-def]
+    response = client.get("/walls/", headers={**GZIP, **headers})
+    assert response.status_code == 200
+    assert response.headers.get("Content-Encoding") == "gzip"
+    return gzip.decompress(response.get_data()).decode()
+
+
+def from_scratch(client) -> str:  # type: ignore[no-untyped-def]
+    """The page as the view renders it with nothing kept."""
+    pages.clear()
+    cards.clear()
+    response = client.get("/walls/", headers={"Accept-Encoding": "identity"})
+    return response.get_data(as_text=True)
+
+
+def statements_of(client) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+    with recorded_statements() as statements:
+        html = wall(client)
+    return html, [s for s in statements if s.strip().upper() != "BEGIN"]
+
+
+def test_an_unchanged_wall_is_the_login_query_alone_and_the_views_page(org, login) -> None:  # type: ignore[no-untyped-def]
+    give(org["emma"], org["lina"], "Great launch")
+    zhang = login(org["zhang"])
+    first = wall(zhang)  # the view: the page around the wall is kept for zhang's changes
+    found = pages.stats["found by its changes"]
+    html, ran = statements_of(zhang)
+    assert pages.stats["found by its changes"] == found + 1
+    assert len(ran) == 1 and "login_session" in ran[0] and "person_change" in ran[0]
+    assert html == first == from_scratch(zhang)
+    assert str(pages.PLACEHOLDER) not in html and html.count('id="feed"') == 1
+
+
+def test_a_public_write_shows_next_for_every_viewer(org, login) -> None:  # type: ignore[no-untyped-def]
+    give(org["emma"], org["lina"], "Great launch")
+    zhang, lina = login(org["zhang"]), login(org["lina"])
+    wall(zhang), wall(lina), wall(zhang), wall(lina)
+    give(org["boss"], org["emma"], "Calm under pressure")
+    found = pages.stats["found by its changes"]
+    html, ran = statements_of(zhang)
+    assert "Calm under pressure" in html and "Great launch" in html
+    assert pages.stats["found by its changes"] == found + 1 and len(ran) > 1  # the shared rows read again
+    shared = pages.stats["shared found"]
+    again, ran = statements_of(lina)  # lina's wall is made from what zhang's request read
+    assert "Calm under pressure" in again and len(ran) == 1 and pages.stats["shared found"] == shared + 1
+    assert html == from_scratch(zhang)
+    # a private note is not public: nothing public changed
+    wall(zhang)
+    db.session.add(Feedback(author_id=org["boss"].id, recipient_id=org["emma"].id, kind="praise",
+                            visibility="private", text="Just between us", created_at=utcnow()))
+    db.session.commit()
+    assert len(statements_of(zhang)[1]) == 1
+
+
+def test_each_viewer_sees_their_own_reactions_reports_and_posts(org, login) -> None:  # type: ignore[no-untyped-def]
+    item = give(org["emma"], org["lina"], "Great launch")
+    zhang, emma, boss = login(org["zhang"]), login(org["emma"]), login(org["boss"])
+    for client in (zhang, emma, boss, zhang, emma, boss):
+        wall(client)
+    set_reaction(org["zhang"], "feedback", item.id, "👍", True)
+    db.session.commit()
+    mine, theirs = wall(zhang), wall(emma)
+    assert 'aria-pressed="true"' in mine
+    assert 'aria-pressed="true"' not in theirs
+    assert mine == from_scratch(zhang)
+    from perfapp.moderation.services import (
+        report,  # here: imported first it imports feedback circularly
+    )
+
+    wall(zhang), wall(emma)
+    report(org["boss"], "feedback", item.id, "Not appropriate")
+    db.session.commit()
+    hidden = "it is hidden for you"
+    assert hidden in wall(boss) and "Great launch" not in wall(boss)
+    assert hidden not in wall(zhang) and "Great launch" in wall(zhang)
+    # her own post offers her no report button; someone else's does
+    assert wall(emma) == from_scratch(emma)
+    assert wall(zhang) == from_scratch(zhang)
+
+
+def test_brotli_only_browsers_get_the_views_page_and_fragments_are_not_joined(org, login) -> None:  # type: ignore[no-untyped-def]
+    give(org["emma"], org["lina"], "Great launch")
+    zhang = login(org["zhang"])
+    wall(zhang), wall(zhang)
+    response = zhang.get("/walls/", headers={"Accept-Encoding": "br"})
+    assert response.headers["Content-Encoding"] == "br"
+    assert "Great launch" in brotli.decompress(response.get_data()).decode()
+    fragment = zhang.get("/walls/", headers={"HX-Request": "true", "HX-Target": "feed-more", **GZIP})
+    assert fragment.status_code == 200
+    text = gzip.decompress(fragment.get_data()).decode() if fragment.headers.get("Content-Encoding") == "gzip" \
+        else fragment.get_data(as_text=True)
+    assert "Great launch" in text and "<html" not in text
+
+
+def test_an_unchanged_wall_answers_304_and_after_the_recheck_time_is_made_again(org, login, later) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    give(org["emma"], org["lina"], "Great launch")
+    zhang = login(org["zhang"])
+    wall(zhang)
+    kept = zhang.get("/walls/", headers=GZIP)
+    assert zhang.get("/walls/", headers={**GZIP, "If-None-Match": kept.headers["ETag"]}).status_code == 304
+    later()
+    html, ran = statements_of(zhang)  # the page around and the shared rows: both checked again
+    assert len(ran) > 1 and "Great launch" in html
+
+
+def test_another_sessions_wall_is_never_answered(org, login) -> None:  # type: ignore[no-untyped-def]
+    """Zhang and the boss share what the wall shows, not the page around it (their names, their
+    CSRF tokens)."""
+    give(org["emma"], org["lina"], "Great launch")
+    zhang, boss = login(org["zhang"]), login(org["boss"])
+    wall(zhang), wall(zhang)
+    theirs = wall(zhang)
+    page = wall(boss)
+    token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"', page)
+    assert token and token.group(1) not in theirs and page != theirs
+    assert page == from_scratch(boss)
