@@ -235,7 +235,8 @@ def warm_up(server: Server, rotation: Path, lua: Path, args: argparse.Namespace,
     at most --warmup-max: a running organisation's workers have every viewer's page and cards in
     their caches. A profile is rendered once per viewer and worker with 20 cards of its own, so
     with 1,000 viewers it took ~40 s to reach its steady 280 req/s from 77 (a fixed 20 s measured
-    the warm-up, not the page)."""
+    the warm-up, not the page; review results, rendered in ~90 ms once per viewer and worker, need
+    more than a minute)."""
     started = time.monotonic()
     wrk(server, rotation, lua, args, args.warmup)
     previous = 0.0
@@ -291,9 +292,11 @@ def main() -> None:
     parser.add_argument("--writes", default="0,1,5,20", help="writes per second, comma-separated")
     parser.add_argument("--duration", default="10s")
     parser.add_argument("--yardstick", default="5s", help="how long /healthz is measured before each page")
-    parser.add_argument("--warmup", default="20s", help="wrk run per page before measuring (fills the caches); "
+    parser.add_argument("--warmup", default="60s", help="wrk run per page before measuring (fills the caches); "
                         "then 5 s runs until requests/s stop rising")
-    parser.add_argument("--warmup-max", default="120s", help="longest warm-up per page")
+    parser.add_argument("--warmup-max", default="240s", help="longest warm-up per page")
+    parser.add_argument("--rewarm", default="15s", help="wrk run of a page right before each of its cells "
+                        "(its viewers' pages checked again, as they are in turn in an organisation)")
     parser.add_argument("--connections", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-cache", action="store_true", help="switch off the card cache")
@@ -339,6 +342,10 @@ def main() -> None:
             for name in kinds:
                 if name == "/healthz":
                     continue
+                # Pages kept by their changes are checked by their whole view every
+                # PAGE_RECHECK_VIEW_SECONDS, for each viewer in turn; after the other pages' cells
+                # every viewer's check would fall due in this cell at once, as in no organisation.
+                wrk(server, files[name], lua, args, args.rewarm)
                 ceiling = wrk(server, files["/healthz"], lua, args, args.yardstick)[0]
                 rps, p99, non_2xx, socket_errors = wrk(server, files[name], lua, args, args.duration)
                 results.append(Measured(name, rate, rps, p99, non_2xx, socket_errors, ceiling))

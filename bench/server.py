@@ -146,7 +146,8 @@ class Server:
 
 @contextmanager
 def gunicorn(url: str, cache: bool = True) -> Iterator[Server]:
-    """gunicorn with gunicorn.conf.py on 127.0.0.1:<free port>; yields it, then stops it by PID.
+    """gunicorn with gunicorn.conf.py on 127.0.0.1:<free port>, and the job consumer; yields the
+    server, then stops both by PID.
 
     cache=False switches off the kept pages and the card cache (the render path alone)."""
     port = free_port()
@@ -159,24 +160,30 @@ def gunicorn(url: str, cache: bool = True) -> Iterator[Server]:
         env.update(CARD_CACHE="0", PAGE_CACHE="0")
     env.pop("ACCESS_LOG", None)
     OUT.mkdir(parents=True, exist_ok=True)
-    with (OUT / "gunicorn.log").open("wb") as log:
+    # The job consumer runs beside gunicorn as in production (`make run`): its periodic jobs
+    # (pruning the changes kept pages are checked against, every minute) are part of the load.
+    env.setdefault("HUEY_SQLITE_PATH", str(OUT / "huey.db"))
+    with (OUT / "gunicorn.log").open("wb") as log, (OUT / "huey.log").open("wb") as jobs_log:
         server = subprocess.Popen(
             # No control socket: its default path is shared by every gunicorn of this user.
             [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
              "--no-control-socket", "app:app"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
+        jobs = subprocess.Popen([str(BIN / "huey_consumer"), "perfapp.tasks.huey", "-w", "1", "-k", "thread"],
+                                cwd=ROOT, env=env, stdout=jobs_log, stderr=subprocess.STDOUT)
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_for(server, base)
             yield Server(base, server.pid)
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            for process in (server, jobs):
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
 
 def _wait_for(server: subprocess.Popen[bytes], base: str) -> None:

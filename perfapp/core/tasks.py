@@ -26,6 +26,15 @@ def prune_person_changes() -> int:
     return prune()
 
 
+@huey.periodic_task(crontab(minute="*"))
+@in_app_context
+def prune_channel_changes() -> int:
+    """Every minute: keep only each channel's newest change (perfapp.core.changes)."""
+    from perfapp.core.changes import prune_channels
+
+    return prune_channels()
+
+
 @huey.task(retries=5, retry_delay=60)
 @in_app_context
 def deliver_mail(message: dict[str, str]) -> None:

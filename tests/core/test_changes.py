@@ -6,7 +6,7 @@ from collections import Counter
 
 from sqlalchemy import func, select, update
 
-from perfapp.core.changes import GOALS, PUBLIC, PersonChange, prune
+from perfapp.core.changes import GOALS, PUBLIC, PersonChange, prune, prune_channels
 from perfapp.core.versions import bump
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackAsk, FeedbackRequest
@@ -70,3 +70,17 @@ def test_prune_keeps_each_persons_newest_change_and_none_of_the_erased(make_user
     assert prune() >= 5
     left = db.session.execute(select(PersonChange.person_id, PersonChange.id)).all()
     assert sorted(left) == sorted(newest.items())
+
+
+def test_prune_channels_keeps_each_channels_newest_and_every_persons_change(make_user) -> None:  # type: ignore[no-untyped-def]
+    """The praise wall's channel moves with every public write: pruned every minute, so the login
+    query's count of it stays small; people's changes wait for the daily prune."""
+    lina, emma = make_user(name="李娜"), make_user(name="Emma")
+    for text in ("one", "two", "three"):
+        give(emma, lina, text)
+    people_before = db.session.scalar(select(func.count()).select_from(PersonChange).where(PersonChange.person_id > 0))
+    newest_public = db.session.scalar(select(func.max(PersonChange.id)).where(PersonChange.person_id == PUBLIC))
+    assert prune_channels() >= 2
+    assert db.session.scalars(select(PersonChange.id).where(PersonChange.person_id == PUBLIC)).all() == [newest_public]
+    assert db.session.scalar(select(func.count()).select_from(PersonChange).where(PersonChange.person_id > 0)) \
+        == people_before
