@@ -40,11 +40,11 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
                 .where(LoginSession.token_hash == bindparam("token_hash"), User.active.is_(True)))
 
     # A page found before its view by the changes (perfapp.core.pages) reads them here too: the
-    # viewer's, the page's person's and channel's, the organisation's.
-    # And a page's shared channel's (the praise wall's: everything public), apart.
+    # viewer's, the page's person's and channel's, the organisation's, and the page's shared
+    # channel's (the praise wall's: everything public).
     with_changes = by_token.add_columns(*stamp_columns(
-        User.id, bindparam("about", type_=Integer), bindparam("channel", type_=Integer), literal(ORG)),
-        *stamp_columns(bindparam("shared", type_=Integer), literal(ORG)))
+        User.id, bindparam("about", type_=Integer), bindparam("channel", type_=Integer), literal(ORG),
+        bindparam("shared", type_=Integer)))
 
     @login_manager.user_loader
     def load_user(token: str) -> User | None:
@@ -56,7 +56,8 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
             return None
         user, manages_anyone, unread_count, open_reports = row[:4]
         if checked:
-            pages.changes_read(tuple(row[4:6]), tuple(row[6:8]))
+            # The page's: the viewer's, its person's, its channel's, ORG's; the shared: ORG's, its own.
+            pages.changes_read(tuple(row[4:12]), tuple(row[10:14]))
         user.session_token = token
         prefetch_viewer_state(user, is_manager=bool(manages_anyone), unread=int(unread_count or 0))
         prefetch_open_reports(user.id, open_reports)

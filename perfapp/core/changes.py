@@ -140,13 +140,17 @@ for _sql in postgresql_ddl():
     event.listen(Model.metadata, "after_create", DDL(_sql).execute_if(dialect="postgresql"))
 
 
-def stamp_columns(*ids: Any) -> tuple[Any, Any]:
-    """The newest change about any of these people or channels and how many there are, as two
-    scalar subqueries (`ids`: columns of the login query or bound values; None names nothing): an
-    index range each, read in the login's round trip."""
-    mine = PersonChange.person_id.in_(ids)
-    return (select(func.max(PersonChange.id)).where(mine).scalar_subquery(),
-            select(func.count()).select_from(PersonChange).where(mine).scalar_subquery())
+def stamp_columns(*ids: Any) -> list[Any]:
+    """Each of these people's or channels' newest change and how many there are, as two scalar
+    subqueries per id (`ids`: columns of the login query or bound values; None names nothing):
+    each an index range of its own, read in the login's round trip. One id per subquery, not an
+    IN list: PostgreSQL finds the max of `person_id IN (...)` by walking the whole table backwards."""
+    columns: list[Any] = []
+    for person in ids:
+        mine = PersonChange.person_id == person
+        columns += [select(func.max(PersonChange.id)).where(mine).scalar_subquery(),
+                    select(func.count()).select_from(PersonChange).where(mine).scalar_subquery()]
+    return columns
 
 
 def prune() -> int:
