@@ -56,6 +56,11 @@ def register_seed_commands(app: Flask) -> None:
         began = time.perf_counter()
         seed_load(people, feedback, random.Random(seed), force=force, flowers=flowers, badges=badges,
                   goals=goals, checkins=checkins, meetings=meetings)
+        # The bulk inserts appended a change per person and row (perfapp.core.changes) that no kept
+        # page was checked against: keep each person's newest, as the daily job would.
+        from perfapp.core.changes import prune
+
+        prune()
         click.echo(f"Loaded {people} people, {feedback} feedback, {flowers} flower gifts and {badges} badge awards "
                    f"in {time.perf_counter() - began:.1f}s.")
         print_logins([(f"{k}@example.com", "") for k in ("employee", "manager", "hr", "admin")])
