@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import shutil
@@ -220,6 +221,21 @@ def writer(base: str, viewers: list[Viewer], feedback_ids: list[int], rate: floa
             stats.done[f"{kind} {type(e).__name__}"] += 1
 
 
+def cpu_by_process() -> Counter[str]:
+    """CPU seconds so far of every process on the machine, by command name (Linux /proc): with
+    --cpu, a cell's difference says where each request's time went (gunicorn, postgres, wrk...)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seconds: Counter[str] = Counter()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, rest = stat.read_text().rsplit(")", 1)
+        except OSError:  # the process ended while we looked
+            continue
+        fields = rest.split()
+        seconds[head.split("(", 1)[1][:15]] += (int(fields[11]) + int(fields[12])) / tick
+    return seconds
+
+
 def wrk(server: Server, rotation: Path, lua: Path, args: argparse.Namespace, duration: str) -> tuple[float, float, int, str]:
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}", "--latency",
            "-s", str(lua)]
@@ -300,6 +316,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-cache", action="store_true", help="switch off the card cache")
+    parser.add_argument("--cpu", action="store_true",
+                        help="print each cell's CPU per request by process (gunicorn, postgres, wrk...)")
     parser.add_argument("--pages", default=",".join(PAGES),
                         help=f"which pages, comma-separated (default: all of {', '.join(PAGES)})")
     args = parser.parse_args()
@@ -347,7 +365,14 @@ def main() -> None:
                 # every viewer's check would fall due in this cell at once, as in no organisation.
                 wrk(server, files[name], lua, args, args.rewarm)
                 ceiling = wrk(server, files["/healthz"], lua, args, args.yardstick)[0]
+                before = cpu_by_process() if args.cpu else Counter()
                 rps, p99, non_2xx, socket_errors = wrk(server, files[name], lua, args, args.duration)
+                if args.cpu:
+                    spent = cpu_by_process()
+                    spent.subtract(before)
+                    requests = rps * parse_seconds(args.duration)
+                    print(f"{name} W={rate}: CPU ms per request: " + ", ".join(
+                        f"{k} {1000 * v / requests:.2f}" for k, v in spent.most_common(6) if v > 0), flush=True)
                 results.append(Measured(name, rate, rps, p99, non_2xx, socket_errors, ceiling))
             stop.set()
             if thread:

@@ -69,6 +69,11 @@ def main() -> None:
                              "costs ~0.05 ms on some VMs, twice per statement: off by default)")
     parser.add_argument("--show-sql", action="store_true",
                         help="with --viewers: print the statements of each page's last request")
+    parser.add_argument("--write-every", type=int, default=0,
+                        help="with --viewers: before every K-th request one of the viewers writes (public feedback, "
+                             "a reaction, flowers in turn, as bench.load's writer): K=100 at 500 req/s is 5 writes/s. "
+                             "The page's figures then include what those writes cost the readers (kept pages and "
+                             "cards made again); the mean shows it, the median hides it")
     parser.add_argument("--pages", default="home,profile,praise wall,badge wall,goal tree,goals,healthz",
                         help="with --viewers: which pages, comma-separated")
     args = parser.parse_args()
@@ -181,9 +186,11 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
                                data={"email": v.email, "password": DEMO_PASSWORD, "csrf_token": token})
         assert response.status_code == 303, (v.email, response.status_code)
         clients.append((client, v))
-    print(f"{len(clients)} viewers in rotation, {args.n} requests per page after a first round")
+    print(f"{len(clients)} viewers in rotation, {args.n} requests per page after a first round"
+          + (f", a write before every {args.write_every}th" if args.write_every else ""))
+    writes = _writes(app, clients, headers) if args.write_every else None
     server_cpu = _server_cpu if engine.dialect.name == "postgresql" else None
-    print(f"{'page':<18}{'first round ms':>16}{'steady ms':>12}{'min':>8}{'SQL ms':>8}{'stmts':>7}"
+    print(f"{'page':<18}{'first round ms':>16}{'steady ms':>12}{'mean':>8}{'min':>8}{'SQL ms':>8}{'stmts':>7}"
           + (f"{'PG ms':>8}" if server_cpu else ""))
     for label in args.pages.split(","):
         if label == "results" and cycle_id is None:
@@ -196,6 +203,8 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
 
         def one(i: int, label: str = label) -> tuple[float, float, int]:
             client, v = clients[i % len(clients)]
+            if writes is not None and i % args.write_every == 0:
+                writes(i)
             sql.update(cpu=0.0, n=0, statements=[])
             began = time.thread_time()
             response = client.get(path(v), headers=headers)
@@ -221,12 +230,48 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
                 profiler.dump_stats(args.dump)
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.limit)
         cpu = [s[0] for s in steady]
-        print(f"{label:<18}{statistics.median(first):>16.2f}{statistics.median(cpu):>12.2f}{min(cpu):>8.2f}"
+        print(f"{label:<18}{statistics.median(first):>16.2f}{statistics.median(cpu):>12.2f}"
+              f"{statistics.fmean(cpu):>8.2f}{min(cpu):>8.2f}"
               f"{statistics.median(s[1] for s in steady):>8.2f}{steady[-1][2]:>7}"
               + (f"{spent_server:>8.2f}" if server_cpu else ""), flush=True)
         if args.show_sql:
             for statement in sql["statements"]:  # type: ignore[attr-defined]
                 print("    " + " ".join(statement.split()), flush=True)
+
+
+def _writes(app, clients, headers):  # type: ignore[no-untyped-def]
+    """A writer among the viewers: write(i) posts public feedback, a reaction or flowers in turn,
+    as bench.load's writer does, from viewer i*7's session to viewer i*13's."""
+    from bench.load import recent_feedback_ids
+    from perfapp.reactions.models import REACTIONS
+
+    meta = re.compile(r'name="csrf-token" content="([^"]+)"')
+    tokens = {}
+    for client, v in clients:
+        found = meta.search(client.get("/", headers={**headers, "Accept-Encoding": "identity"}).get_data(as_text=True))
+        assert found, v.email
+        tokens[v.person_id] = found.group(1)
+    with app.app_context():
+        feedback_ids = recent_feedback_ids(str(db.engine.url.render_as_string(hide_password=False)))
+    turn = [0]
+
+    def write(i: int) -> None:
+        client, author = clients[(i * 7) % len(clients)]
+        other = clients[(i * 13 + 1) % len(clients)][1]
+        kind = turn[0] % 3
+        turn[0] += 1
+        if kind == 0:
+            path, form = "/feedback/new", {"recipient_id": other.person_id, "kind": "praise",
+                                           "text": f"Thanks for the help today ({i})", "visibility": "public"}
+        elif kind == 1:
+            path, form = f"/reactions/feedback/{feedback_ids[i % len(feedback_ids)]}/react", {"on": REACTIONS[i % len(REACTIONS)]}
+        else:
+            path, form = "/recognition/flowers", {"receiver_id": other.person_id, "count": 1, "message": "谢谢"}
+        response = client.post(path, data={**form, "csrf_token": tokens[author.person_id]},
+                               headers={**headers, "HX-Request": "true", "X-CSRFToken": tokens[author.person_id]})
+        assert response.status_code < 500, (path, response.status_code)
+
+    return write
 
 
 def _server_cpu() -> float:

@@ -1,8 +1,8 @@
 """Cards: a record as lists show it, rendered once and shared by every viewer who sees the same HTML.
 
 A card's HTML depends on its record (whose version moves whenever what the card shows changes:
-perfapp.core.versions), the language, the timezone (the absolute date written in <time>; the
-browser turns recent ones into "3 minutes ago"), and a few *viewer facets*: whether the author is
+perfapp.core.versions), the language (not the timezone: dates are written in the organisation's,
+and the browser writes them in the person's, recent ones as "3 minutes ago"), and a few *viewer facets*: whether the author is
 shown, whether the viewer may promote or report it, which reactions are the viewer's own,
 whether the viewer is the person it is about. Each card kind derives its facets in one function
 from a light row (the record's id, version and the few columns the facets need), so a page is:
@@ -28,7 +28,7 @@ from typing import Any
 
 from cachetools import LRUCache
 from flask import current_app, render_template
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy import Select, bindparam, select
 
@@ -194,7 +194,7 @@ def plan_rows(kind: CardKind, rows: Sequence[Any], viewer: Any, **options: Any) 
 def _plan(kind: CardKind, rows: Sequence[Any], viewer: Any, replaced: dict[int, Markup],
           options: dict[str, Any]) -> Plan:
     facets = kind.facets(rows, viewer, options)
-    where = (str(get_locale()), str(get_timezone()))
+    where = str(get_locale())
     keys = {row.id: (kind.name, row.id, (row.version, row.created_at), where, facets[row.id]) for row in rows}
     return Plan(kind, viewer, keys, facets, replaced)
 

@@ -60,12 +60,15 @@ def html_lang() -> str:
 def ago(value: datetime | None) -> Markup:
     """A <time> element the browser turns into "3 分钟前" / "3 minutes ago" (static/js/time.js).
 
-    The server writes only absolute text in the viewer's language and timezone (the medium
-    date, the medium date and time as its title), so cached HTML never goes stale by the clock.
+    The server writes only absolute text in the viewer's language (the medium date, the medium
+    date and time as its title), so cached HTML never goes stale by the clock; and in the
+    organisation's timezone, not the viewer's, so a card is one HTML for everyone who reads its
+    language: the browser writes the date again in the person's own timezone (`data-tz` on
+    <html>, `page_timezone`). Only a browser without JavaScript shows the organisation's date.
     """
     if value is None:
         return Markup("")
-    return _time_element(value, str(get_locale()), str(get_timezone()))
+    return _time_element(value, str(get_locale()), current_app.config["ORG_TIMEZONE"])
 
 
 @lru_cache(maxsize=20_000)
@@ -76,6 +79,11 @@ def _time_element(value: datetime, locale: str, zone: str) -> Markup:
     return Markup('<time class="ago" datetime="{}" title="{}">{}</time>').format(
         stamp.strftime("%Y-%m-%dT%H:%M:%SZ"), dates.format_datetime(stamp, "medium", tzinfo=tz, locale=locale),
         dates.format_date(stamp.astimezone(tz).date(), "medium", locale=locale))
+
+
+def page_timezone() -> str:
+    """The viewer's timezone, for the browser to write dates in (<html data-tz>)."""
+    return str(get_timezone())
 
 
 _CJK = "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
@@ -111,6 +119,7 @@ def timezone_label(zone: str) -> str:
 def init_i18n(app: Flask) -> None:
     """Template filters and globals."""
     app.jinja_env.filters["ago"] = ago
+    app.jinja_env.globals["page_timezone"] = page_timezone
     app.jinja_env.filters["timezone_label"] = timezone_label
     app.jinja_env.filters["month_day"] = month_day
     app.jinja_env.globals["html_lang"] = html_lang

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, abort, render_template, request, url_for
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -70,7 +70,7 @@ def _wall() -> tuple[pages.Parts, pages.Parts]:
     cursor = services.decode_cursor(request.args.get("before"))
     viewer = current_user._get_current_object()
     body: WallBody = pages.shared_value(
-        "praise wall", (viewer.is_hr, str(get_locale()), str(get_timezone()), wall_filter, cursor),
+        "praise wall", (viewer.is_hr, str(get_locale()), wall_filter, cursor),
         lambda: _wall_body(wall_filter, cursor))
     feed = pages.Parts((viewer_cards(body.items, body.rows, viewer),
                         more_loader(url_for("walls.praise", **wall_filter.args()), body.next_cursor)))

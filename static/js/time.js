@@ -1,6 +1,8 @@
 // Relative times, formatted in the browser: the server writes <time class="ago" datetime="…Z">
-// with an absolute date in the person's language (cached cards never go stale by the clock);
-// here, anything under a week becomes "3 分钟前" / "3 minutes ago" and is kept current.
+// with an absolute date in the person's language and the organisation's timezone (a cached card
+// is one HTML for everyone who reads its language, and never goes stale by the clock); here,
+// anything under a week becomes "3 分钟前" / "3 minutes ago" and is kept current, and older dates
+// (and every title) are written again in the person's own timezone (<html data-tz>).
 (function () {
   "use strict";
   var WEEK = 7 * 86400;
@@ -8,6 +10,24 @@
   var JUST_NOW = 10;  // seconds: also covers a phone whose clock runs a little behind the server's
   var format = null;
   var justNow = null;
+  var dates = null;  // [the medium date, the medium date and time] in the person's timezone, or false
+
+  function absolute() {
+    if (dates === null) {
+      dates = false;
+      var zone = document.documentElement.dataset.tz;
+      if (zone && window.Intl && Intl.DateTimeFormat) {
+        var lang = document.documentElement.lang || undefined;
+        try {
+          dates = [new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeZone: zone }),
+                   new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "medium", timeZone: zone })];
+        } catch (e) {  // a zone or option this browser doesn't know: keep the server's text
+          dates = false;
+        }
+      }
+    }
+    return dates;
+  }
 
   function formatter() {
     if (!format && window.Intl && Intl.RelativeTimeFormat) {
@@ -21,7 +41,15 @@
   function relative(el, now) {
     var when = Date.parse(el.getAttribute("datetime"));
     if (isNaN(when)) return;
-    if (!el.dataset.absolute) el.dataset.absolute = el.textContent;
+    if (!el.dataset.absolute) {
+      var mine = absolute();
+      if (mine) {
+        el.dataset.absolute = mine[0].format(when);
+        el.title = mine[1].format(when);
+      } else {
+        el.dataset.absolute = el.textContent;
+      }
+    }
     var seconds = Math.round((when - now) / 1000);
     if (Math.abs(seconds) >= WEEK || !formatter()) {
       el.textContent = el.dataset.absolute;

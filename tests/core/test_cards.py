@@ -56,6 +56,23 @@ def test_cards_are_shared_by_viewers_with_the_same_facets(org, login, renders) -
     assert card_html(clients["lina"].get("/walls/").get_data(as_text=True), item.id).count("李娜") == 0
 
 
+def test_readers_in_other_timezones_share_a_card(org, login, renders, make_user) -> None:  # type: ignore[no-untyped-def]
+    """A card's date is written in the organisation's timezone (the browser writes it again in
+    the reader's: tests/browser/test_dates.py), so readers of one language in three timezones
+    share one card; each page still names its reader's own zone."""
+    item = praise(org["emma"], org["lina"])
+    readers = {"Asia/Shanghai": org["zhang"], "Europe/Berlin": make_user(name="赵磊"),
+               "America/New_York": make_user(name="Sam Lee")}
+    for zone, person in readers.items():
+        db.session.get(User, person.id).timezone = zone
+    db.session.commit()
+    pages = {zone: login(person).get("/walls/").get_data(as_text=True) for zone, person in readers.items()}
+    assert renders.count("feedback/_item.html") == 1
+    assert len({card_html(page, item.id) for page in pages.values()}) == 1
+    for zone, page in pages.items():
+        assert f'data-tz="{zone}"' in page
+
+
 @pytest.mark.parametrize("change", ["reaction", "comment", "hide", "rename", "tag"])
 def test_a_change_shows_for_every_viewer_on_the_next_request(org, login, make_tag, change) -> None:  # type: ignore[no-untyped-def]
     tag = make_tag("Ownership", "担当")

@@ -1,6 +1,7 @@
 """Picker fragment, profiles, settings and the language switch over HTTP."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from perfapp.extensions import db
@@ -73,9 +74,12 @@ def test_language_switch_before_login_sets_cookie(client) -> None:
     assert r.headers["Location"] == "/"
 
 
-def test_dates_are_absolute_and_localised_for_the_browser_to_make_relative(make_user, login) -> None:
-    """The server writes the date in the viewer's language and timezone and the exact UTC instant;
-    static/js/time.js says "3 分钟前" (tests/browser/test_home.py): cached HTML never goes stale."""
+def test_dates_are_absolute_and_localised_for_the_browser_to_make_relative(make_user, login, app) -> None:
+    """The server writes the date in the viewer's language and the organisation's timezone (a card
+    is one HTML for every reader of its language) and the exact UTC instant; the page names the
+    viewer's own timezone, in which static/js/time.js writes the date again and says "3 分钟前"
+    (tests/browser/test_dates.py): cached HTML never goes stale."""
+    assert app.config["ORG_TIMEZONE"] == "Asia/Shanghai"
     me = make_user(locale="zh_Hans_CN", timezone="Asia/Shanghai")
     lina = make_user(name="李娜", locale="en", timezone="America/New_York")
     fb = give_feedback(me, FeedbackInput(recipient_id=lina.id, text="hi"))
@@ -84,8 +88,11 @@ def test_dates_are_absolute_and_localised_for_the_browser_to_make_relative(make_
     zh = login(me).get(f"/feedback/{fb.id}").get_data(as_text=True)
     assert '<time class="ago" datetime="2026-03-01T02:30:00Z"' in zh
     assert "2026年3月1日</time>" in zh and "分钟前" not in zh
+    assert 'data-tz="Asia/Shanghai"' in zh
     en = login(lina).get(f"/feedback/{fb.id}").get_data(as_text=True)
-    assert 'title="Feb 28, 2026, 9:30:00\u202fPM">Feb 28, 2026</time>' in en or 'title="Feb 28, 2026, 9:30:00 PM">Feb 28, 2026</time>' in en
+    assert '<time class="ago" datetime="2026-03-01T02:30:00Z"' in en
+    assert re.search('title="Mar 1, 2026, 10:30:00[\u202f ]AM">Mar 1, 2026</time>', en)
+    assert 'data-tz="America/New_York"' in en
 
 
 def test_me_page_links_admin_only_for_hr(make_user, login) -> None:
