@@ -87,6 +87,10 @@ _ABOUT: dict[str, tuple[str | None, int | None, int | None]] = {}
 _PARTS: dict[str, Callable[[], Any]] = {}
 #: (name, key, shared changes) -> (when made, value): what every viewer's part is made from
 _shared: LRUCache[Hashable, tuple[float, Any]] = LRUCache(maxsize=512)
+_making: dict[Hashable, threading.Lock] = {}  # shared values being made, by their slot
+#: The changes the login query reads for a page (perfapp.auth.session): the newest and the count
+#: of the viewer's, the page's person's, its channel's and the organisation's, in that order.
+ORG_CHANGES = slice(6, 8)
 
 
 class Unkeyable(Exception):
@@ -395,16 +399,31 @@ def shared_value(name: str, key: Hashable, make: Callable[[], Any]) -> Any:
     if changes is None:
         return make()
     slot = (name, key, changes)
-    now = monotonic()
+    fresh_for = current_app.config.get("PAGE_RECHECK_SECONDS", 20)
+
+    def fresh(kept: tuple[float, Any] | None) -> bool:
+        return kept is not None and monotonic() - kept[0] < fresh_for
+
     with _lock:
         kept = _shared.get(slot)
-    if kept is not None and now - kept[0] < current_app.config.get("PAGE_RECHECK_SECONDS", 20):
-        stats["shared found"] += 1
-        return kept[1]
-    value = make()
-    with _lock:
-        _shared[slot] = (now, value)
-    return value
+        # One maker per value: the worker's other threads wait for it rather than make it too.
+        maker = None if fresh(kept) else _making.setdefault(slot, threading.Lock())
+    if maker is not None:
+        with maker:
+            with _lock:
+                kept = _shared.get(slot)
+            if not fresh(kept):
+                stats["shared made"] += 1
+                try:
+                    kept = (monotonic(), make())
+                    with _lock:
+                        _shared[slot] = kept
+                finally:
+                    with _lock:
+                        _making.pop(slot, None)
+                return kept[1]
+    stats["shared found"] += 1
+    return kept[1]  # type: ignore[index]
 
 
 def found_before_view() -> Response | None:
@@ -478,7 +497,12 @@ def _found_around() -> Response | None:
     changes = g.get("_changes")
     if changes is None:
         return None
-    quick = hash((changes, around))
+    # The page around a part is the shell and the page's frame: nothing in it is read from the
+    # viewer's records, their person's or a channel's (the viewer's row and what the shell shows
+    # are `around`), so only the organisation's changes (its names) are its own. Keyed by the
+    # viewer's changes, it was rendered again for the author and the recipient of every public
+    # write in every worker.
+    quick = hash((changes[ORG_CHANGES], around))
     slot = ("around", request.endpoint, current_user.get_id(), request.full_path,
             tuple(request.headers.get(h) for h in _HX))
     with _lock:

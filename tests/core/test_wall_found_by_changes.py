@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import gzip
 import re
+import threading
+import time
 
 import brotli
 import pytest
+from sqlalchemy import func, select
 
 from perfapp.core import cards, pages
+from perfapp.core.changes import PersonChange
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback
@@ -148,3 +152,45 @@ def test_another_sessions_wall_is_never_answered(org, login) -> None:  # type: i
     token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"', page)
     assert token and token.group(1) not in theirs and page != theirs
     assert page == from_scratch(boss)
+
+
+def test_a_write_about_the_viewer_keeps_the_page_around_the_wall(org, login, renders) -> None:  # type: ignore[no-untyped-def]
+    """The page around the wall (the shell, the tabs, the actions) shows nothing of the viewer's
+    records: a write about them (their reaction to praise they received moves their changes)
+    gives them the new wall in the page kept around it."""
+    item = give(org["emma"], org["lina"], "Great launch")
+    lina = login(org["lina"])
+    wall(lina)
+    changes = db.session.scalar(select(func.count()).select_from(PersonChange).where(PersonChange.person_id == org["lina"].id))
+    assert lina.submit(f"/reactions/feedback/{item.id}/react", {"on": "👍"}).status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(PersonChange)
+                             .where(PersonChange.person_id == org["lina"].id)) > changes
+    renders.clear()
+    found = pages.stats["found by its changes"]
+    html = wall(lina)
+    assert 'aria-pressed="true"' in html  # her reaction, on the new wall
+    assert pages.stats["found by its changes"] == found + 1  # before the view, in the page kept around
+    assert "walls/praise.html" not in renders and "base.html" not in renders
+    assert html == from_scratch(lina)
+
+
+def test_threads_of_a_worker_wait_for_one_maker_of_a_shared_value(app) -> None:  # type: ignore[no-untyped-def]
+    made: list[int] = []
+    got: list[str] = []
+
+    def make() -> str:
+        made.append(1)
+        time.sleep(0.2)  # the others arrive while it is made
+        return "the wall"
+
+    def ask() -> None:
+        with app.test_request_context("/walls/"):
+            pages.changes_read((1,) * 8, (1, 1, 1, 1))
+            got.append(pages.shared_value("a test's wall", "key", make))
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert got == ["the wall"] * 4 and made == [1]
