@@ -88,6 +88,10 @@ _PARTS: dict[str, Callable[[], Any]] = {}
 #: (name, key, shared changes) -> (when made, value): what every viewer's part is made from
 _shared: LRUCache[Hashable, tuple[float, Any]] = LRUCache(maxsize=512)
 _making: dict[Hashable, threading.Lock] = {}  # shared values being made, by their slot
+#: a spliced part's digest -> the part compressed (`_joined`): apart from the kept pages, as each
+#: shared change makes new ones that replace no viewer's page (the old ones age out here without
+#: pushing out the pages that will be served again)
+_parts: LRUCache[bytes, Compressed] = LRUCache(maxsize=256)
 #: The changes the login query reads for a page (perfapp.auth.session): the newest and the count
 #: of the viewer's, the page's person's, its channel's and the organisation's, in that order.
 ORG_CHANGES = slice(6, 8)
@@ -180,7 +184,7 @@ def _store() -> LRUCache[Hashable, Any]:
 
 
 def _size(kept: Any) -> int:
-    """Bytes an entry of the store holds: a kept page's, a part's, a page around its part."""
+    """Bytes an entry of the store holds: a kept page's, a page around its part's (its pieces)."""
     if isinstance(kept, Compressed):
         return len(kept.text) + len(kept.deflated)
     held = kept[2]
@@ -193,6 +197,7 @@ def clear() -> None:
         if _cache is not None:
             _cache.clear()
         _shared.clear()
+        _parts.clear()
 
 
 def key(template: str, context: Mapping[str, Any], spliced: str | None = None) -> tuple[Hashable, bytes] | None:
@@ -554,12 +559,12 @@ def _joined(around: tuple[Compressed, Compressed], value: Any) -> Response:
     head, tail = around
     digest = fingerprint(value)
     with _lock:
-        part = _store().get(("part", digest))
+        part = _parts.get(digest)
     if part is None:
         stats["part rendered"] += 1
         part = Compressed.of(_html(value))
         with _lock:
-            _store()[("part", digest)] = part
+            _parts[digest] = part
     gzipped = encoding() is not None
     if gzipped:
         crc = zlib.crc32(tail.text, zlib.crc32(part.text, head.crc))
