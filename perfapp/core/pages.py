@@ -94,7 +94,9 @@ _making: dict[Hashable, threading.Lock] = {}  # shared values being made, by the
 _parts: LRUCache[bytes, Compressed] = LRUCache(maxsize=256)
 #: The changes the login query reads for a page (perfapp.auth.session): the newest and the count
 #: of the viewer's, the page's person's, its channel's and the organisation's, in that order.
-ORG_CHANGES = slice(6, 8)
+VIEWER_CHANGES, ORG_CHANGES = slice(0, 2), slice(6, 8)
+#: endpoints whose pages show nothing read from the viewer's own records (`stamped(viewers_own=False)`)
+_NOT_VIEWERS_OWN: set[str] = set()
 
 
 class Unkeyable(Exception):
@@ -324,7 +326,7 @@ def _sent(kept: tuple[str | None, bytes, str], status: int) -> Response:
 
 
 def stamped(endpoint: str, stamp: Callable[[], Hashable | None] | None = None, *,
-            about: str | None = None, channel: int | None = None,
+            about: str | None = None, channel: int | None = None, viewers_own: bool = True,
             part: Callable[[], Any] | None = None, shared: int | None = None) -> None:
     """Register a kept page to be found before its view (see the module's docstring).
 
@@ -337,6 +339,9 @@ def stamped(endpoint: str, stamp: Callable[[], Hashable | None] | None = None, *
     the view argument `about` (a profile's person_id), and the `channel`'s (GOALS, say); the
     organisation's names (ORG) always. Every table the page reads must be among the triggers'
     (changes.WATCHED) for one of those: what a missed write changes shows only after the recheck.
+    `viewers_own=False`: the page shows nothing read from the viewer's own records (only their
+    row, which every request reads, and the shell), so their changes are not the page's: a page
+    about a colleague is then not made again each time someone writes to its viewer.
 
     `part`: for a page whose spliced part (render(..., splice=...)) changes with every write of a
     `shared` channel, for every viewer (the praise wall): a function of the request giving that
@@ -346,6 +351,8 @@ def stamped(endpoint: str, stamp: Callable[[], Hashable | None] | None = None, *
     again."""
     _STAMPS[endpoint] = stamp
     _ABOUT[endpoint] = (about, channel, shared)
+    if not viewers_own:
+        _NOT_VIEWERS_OWN.add(endpoint)
     if part is not None:
         _PARTS[endpoint] = part
 
@@ -449,6 +456,8 @@ def found_before_view() -> Response | None:
     except Unkeyable:
         return None
     changes = g.get("_changes")
+    if changes is not None and request.endpoint in _NOT_VIEWERS_OWN:
+        changes = changes[VIEWER_CHANGES.stop:]
     quick = hash((changes, around)) if changes is not None else None
     how = encoding()
     slot = ("stamped", request.endpoint, current_user.get_id(), request.full_path,

@@ -71,8 +71,10 @@ def person(person_id: int) -> Response:
                   cards=goal_cards(services.goals_of(current_user, owner), show_owner=False))
 
 
-# Found by the changes to the person (their name) and to any goal (progress rolls up across owners).
-pages.stamped("goals.person", about="person_id", channel=GOALS)
+# Found by the changes to the person (their name, who manages them) and to any goal (progress rolls
+# up across owners); not the viewer's: what they may see is decided by their row (role,
+# department) and the person's manager, and nothing on the page is read from the viewer's records.
+pages.stamped("goals.person", about="person_id", channel=GOALS, viewers_own=False)
 
 
 # --- one goal --------------------------------------------------------------------------------------

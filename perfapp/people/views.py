@@ -60,8 +60,10 @@ def profile(person_id: int) -> Response:
     )
 
 
-# Found by the changes to the person (praise, flowers, badges, their head, their reports).
-pages.stamped("people.profile", about="person_id")
+# Found by the changes to the person (praise, flowers, badges, their head, their reports); not the
+# viewer's: what they may read of it is decided by their row (role, department), the person's
+# manager and the posts they reported (the login query's), and their own reactions move the card.
+pages.stamped("people.profile", about="person_id", viewers_own=False)
 
 
 @bp.route("/me")

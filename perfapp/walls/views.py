@@ -141,8 +141,8 @@ def person(person_id: int) -> Response:
                   sections=[profile_section_html("before_praise", person)])
 
 
-# Found by the changes to the person (their badges, flowers and tags).
-pages.stamped("walls.person", about="person_id")
+# Found by the changes to the person (their badges, flowers and tags); not the viewer's (as a profile).
+pages.stamped("walls.person", about="person_id", viewers_own=False)
 
 
 @bp.route("/people/<int:person_id>/badges/<int:badge_id>")

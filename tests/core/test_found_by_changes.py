@@ -118,6 +118,27 @@ def test_a_persons_goals_follow_any_goal_and_privacy_next(org, login) -> None:  
     assert "Ship the phone app" in page(boss, url)  # her manager still sees it
 
 
+def test_a_colleagues_pages_are_not_the_viewers_own(org, login) -> None:  # type: ignore[no-untyped-def]
+    """Praise to the viewer moves their changes, not a colleague's goals, profile or badge wall
+    (nothing on them is read from the viewer's records); who manages the colleague (the colleague's changes) still
+    decides at once what the viewer may see."""
+    make_goal(org["lina"], "Ship the mobile app", visibility="private")
+    make_goal(org["lina"], "Write the launch notes")
+    zhang = login(org["zhang"])
+    url = f"/goals/people/{org['lina'].id}"
+    body = page(zhang, url)
+    assert "Write the launch notes" in body and "Ship the mobile app" not in body
+    profile, badges = f"/people/{org['lina'].id}", f"/walls/people/{org['lina'].id}"
+    kept = {other: page(zhang, other) for other in (profile, badges)}
+    give(org["emma"], org["zhang"], "Thanks for the review")  # to the viewer
+    answered_by_login_alone(zhang, url, body)
+    for other, html in kept.items():
+        answered_by_login_alone(zhang, other, html)
+    rename(User, org["lina"].id, manager_id=org["zhang"].id)  # Zhang now manages Lina
+    assert "Ship the mobile app" in page(zhang, url)
+    assert "Ship the mobile app" not in page(login(org["emma"]), url)
+
+
 def test_the_goal_tree_shows_a_new_company_goal_next_and_each_viewer_their_own(org, login) -> None:  # type: ignore[no-untyped-def]
     make_goal(org["hr"], "Grow revenue", owner_type="company")
     lina = login(org["lina"])
