@@ -54,6 +54,10 @@ class Config:
     # the goal tree, review results, the page around the praise wall): nothing on those changes
     # with time alone, so this bounds only a write the triggers would miss.
     PAGE_RECHECK_VIEW_SECONDS = float(os.environ.get("PAGE_RECHECK_VIEW_SECONDS", 300))
+    # The praise wall's channel (every public write) is read by a worker at most this often, not by
+    # every request (perfapp.core.pages.channel_changes): a public write shows on others' walls
+    # within this, on its author's at once. 0: read by every request.
+    PAGE_SHARED_RECHECK_SECONDS = float(os.environ.get("PAGE_SHARED_RECHECK_SECONDS", 1))
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
 
@@ -175,6 +179,7 @@ class Config:
 class TestConfig(Config):
     TESTING = True
     WALL_STRIP_TTL = 0  # counts always fresh, so tests see what they just wrote
+    PAGE_SHARED_RECHECK_SECONDS = 0  # the same for the praise wall (tests/core/test_wall_channel.py sets it)
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = _normalise_db_url(
         os.environ.get("TEST_DATABASE_URL") or "sqlite:///:memory:"

@@ -41,27 +41,28 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
                 .where(LoginSession.token_hash == bindparam("token_hash"), User.active.is_(True)))
 
     # A page found before its view by the changes (perfapp.core.pages) reads them here too: the
-    # viewer's and the organisation's, and those of the page's person, channel and shared channel
-    # (the praise wall's: everything public) when it has them. One statement per shape, built
-    # once: a subquery bound to NULL still costs PostgreSQL an index probe and the driver a column.
-    shapes: dict[tuple[bool, bool, bool], Any] = {}
+    # viewer's and the organisation's, and those of the page's person and channel when it has
+    # them. One statement per shape, built once: a subquery bound to NULL still costs PostgreSQL
+    # an index probe and the driver a column. (A shared channel, the praise wall's, is read apart,
+    # at most once a second per worker: pages.channel_changes.)
+    shapes: dict[tuple[bool, bool], Any] = {}
 
     def with_changes(about: dict[str, int | None]) -> Any:
-        shape = (about["about"] is not None, about["channel"] is not None, about["shared"] is not None)
+        shape = (about["about"] is not None, about["channel"] is not None)
         if shape not in shapes:
             ids = [User.id, literal(ORG)] + [bindparam(name, type_=Integer)
-                                             for name, wanted in zip(("about", "channel", "shared"), shape, strict=True)
+                                             for name, wanted in zip(("about", "channel"), shape, strict=True)
                                              if wanted]
             shapes[shape] = (by_token.add_columns(*stamp_columns(*ids)), shape)
         return shapes[shape]
 
-    def changes_of(row: Any, shape: tuple[bool, bool, bool]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        """The page's changes (the viewer's, its person's, its channel's, ORG's) and the shared
-        ones (ORG's, its own), (None, 0) where the page has none."""
+    def changes_of(row: Any, shape: tuple[bool, bool]) -> tuple[Any, ...]:
+        """The page's changes: the viewer's, its person's, its channel's, ORG's ((None, 0) where
+        the page has none), as pages.VIEWER_CHANGES and ORG_CHANGES name them."""
         read = iter(row[4:])
         viewer, org = (next(read), next(read)), (next(read), next(read))
-        about, channel, shared = ((next(read), next(read)) if wanted else (None, 0) for wanted in shape)
-        return (*viewer, *about, *channel, *org), (*org, *shared)
+        about, channel = ((next(read), next(read)) if wanted else (None, 0) for wanted in shape)
+        return (*viewer, *about, *channel, *org)
 
     @login_manager.user_loader
     def load_user(token: str) -> User | None:
@@ -71,13 +72,13 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
         if pages.checks_changes():
             about = pages.about_request()
             statement, shape = with_changes(about)
-            binds.update((name, value) for name, value in about.items() if value is not None)
+            binds.update((name, about[name]) for name in ("about", "channel") if about[name] is not None)
         row = db.session.execute(statement, binds).one_or_none()
         if row is None:
             return None
         user, manages_anyone, unread_count, open_reports = row[:4]
         if shape is not None:
-            pages.changes_read(*changes_of(row, shape))
+            pages.changes_read(changes_of(row, shape))
         user.session_token = token
         prefetch_viewer_state(user, is_manager=bool(manages_anyone), unread=int(unread_count or 0))
         prefetch_open_reports(user.id, open_reports)

@@ -200,6 +200,7 @@ def clear() -> None:
             _cache.clear()
         _shared.clear()
         _parts.clear()
+        _channels.clear()
 
 
 def key(template: str, context: Mapping[str, Any], spliced: str | None = None) -> tuple[Hashable, bytes] | None:
@@ -396,46 +397,81 @@ def checks_changes() -> bool:
             and current_app.config.get("PAGE_CACHE", True))
 
 
-def changes_read(changes: tuple[Any, ...], shared: tuple[Any, ...]) -> None:
-    """The newest change and count of changes as the login query read them: the page's (the
-    viewer's, its person's, its channel's) and its shared channel's."""
+def changes_read(changes: tuple[Any, ...]) -> None:
+    """The newest change and count of changes of the page as the login query read them (the
+    viewer's, its person's, its channel's, the organisation's)."""
     g._changes = changes
-    g._shared_changes = shared
+
+
+#: shared channel -> (when read, the newest change of anyone it covers, its newest change and count)
+_channels: dict[int, tuple[float, int, tuple[Any, Any]]] = {}
+_channel_lock = threading.Lock()
+
+
+def channel_changes(channel: int) -> tuple[Any, Any]:
+    """A shared channel's newest change and count (the praise wall's: every public write), read at
+    most once per PAGE_SHARED_RECHECK_SECONDS by a worker, not by every request's login query: at
+    a few public writes a second every read found a new wall, made again for each (and on
+    PostgreSQL, counting the channel's rows since the last prune cost each request a heap visit
+    per row). Read again at once for a viewer whose own changes are newer than the last read
+    covers: whoever just posted praise sees it on the wall."""
+    changes = g.get("_changes")
+    own = (changes[0] if changes else None) or 0
+    fresh_for = current_app.config.get("PAGE_SHARED_RECHECK_SECONDS", 1.0)
+
+    def fresh() -> tuple[Any, Any] | None:
+        kept = _channels.get(channel)
+        return kept[2] if kept is not None and monotonic() - kept[0] < fresh_for and own <= kept[1] else None
+
+    state = fresh()
+    if state is None:
+        with _channel_lock:  # one reader per worker: its other threads take what it read
+            state = fresh()
+            if state is None:
+                from perfapp.core.changes import channel_state  # here: changes imports the models
+
+                read_at = monotonic()
+                covered, state = channel_state(channel)
+                _channels[channel] = (read_at, covered, state)
+    return state
 
 
 def shared_value(name: str, key: Hashable, make: Callable[[], Any]) -> Any:
     """What every viewer's part of a page is made from (`stamped(part=...)`), made once while the
-    page's shared channel has no new change, for at most PAGE_RECHECK_SECONDS (what only time
-    changes shows within that). Without the changes read (kept pages off, a POST) it is made."""
-    changes = g.get("_shared_changes") if checks_changes() else None
-    if changes is None:
+    organisation's changes and the page's shared channel's (`channel_changes`) are the same, for
+    at most PAGE_RECHECK_SECONDS (what only time changes shows within that). Without the changes
+    read (kept pages off, a POST) it is made."""
+    changes = g.get("_changes") if checks_changes() else None
+    shared = _ABOUT.get(request.endpoint or "", (None, None, None))[2]
+    if changes is None or shared is None:
         return make()
-    slot = (name, key, changes)
+    slot = (name, key, changes[ORG_CHANGES], channel_changes(shared))
     fresh_for = current_app.config.get("PAGE_RECHECK_SECONDS", 20)
 
-    def fresh(kept: tuple[float, Any] | None) -> bool:
-        return kept is not None and monotonic() - kept[0] < fresh_for
+    def kept() -> tuple[bool, Any]:
+        found = _shared.get(slot)
+        return (True, found[1]) if found is not None and monotonic() - found[0] < fresh_for else (False, None)
 
     with _lock:
-        kept = _shared.get(slot)
+        ready, value = kept()
         # One maker per value: the worker's other threads wait for it rather than make it too.
-        maker = None if fresh(kept) else _making.setdefault(slot, threading.Lock())
+        maker = None if ready else _making.setdefault(slot, threading.Lock())
     if maker is not None:
         with maker:
             with _lock:
-                kept = _shared.get(slot)
-            if not fresh(kept):
+                ready, value = kept()
+            if not ready:
                 stats["shared made"] += 1
                 try:
-                    kept = (monotonic(), make())
+                    value = make()
                     with _lock:
-                        _shared[slot] = kept
+                        _shared[slot] = (monotonic(), value)
                 finally:
                     with _lock:
                         _making.pop(slot, None)
-                return kept[1]
+                return value
     stats["shared found"] += 1
-    return kept[1]  # type: ignore[index]
+    return value
 
 
 def found_before_view() -> Response | None:

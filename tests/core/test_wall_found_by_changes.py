@@ -52,12 +52,19 @@ def from_scratch(client) -> str:  # type: ignore[no-untyped-def]
 
 
 def statements_of(client) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+    """The page and the statements its request ran, but for the public channel's read
+    (test_the_public_channel_is_read_*: the tests read it with every request)."""
     with recorded_statements() as statements:
         html = wall(client)
-    return html, [s for s in statements if s.strip().upper() != "BEGIN"]
+    return html, [s for s in statements if s.strip().upper() != "BEGIN" and not is_channel_read(s)]
 
 
-def test_an_unchanged_wall_is_the_login_query_alone_and_the_views_page(org, login) -> None:  # type: ignore[no-untyped-def]
+def is_channel_read(statement: str) -> bool:
+    return "person_change" in statement and "login_session" not in statement and "max(person_change.id)" in statement
+
+
+def test_an_unchanged_wall_is_the_login_query_alone_and_the_views_page(app, org, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(app.config, "PAGE_SHARED_RECHECK_SECONDS", 60)  # the channel as the first request read it
     give(org["emma"], org["lina"], "Great launch")
     zhang = login(org["zhang"])
     first = wall(zhang)  # the view: the page around the wall is kept for zhang's changes
@@ -185,7 +192,7 @@ def test_threads_of_a_worker_wait_for_one_maker_of_a_shared_value(app) -> None: 
 
     def ask() -> None:
         with app.test_request_context("/walls/"):
-            pages.changes_read((1,) * 8, (1, 1, 1, 1))
+            pages.changes_read((1,) * 8)
             got.append(pages.shared_value("a test's wall", "key", make))
 
     threads = [threading.Thread(target=ask) for _ in range(4)]
@@ -194,3 +201,38 @@ def test_threads_of_a_worker_wait_for_one_maker_of_a_shared_value(app) -> None: 
     for thread in threads:
         thread.join()
     assert got == ["the wall"] * 4 and made == [1]
+
+
+def test_the_public_channel_is_read_once_a_while_and_at_once_for_whoever_wrote(app, org, login, later, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """A worker reads the praise wall's channel at most once per PAGE_SHARED_RECHECK_SECONDS, not
+    with every request: another person's public write shows on a bystander's wall after that; on
+    its author's and its recipient's at once (their own changes are newer than the read)."""
+    monkeypatch.setitem(app.config, "PAGE_SHARED_RECHECK_SECONDS", 60)
+    give(org["emma"], org["lina"], "Great launch")
+    zhang, emma, lina = login(org["zhang"]), login(org["emma"]), login(org["lina"])
+    wall(zhang), wall(emma), wall(lina)
+    give(org["emma"], org["lina"], "Calm under pressure")
+    with recorded_statements() as statements:
+        html = wall(zhang)
+    ran = [s for s in statements if s.strip().upper() != "BEGIN"]
+    assert "Calm under pressure" not in html and len(ran) == 1  # the channel as last read: the login query alone
+    assert "Calm under pressure" in wall(emma)  # its author
+    assert "Calm under pressure" in wall(lina)  # its recipient
+    # The read for them covers the write: the bystander gets it too, without waiting.
+    assert "Calm under pressure" in wall(zhang)
+    give(org["boss"], org["emma"], "Thorough review")
+    assert "Thorough review" not in wall(zhang)
+    later()
+    html = wall(zhang)
+    assert "Thorough review" in html and html == from_scratch(zhang)
+
+
+def test_the_public_channel_is_read_by_every_request_when_the_recheck_is_zero(app, org, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(app.config, "PAGE_SHARED_RECHECK_SECONDS", 0)
+    give(org["emma"], org["lina"], "Great launch")
+    zhang = login(org["zhang"])
+    wall(zhang)
+    give(org["boss"], org["emma"], "Thorough review")
+    with recorded_statements() as statements:
+        html = wall(zhang)
+    assert "Thorough review" in html and len([s for s in statements if is_channel_read(s)]) == 1
