@@ -47,12 +47,14 @@ class Config:
     # feed as text besides: at 64 MB a worker evicted pages it was about to serve again.
     PAGE_CACHE = os.environ.get("PAGE_CACHE", "1") != "0"
     PAGE_CACHE_BYTES = int(os.environ.get("PAGE_CACHE_BYTES", 256_000_000))
-    # A kept Home found by the person's changes alone (perfapp.core.changes) for at most this long
-    # since its statement last checked it: what time alone changes (a request expiring) shows then.
+    # How long the praise wall's shared rows are reused while no public write changed them (what
+    # time alone changes there shows within this).
     PAGE_RECHECK_SECONDS = float(os.environ.get("PAGE_RECHECK_SECONDS", 20))
-    # The same for a page checked by running its whole view again (a profile, a badge wall, goals,
-    # the goal tree, review results, the page around the praise wall): nothing on those changes
-    # with time alone, so this bounds only a write the triggers would miss.
+    # How long a kept page is answered on the changes alone (perfapp.core.changes) before its
+    # statement (Home) or its whole view (a profile, a badge wall, goals, the goal tree, review
+    # results, the page around the praise wall) checks it again: this bounds only a write the
+    # triggers would miss. Home's requests expiring and review cycles closing (what time alone
+    # changes on it) show when they happen (perfapp.core.pages.changes_by_time_at).
     PAGE_RECHECK_VIEW_SECONDS = float(os.environ.get("PAGE_RECHECK_VIEW_SECONDS", 300))
     # The praise wall's channel (every public write) is read by a worker at most this often, not by
     # every request (perfapp.core.pages.channel_changes): a public write shows on others' walls

@@ -180,16 +180,13 @@ def prune_channels() -> int:
     return removed
 
 
-def channel_state(channel: int) -> tuple[int, tuple[Any, Any]]:
-    """A channel's newest change and count, with the newest change of anyone (what the read
-    covers: a person's change up to that id was committed before it, but for a transaction that
-    committed out of id order), in one statement of three index probes and a range."""
+def channel_state(channel: int) -> tuple[Any, Any]:
+    """A channel's newest change and how many there are, in one statement."""
     row = db.session.execute(_channel_state(), {"channel": channel}).one()
-    return int(row[0] or 0), (row[1], row[2])
+    return row[0], row[1]
 
 
 @cache
 def _channel_state() -> Any:
     """Built once: building a statement costs more than running it."""
-    return select(select(func.max(PersonChange.id)).scalar_subquery(),
-                  *stamp_columns(bindparam("channel", type_=Integer)))
+    return select(*stamp_columns(bindparam("channel", type_=Integer)))

@@ -35,9 +35,10 @@ Cheaper still, **found by its changes**: database triggers append a row to perso
 person (or channel) whose pages a write changes (perfapp.core.changes). The login query reads
 those of the viewer, of the person the page is about and of its channel; while they, the viewer
 and the shell are as when the page was kept, it is answered with the login query alone, for at
-most PAGE_RECHECK_SECONDS. A page too wide for one loader (a profile, a goal list) registers
-without a stamp: after PAGE_RECHECK_VIEW_SECONDS its view runs again (and finds its kept page as
-above).
+most PAGE_RECHECK_VIEW_SECONDS (a bound for a write the triggers would miss), or until what it
+shows changes by time alone (`changes_by_time_at`: Home's requests expire). Then its stamp runs
+again; a page too wide for one loader (a profile, a goal list) registers without a stamp, and its
+view runs again (and finds its kept page as above).
 """
 from __future__ import annotations
 
@@ -49,9 +50,10 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from functools import cache
 from time import monotonic
+from time import time as wall_clock
 from typing import Any
 
 import brotli
@@ -300,16 +302,16 @@ def answer(page_key: tuple[Hashable, bytes] | None, render: Callable[[], str], s
             store[(slot, how)] = (wanted, *kept)
     stamp = g.pop("_stamped", None)
     if stamp is not None and status == 200 and spliced is None and request.endpoint not in _PARTS:
-        slot, digest, quick, checked = stamp
+        slot, digest, quick, until = stamp
         with _lock:
-            store[slot] = (digest, *kept, quick, checked)
+            store[slot] = (digest, *kept, quick, until)
     elif stamp is not None and status == 200 and request.endpoint in _PARTS:
-        slot, _digest, quick, checked = stamp
+        slot, _digest, quick, until = stamp
         with _lock:
             around = store.get((page_key[0], "around"))
         if around is not None and around[0] == digest:  # the page around this part, as kept
             with _lock:
-                store[slot] = (quick, checked, _kept_around(around[2].decode()))
+                store[slot] = (quick, until, _kept_around(around[2].decode()))
     return _sent(kept, status)
 
 
@@ -403,9 +405,10 @@ def changes_read(changes: tuple[Any, ...]) -> None:
     g._changes = changes
 
 
-#: shared channel -> (when read, the newest change of anyone it covers, its newest change and count)
-_channels: dict[int, tuple[float, int, tuple[Any, Any]]] = {}
+#: shared channel -> (when read: the worker's clock and the wall clock, its newest change and count)
+_channels: dict[int, tuple[float, float, tuple[Any, Any]]] = {}
 _channel_lock = threading.Lock()
+_WROTE = "_wrote"  # in the session: when this person last wrote (the wall clock, seconds)
 
 
 def channel_changes(channel: int) -> tuple[Any, Any]:
@@ -413,15 +416,14 @@ def channel_changes(channel: int) -> tuple[Any, Any]:
     most once per PAGE_SHARED_RECHECK_SECONDS by a worker, not by every request's login query: at
     a few public writes a second every read found a new wall, made again for each (and on
     PostgreSQL, counting the channel's rows since the last prune cost each request a heap visit
-    per row). Read again at once for a viewer whose own changes are newer than the last read
-    covers: whoever just posted praise sees it on the wall."""
-    changes = g.get("_changes")
-    own = (changes[0] if changes else None) or 0
+    per row). Read again at once for a person who wrote since the last read (`remember_writes`):
+    whoever just posted praise, gave flowers or reacted sees it on the wall."""
+    wrote = session.get(_WROTE, 0.0)
     fresh_for = current_app.config.get("PAGE_SHARED_RECHECK_SECONDS", 1.0)
 
     def fresh() -> tuple[Any, Any] | None:
         kept = _channels.get(channel)
-        return kept[2] if kept is not None and monotonic() - kept[0] < fresh_for and own <= kept[1] else None
+        return kept[2] if kept is not None and monotonic() - kept[0] < fresh_for and wrote < kept[1] else None
 
     state = fresh()
     if state is None:
@@ -430,10 +432,19 @@ def channel_changes(channel: int) -> tuple[Any, Any]:
             if state is None:
                 from perfapp.core.changes import channel_state  # here: changes imports the models
 
-                read_at = monotonic()
-                covered, state = channel_state(channel)
-                _channels[channel] = (read_at, covered, state)
+                read_at = (monotonic(), wall_clock())  # before the statement: it sees what committed by then
+                state = channel_state(channel)
+                _channels[channel] = (*read_at, state)
     return state
+
+
+def remember_writes(response: Response) -> Response:
+    """after_request: a person's write that succeeded is remembered in their session (when), so
+    their next page reads shared channels again rather than as a worker last read them."""
+    if (request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400
+            and current_user.is_authenticated):
+        session[_WROTE] = wall_clock()
+    return response
 
 
 def shared_value(name: str, key: Hashable, make: Callable[[], Any]) -> Any:
@@ -480,7 +491,8 @@ def found_before_view() -> Response | None:
 
     Two checks, the cheaper first: the changes (perfapp.core.changes, read by the login query:
     the viewer's, the page's person's and channel's) with the viewer and the shell as they were
-    when the page was last checked, within PAGE_RECHECK_SECONDS of that; else the stamp itself
+    when the page was last checked, until it changes by time alone or PAGE_RECHECK_VIEW_SECONDS
+    pass; else the stamp itself
     (the view's statement), exact. A page without a stamp has only the first."""
     if not checks_changes() or session.get("_flashes") or not current_user.is_authenticated:
         return None
@@ -502,13 +514,12 @@ def found_before_view() -> Response | None:
     with _lock:
         entry = store.get(slot)
     now = monotonic()
-    if (entry is not None and quick is not None and entry[4] == quick
-            and now - entry[5] < _recheck(stamp is None)):
+    if entry is not None and quick is not None and entry[4] == quick and now < entry[5]:
         stats["found by its changes"] += 1
         return _found(entry)
     if stamp is None:  # checked by its changes alone: the view runs, and its page is kept for them
         if quick is not None:
-            g._stamped = (slot, None, quick, now)
+            g._stamped = (slot, None, quick, now + _recheck())
         return None
     try:
         value = stamp()
@@ -519,21 +530,31 @@ def found_before_view() -> Response | None:
         digest = hash((value, around))
     except TypeError:  # an unhashable value in the rows
         return None
+    until = now + _recheck()
+    if (when := g.pop("_time_changes", None)) is not None:
+        until = min(until, now + max(0.0, (when - datetime.now(UTC).replace(tzinfo=None)).total_seconds()))
     if entry is not None and entry[0] == digest:
         stats["found before the view"] += 1
         with _lock:
-            store[slot] = (*entry[:4], quick, now)
+            store[slot] = (*entry[:4], quick, until)
         return _found(entry)
-    g._stamped = (slot, digest, quick, now)
+    g._stamped = (slot, digest, quick, until)
     return None
 
 
-def _recheck(by_view: bool) -> float:
-    """Seconds a kept page is answered on its changes alone: PAGE_RECHECK_SECONDS when its stamp
-    checks it (Home: what only time changes shows within that), PAGE_RECHECK_VIEW_SECONDS when its
-    whole view does (nothing on those pages changes with time alone)."""
-    config = current_app.config
-    return config.get("PAGE_RECHECK_VIEW_SECONDS", 300) if by_view else config.get("PAGE_RECHECK_SECONDS", 20)
+def changes_by_time_at(*when: datetime | None) -> None:
+    """A stamp's page changes by time alone at the first of these (UTC) moments (Home: a request
+    expires, a review cycle closes): it is answered on its changes until then at most."""
+    due = [moment for moment in when if moment is not None]
+    if due:
+        g._time_changes = min(due)
+
+
+def _recheck() -> float:
+    """Seconds a kept page is answered on its changes alone (PAGE_RECHECK_VIEW_SECONDS, unless it
+    changes by time alone sooner: `changes_by_time_at`): this bounds only a write the triggers
+    would miss."""
+    return float(current_app.config.get("PAGE_RECHECK_VIEW_SECONDS", 300))
 
 
 def _found_around() -> Response | None:
@@ -559,13 +580,12 @@ def _found_around() -> Response | None:
         entry = _store().get(slot)
     now = monotonic()
     joinable = encoding() is None or bool(request.accept_encodings["gzip"])  # else brotli, from the view
-    if (joinable and entry is not None and entry[0] == quick
-            and now - entry[1] < _recheck(True)):
+    if joinable and entry is not None and entry[0] == quick and now < entry[1]:
         value = _PARTS[request.endpoint or ""]()
         if value is not None:
             stats["found by its changes"] += 1
             return _joined(entry[2], value)
-    g._stamped = (slot, None, quick, now)
+    g._stamped = (slot, None, quick, now + _recheck())
     return None
 
 
@@ -638,3 +658,4 @@ def init_pages(app: Flask) -> None:
     """Answer stamped pages before their views (registered after every other before_request
     hook, so rate limits and the like still run first)."""
     app.before_request(found_before_view)
+    app.after_request(remember_writes)

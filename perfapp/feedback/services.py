@@ -555,8 +555,9 @@ def open_asks_for(user: User, limit: int = 20) -> list[FeedbackAsk]:
 
 @cache
 def open_asks_statement() -> Select:
-    """Requests waiting for :person_id's answer at :now (Home folds it into one statement)."""
-    return (select(func.count()).select_from(FeedbackAsk).join(FeedbackAsk.request)
+    """Requests waiting for :person_id's answer at :now, and when the first of them expires (Home
+    folds it into one statement: its count changes then by time alone)."""
+    return (select(func.count(), func.min(FeedbackRequest.expires_at)).select_from(FeedbackAsk).join(FeedbackAsk.request)
             .where(FeedbackAsk.recipient_id == bindparam("person_id"), FeedbackAsk.status == "open",
                    FeedbackRequest.expires_at > bindparam("now")))
 

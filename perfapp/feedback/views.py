@@ -89,6 +89,8 @@ def _home_stamp() -> tuple[Any, ...] | None:
         return None
     if any(row.goal_id is not None or row.meeting_id is not None for row in rows):
         return None
+    if cursor is None:  # the counts change by time alone when a request expires or a review cycle closes
+        pages.changes_by_time_at(rows[0][1], rows[0][_counter_count() - 1])
     return tuple(tuple(row) for row in rows)
 
 
@@ -99,7 +101,7 @@ def _progress(rows: list[Any]) -> tuple[bool, int]:
     """The getting-started progress from the counters in front of Home's first page's rows."""
     from perfapp.onboarding.services import progress_of
 
-    return progress_of(rows[0][1:_counter_count() - 2])
+    return progress_of(rows[0][2:_counter_count() - 2])
 
 
 @lru_cache(maxsize=256)
@@ -121,8 +123,9 @@ def _counter_count() -> int:
 
 @cache
 def _home_counters() -> Select:
-    """Requests waiting for an answer, the getting-started progress and the reviews left to write,
-    as one row: each domain's statement as a one-row subquery (each is an aggregate), cross-joined."""
+    """Requests waiting for an answer (and when the first expires), the getting-started progress
+    and the reviews left to write (and the nearest deadline), as one row: each domain's statement
+    as a one-row subquery (each is an aggregate), cross-joined."""
     from perfapp.onboarding.services import progress_statement
     from perfapp.reviews.services import waiting_statement
 
