@@ -181,7 +181,7 @@ class Config:
 class TestConfig(Config):
     TESTING = True
     WALL_STRIP_TTL = 0  # counts always fresh, so tests see what they just wrote
-    PAGE_SHARED_RECHECK_SECONDS = 0  # the same for the praise wall (tests/core/test_wall_channel.py sets it)
+    PAGE_SHARED_RECHECK_SECONDS = 0  # the same for the praise wall (tests/core/test_wall_found_by_changes.py sets it)
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = _normalise_db_url(
         os.environ.get("TEST_DATABASE_URL") or "sqlite:///:memory:"

@@ -72,7 +72,7 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
         if pages.checks_changes():
             about = pages.about_request()
             statement, shape = with_changes(about)
-            binds.update((name, about[name]) for name in ("about", "channel") if about[name] is not None)
+            binds.update((name, value) for name, value in about.items() if value is not None)
         row = db.session.execute(statement, binds).one_or_none()
         if row is None:
             return None

@@ -50,7 +50,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from functools import cache
 from time import monotonic
 from time import time as wall_clock
@@ -73,6 +73,8 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import inspect as sqlalchemy_inspect
 from werkzeug.http import generate_etag
+
+from perfapp.core.db import utcnow
 
 _lock = threading.Lock()
 #: kept pages found and rendered in this process (gunicorn.conf.py logs them when a worker exits)
@@ -362,10 +364,10 @@ def stamped(endpoint: str, stamp: Callable[[], Hashable | None] | None = None, *
 
 def about_request() -> dict[str, int | None]:
     """The person and channel whose changes this request's page is checked against (bound in the
-    login query): {"about": ..., "channel": ..., "shared": ...}."""
-    name, channel, shared = _ABOUT.get(request.endpoint or "", (None, None, None))
+    login query): {"about": ..., "channel": ...}. (A shared channel is read apart: channel_changes.)"""
+    name, channel, _shared = _ABOUT.get(request.endpoint or "", (None, None, None))
     subject = (request.view_args or {}).get(name) if name else None
-    return {"about": subject if isinstance(subject, int) else None, "channel": channel, "shared": shared}
+    return {"about": subject if isinstance(subject, int) else None, "channel": channel}
 
 
 def once(name: Hashable, load: Callable[[], Any]) -> Any:
@@ -492,8 +494,8 @@ def found_before_view() -> Response | None:
     Two checks, the cheaper first: the changes (perfapp.core.changes, read by the login query:
     the viewer's, the page's person's and channel's) with the viewer and the shell as they were
     when the page was last checked, until it changes by time alone or PAGE_RECHECK_VIEW_SECONDS
-    pass; else the stamp itself
-    (the view's statement), exact. A page without a stamp has only the first."""
+    pass; else the stamp itself (the view's statement), exact. A page without a stamp has only
+    the first."""
     if not checks_changes() or session.get("_flashes") or not current_user.is_authenticated:
         return None
     stamp = _STAMPS.get(request.endpoint or "")
@@ -532,7 +534,7 @@ def found_before_view() -> Response | None:
         return None
     until = now + _recheck()
     if (when := g.pop("_time_changes", None)) is not None:
-        until = min(until, now + max(0.0, (when - datetime.now(UTC).replace(tzinfo=None)).total_seconds()))
+        until = min(until, now + max(0.0, (when - utcnow()).total_seconds()))
     if entry is not None and entry[0] == digest:
         stats["found before the view"] += 1
         with _lock:
