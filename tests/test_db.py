@@ -30,3 +30,21 @@ def test_a_server_connection_dropped_while_idle_is_replaced(app: Flask, monkeypa
             assert conn.execute(text("SELECT 41 + 1")).scalar() == 42
     finally:
         engine.dispose()  # the pool's other killed connections: the next tests start afresh
+
+
+def test_a_prepared_statement_reads_like_the_session_and_refuses_what_it_cannot_run(app, make_user) -> None:
+    """db.Prepared runs a compiled SELECT on the cursor: the same row as Core, types converted,
+    None for no row; a statement whose parameters expand at execution is refused when built."""
+    from sqlalchemy import bindparam, select
+
+    from perfapp.core.db import Prepared
+    from perfapp.people.models import User
+
+    lina = make_user(name="李娜")
+    by_email = select(User.id, User.created_at, User.active).where(User.email == bindparam("email"))
+    prepared = Prepared(by_email)
+    assert prepared.one_or_none({"email": lina.email}) == tuple(db.session.execute(by_email, {"email": lina.email}).one())
+    assert prepared.one_or_none({"email": "nobody@example.com"}) is None
+    expanding = Prepared(select(User.id).where(User.id.in_(bindparam("ids", expanding=True))))
+    with pytest.raises(ValueError, match="expanding"):
+        expanding.one_or_none({"ids": [lina.id]})

@@ -150,6 +150,19 @@ def test_feedback_over_the_limit_is_429_and_not_saved(limits, make_user, login) 
     assert count(Feedback) == 3
 
 
+def test_reading_a_limited_form_spends_no_budget(limits, make_user, login) -> None:
+    """Limits count writes only: opening the compose page again and again (a GET of a limited
+    route, which the limiter skips) leaves the whole budget for sending."""
+    limits(feedback="2 per minute")
+    recipient = make_user()
+    c = login(make_user())
+    for _ in range(5):
+        assert c.get("/feedback/new").status_code == 200
+    assert _feedback(c, recipient).status_code == 303
+    assert _feedback(c, recipient).status_code == 303
+    _assert_429(_feedback(c, recipient))
+
+
 def test_flowers_over_the_limit_are_429_and_not_given(limits, make_user, login) -> None:
     from perfapp.recognition.models import FlowerGift
 

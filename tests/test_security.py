@@ -279,3 +279,71 @@ def test_an_unchanged_page_answers_304_and_a_changed_one_200(make_user, login) -
     assert changed.status_code == 200 and "Thanks for the demo" in changed.get_data(as_text=True)
     # Another person's copy is never theirs: the ETag is of the body, which names its viewer.
     assert login(emma).get("/", headers={"If-None-Match": etag}).status_code == 200
+
+
+# --- cookie sessions, each cookie's signature checked once per worker --------------------------
+
+@pytest.fixture()
+def cookie_app() -> Flask:
+    from datetime import timedelta
+
+    from perfapp.core.security import VerifiedCookieSessions
+
+    bare = Flask(__name__)
+    bare.secret_key = "a secret long enough for the test " * 2
+    bare.permanent_session_lifetime = timedelta(hours=1)
+    bare.session_interface = VerifiedCookieSessions()
+    return bare
+
+
+def _cookie(app: Flask, data: dict, age: int = 0) -> str:  # type: ignore[type-arg]
+    from unittest import mock
+
+    from itsdangerous.timed import TimestampSigner
+
+    signer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    with mock.patch.object(TimestampSigner, "get_timestamp", lambda _self: int(__import__("time").time()) - age):
+        return str(signer.dumps(data))
+
+
+def _opened(app: Flask, cookie: str) -> dict:  # type: ignore[type-arg]
+    with app.test_request_context(headers={"Cookie": f"session={cookie}"}) as ctx:
+        return ctx.session  # type: ignore[return-value]
+
+
+def test_a_kept_cookie_opens_as_a_copy_of_its_own(cookie_app: Flask) -> None:
+    cookie = _cookie(cookie_app, {"_user_id": "token", "_flashes": [["info", "Saved"]]})
+    first = _opened(cookie_app, cookie)
+    assert first == {"_user_id": "token", "_flashes": [["info", "Saved"]]}
+    first["_flashes"].append(["info", "Changed in place"])  # flash() appends to the list it finds
+    first["_user_id"] = "another"
+    assert _opened(cookie_app, cookie) == {"_user_id": "token", "_flashes": [["info", "Saved"]]}
+
+
+def test_a_tampered_or_foreign_cookie_is_refused_after_the_real_one_was_kept(cookie_app: Flask) -> None:
+    cookie = _cookie(cookie_app, {"_user_id": "token"})
+    assert _opened(cookie_app, cookie) == {"_user_id": "token"}
+    payload, _dot, rest = cookie.partition(".")
+    forged = _cookie(cookie_app, {"_user_id": "someone else"}).partition(".")[0] + "." + rest
+    assert _opened(cookie_app, forged) == {}
+    assert _opened(cookie_app, cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB")) == {}
+    cookie_app.secret_key = "the secret was changed " * 3  # every cookie signed before is void
+    assert _opened(cookie_app, cookie) == {}
+
+
+def test_a_kept_cookie_still_expires(cookie_app: Flask) -> None:
+    from datetime import timedelta
+
+    cookie = _cookie(cookie_app, {"_user_id": "token"}, age=120)
+    assert _opened(cookie_app, cookie) == {"_user_id": "token"}  # kept: two minutes old, an hour allowed
+    cookie_app.permanent_session_lifetime = timedelta(seconds=60)
+    assert _opened(cookie_app, cookie) == {}
+
+
+def test_a_tampered_session_cookie_logs_out(make_user, login) -> None:
+    c = login(make_user())
+    assert c.get("/people/me").status_code == 200
+    cookie = c.get_cookie("session")
+    assert cookie is not None
+    c.set_cookie("session", cookie.value[:-3] + ("xyz" if not cookie.value.endswith("xyz") else "abc"))
+    assert c.get("/people/me").status_code == 302

@@ -7,13 +7,19 @@ from typing import Any
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
-from sqlalchemy import Integer, bindparam, literal, select
+from sqlalchemy import Integer, bindparam, inspect, literal, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from perfapp.core import pages
 from perfapp.core.changes import ORG, stamp_columns
+from perfapp.core.db import Prepared, attach
 from perfapp.core.security import unauthorized_response
-from perfapp.extensions import db
 from perfapp.people.models import User
+
+
+def _columns(model: type[Any]) -> dict[str, Any]:
+    """A model's column attributes by name (`stored_name`, say), with their columns (`name`)."""
+    return {prop.key: prop.columns[0] for prop in inspect(model).column_attrs}
 
 
 def token_hash(token: str) -> str:
@@ -30,36 +36,43 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
     from perfapp.auth.models import LoginSession
     from perfapp.moderation.services import open_reports_of, prefetch_open_reports
     from perfapp.notify.services import unread_of
-    from perfapp.people.models import manages_anyone, prefetch_viewer_state
+    from perfapp.people.models import Department, manages_anyone, prefetch_viewer_state
 
-    # Built once: every logged-in request runs it. Besides the person it reads what every page's
-    # shell asks about the viewer (whether they manage anyone, the unread count on the Home tab)
-    # and what every page of cards does (the posts they reported, hidden for them), so those are
-    # not statements of their own: each statement costs more in SQLAlchemy than in the database.
-    by_token = (select(User, manages_anyone(User.id), unread_of(User.id), open_reports_of(User.id))
+    # Built once: every logged-in request runs it. Besides the person (and their department, which
+    # the ORM would join) it reads what every page's shell asks about the viewer (whether they
+    # manage anyone, the unread count on the Home tab) and what every page of cards does (the
+    # posts they reported, hidden for them), so those are not statements of their own: each
+    # statement costs more in SQLAlchemy than in the database. Columns, not entities: it runs on
+    # the cursor (db.Prepared) and the person is attached to the session from its row.
+    person, department = _columns(User), _columns(Department)
+    by_token = (select(*person.values(), *department.values(),
+                       manages_anyone(User.id), unread_of(User.id), open_reports_of(User.id))
                 .join(LoginSession, LoginSession.user_id == User.id)
+                .outerjoin(Department, Department.id == User.department_id)
                 .where(LoginSession.token_hash == bindparam("token_hash"), User.active.is_(True)))
+    split = len(person), len(person) + len(department)
 
     # A page found before its view by the changes (perfapp.core.pages) reads them here too: the
     # viewer's and the organisation's, and those of the page's person and channel when it has
     # them. One statement per shape, built once: a subquery bound to NULL still costs PostgreSQL
     # an index probe and the driver a column. (A shared channel, the praise wall's, is read apart,
     # at most once a second per worker: pages.channel_changes.)
-    shapes: dict[tuple[bool, bool], Any] = {}
+    shapes: dict[tuple[bool, bool], tuple[Prepared, tuple[bool, bool]]] = {}
+    plain = Prepared(by_token)
 
-    def with_changes(about: dict[str, int | None]) -> Any:
+    def with_changes(about: dict[str, int | None]) -> tuple[Prepared, tuple[bool, bool]]:
         shape = (about["about"] is not None, about["channel"] is not None)
         if shape not in shapes:
             ids = [User.id, literal(ORG)] + [bindparam(name, type_=Integer)
                                              for name, wanted in zip(("about", "channel"), shape, strict=True)
                                              if wanted]
-            shapes[shape] = (by_token.add_columns(*stamp_columns(*ids)), shape)
+            shapes[shape] = (Prepared(by_token.add_columns(*stamp_columns(*ids))), shape)
         return shapes[shape]
 
     def changes_of(row: Any, shape: tuple[bool, bool]) -> tuple[Any, ...]:
         """The page's changes: the viewer's, its person's, its channel's, ORG's ((None, 0) where
         the page has none), as pages.VIEWER_CHANGES and ORG_CHANGES name them."""
-        read = iter(row[4:])
+        read = iter(row[split[1] + 3:])
         viewer, org = (next(read), next(read)), (next(read), next(read))
         about, channel = ((next(read), next(read)) if wanted else (None, 0) for wanted in shape)
         return (*viewer, *about, *channel, *org)
@@ -68,15 +81,21 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
     def load_user(token: str) -> User | None:
         binds: dict[str, Any] = {"token_hash": token_hash(token)}
         shape = None
-        statement = by_token
+        statement = plain
         if pages.checks_changes():
             about = pages.about_request()
             statement, shape = with_changes(about)
             binds.update((name, value) for name, value in about.items() if value is not None)
-        row = db.session.execute(statement, binds).one_or_none()
+        row = statement.one_or_none(binds)
         if row is None:
             return None
-        user, manages_anyone, unread_count, open_reports = row[:4]
+        user = attach(User, dict(zip(person, row, strict=False)))
+        if row[split[0]] is not None:  # their department (the ORM's joined load)
+            set_committed_value(user, "department",
+                                attach(Department, dict(zip(department, row[split[0]:split[1]], strict=False))))
+        elif "department" not in user.__dict__:
+            set_committed_value(user, "department", None)
+        manages_anyone, unread_count, open_reports = row[split[1]:split[1] + 3]
         if shape is not None:
             pages.changes_read(changes_of(row, shape))
         user.session_token = token

