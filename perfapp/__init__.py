@@ -49,6 +49,10 @@ def create_app(config: type[Config] | None = None) -> Flask:
     mail.check_config(app)
     mail.install()
     init_db(app)
+    from perfapp.core.cards import keep_records
+
+    # After db.init_app: teardowns run last-registered first, so this one while the session is open.
+    app.teardown_appcontext(keep_records)
     init_versions(app)
     init_errors(app)
     init_security(app)

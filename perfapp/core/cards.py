@@ -27,12 +27,14 @@ from functools import cache
 from typing import Any
 
 from cachetools import LRUCache
-from flask import current_app, render_template
+from flask import current_app, g, has_request_context, render_template, request
 from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm.exc import DetachedInstanceError
 
-from perfapp.core.db import run
+from perfapp.core.db import SAFE_METHODS, run
+from perfapp.extensions import db
 
 Facets = Hashable
 
@@ -51,9 +53,11 @@ class CardKind:
     facets: Callable[[Sequence[Any], Any, dict[str, Any]], Mapping[int, Facets]]
     #: ids -> {id: record with what the card shows loaded}
     load: Callable[[list[int]], dict[int, Any]]
-    #: (records, viewer, facets by id) -> {id: extra template context}, e.g. reaction counts
-    context: Callable[[list[Any], Any, Mapping[int, Facets]], dict[int, dict[str, Any]]] = \
-        field(default=lambda records, viewer, facets: {})
+    #: records -> {id: what its card shows besides the record, the same for every viewer} (the
+    #: reaction counts): kept with the record, as the record's version moves when it changes
+    shared: Callable[[list[Any]], dict[int, Any]] = field(default=lambda records: {})
+    #: (a record's shared value, a viewer's facets) -> the extra template context (their reactions)
+    context: Callable[[Any, Facets], dict[str, Any]] = field(default=lambda shared, facets: {})
     #: (ids, viewer) -> {id: HTML shown instead to this viewer} (a post they reported)
     replaced: Callable[[list[int], Any], dict[int, Markup]] = field(default=lambda ids, viewer: {})
     #: model -> labelled columns the light rows also read about the viewer (bind parameter
@@ -81,6 +85,7 @@ def clear() -> None:
     with _lock:
         if _cache is not None:
             _cache.clear()
+        _records.clear()
 
 
 def light_rows(kind: CardKind, ids: Sequence[int], viewer: Any) -> list[Any]:
@@ -161,17 +166,70 @@ class Plan:
         stats["found"] += len(html)
         stats["rendered"] += len(missing)
         if missing:
-            records = kind.load(missing)
-            extra = kind.context(list(records.values()), self.viewer, self.facets)
-            for i, record in records.items():
-                text = render_template(kind.template, **{kind.var: record}, f=self.facets[i], **extra.get(i, {}))
-                html[i] = text
-                if use_cache and record.version == keys[i][2][0]:  # the version the key names
-                    with _lock:
-                        store[keys[i]] = text
+            rendered, current = _rendered(kind, {i: keys[i] for i in missing}, self.facets, use_cache)
+            html.update(rendered)
+            if use_cache:
+                with _lock:
+                    for i in current:  # rendered at the version its key names
+                        store[keys[i]] = rendered[i]
         out = {i: Markup(text) for i, text in html.items()}
         out.update(self.replaced)
         return out
+
+
+#: (kind, id, (version, created_at)) -> (record, its shared value): what a card was last rendered
+#: from, for its other renderings in this worker (the other language, other viewers' facets: on
+#: the praise wall a new post is rendered about eight times per worker, and loading it was most of
+#: each). Detached records: kept only once the request that loaded them has let go of them.
+_records: LRUCache[Hashable, tuple[Any, Any]] = LRUCache(maxsize=2048)
+
+
+def _rendered(kind: CardKind, keys: dict[int, tuple[Any, ...]], facets: Mapping[int, Facets],
+              reuse: bool) -> tuple[dict[int, str], set[int]]:
+    """The HTML of these cards as these facets have it, rendered from kept records where there
+    are (a page view's), else loaded; and which of them show their record at the version its key
+    names (not one written since the keys were read: such a card is shown, never kept)."""
+    reuse = reuse and has_request_context() and request.method in SAFE_METHODS
+    sources: dict[int, tuple[Any, Any]] = {}
+    if reuse:
+        with _lock:
+            for i, key in keys.items():
+                found = _records.get(key[:3])
+                if found is not None:
+                    sources[i] = found
+    current = set(sources)
+    stats["from kept records"] += len(current)
+    if need := [i for i in keys if i not in sources]:
+        records = kind.load(need)
+        shared = kind.shared(list(records.values()))
+        sources.update((i, (record, shared.get(i))) for i, record in records.items())
+        current.update(i for i, record in records.items() if record.version == keys[i][2][0])
+        if reuse:
+            g.setdefault("_card_records", []).extend((keys[i][:3], sources[i]) for i in need if i in current)
+    html = {}
+    for i, (record, shared_value) in sources.items():
+        try:
+            html[i] = render_template(kind.template, **{kind.var: record}, f=facets[i],
+                                      **kind.context(shared_value, facets[i]))
+        except DetachedInstanceError:  # a kept record lacks what this rendering reads: load it
+            with _lock:
+                _records.pop(keys[i][:3], None)
+            again, fresh = _rendered(kind, {i: keys[i]}, facets, reuse=False)
+            html.update(again)
+            current.discard(i)
+            current.update(fresh)
+    return html, current
+
+
+def keep_records(_error: BaseException | None = None) -> None:
+    """teardown_appcontext: the records this request loaded for cards, detached from its session
+    (so no other thread's rendering can load through it), kept for their other renderings."""
+    loaded = g.pop("_card_records", None)
+    if loaded:
+        db.session.expunge_all()  # the session is about to be removed: nothing else uses it now
+        with _lock:
+            for key, source in loaded:
+                _records[key] = source
 
 
 def plan(kind: CardKind, ids: Sequence[int], viewer: Any, **options: Any) -> Plan:

@@ -16,6 +16,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
 from flask_babel import ngettext
@@ -124,7 +125,20 @@ def init_ratelimit(app: Flask) -> None:
     app.config["RATELIMIT_ENABLED"] = True
     limiter.init_app(app)
     app.config["RATELIMIT_ENABLED"] = wanted
+    # Flask-Limiter checks every request in a before_request hook, also where no limit applies
+    # (3% of a kept page's CPU even with the filter below). Every limit here decorates a view,
+    # which checks its own limits when it runs (flask-limiter's view wrapper), and none applies to
+    # reads: page views skip the hook. (There are no default or application-wide limits.)
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks[:] = [_writes_only(hook) if getattr(hook, "__self__", None) is limiter else hook for hook in hooks]
     app.register_error_handler(RateLimitExceeded, too_many)
+
+
+def _writes_only(check: Callable[[], Any]) -> Callable[[], Any]:
+    def hook() -> Any:
+        return None if request.method in SAFE_METHODS else check()
+
+    return hook
 
 
 @limiter.request_filter

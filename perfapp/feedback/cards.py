@@ -79,20 +79,21 @@ def _load(ids: list[int]) -> dict[int, Any]:
     return {item.id: item for item in load_items(ids)}
 
 
-def reaction_context(target_type: str) -> Any:
-    """A card kind's `context`: the shared reaction counts, with the viewer's own from the facets
-    (feedback's, flowers' and badge awards' cards all carry the reaction bar)."""
-    def context(records: list[Any], viewer: Any, facets: dict[int, Any]) -> dict[int, dict[str, Any]]:
-        from perfapp.reactions.services import (  # here: reactions imports feedback
-            Summary,
-            summaries,
-        )
+def reactions(target_type: str) -> dict[str, Any]:
+    """A card kind's `shared` and `context` for the reaction bar (feedback's, flowers' and badge
+    awards' cards carry it): the counts, the same for every viewer and kept with the record, and
+    the viewer's own reactions from their facets."""
+    def shared(records: list[Any]) -> dict[int, Any]:
+        from perfapp.reactions.services import summaries  # here: reactions imports feedback
 
-        counts = summaries(target_type, [r.id for r in records], viewer)
-        return {i: {"rx": Summary(counts=s.counts, mine=set(facets[i].mine), comments=s.comments)}
-                for i, s in counts.items()}
+        return summaries(target_type, [r.id for r in records], None)
 
-    return context
+    def context(counts: Any, facets: Any) -> dict[str, Any]:
+        from perfapp.reactions.services import Summary  # here: reactions imports feedback
+
+        return {"rx": Summary(counts=counts.counts, mine=set(facets.mine), comments=counts.comments)}
+
+    return {"shared": shared, "context": context}
 
 
 def own_reactions(target_type: str) -> Any:
@@ -126,7 +127,7 @@ def kind() -> cards.CardKind:
         name="feedback", template="feedback/_item.html", model=Feedback, var="item",
         columns=("author_id", "recipient_id", "confidential", "visibility", "kind", "development_only", "hidden",
                  "goal_id", "meeting_id"),
-        facets=_facets, load=_load, context=reaction_context("feedback"),
+        facets=_facets, load=_load, **reactions("feedback"),
         replaced=reported_placeholders_for("feedback"), viewer_columns=own_reactions("feedback"))
 
 

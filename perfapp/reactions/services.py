@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, case, delete, func, select
+from sqlalchemy import Select, bindparam, case, delete, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -56,14 +56,16 @@ class Summary:
                 if e != LIKE and self.counts.get(e)]
 
 
-def summaries(target_type: str, ids: list[int], viewer: User) -> dict[int, Summary]:
-    """Summaries for many targets in two grouped queries (a feed page costs the same for 3 or 20 items)."""
+def summaries(target_type: str, ids: list[int], viewer: User | None) -> dict[int, Summary]:
+    """Summaries for many targets in two grouped queries (a feed page costs the same for 3 or 20
+    items); without a viewer, the counts alone (every viewer's: a card's own reactions come from
+    its facets)."""
     result = {i: Summary() for i in ids}
     if not ids:
         return result
     rows = db.session.execute(
         select(Reaction.target_id, Reaction.emoji, func.count(),
-               func.max(case((Reaction.user_id == viewer.id, 1), else_=0)))
+               func.max(case((Reaction.user_id == viewer.id, 1), else_=0)) if viewer is not None else literal(0))
         .where(Reaction.target_type == target_type, Reaction.target_id.in_(ids))
         .group_by(Reaction.target_id, Reaction.emoji)
     )

@@ -9,7 +9,7 @@ from markupsafe import Markup
 from sqlalchemy import or_
 
 from perfapp.core import cards, versions
-from perfapp.feedback.cards import own_reactions, reaction_context, reported_placeholders_for
+from perfapp.feedback.cards import own_reactions, reactions, reported_placeholders_for
 from perfapp.feedback.models import Tag
 from perfapp.people.models import User
 from perfapp.recognition import bp
@@ -55,12 +55,12 @@ def _awards(ids: list[int]) -> dict[int, Any]:
 FLOWER = cards.CardKind(
     name="flower", template="walls/_flower_item.html", model=FlowerGift, var="obj",
     columns=("giver_id", "receiver_id", "hidden"), facets=_facets_for("flower"),
-    load=_gifts, context=reaction_context("flower"),
+    load=_gifts, **reactions("flower"),
     replaced=reported_placeholders_for("flower"), viewer_columns=own_reactions("flower"))
 BADGE = cards.CardKind(
     name="badge_award", template="walls/_badge_item.html", model=BadgeAward, var="obj",
     columns=("giver_id", "receiver_id", "hidden"), facets=_facets_for("badge_award"),
-    load=_awards, context=reaction_context("badge_award"),
+    load=_awards, **reactions("badge_award"),
     replaced=reported_placeholders_for("badge_award"), viewer_columns=own_reactions("badge_award"))
 KINDS = {"flower": FLOWER, "badge_award": BADGE}
 

@@ -45,7 +45,7 @@ class WallBody:
     the cards (the strips, the filter, the feed's frame), split where the cards go."""
 
     items: tuple[services.WallItem, ...]
-    next_cursor: str | None
+    more: Markup  # the "load more" link (the same for every viewer of this filter and cursor)
     rows: SharedRows
     before: Markup
     after: Markup
@@ -60,7 +60,8 @@ def _wall_body(wall_filter: services.WallFilter, cursor: services.Cursor | None)
                        newest_strip=newest_strip(),
                        options=services.filter_options() if wall_filter.active else None)
     before, _cards, after = render_template("walls/_wall.html", **context).partition(pages.PLACEHOLDER)
-    return WallBody(tuple(items), next_cursor, shared_rows(items), Markup(before), Markup(after))
+    more = more_loader(url_for("walls.praise", **wall_filter.args()), next_cursor)
+    return WallBody(tuple(items), more, shared_rows(items), Markup(before), Markup(after))
 
 
 def _wall() -> tuple[pages.Parts, pages.Parts]:
@@ -72,8 +73,7 @@ def _wall() -> tuple[pages.Parts, pages.Parts]:
     body: WallBody = pages.shared_value(
         "praise wall", (viewer.is_hr, str(get_locale()), wall_filter, cursor),
         lambda: _wall_body(wall_filter, cursor))
-    feed = pages.Parts((viewer_cards(body.items, body.rows, viewer),
-                        more_loader(url_for("walls.praise", **wall_filter.args()), body.next_cursor)))
+    feed = pages.Parts((viewer_cards(body.items, body.rows, viewer), body.more))
     return pages.Parts((body.before, feed, body.after)), feed
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 
 from perfapp.core.db import utcnow
 from perfapp.extensions import db
@@ -164,3 +165,80 @@ def test_a_write_updates_only_the_rows_it_changes(org, login) -> None:  # type: 
     db.session.expire_all()
     after = {f.id: f.version for f in db.session.query(Feedback)}
     assert after[one.id] == before[one.id] + 1 and after[two.id] == before[two.id]
+
+
+def _card_loads(statements: list[str]) -> list[str]:
+    """The statements that load feedback records for cards (the light rows read no text)."""
+    return [s for s in statements if "feedback.text" in s]
+
+
+def test_other_renderings_of_a_card_reuse_its_record(org, login, renders) -> None:  # type: ignore[no-untyped-def]
+    """A card rendered again for other facets or another language (a manager who may promote, a
+    reader in Chinese) in a later request renders from the record the first rendering loaded
+    (kept once that request ended), loading nothing, and is what a fresh load renders."""
+    from perfapp.core import cards
+    from tests.feedback.test_queries import recorded_statements
+
+    item_id = praise(org["emma"], org["lina"]).id
+    zhang, boss = login(org["zhang"]), login(org["boss"])
+    cards.clear()  # the boss's Home, as he logged in, showed it: forget that rendering
+    renders.clear()
+    with recorded_statements() as first:
+        zhang.get("/walls/")
+    assert _card_loads(first)
+    with recorded_statements() as again:
+        shown = {"boss": card_html(boss.get("/walls/").get_data(as_text=True), item_id),
+                 "zh": card_html(zhang.get("/walls/", headers=ZH).get_data(as_text=True), item_id)}
+    assert renders.count("feedback/_item.html") == 3 and not _card_loads(again)
+    assert "表扬" in shown["zh"] and "/stories/new" in shown["boss"]
+    cards.clear()  # the same cards from a fresh load
+    assert shown == {"boss": card_html(boss.get("/walls/").get_data(as_text=True), item_id),
+                     "zh": card_html(zhang.get("/walls/", headers=ZH).get_data(as_text=True), item_id)}
+
+
+def test_a_kept_record_that_lacks_what_a_rendering_reads_is_loaded_again(org, login) -> None:  # type: ignore[no-untyped-def]
+    from perfapp.core import cards
+    from tests.feedback.test_queries import recorded_statements
+
+    item = praise(org["emma"], org["lina"], text="Steady hands on the release")
+    zhang, boss = login(org["zhang"]), login(org["boss"])
+    cards.clear()
+    zhang.get("/walls/")
+    kept = [record for key, (record, _shared) in cards._records.items() if key[:2] == ("feedback", item.id)]
+    assert len(kept) == 1
+    with Session(db.engine) as other:  # its text expired (as a commit does), detached again
+        other.add(kept[0])
+        other.expire(kept[0], ["text"])
+        other.expunge(kept[0])
+    with recorded_statements() as statements:
+        card = card_html(boss.get("/walls/").get_data(as_text=True), item.id)
+    assert "Steady hands on the release" in card and _card_loads(statements)
+
+
+def test_a_page_that_writes_keeps_no_records(org, login) -> None:  # type: ignore[no-untyped-def]
+    """Records are kept from page views only: a write's response may render cards from records
+    its commit expired."""
+    from perfapp.core import cards
+
+    item = praise(org["emma"], org["lina"])
+    zhang = login(org["zhang"])
+    assert zhang.submit(f"/reactions/feedback/{item.id}/react", {"on": "👍"}, htmx=True,
+                        target=f"rx-feedback-{item.id}").status_code == 200
+    assert not [key for key in cards._records if key[:2] == ("feedback", item.id)]
+
+
+def test_a_card_written_since_its_key_was_read_is_shown_but_not_kept(org, app) -> None:  # type: ignore[no-untyped-def]
+    """A write between a page's light rows and the cards' load (the record's version moved on):
+    the card still shows, but neither its HTML nor its record is kept under the older key."""
+    from perfapp.core import cards
+    from perfapp.feedback.cards import kind
+
+    item = praise(org["emma"], org["lina"], text="Shipped on a Friday")
+    viewer = db.session.get(User, org["zhang"].id)
+    facets = cards.facets_of(kind(), item, viewer)
+    older = ("feedback", item.id, (item.version - 1, item.created_at), "en", facets)
+    with app.test_request_context("/walls/"):
+        html, current = cards._rendered(kind(), {item.id: older}, {item.id: facets}, True)
+        assert "Shipped on a Friday" in html[item.id] and current == set()
+        from flask import g
+        assert not g.get("_card_records")
