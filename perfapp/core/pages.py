@@ -262,6 +262,24 @@ class Parts:
         return "\n".join(_html(part) for part in self.parts)
 
 
+class Digested:
+    """HTML made once for many requests (the praise wall's frame around its cards), with its digest
+    made once too: a page's key (`fingerprint`) reads the digest instead of hashing the text again
+    on every request."""
+
+    __slots__ = ("html", "digest")
+
+    def __init__(self, html: Markup) -> None:
+        self.html = html
+        self.digest = fingerprint(html).hex()
+
+    def __html__(self) -> Markup:
+        return self.html
+
+    def page_key(self) -> str:
+        return self.digest
+
+
 def answer(page_key: tuple[Hashable, bytes] | None, render: Callable[[], str], status: int, spliced: Any = None) -> Response:
     """The response for a page: the kept copy when there is one, else `render()` (kept when
     page_key is not None), compressed for this request either way.

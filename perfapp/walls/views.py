@@ -45,10 +45,10 @@ class WallBody:
     the cards (the strips, the filter, the feed's frame), split where the cards go."""
 
     items: tuple[services.WallItem, ...]
-    more: Markup  # the "load more" link (the same for every viewer of this filter and cursor)
+    more: pages.Digested  # the "load more" link (the same for every viewer of this filter and cursor)
     rows: SharedRows
-    before: Markup
-    after: Markup
+    before: pages.Digested
+    after: pages.Digested
 
 
 def _wall_body(wall_filter: services.WallFilter, cursor: services.Cursor | None) -> WallBody:
@@ -61,7 +61,8 @@ def _wall_body(wall_filter: services.WallFilter, cursor: services.Cursor | None)
                        options=services.filter_options() if wall_filter.active else None)
     before, _cards, after = render_template("walls/_wall.html", **context).partition(pages.PLACEHOLDER)
     more = more_loader(url_for("walls.praise", **wall_filter.args()), next_cursor)
-    return WallBody(tuple(items), more, shared_rows(items), Markup(before), Markup(after))
+    return WallBody(tuple(items), pages.Digested(more), shared_rows(items), pages.Digested(Markup(before)),
+                    pages.Digested(Markup(after)))
 
 
 def _wall() -> tuple[pages.Parts, pages.Parts]:

@@ -305,3 +305,15 @@ def test_a_page_that_changes_replaces_its_kept_copy(org, login) -> None:  # type
         give(org["emma"], org["lina"], f"Thanks {n}")
         assert f"Thanks {n}" in home(lina) and f"Thanks {n}" in lina.get("/walls/").get_data(as_text=True)
     assert len(pages._store()) == kept
+
+
+def test_digested_html_is_keyed_by_what_it_holds() -> None:
+    """pages.Digested: HTML shared by many requests, keyed by the digest made with it."""
+    from markupsafe import Markup
+
+    from perfapp.core.pages import Digested, fingerprint
+
+    frame, other = Markup("<section>Top values</section>"), Markup("<section>Newest badges</section>")
+    assert fingerprint(Digested(frame)) == fingerprint(Digested(Markup(str(frame))))
+    assert fingerprint(Digested(frame)) != fingerprint(Digested(other))
+    assert Markup("{}").format(Digested(frame)) == frame  # written as the HTML it holds
