@@ -126,7 +126,7 @@ def init_ratelimit(app: Flask) -> None:
     limiter.init_app(app)
     app.config["RATELIMIT_ENABLED"] = wanted
     # Flask-Limiter checks every request in a before_request hook, also where no limit applies
-    # (3% of a kept page's CPU even with the filter below). Every limit here decorates a view,
+    # (5% of a kept page's CPU). Every limit here decorates a view,
     # which checks its own limits when it runs (flask-limiter's view wrapper), and none applies to
     # reads: page views skip the hook. (There are no default or application-wide limits.)
     hooks = app.before_request_funcs.setdefault(None, [])
@@ -142,7 +142,5 @@ def _writes_only(check: Callable[[], Any]) -> Callable[[], Any]:
 
 
 @limiter.request_filter
-def _not_limited() -> bool:
-    """Limits off, or a read: every limit here is on POSTs, and a page view skipping the limiter's
-    lookup of its route's limits saves 5% of a kept page's CPU."""
-    return request.method in SAFE_METHODS or not current_app.config.get("RATELIMIT_ENABLED", True)
+def _limits_off() -> bool:
+    return not current_app.config.get("RATELIMIT_ENABLED", True)
