@@ -347,3 +347,20 @@ def test_a_tampered_session_cookie_logs_out(make_user, login) -> None:
     assert cookie is not None
     c.set_cookie("session", cookie.value[:-3] + ("xyz" if not cookie.value.endswith("xyz") else "abc"))
     assert c.get("/people/me").status_code == 302
+
+
+def test_a_kept_session_is_found_by_the_whole_cookie_header(cookie_app: Flask) -> None:
+    """Kept by the whole Cookie header: other cookies beside the session's make another entry,
+    verified on its own, and a forged session cookie among the same others is still refused."""
+    cookie = _cookie(cookie_app, {"_user_id": "token"})
+    forged = _cookie(cookie_app, {"_user_id": "someone else"}).partition(".")[0] + "." + cookie.partition(".")[2]
+
+    def opened(header: str) -> dict:  # type: ignore[type-arg]
+        with cookie_app.test_request_context(headers={"Cookie": header}) as ctx:
+            return dict(ctx.session)
+
+    for _ in range(2):  # the second time from what was kept
+        assert opened(f"session={cookie}") == {"_user_id": "token"}
+        assert opened(f"lang=zh; session={cookie}") == {"_user_id": "token"}
+        assert opened(f"session={forged}; lang=zh") == {}
+        assert opened("lang=zh") == {}
