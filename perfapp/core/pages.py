@@ -92,6 +92,9 @@ _PARTS: dict[str, Callable[[], Any]] = {}
 #: (name, key, shared changes) -> (when made, value): what every viewer's part is made from
 _shared: LRUCache[Hashable, tuple[float, Any]] = LRUCache(maxsize=512)
 _making: dict[Hashable, threading.Lock] = {}  # shared values being made, by their slot
+#: (name, key) -> (when the channel it was made for was read (wall clock), when made, value): the
+#: newest shared value, answered while the next is made (`shared_value`)
+_latest: LRUCache[Hashable, tuple[float, float, Any]] = LRUCache(maxsize=512)
 #: a spliced part's digest -> the part compressed (`_joined`): apart from the kept pages, as each
 #: shared change makes new ones that replace no viewer's page (the old ones age out here without
 #: pushing out the pages that will be served again)
@@ -203,6 +206,7 @@ def clear() -> None:
         if _cache is not None:
             _cache.clear()
         _shared.clear()
+        _latest.clear()
         _parts.clear()
         _channels.clear()
 
@@ -471,12 +475,20 @@ def shared_value(name: str, key: Hashable, make: Callable[[], Any]) -> Any:
     """What every viewer's part of a page is made from (`stamped(part=...)`), made once while the
     organisation's changes and the page's shared channel's (`channel_changes`) are the same, for
     at most PAGE_RECHECK_SECONDS (what only time changes shows within that). Without the changes
-    read (kept pages off, a POST) it is made."""
+    read (kept pages off, a POST) it is made.
+
+    While one thread makes it again, the worker's other threads answer from the one made before
+    (for a viewer who wrote nothing since the channel was read for that one): they would otherwise
+    wait the whole making (the praise wall's: its statements and templates, 10-30 ms once a second
+    at a few public writes a second), and every request queued behind them with them (most of the
+    praise wall's slowest 1% under writes). A viewer who wrote since waits and sees their write."""
     changes = g.get("_changes") if checks_changes() else None
     shared = _ABOUT.get(request.endpoint or "", (None, None, None))[2]
     if changes is None or shared is None:
         return make()
-    slot = (name, key, changes[ORG_CHANGES], channel_changes(shared))
+    state = channel_changes(shared)
+    read_at = _channels.get(shared, (0.0, 0.0))[1]  # when the worker read this state (wall clock)
+    slot = (name, key, changes[ORG_CHANGES], state)
     fresh_for = current_app.config.get("PAGE_RECHECK_SECONDS", 20)
 
     def kept() -> tuple[bool, Any]:
@@ -485,6 +497,11 @@ def shared_value(name: str, key: Hashable, make: Callable[[], Any]) -> Any:
 
     with _lock:
         ready, value = kept()
+        if not ready and slot in _making:
+            before = _latest.get((name, key))  # (channel read at, made at, value)
+            if before is not None and session.get(_WROTE, 0.0) < before[0] and monotonic() - before[1] < fresh_for:
+                stats["shared kept while made"] += 1
+                return before[2]
         # One maker per value: the worker's other threads wait for it rather than make it too.
         maker = None if ready else _making.setdefault(slot, threading.Lock())
     if maker is not None:
@@ -496,7 +513,11 @@ def shared_value(name: str, key: Hashable, make: Callable[[], Any]) -> Any:
                 try:
                     value = make()
                     with _lock:
-                        _shared[slot] = (monotonic(), value)
+                        made = monotonic()
+                        _shared[slot] = (made, value)
+                        latest = _latest.get((name, key))
+                        if latest is None or latest[0] <= read_at:
+                            _latest[(name, key)] = (read_at, made, value)
                 finally:
                     with _lock:
                         _making.pop(slot, None)

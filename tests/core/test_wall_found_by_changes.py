@@ -203,6 +203,45 @@ def test_threads_of_a_worker_wait_for_one_maker_of_a_shared_value(app) -> None: 
     assert got == ["the wall"] * 4 and made == [1]
 
 
+def test_while_one_thread_makes_a_shared_value_again_the_others_answer_the_one_before(app) -> None:  # type: ignore[no-untyped-def]
+    """A bystander is not held up while another thread makes the wall again (it gets the wall made
+    before, as if it had come a moment earlier); a viewer who wrote since waits for the new one."""
+    def ask(changes: int, make, wrote: bool = False, got: list | None = None) -> str:  # type: ignore[no-untyped-def]
+        with app.test_request_context("/walls/"):
+            if wrote:
+                from flask import session
+                session["_wrote"] = time.time() + 1  # after any read of the channel so far
+            pages.changes_read((changes,) * 8)
+            value = pages.shared_value("a test's wall", "key", make)
+            if got is not None:
+                got.append((value, time.monotonic()))
+            return value
+
+    assert ask(1, lambda: "the wall before") == "the wall before"
+    started = threading.Event()
+
+    def slow() -> str:
+        started.set()
+        time.sleep(0.4)
+        return "the new wall"
+
+    maker_got: list = []
+    maker = threading.Thread(target=ask, args=(2, slow), kwargs={"got": maker_got})
+    maker.start()
+    assert started.wait(5)
+    began = time.monotonic()
+    never = lambda: pytest.fail("made twice")  # noqa: E731
+    assert ask(2, never) == "the wall before"  # a bystander, at once
+    assert time.monotonic() - began < 0.3
+    writer_got: list = []
+    writer = threading.Thread(target=ask, args=(2, never), kwargs={"wrote": True, "got": writer_got})
+    writer.start()
+    maker.join()
+    writer.join()
+    assert maker_got[0][0] == "the new wall" and writer_got[0][0] == "the new wall"  # the writer waited for it
+    assert ask(2, never) == "the new wall"  # made: everyone gets it
+
+
 def test_the_public_channel_is_read_once_a_while_and_at_once_for_whoever_wrote(app, org, login, later, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     """A worker reads the praise wall's channel at most once per PAGE_SHARED_RECHECK_SECONDS, not
     with every request: another person's public write shows on a bystander's wall after that, on
