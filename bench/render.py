@@ -190,7 +190,7 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
           + (f", a write before every {args.write_every}th" if args.write_every else ""))
     writes = _writes(app, clients, headers) if args.write_every else None
     server_cpu = _server_cpu if engine.dialect.name == "postgresql" else None
-    print(f"{'page':<18}{'first round ms':>16}{'steady ms':>12}{'mean':>8}{'min':>8}{'SQL ms':>8}{'stmts':>7}"
+    print(f"{'page':<18}{'first round ms':>16}{'steady ms':>12}{'mean':>8}{'min':>8}{'p99':>8}{'SQL ms':>8}{'stmts':>7}"
           + (f"{'PG ms':>8}" if server_cpu else ""))
     for label in args.pages.split(","):
         if label == "results" and cycle_id is None:
@@ -231,7 +231,7 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.limit)
         cpu = [s[0] for s in steady]
         print(f"{label:<18}{statistics.median(first):>16.2f}{statistics.median(cpu):>12.2f}"
-              f"{statistics.fmean(cpu):>8.2f}{min(cpu):>8.2f}"
+              f"{statistics.fmean(cpu):>8.2f}{min(cpu):>8.2f}{statistics.quantiles(cpu, n=100)[98]:>8.2f}"
               f"{statistics.median(s[1] for s in steady):>8.2f}{steady[-1][2]:>7}"
               + (f"{spent_server:>8.2f}" if server_cpu else ""), flush=True)
         if args.show_sql:
