@@ -435,8 +435,9 @@ _channel_lock = threading.Lock()
 _WROTE = "_wrote"  # in the session: when this person last wrote (the wall clock, seconds)
 
 
-def channel_changes(channel: int) -> tuple[Any, Any]:
-    """A shared channel's newest change and count (the praise wall's: every public write), read at
+def channel_changes(channel: int) -> tuple[float, float, tuple[Any, Any]]:
+    """A shared channel's newest change and count (the praise wall's: every public write), with
+    when they were read (the worker's clock and the wall clock, before the statement), read at
     most once per PAGE_SHARED_RECHECK_SECONDS by a worker, not by every request's login query: at
     a few public writes a second every read found a new wall, made again for each (and on
     PostgreSQL, counting the channel's rows since the last prune cost each request a heap visit
@@ -445,9 +446,9 @@ def channel_changes(channel: int) -> tuple[Any, Any]:
     wrote = session.get(_WROTE, 0.0)
     fresh_for = current_app.config.get("PAGE_SHARED_RECHECK_SECONDS", 1.0)
 
-    def fresh() -> tuple[Any, Any] | None:
+    def fresh() -> tuple[float, float, tuple[Any, Any]] | None:
         kept = _channels.get(channel)
-        return kept[2] if kept is not None and monotonic() - kept[0] < fresh_for and wrote < kept[1] else None
+        return kept if kept is not None and monotonic() - kept[0] < fresh_for and wrote < kept[1] else None
 
     state = fresh()
     if state is None:
@@ -457,8 +458,7 @@ def channel_changes(channel: int) -> tuple[Any, Any]:
                 from perfapp.core.changes import channel_state  # here: changes imports the models
 
                 read_at = (monotonic(), wall_clock())  # before the statement: it sees what committed by then
-                state = channel_state(channel)
-                _channels[channel] = (*read_at, state)
+                state = _channels[channel] = (*read_at, channel_state(channel))
     return state
 
 
@@ -486,8 +486,7 @@ def shared_value(name: str, key: Hashable, make: Callable[[], Any]) -> Any:
     shared = _ABOUT.get(request.endpoint or "", (None, None, None))[2]
     if changes is None or shared is None:
         return make()
-    state = channel_changes(shared)
-    read_at = _channels.get(shared, (0.0, 0.0))[1]  # when the worker read this state (wall clock)
+    _read, read_at, state = channel_changes(shared)
     slot = (name, key, changes[ORG_CHANGES], state)
     fresh_for = current_app.config.get("PAGE_RECHECK_SECONDS", 20)
 
