@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -71,9 +71,18 @@ def _wall() -> tuple[pages.Parts, pages.Parts]:
     wall_filter = _wall_filter()
     cursor = services.decode_cursor(request.args.get("before"))
     viewer = current_user._get_current_object()
+
+    def make() -> WallBody:
+        body = _wall_body(wall_filter, cursor)
+        # The new cards, rendered for this viewer (most are bystanders, whose cards every other
+        # bystander shares) while the worker's other threads still answer the wall made before,
+        # rather than by the first of them after (kept in the card cache: without it, nothing to do).
+        if current_app.config.get("CARD_CACHE", True):
+            str(viewer_cards(body.items, body.rows, viewer).__html__())
+        return body
+
     body: WallBody = pages.shared_value(
-        "praise wall", (viewer.is_hr, str(get_locale()), wall_filter, cursor),
-        lambda: _wall_body(wall_filter, cursor))
+        "praise wall", (viewer.is_hr, str(get_locale()), wall_filter, cursor), make)
     feed = pages.Parts((viewer_cards(body.items, body.rows, viewer), body.more))
     return pages.Parts((body.before, feed, body.after)), feed
 

@@ -287,3 +287,28 @@ def test_a_failed_write_is_not_remembered_as_one(app, org, login) -> None:  # ty
                                          "visibility": "public"}, htmx=True).status_code == 200
     with emma.session_transaction() as stored:
         assert stored["_wrote"] > logged_in
+
+
+def test_the_new_wall_is_made_with_its_new_cards(org, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The thread making the wall again also renders its new cards (for its viewer, a bystander
+    here) while the others answer the wall made before: the rest of its request renders none."""
+    give(org["emma"], org["lina"], "Great launch")
+    zhang = login(org["zhang"])
+    wall(zhang)
+    give(org["boss"], org["emma"], "Calm under pressure")
+    made = pages.shared_value
+    seen: dict[str, int] = {}
+
+    def watched(name, key, make):  # type: ignore[no-untyped-def]
+        def counted():  # type: ignore[no-untyped-def]
+            before = cards.stats["rendered"]
+            value = make()
+            seen["in the making"] = cards.stats["rendered"] - before
+            return value
+        return made(name, key, counted)
+
+    monkeypatch.setattr(pages, "shared_value", watched)
+    rendered = cards.stats["rendered"]
+    html = wall(zhang)
+    assert "Calm under pressure" in html
+    assert seen["in the making"] >= 1 and cards.stats["rendered"] - rendered == seen["in the making"]
