@@ -29,10 +29,10 @@ def post_worker_init(worker):  # type: ignore[no-untyped-def]
     gc.collect()
     gc.freeze()
     # A young-generation collection holds the GIL, so it stops every thread of the worker: at a
-    # threshold of 20,000 each took 8-17 ms (up to 35 ms) on a praise wall under writes, and every
-    # request in flight waited that long. At 5,000 they took 2.5 ms on average (at most 7 ms),
-    # about four times as often; the older generations are collected as often as before (every
-    # million and every hundred million objects). GC_THRESHOLDS overrides the three.
+    # threshold of 20,000 most took 8-17 ms (one 35 ms) on a praise wall under writes, and every
+    # request in flight waited that long. At 5,000 they took 1-7 ms (2.5 on average), about four
+    # times as often; the older generations are collected as often as before (every million and
+    # every hundred million objects). GC_THRESHOLDS overrides the three.
     gc.set_threshold(*(int(n) for n in os.environ.get("GC_THRESHOLDS", "5000,200,100").split(",")))
     # A thread that runs a SQL statement lets go of the GIL and, when the statement is done, waits
     # for it until the thread running Python hands it over: after at most the switch interval

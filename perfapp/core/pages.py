@@ -479,9 +479,9 @@ def shared_value(name: str, key: Hashable, make: Callable[[], Any]) -> Any:
 
     While one thread makes it again, the worker's other threads answer from the one made before
     (for a viewer who wrote nothing since the channel was read for that one): they would otherwise
-    wait the whole making (the praise wall's: its statements and templates, 10-30 ms once a second
-    at a few public writes a second), and every request queued behind them with them (most of the
-    praise wall's slowest 1% under writes). A viewer who wrote since waits and sees their write."""
+    wait the whole making (the praise wall's: its statements, templates and new cards, about once
+    a second per worker at a few public writes a second), and every request queued behind them with
+    them. A viewer who wrote since waits and sees their write."""
     changes = g.get("_changes") if checks_changes() else None
     shared = _ABOUT.get(request.endpoint or "", (None, None, None))[2]
     if changes is None or shared is None:
