@@ -78,7 +78,7 @@ def _wall() -> tuple[pages.Parts, pages.Parts]:
         # bystander shares) while the worker's other threads still answer the wall made before,
         # rather than by the first of them after (kept in the card cache: without it, nothing to do).
         if current_app.config.get("CARD_CACHE", True):
-            str(viewer_cards(body.items, body.rows, viewer).__html__())
+            viewer_cards(body.items, body.rows, viewer).__html__()
         return body
 
     body: WallBody = pages.shared_value(
