@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Hashable
 from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, url_for
+from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
@@ -53,6 +55,30 @@ def icon(name: str, label: str | None = None, cls: str = "") -> Markup:
     return svg
 
 
+_SAME: dict[Hashable, Markup] = {}
+
+
+def same_html(name: str, *key: Hashable, caller: Callable[[], str]) -> Markup:
+    """A call block's HTML, rendered once per worker for each key in each language and kept:
+    `{% call same_html("tabbar", tab, unread) %}...{% endcall %}`.
+
+    For what base.html shows around every page (its head's links and scripts, the tab bar): a
+    few dozen static URLs, links and translations, the same for every person, that a page whose
+    content changed rendered again each time (a tenth of a changed home page's CPU). The block
+    may read nothing but its key, the language and the static files' URLs: anything else that
+    changes its HTML belongs in the key (or outside the block). Not kept while templates reload
+    (debug): an edited block shows at once."""
+    if current_app.jinja_env.auto_reload:
+        return Markup(caller())
+    slot = (name, key, str(get_locale()), request.root_path)
+    html = _SAME.get(slot)
+    if html is None:
+        html = Markup(caller())
+        if len(_SAME) < 4096:  # bounded: keys are a handful of small values
+            _SAME[slot] = html
+    return html
+
+
 def assets_version(filenames: list[str]) -> str:
     """One hash over several files: the service worker's precache revision."""
     digest = hashlib.sha256()
@@ -65,6 +91,7 @@ def init_assets(app: Flask) -> None:
     app.extensions["static_urls"] = {}
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["icon"] = icon
+    app.jinja_env.globals["same_html"] = same_html
     if not app.debug:
         return
     file_hash.cache_clear()
