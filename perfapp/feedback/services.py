@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, bindparam, func, or_, select, tuple_, union
 from sqlalchemy.exc import IntegrityError
@@ -447,11 +448,12 @@ def public_praise_cards(recipient_id: int, viewer: User, cursor: Cursor | None =
     return card_page([("public praise", recipient_id)], viewer, cursor, limit)
 
 
-def tag_profile(person: User, viewer: User, limit: int = 12) -> list[tuple[Tag, int]]:
-    """Counts of tags this person received, over the feedback the viewer may read."""
-    rows = db.session.execute(_tag_profile(viewer.is_hr),
-                              {"person_id": person.id, "viewer_id": viewer.id, "n": limit})
-    return [(tag, n) for tag, n in rows]
+def tag_profile(person_id: int, viewer: User, limit: int = 12) -> list[tuple[TagLabel, int]]:
+    """Counts of tags this person received, over the feedback the viewer may read, as the page's
+    labels (Core rows: the profile shows a tag's name and kind, never the Tag itself)."""
+    zh = str(get_locale() or "en").startswith("zh")
+    rows = run(_tag_profile(viewer.is_hr), {"person_id": person_id, "viewer_id": viewer.id, "n": limit})
+    return [(TagLabel(tag_id, name_zh if zh else name_en, kind), n) for tag_id, kind, name_zh, name_en, n in rows]
 
 
 @cache
@@ -465,7 +467,7 @@ def _tag_profile(is_hr: bool) -> Select:
                Feedback.readable_where(bindparam("viewer_id"), is_hr))
         .group_by(FeedbackTag.tag_id).subquery()
     )
-    return (select(Tag, counts.c.n).join(counts, counts.c.tag_id == Tag.id)
+    return (select(Tag.id, Tag.kind, Tag.name_zh, Tag.name_en, counts.c.n).join(counts, counts.c.tag_id == Tag.id)
             .order_by(counts.c.n.desc(), Tag.id).limit(bindparam("n")))
 
 

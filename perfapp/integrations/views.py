@@ -19,7 +19,7 @@ from perfapp.core.security import resource
 from perfapp.core.validation import FormError
 from perfapp.extensions import csrf, db
 from perfapp.integrations import bp, services
-from perfapp.people.models import User
+from perfapp.people.models import PersonLike, User
 from perfapp.people.services import profile_section
 from perfapp.stories import services as story_services
 from perfapp.stories.forms import ints
@@ -232,7 +232,7 @@ def _json(code: int, **body: Any) -> Response:
 
 
 @profile_section("before_praise", "integrations/_profile_section.html")
-def profile_customer_praise(person: User) -> Markup:
+def profile_customer_praise(person: PersonLike) -> Markup:
     """Confirmed customer praise about one person on their profile, as HTML (rendered on every
     visit, small: it names the praise's state, so the kept profile follows it)."""
     praise = services.confirmed_for(person.id, viewer=current_user)

@@ -5,7 +5,7 @@ import secrets
 import unicodedata
 from datetime import datetime
 from functools import cache
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -35,6 +35,14 @@ FORMER_COLLEAGUE_EMAIL = "former-colleague@erased.invalid"
 # Not an argon2 hash, so nothing verifies against it: the password of someone whose reset HR forced.
 DISABLED_PASSWORD = "!reset-forced"
 AVATAR_HUES = (4, 24, 45, 140, 170, 200, 220, 260, 290, 330)
+
+
+class PersonLike(Protocol):
+    """A person as services that need only their id take them: a User, or a page's plain
+    ProfileHead (perfapp.people.services) when the page never loaded the User."""
+
+    @property
+    def id(self) -> int: ...
 
 
 class Department(Model):
@@ -201,13 +209,7 @@ class User(UserMixin, Model):
 
     @property
     def initials(self) -> str:
-        if self.is_former_colleague:
-            return "?"
-        parts = self.name.split()
-        if len(parts) > 1:
-            return (parts[0][0] + parts[-1][0]).upper()
-        # Chinese names: the given name (last one or two characters) is what colleagues use.
-        return self.name[-2:] if len(self.name) > 2 and not self.name.isascii() else self.name[:2].upper()
+        return initials_of(self.name, self.is_former_colleague)
 
     @property
     def avatar_hue(self) -> int:
@@ -215,6 +217,17 @@ class User(UserMixin, Model):
 
     def manages(self, other: User) -> bool:
         return other.manager_id == self.id
+
+
+def initials_of(name: str, former: bool = False) -> str:
+    """What an avatar shows of a name ("?" for the stand-in for erased people)."""
+    if former:
+        return "?"
+    parts = name.split()
+    if len(parts) > 1:
+        return (parts[0][0] + parts[-1][0]).upper()
+    # Chinese names: the given name (last one or two characters) is what colleagues use.
+    return name[-2:] if len(name) > 2 and not name.isascii() else name[:2].upper()
 
 
 def prefetch_viewer_state(user: User, *, is_manager: bool, unread: int) -> None:

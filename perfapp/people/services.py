@@ -8,13 +8,22 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, bindparam, case, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased
 
+from perfapp.core.db import run
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
-from perfapp.people.models import User
+from perfapp.people.models import (
+    AVATAR_HUES,
+    FORMER_COLLEAGUE_EMAIL,
+    Department,
+    PersonLike,
+    User,
+    initials_of,
+)
 
 _TIMEZONES: frozenset[str] | None = None
 
@@ -76,26 +85,26 @@ def is_self_query(viewer: User, query: str) -> bool:
 #: What other domains add to a profile: slot ("top", "before_praise") -> (template, provide), where
 #: provide(person) returns a plain value (perfapp.core.pages: the kept profile's key holds it) that
 #: the template shows as `section`. Registered by those domains with @profile_section.
-PROFILE_SECTIONS: dict[str, tuple[str, Callable[[User], Any]]] = {}
+PROFILE_SECTIONS: dict[str, tuple[str, Callable[[PersonLike], Any]]] = {}
 
 
-def profile_section(slot: str, template: str) -> Callable[[Callable[[User], Any]], Callable[[User], Any]]:
+def profile_section(slot: str, template: str) -> Callable[[Callable[[PersonLike], Any]], Callable[[PersonLike], Any]]:
     """Register what a domain shows on every profile, in `slot` (see PROFILE_SECTIONS)."""
-    def register(provide: Callable[[User], Any]) -> Callable[[User], Any]:
+    def register(provide: Callable[[PersonLike], Any]) -> Callable[[PersonLike], Any]:
         PROFILE_SECTIONS[slot] = (template, provide)
         return provide
 
     return register
 
 
-def profile_section_html(slot: str, person: User) -> Any:
+def profile_section_html(slot: str, person: PersonLike) -> Any:
     """What one slot shows of this person, when its value is HTML (the badge wall shows the
     profile's customer praise too); empty when no domain filled the slot."""
     found = PROFILE_SECTIONS.get(slot)
     return found[1](person) if found else ""
 
 
-def profile_sections(person: User) -> dict[str, tuple[str, Any]]:
+def profile_sections(person: PersonLike) -> dict[str, tuple[str, Any]]:
     """Each slot's template and what it shows of this person (for the profile view)."""
     return {slot: (template, provide(person)) for slot, (template, provide) in PROFILE_SECTIONS.items()}
 
@@ -112,6 +121,13 @@ class PersonRef:
     @classmethod
     def of(cls, person: User) -> PersonRef:
         return cls(person.id, person.name, person.initials, person.avatar_hue)
+
+    @classmethod
+    def of_row(cls, person_id: int, stored_name: str, email: str) -> PersonRef:
+        """From the columns (a Core row): what `of` shows of the person, without loading them."""
+        former = email == FORMER_COLLEAGUE_EMAIL
+        name = _("A former colleague") if former else stored_name
+        return cls(person_id, name, initials_of(name, former), AVATAR_HUES[person_id % len(AVATAR_HUES)])
 
 
 @dataclass(frozen=True)
@@ -141,24 +157,43 @@ class ProfileHead:
                    PersonRef.of(person.manager) if person.manager else None)
 
 
-def get_person(person_id: int) -> User | None:
-    """The person with their manager (the profile names them) in one statement."""
-    return db.session.scalars(_person_with_manager(), {"person_id": person_id}).first()
+def profile_head(person_id: int) -> ProfileHead | None:
+    """What a profile's or badge wall's head shows of the person, from one Core row (no User,
+    department or manager loaded); None for no one, or for the stand-in for erased people (who
+    has no page)."""
+    row = run(_profile_head(), {"person_id": person_id}).first()
+    if row is None:
+        return None
+    (pid, name, email, title, active, dept_id, dept_zh, dept_en, manager_id, manager_name, manager_email) = row
+    if email == FORMER_COLLEAGUE_EMAIL:
+        return None
+    zh = str(get_locale() or "en").startswith("zh")
+    return ProfileHead(pid, name, title, active, initials_of(name), AVATAR_HUES[pid % len(AVATAR_HUES)],
+                       DepartmentRef(dept_id, dept_zh if zh else dept_en) if dept_id is not None else None,
+                       PersonRef.of_row(manager_id, manager_name, manager_email) if manager_id is not None else None)
 
 
 @cache
-def _person_with_manager() -> Select:
-    return select(User).where(User.id == bindparam("person_id")).options(joinedload(User.manager))
+def _profile_head() -> Select:
+    manager = aliased(User)
+    return (select(User.id, User.stored_name, User.email, User.title, User.active,
+                   Department.id, Department.name_zh, Department.name_en,
+                   manager.id, manager.stored_name, manager.email)
+            .outerjoin(Department, Department.id == User.department_id)
+            .outerjoin(manager, manager.id == User.manager_id)
+            .where(User.id == bindparam("person_id")))
 
 
-def direct_reports(manager: User) -> list[User]:
-    return list(db.session.scalars(_direct_reports(), {"manager_id": manager.id}))
+def direct_reports(manager_id: int) -> list[PersonRef]:
+    """The manager's active reports, as links (Core rows: a profile shows only their names)."""
+    return [PersonRef.of_row(*row) for row in run(_direct_reports(), {"manager_id": manager_id})]
 
 
 @cache
 def _direct_reports() -> Select:
     """Built once: every profile asks."""
-    return (select(User).where(User.manager_id == bindparam("manager_id"), User.active.is_(True))
+    return (select(User.id, User.stored_name, User.email)
+            .where(User.manager_id == bindparam("manager_id"), User.active.is_(True))
             .order_by(User.sort_key, User.id))
 
 

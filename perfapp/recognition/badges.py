@@ -20,7 +20,7 @@ from perfapp.core.db import as_datetime
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.moderation.services import ensure_can_post
-from perfapp.people.models import User
+from perfapp.people.models import PersonLike, User
 from perfapp.recognition.checks import (
     WITHOUT_DEPARTMENT,
     can_read,
@@ -286,7 +286,7 @@ def _holdings() -> Select:
             .order_by(BadgeHolding.last_at.desc(), Badge.id))
 
 
-def holdings(person: User, viewer: User) -> list[Holding]:
+def holdings(person: PersonLike, viewer: User) -> list[Holding]:
     """The person's badges: how many times each, first and last earned (newest first)."""
     if not viewer.is_hr:
         rows = db.session.execute(_holdings(), {"person_id": person.id})
@@ -314,7 +314,7 @@ def _holdings_and_flowers() -> Select:
             .order_by(BadgeHolding.last_at.desc(), Badge.id))
 
 
-def recognition_of(person: User, viewer: User) -> tuple[list[Holding], int]:
+def recognition_of(person: PersonLike, viewer: User) -> tuple[list[Holding], int]:
     """`holdings` and the person's flower total (`flowers.flower_total`), as profiles and badge
     walls show them, in one statement (for HR, who also see reported awards and gifts, two)."""
     from perfapp.recognition.flowers import flower_total

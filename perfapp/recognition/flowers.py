@@ -15,7 +15,7 @@ from perfapp.core.db import rowcount, run, utcnow
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.moderation.services import ensure_can_post
-from perfapp.people.models import User
+from perfapp.people.models import PersonLike, User
 from perfapp.recognition.checks import (
     WITHOUT_DEPARTMENT,
     can_read,
@@ -181,7 +181,7 @@ def refund_flowers(gift: FlowerGift) -> None:
     )
 
 
-def flower_total(person: User, viewer: User | None = None) -> int:
+def flower_total(person: PersonLike, viewer: User | None = None) -> int:
     """Flowers this person ever received (they never expire); reported gifts count for HR only."""
     return run(_flower_total(viewer is not None and viewer.is_hr), {"person_id": person.id}).scalar() or 0
 

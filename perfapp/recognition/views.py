@@ -26,7 +26,7 @@ from perfapp.core.security import resource
 from perfapp.core.validation import FormError, parse_int
 from perfapp.extensions import db
 from perfapp.feedback.services import Suggestion, give_suggestions
-from perfapp.people.models import User
+from perfapp.people.models import PersonLike, User
 from perfapp.people.services import profile_section
 from perfapp.projects.models import Milestone
 from perfapp.recognition import bp, forms
@@ -221,7 +221,7 @@ class ProfileSummary:
 
 
 @profile_section("top", "recognition/_profile_summary.html")
-def profile_summary(person: User) -> ProfileSummary:
+def profile_summary(person: PersonLike) -> ProfileSummary:
     """Flower total and badges for the profile page (one statement: badges.recognition_of)."""
     held, flowers = recognition_of(person, current_user)
     return ProfileSummary(person.id, flowers, sum(h.count for h in held),

@@ -35,7 +35,7 @@ from perfapp.core.validation import bounded_int
 from perfapp.extensions import db
 from perfapp.feedback.models import Feedback, FeedbackTag, Tag
 from perfapp.feedback.services import decode_cursor as decode_pair_cursor
-from perfapp.people.models import Department, User
+from perfapp.people.models import Department, PersonLike, User
 from perfapp.recognition.badges import load_awards
 from perfapp.recognition.checks import visible_to
 from perfapp.recognition.models import Badge, BadgeAward, BadgeHolding, FlowerGift
@@ -304,7 +304,7 @@ def filter_options() -> dict[str, list[Any]]:
 
 # --- a person's badge wall --------------------------------------------------------------------
 
-def person_top_tags(person: User, limit: int = 8) -> list[tuple[Tag, int]]:
+def person_top_tags(person: PersonLike, limit: int = 8) -> list[tuple[Tag, int]]:
     """Tags on this person's public praise and flowers (never private or development-only),
     counted at most every few minutes per person: someone praised thousands of times would
     otherwise cost a scan of it all on every visit to their wall."""

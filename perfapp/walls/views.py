@@ -17,7 +17,7 @@ from perfapp.core.validation import parse_int
 from perfapp.extensions import db
 from perfapp.feedback.services import TagLabel
 from perfapp.people.models import User
-from perfapp.people.services import ProfileHead, get_person, profile_section_html
+from perfapp.people.services import profile_head, profile_section_html
 from perfapp.recognition.badges import award_refusal, catalogue, earned, recognition_of
 from perfapp.recognition.models import AWARDERS, Badge
 from perfapp.recognition.ui import badge_icon
@@ -140,11 +140,11 @@ class BadgeCell:
 def person(person_id: int) -> Response:
     """A person's badge wall: badges as a grid, flowers received, top tags. Kept per viewer
     (perfapp.core.pages): the person, the badges and the tags are passed as plain values."""
-    person = get_person(person_id)
-    if person is None or person.is_former_colleague:  # the stand-in for erased people has no page
+    person = profile_head(person_id)
+    if person is None:  # no one, or the stand-in for erased people (no page)
         abort(404)
     held, flowers = recognition_of(person, current_user)
-    return render("walls/person.html", keep=True, person=ProfileHead.of(person),
+    return render("walls/person.html", keep=True, person=person,
                   holdings=[BadgeCell(h.badge.id, h.badge.name, badge_icon(h.badge), h.count) for h in held],
                   flowers=flowers,
                   top_tags=[(TagLabel.of(tag), n) for tag, n in services.person_top_tags(person)],

@@ -179,8 +179,8 @@ def test_tag_profile_counts_only_what_viewer_may_read(people, make_tag) -> None:
     a, r = people["author"], people["recipient"]
     give(a, r, tag_ids=[tag.id], visibility="public")
     give(a, r, tag_ids=[tag.id], visibility="private", kind="suggestion")
-    assert [(t.id, n) for t, n in services.tag_profile(r, r)] == [(tag.id, 2)]
-    assert [(t.id, n) for t, n in services.tag_profile(r, people["other"])] == [(tag.id, 1)]
+    assert [(t.id, n) for t, n in services.tag_profile(r.id, r)] == [(tag.id, 2)]
+    assert [(t.id, n) for t, n in services.tag_profile(r.id, people["other"])] == [(tag.id, 1)]
 
 
 # --- asking --------------------------------------------------------------------

@@ -68,11 +68,11 @@ def test_a_hidden_item_leaves_the_tag_profile_and_the_inbox(team, make_feedback,
     item.tags = [tag]
     db.session.add(Notification(user_id=team["recipient"].id, kind="feedback_received", feedback_id=item.id))
     db.session.commit()
-    assert feedback_services.tag_profile(team["recipient"], team["other"]) == [(tag, 1)]
+    assert [(t.id, n) for t, n in feedback_services.tag_profile(team["recipient"].id, team["other"])] == [(tag.id, 1)]
     report_until_hidden(team, "feedback", item.id)
     db.session.commit()
-    assert feedback_services.tag_profile(team["recipient"], team["other"]) == []
-    assert feedback_services.tag_profile(team["recipient"], team["recipient"]) == []
+    assert feedback_services.tag_profile(team["recipient"].id, team["other"]) == []
+    assert feedback_services.tag_profile(team["recipient"].id, team["recipient"]) == []
     assert inbox(team["recipient"])[0] == []
 
 

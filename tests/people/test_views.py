@@ -98,3 +98,31 @@ def test_dates_are_absolute_and_localised_for_the_browser_to_make_relative(make_
 def test_me_page_links_admin_only_for_hr(make_user, login) -> None:
     assert "/admin/" not in login(make_user()).get("/people/me").get_data(as_text=True)
     assert "/admin/" in login(make_user(role="hr")).get("/people/me").get_data(as_text=True)
+
+
+def test_profile_head_and_team_in_each_language(make_user, login) -> None:
+    from perfapp.people.models import Department
+    from perfapp.personal.erasure import former_colleague
+
+    dept = Department(name_zh="设计部", name_en="Design")
+    db.session.add(dept)
+    db.session.commit()
+    boss = make_user(name="王伟", title="Head of design", department=dept)
+    lina = make_user(name="Lina Wang", title="Designer", department=dept, manager=boss)
+    make_user(name="Gone Person", manager=boss, active=False)
+    viewer = make_user(name="张敏", locale="zh_Hans_CN")
+    c = login(viewer)
+    zh = c.get(f"/people/{lina.id}").get_data(as_text=True)
+    assert "Designer · 设计部" in zh
+    assert f'<a href="/people/{boss.id}">王伟</a>' in zh  # reports to, by name
+    team = c.get(f"/people/{boss.id}").get_data(as_text=True)
+    assert f'href="/people/{lina.id}"' in team and ">LW<" in team  # an active report, with initials
+    assert "Gone Person" not in team  # deactivated people leave the team row
+    c.submit("/people/language", {"locale": "en", "next": "/"})
+    en = c.get(f"/people/{lina.id}").get_data(as_text=True)
+    assert "Designer · Design" in en and "设计部" not in en
+    stand_in = former_colleague()
+    db.session.commit()
+    assert c.get(f"/people/{stand_in.id}").status_code == 404  # erased people have no profile
+    assert c.get(f"/walls/people/{stand_in.id}").status_code == 404  # nor a badge wall
+    assert c.get("/walls/people/99999").status_code == 404
