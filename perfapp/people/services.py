@@ -10,7 +10,7 @@ from zoneinfo import available_timezones
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, bindparam, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from perfapp.core.db import run
@@ -161,40 +161,43 @@ def profile_head(person_id: int) -> ProfileHead | None:
     """What a profile's or badge wall's head shows of the person, from one Core row (no User,
     department or manager loaded); None for no one, or for the stand-in for erased people (who
     has no page)."""
-    row = run(_profile_head(), {"person_id": person_id}).first()
-    if row is None:
+    found = profile_head_and_team(person_id, with_team=False)
+    return found[0] if found else None
+
+
+def profile_head_and_team(person_id: int, with_team: bool = True) -> tuple[ProfileHead, list[PersonRef]] | None:
+    """`profile_head` and the person's active direct reports by name (empty without `with_team`),
+    in one statement: the head's row once per report (outer-joined: one row, its report NULL, for
+    no one)."""
+    rows = run(_profile_head(with_team), {"person_id": person_id}).all()
+    if not rows:
         return None
-    (pid, name, email, title, active, dept_id, dept_zh, dept_en, manager_id, manager_name, manager_email) = row
+    (pid, name, email, title, active, dept_id, dept_zh, dept_en, manager_id, manager_name, manager_email,
+     *_report) = rows[0]
     if email == FORMER_COLLEAGUE_EMAIL:
         return None
     zh = str(get_locale() or "en").startswith("zh")
-    return ProfileHead(pid, name, title, active, initials_of(name), AVATAR_HUES[pid % len(AVATAR_HUES)],
+    head = ProfileHead(pid, name, title, active, initials_of(name), AVATAR_HUES[pid % len(AVATAR_HUES)],
                        DepartmentRef(dept_id, dept_zh if zh else dept_en) if dept_id is not None else None,
                        PersonRef.of_row(manager_id, manager_name, manager_email) if manager_id is not None else None)
+    team = [PersonRef.of_row(*row[-3:]) for row in rows if row[-3] is not None] if with_team else []
+    return head, team
 
 
 @cache
-def _profile_head() -> Select:
-    manager = aliased(User)
-    return (select(User.id, User.stored_name, User.email, User.title, User.active,
+def _profile_head(with_team: bool) -> Select:
+    manager, report = aliased(User), aliased(User)
+    head = (select(User.id, User.stored_name, User.email, User.title, User.active,
                    Department.id, Department.name_zh, Department.name_en,
                    manager.id, manager.stored_name, manager.email)
             .outerjoin(Department, Department.id == User.department_id)
             .outerjoin(manager, manager.id == User.manager_id)
             .where(User.id == bindparam("person_id")))
-
-
-def direct_reports(manager_id: int) -> list[PersonRef]:
-    """The manager's active reports, as links (Core rows: a profile shows only their names)."""
-    return [PersonRef.of_row(*row) for row in run(_direct_reports(), {"manager_id": manager_id})]
-
-
-@cache
-def _direct_reports() -> Select:
-    """Built once: every profile asks."""
-    return (select(User.id, User.stored_name, User.email)
-            .where(User.manager_id == bindparam("manager_id"), User.active.is_(True))
-            .order_by(User.sort_key, User.id))
+    if not with_team:
+        return head
+    return (head.add_columns(report.id, report.stored_name, report.email)
+            .outerjoin(report, and_(report.manager_id == User.id, report.active.is_(True)))
+            .order_by(report.sort_key, report.id))
 
 
 def update_settings(user: User, locale: str | None, timezone: str | None) -> None:

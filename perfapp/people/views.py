@@ -42,18 +42,19 @@ def profile(person_id: int) -> Response:
     """A person's profile. Kept per viewer (perfapp.core.pages): the person, their tags and team
     are passed as plain values, and so are the sections other domains add (flowers and badges,
     customer praise: services.PROFILE_SECTIONS)."""
-    person = services.profile_head(person_id)
-    if person is None:  # no one, or the stand-in for erased people (no profile)
-        abort(404)
     cursor = feedback_services.decode_cursor(request.args.get("before"))
-    items, next_cursor = feedback_services.public_praise_cards(person.id, current_user, cursor)
     first_page = cursor is None
+    found = services.profile_head_and_team(person_id, with_team=first_page)  # the team: first page only
+    if found is None:  # no one, or the stand-in for erased people (no profile)
+        abort(404)
+    person, reports = found
+    items, next_cursor = feedback_services.public_praise_cards(person.id, current_user, cursor)
     return render(
         "people/profile.html", "feedback/_items.html", target="feed-more", keep=True,
         person=person, has_items=bool(items), cards=feedback_cards_of(items),
         next_cursor=next_cursor,
         tags=feedback_services.tag_profile(person.id, current_user) if first_page else [],
-        reports=services.direct_reports(person.id) if first_page else [],
+        reports=reports,
         sections=services.profile_sections(person) if first_page else {},
         more_url=url_for("people.profile", person_id=person.id),
     )
