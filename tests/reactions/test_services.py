@@ -45,6 +45,23 @@ def test_a_reaction_is_set_to_the_state_asked_for_one_per_emoji_per_person(team,
     assert services.summaries("feedback", [item.id], recipient)[item.id].mine == {"👍"}
 
 
+def test_the_same_reaction_stored_by_another_request_first_is_not_stored_twice(team, make_feedback) -> None:
+    """Two taps at once (two tabs, a retried request): the other one's row committed between
+    this request's start and its insert. One row, no error, no second notification."""
+    item = make_feedback()
+    other = team["other"]
+    row = {"target_type": "feedback", "target_id": item.id, "user_id": other.id, "emoji": "👍", "created_at": utcnow()}
+    db.session.commit()  # this session holds no transaction (SQLite's write lock) meanwhile
+    with db.engine.begin() as conn:  # another request's transaction, committed first
+        conn.execute(Reaction.__table__.insert().values(**row))
+    assert services.set_reaction(other, "feedback", item.id, "👍", True) is False
+    db.session.commit()
+    assert count(Reaction) == 1 and notes_for(team["author"], "reaction_added") == []
+    assert services.set_reaction(other, "feedback", item.id, "🔥", True) is True  # another emoji is new
+    db.session.commit()
+    assert count(Reaction) == 2 and len(notes_for(team["author"], "reaction_added")) == 1
+
+
 @pytest.mark.parametrize("emoji", ["", "😀", "👍👍", "<b>", "x" * 40])
 def test_unknown_emoji_is_refused_and_nothing_stored(team, make_feedback, emoji) -> None:
     item = make_feedback()
