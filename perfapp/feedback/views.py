@@ -253,16 +253,19 @@ def compose() -> Response:
             form["tag_id_list"] = request.form.getlist("tag_ids")
             return render("feedback/compose.html", "feedback/_compose_form.html", target="compose",
                           status=422, **_compose_context(form, e.errors))
+        # What the answer shows, read before the commit expires the feedback and its recipient
+        # (reading them again after it took two statements).
+        feedback_id, recipient_name = feedback.id, feedback.recipient.name
+        sent = render("feedback/_sent.html", feedback=feedback) if is_htmx() and not wants_json() else None
         db.session.commit()
         if wants_json():
-            url = url_for("feedback.detail", feedback_id=feedback.id)
-            return _json(jsonify(id=feedback.id, url=url), 201)
-        if is_htmx():
-            response = render("feedback/_sent.html", feedback=feedback)
-            response.headers["HX-Trigger"] = "feedback-sent"
-            return response
-        flash(_("Sent to %(name)s.", name=feedback.recipient.name), "success")
-        return redirect(url_for("feedback.detail", feedback_id=feedback.id), 303)
+            url = url_for("feedback.detail", feedback_id=feedback_id)
+            return _json(jsonify(id=feedback_id, url=url), 201)
+        if sent is not None:
+            sent.headers["HX-Trigger"] = "feedback-sent"
+            return sent
+        flash(_("Sent to %(name)s.", name=recipient_name), "success")
+        return redirect(url_for("feedback.detail", feedback_id=feedback_id), 303)
 
     form = {"kind": "praise", "visibility": "public"}
     ask_id = parse_int(request.args.get("ask"))

@@ -149,7 +149,17 @@ def set_reaction(user: User, target_type: str, target_id: int, emoji: str, on: b
     The form sends the state the person asked for, never "the opposite of now": a double tap,
     two tabs or a page older than the last change can't undo what they meant.
     """
+    return react(user, target_type, target_id, emoji, on)[0]
+
+
+def react(user: User, target_type: str, target_id: int, emoji: str, on: bool) -> tuple[bool, Target, Any]:
+    """`set_reaction`, with the target's registration and row (the view answers with them)."""
     kind, obj = target_for(user, target_type, target_id)
+    return _set_reaction(user, kind, obj, target_type, target_id, emoji, on), kind, obj
+
+
+def _set_reaction(user: User, kind: Target, obj: Any, target_type: str, target_id: int, emoji: str,
+                  on: bool) -> bool:
     if emoji not in REACTIONS:
         raise FormError({"emoji": _("Pick a reaction from the row.")})
     if not on:

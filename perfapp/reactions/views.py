@@ -118,7 +118,7 @@ def react(target_type: str, target_id: int) -> Response:
     on = "off" not in request.form
     emoji = request.form.get("on") or request.form.get("off") or request.form.get("emoji", "")
     try:
-        services.set_reaction(current_user, target_type, target_id, emoji, on)
+        _changed, kind, obj = services.react(current_user, target_type, target_id, emoji, on)
     except LookupError:
         abort(404)
     except FormError as e:
@@ -127,12 +127,15 @@ def react(target_type: str, target_id: int) -> Response:
         if wants_fragment(f"rx-{target_type}-{target_id}"):
             return _parts(_bar(target_type, obj, e.errors), status=422)
         return _thread_page(target_type, kind, obj, status=422, errors=e.errors)
-    db.session.commit()
-    kind, obj = _target_or_404(target_type, target_id)
+    # The answer is made before the commit, from the rows as this transaction wrote them: after
+    # it, the target would be read (and checked) again.
     if wants_fragment(f"rx-{target_type}-{target_id}"):
         message = _("You reacted with %(emoji)s.", emoji=emoji) if on else _("Reaction removed.")
-        return _parts(_bar(target_type, obj), _said(target_type, obj, message))
-    return redirect(kind.url(obj), 303)
+        response = _parts(_bar(target_type, obj), _said(target_type, obj, message))
+    else:
+        response = redirect(kind.url(obj), 303)
+    db.session.commit()
+    return response
 
 
 def _thread_changed(target_type: str, obj: Any, message: str) -> Response:

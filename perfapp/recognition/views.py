@@ -74,12 +74,15 @@ def _person(raw: str | None) -> User | None:
 
 
 def _sent(fragment: str, trigger: str, message: str, next_url: str, **context: Any) -> Response:
-    """Commit; htmx gets the celebration fragment, a plain form a 303 and a flash."""
-    db.session.commit()
+    """Commit; htmx gets the celebration fragment, a plain form a 303 and a flash. The fragment is
+    rendered before the commit, from the rows as written: after it, the gift or award and the
+    person it names would each be read again."""
     if request.headers.get("HX-Request") == "true":
         response = render(fragment, **context)
         response.headers["HX-Trigger"] = trigger
+        db.session.commit()
         return response
+    db.session.commit()
     flash(message, "success")
     return redirect(next_url, 303)
 
