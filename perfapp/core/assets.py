@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Hashable
 from functools import lru_cache
 from pathlib import Path
 
+from cachetools import LRUCache
 from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import get_locale
 from markupsafe import Markup, escape
@@ -55,7 +57,8 @@ def icon(name: str, label: str | None = None, cls: str = "") -> Markup:
     return svg
 
 
-_SAME: dict[Hashable, Markup] = {}
+_SAME: LRUCache[Hashable, Markup] = LRUCache(maxsize=8192)
+_same_lock = threading.Lock()
 
 
 def same_html(name: str, *key: Hashable, caller: Callable[[], str]) -> Markup:
@@ -64,17 +67,20 @@ def same_html(name: str, *key: Hashable, caller: Callable[[], str]) -> Markup:
 
     For what base.html shows around every page (its head's links and scripts, the tab bar): a
     few dozen static URLs, links and translations, the same for every person, that a page whose
-    content changed rendered again each time (a tenth of a changed home page's CPU). The block
-    may read nothing but its key, the language and the static files' URLs: anything else that
-    changes its HTML belongs in the key (or outside the block). Not kept while templates reload
-    (debug): an edited block shows at once."""
+    content changed rendered again each time (a tenth of a changed home page's CPU); and for the
+    parts of a page that are the same for everyone who sees the same values (a profile's head,
+    keyed by the plain ProfileHead). The block may read nothing but its key, the language and the
+    static files' URLs: anything else that changes its HTML belongs in the key (or outside the
+    block). The most recently used 8,192 are kept. Not kept while templates reload (debug): an
+    edited block shows at once."""
     if current_app.jinja_env.auto_reload:
         return Markup(caller())
     slot = (name, key, str(get_locale()), request.root_path)
-    html = _SAME.get(slot)
+    with _same_lock:  # an LRU's lookup reorders it
+        html = _SAME.get(slot)
     if html is None:
         html = Markup(caller())
-        if len(_SAME) < 4096:  # bounded: keys are a handful of small values
+        with _same_lock:
             _SAME[slot] = html
     return html
 

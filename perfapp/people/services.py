@@ -138,7 +138,7 @@ class DepartmentRef:
 
 @dataclass(frozen=True)
 class ProfileHead:
-    """What a profile's head shows of the person, in the page's language."""
+    """What a profile's head shows of the person, in the page's language (`profile_head`)."""
 
     id: int
     name: str
@@ -148,13 +148,6 @@ class ProfileHead:
     avatar_hue: int
     department: DepartmentRef | None
     manager: PersonRef | None
-
-    @classmethod
-    def of(cls, person: User) -> ProfileHead:
-        department = person.department
-        return cls(person.id, person.name, person.title, person.active, person.initials, person.avatar_hue,
-                   DepartmentRef(department.id, department.name) if department else None,
-                   PersonRef.of(person.manager) if person.manager else None)
 
 
 def profile_head(person_id: int) -> ProfileHead | None:

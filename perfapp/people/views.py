@@ -53,8 +53,8 @@ def profile(person_id: int) -> Response:
         "people/profile.html", "feedback/_items.html", target="feed-more", keep=True,
         person=person, has_items=bool(items), cards=feedback_cards_of(items),
         next_cursor=next_cursor,
-        tags=feedback_services.tag_profile(person.id, current_user) if first_page else [],
-        reports=reports,
+        tags=tuple(feedback_services.tag_profile(person.id, current_user)) if first_page else (),
+        reports=tuple(reports),
         sections=services.profile_sections(person) if first_page else {},
         more_url=url_for("people.profile", person_id=person.id),
     )

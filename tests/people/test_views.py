@@ -126,3 +126,25 @@ def test_profile_head_and_team_in_each_language(make_user, login) -> None:
     assert c.get(f"/people/{stand_in.id}").status_code == 404  # erased people have no profile
     assert c.get(f"/walls/people/{stand_in.id}").status_code == 404  # nor a badge wall
     assert c.get("/walls/people/99999").status_code == 404
+
+
+def test_a_profile_head_kept_for_everyone_follows_the_person_and_the_viewer(make_user, login) -> None:
+    """The head and the tag and team sections are kept by their values (core.assets.same_html):
+    a change to the person shows next time, and the person sees no button to praise themselves."""
+    from perfapp.people.models import User
+
+    lina, emma = make_user(name="Lina Wang", title="Designer"), make_user(name="Emma Li")
+    give = f'href="/feedback/new?to={lina.id}"'
+    for _round in range(2):  # the second round from the kept blocks
+        other = login(emma).get(f"/people/{lina.id}").get_data(as_text=True)
+        assert "Designer" in other and give in other and "Counted over the feedback to Lina Wang" in other
+        own = login(lina).get(f"/people/{lina.id}").get_data(as_text=True)
+        assert "Designer" in own and give not in own and "Counted over all the feedback you received." in own
+    db.session.get(User, lina.id).title = "Design lead"
+    db.session.commit()
+    again = login(emma).get(f"/people/{lina.id}").get_data(as_text=True)
+    assert "Design lead" in again and ">Designer<" not in again
+    db.session.get(User, lina.id).active = False
+    db.session.commit()
+    gone = login(emma).get(f"/people/{lina.id}").get_data(as_text=True)
+    assert "Deactivated" in gone and give not in gone
