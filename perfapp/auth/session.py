@@ -128,9 +128,10 @@ def _viewer_before_commit(session: Session) -> None:
     user = g.get("_login_user")
     if not isinstance(user, User) or inspect(user).session is not session:
         return
-    kept = [(obj, {key: value for key, value in inspect(obj).dict.items()
-                   if key in _column_keys(type(obj)) and not isinstance(value, ClauseElement)})
-            for obj in (user, user.__dict__.get("department")) if obj is not None]
+    kept = [(obj, {key: value for key, value in state.dict.items()
+                   if key in state.mapper.column_attrs and not isinstance(value, ClauseElement)})
+            for obj in (user, user.__dict__.get("department")) if obj is not None
+            for state in (inspect(obj),)]
     session.info[_VIEWER] = kept
 
 
@@ -151,13 +152,3 @@ def _viewer_after_transaction_end(session: Session, transaction: Any) -> None:
             continue
         for key, value in values.items():
             set_committed_value(obj, key, value)
-
-
-_KEYS: dict[type, frozenset[str]] = {}
-
-
-def _column_keys(model: type) -> frozenset[str]:
-    keys = _KEYS.get(model)
-    if keys is None:
-        keys = _KEYS[model] = frozenset(inspect(model).column_attrs.keys())
-    return keys
