@@ -616,8 +616,9 @@ def _found_around() -> Response | None:
     quick = hash((changes[ORG_CHANGES], around))
     slot = ("around", request.endpoint, current_user.get_id(), request.full_path,
             tuple(request.headers.get(h) for h in _HX))
+    store = _store()  # not under _lock: making the store takes it (a worker's first page, this one)
     with _lock:
-        entry = _store().get(slot)
+        entry = store.get(slot)
     now = monotonic()
     joinable = encoding() is None or bool(request.accept_encodings["gzip"])  # else brotli, from the view
     if joinable and entry is not None and entry[0] == quick and now < entry[1]:
