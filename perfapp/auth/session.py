@@ -70,13 +70,13 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
             shapes[shape] = (Prepared(by_token.add_columns(*stamp_columns(*ids))), shape)
         return shapes[shape]
 
-    def changes_of(row: Any, shape: tuple[bool, bool]) -> tuple[Any, ...]:
-        """The page's changes: the viewer's, its person's, its channel's, ORG's ((None, 0) where
-        the page has none), as pages.VIEWER_CHANGES and ORG_CHANGES name them."""
+    def changes_of(row: Any, shape: tuple[bool, bool]) -> pages.Changes:
+        """The page's changes, from the columns stamp_columns added (the viewer's, ORG's, then
+        the page's person's and channel's where its shape has them)."""
         read = iter(row[split[1] + 3:])
         viewer, org = (next(read), next(read)), (next(read), next(read))
         about, channel = ((next(read), next(read)) if wanted else (None, 0) for wanted in shape)
-        return (*viewer, *about, *channel, *org)
+        return pages.Changes(viewer, about, channel, org)
 
     @login_manager.user_loader
     def load_user(token: str) -> User | None:

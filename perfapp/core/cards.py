@@ -66,6 +66,7 @@ class CardKind:
 
 
 _lock = threading.Lock()
+_making_store = threading.Lock()
 #: cards found and rendered in this process (gunicorn.conf.py logs them when a worker exits)
 stats: Counter[str] = Counter()
 _cache: LRUCache[Hashable, str] | None = None
@@ -74,7 +75,7 @@ _cache: LRUCache[Hashable, str] | None = None
 def _store() -> LRUCache[Hashable, str]:
     global _cache
     if _cache is None:
-        with _lock:
+        with _making_store:  # not _lock: _store() may be called with it held
             if _cache is None:
                 _cache = LRUCache(maxsize=current_app.config.get("CARD_CACHE_CHARS", 64_000_000), getsizeof=len)
     return _cache

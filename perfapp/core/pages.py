@@ -54,7 +54,7 @@ from datetime import date, datetime, time
 from functools import cache
 from time import monotonic
 from time import time as wall_clock
-from typing import Any
+from typing import Any, NamedTuple
 
 import brotli
 from cachetools import LRUCache
@@ -77,6 +77,7 @@ from werkzeug.http import generate_etag
 from perfapp.core.db import utcnow
 
 _lock = threading.Lock()
+_making_store = threading.Lock()
 #: kept pages found and rendered in this process (gunicorn.conf.py logs them when a worker exits)
 stats: Counter[str] = Counter()
 #: (slot, encoding or "around") -> (digest, encoding used, bytes, ETag)
@@ -99,15 +100,23 @@ _latest: LRUCache[Hashable, tuple[float, float, Any]] = LRUCache(maxsize=512)
 #: shared change makes new ones that replace no viewer's page (the old ones age out here without
 #: pushing out the pages that will be served again)
 _parts: LRUCache[bytes, Compressed] = LRUCache(maxsize=256)
-#: The changes the login query reads for a page (perfapp.auth.session): the newest and the count
-#: of the viewer's, the page's person's, its channel's and the organisation's, in that order.
-VIEWER_CHANGES, ORG_CHANGES = slice(0, 2), slice(6, 8)
 #: endpoints whose pages show nothing read from the viewer's own records (`stamped(viewers_own=False)`)
 _NOT_VIEWERS_OWN: set[str] = set()
 
 
 class Unkeyable(Exception):
     """A context value that cannot be part of a key (an ORM object, say): the page is not kept."""
+
+
+class Changes(NamedTuple):
+    """The changes the login query reads for a page (perfapp.auth.session): for each of the
+    viewer, the person the page is about, its channel and the organisation, the newest change's
+    id and how many there are ((None, 0) where the page has no such person or channel)."""
+
+    viewer: tuple[Any, Any]
+    about: tuple[Any, Any]
+    channel: tuple[Any, Any]
+    org: tuple[Any, Any]
 
 
 def fingerprint(value: Any) -> bytes:
@@ -185,7 +194,7 @@ def shell_state() -> tuple[Hashable, ...]:
 def _store() -> LRUCache[Hashable, Any]:
     global _cache
     if _cache is None:
-        with _lock:
+        with _making_store:  # not _lock: _store() is called with it held (a worker's first page)
             if _cache is None:
                 _cache = LRUCache(maxsize=current_app.config.get("PAGE_CACHE_BYTES", 256_000_000),
                                   getsizeof=_size)
@@ -423,7 +432,7 @@ def checks_changes() -> bool:
             and current_app.config.get("PAGE_CACHE", True))
 
 
-def changes_read(changes: tuple[Any, ...]) -> None:
+def changes_read(changes: Changes) -> None:
     """The newest change and count of changes of the page as the login query read them (the
     viewer's, its person's, its channel's, the organisation's)."""
     g._changes = changes
@@ -487,7 +496,7 @@ def shared_value(name: str, key: Hashable, make: Callable[[], Any]) -> Any:
     if changes is None or shared is None:
         return make()
     _read, read_at, state = channel_changes(shared)
-    slot = (name, key, changes[ORG_CHANGES], state)
+    slot = (name, key, changes.org, state)
     fresh_for = current_app.config.get("PAGE_RECHECK_SECONDS", 20)
 
     def kept() -> tuple[bool, Any]:
@@ -545,7 +554,7 @@ def found_before_view() -> Response | None:
         return None
     changes = g.get("_changes")
     if changes is not None and request.endpoint in _NOT_VIEWERS_OWN:
-        changes = changes[VIEWER_CHANGES.stop:]
+        changes = changes._replace(viewer=None)
     quick = hash((changes, around)) if changes is not None else None
     how = encoding()
     slot = ("stamped", request.endpoint, current_user.get_id(), request.full_path,
@@ -613,7 +622,7 @@ def _found_around() -> Response | None:
     # are `around`), so only the organisation's changes (its names) are its own. Keyed by the
     # viewer's changes, it was rendered again for the author and the recipient of every public
     # write in every worker.
-    quick = hash((changes[ORG_CHANGES], around))
+    quick = hash((changes.org, around))
     slot = ("around", request.endpoint, current_user.get_id(), request.full_path,
             tuple(request.headers.get(h) for h in _HX))
     store = _store()  # not under _lock: making the store takes it (a worker's first page, this one)

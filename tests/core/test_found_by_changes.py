@@ -5,10 +5,12 @@ appears on the very next request, and a page is never answered to a viewer who m
 see it."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
-from perfapp.core import pages
+from perfapp.core import cards, pages
 from perfapp.extensions import db
 from perfapp.feedback.models import Tag
 from perfapp.goals.models import Goal
@@ -209,3 +211,32 @@ def test_changes_name_what_each_page_reads(org) -> None:  # type: ignore[no-unty
     assert set(changed(lambda: rename(User, lina.id, title="Lead"))) == {lina.id, boss.id}
     assert set(changed(lambda: rename(User, lina.id, timezone="Europe/Berlin"))) == set()
     assert db.session.scalar(select(Goal.id)) is not None
+
+
+@pytest.mark.parametrize("url", ["/", "/walls/", "/people/{lina}", "/walls/people/{lina}", "/goals/people/{lina}",
+                                 "/goals/tree"])
+def test_a_workers_first_page_is_answered_whichever_it_is(app, org, login, monkeypatch, url: str) -> None:  # type: ignore[no-untyped-def]
+    """A fresh worker has made no store of kept pages or cards yet. The praise wall, found before
+    its view, made the page store while holding the lock that making it took: the worker hung for
+    good on its first request, and every later one waited on that lock."""
+    give(org["emma"], org["lina"], "Great launch")
+    zhang = login(org["zhang"])
+    url = url.format(lina=org["lina"].id)
+    # A fresh worker: no stores yet, and locks of this test's own (a thread stuck on one does not
+    # stop the tests after this one).
+    for module in (pages, cards):
+        monkeypatch.setattr(module, "_cache", None)
+        monkeypatch.setattr(module, "_lock", threading.Lock())
+        monkeypatch.setattr(module, "_making_store", threading.Lock(), raising=False)
+    answered: list[str] = []
+
+    def first_request() -> None:
+        with app.app_context():
+            answered.append(page(zhang, url))
+
+    worker = threading.Thread(target=first_request, daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    assert not worker.is_alive(), f"a fresh worker's first request of {url} hung"
+    assert answered[0].rstrip().endswith("</html>")  # the whole page
+    assert page(zhang, url) == answered[0]  # and it was kept: the next one is the same page

@@ -192,7 +192,7 @@ def test_threads_of_a_worker_wait_for_one_maker_of_a_shared_value(app) -> None: 
 
     def ask() -> None:
         with app.test_request_context("/walls/"):
-            pages.changes_read((1,) * 8)
+            pages.changes_read(pages.Changes(*[(1, 1)] * 4))
             got.append(pages.shared_value("a test's wall", "key", make))
 
     threads = [threading.Thread(target=ask) for _ in range(4)]
@@ -211,7 +211,7 @@ def test_while_one_thread_makes_a_shared_value_again_the_others_answer_the_one_b
             if wrote:
                 from flask import session
                 session["_wrote"] = time.time() + 1  # after any read of the channel so far
-            pages.changes_read((changes,) * 8)
+            pages.changes_read(pages.Changes(*[(changes, changes)] * 4))
             value = pages.shared_value("a test's wall", "key", make)
             if got is not None:
                 got.append((value, time.monotonic()))
@@ -313,25 +313,3 @@ def test_the_new_wall_is_made_with_its_new_cards(org, login, monkeypatch) -> Non
     assert "Calm under pressure" in html
     assert seen["in the making"] >= 1 and cards.stats["rendered"] - rendered == seen["in the making"]
 
-
-def test_a_workers_first_page_being_the_wall_is_answered(app, org, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """A fresh worker has no store of kept pages yet: the wall, found before its view, made it
-    while holding the lock that making it takes, and the worker hung for good on its first
-    request (every later request waits on that lock)."""
-    give(org["emma"], org["lina"], "Great launch")
-    zhang = login(org["zhang"])
-    # A fresh worker: no store yet, and a lock of this test's own (a thread stuck on it does not
-    # stop the tests after this one).
-    monkeypatch.setattr(pages, "_cache", None)
-    monkeypatch.setattr(pages, "_lock", threading.Lock())
-    answered: list[str] = []
-
-    def first_request() -> None:
-        with app.app_context():
-            answered.append(wall(zhang))
-
-    worker = threading.Thread(target=first_request, daemon=True)
-    worker.start()
-    worker.join(timeout=20)
-    assert not worker.is_alive(), "the worker's first wall request hung"
-    assert "Great launch" in answered[0]
