@@ -89,7 +89,8 @@ class Prepared:
         params: Any = {**defaults, **binds}
         if positional is not None:
             params = [params[name] for name in positional]
-        cursor = connection.connection.cursor()
+        dbapi_connection = connection.connection
+        cursor = dbapi_connection.cursor()
         try:
             # The engine's cursor events still see it (SQL logging, tests counting statements);
             # they are documented to take no execution context (None).
@@ -99,12 +100,31 @@ class Prepared:
             for listener in connection.dispatch.after_cursor_execute:
                 listener(connection, cursor, sql, params, None, False)
             row = cursor.fetchone()
+        except dialect.loaded_dbapi.Error as error:
+            raise _wrapped(connection, cursor, sql, params, error) from error
         finally:
-            cursor.close()
+            with suppress(Exception):  # a dead connection's cursor
+                cursor.close()
         if row is None:
             return None
         return tuple(value if process is None or value is None else process(value)
                      for process, value in zip(processors, row, strict=True))
+
+
+def _wrapped(connection: Connection, cursor: Any, sql: str, params: Any, error: Any) -> exc.StatementError:
+    """A driver's error raised on the cursor, as SQLAlchemy raises it from its own executions
+    (an OperationalError, say), so perfapp.core.errors answers 503 for a lost database. A lost
+    connection (a server restart: every pooled connection is dead) is invalidated, and the pool
+    replaced as SQLAlchemy does on a disconnect, so the next requests get live connections, and
+    the session's rollback at the end of this one is not tried on the dead one (that raised out
+    of the request's teardown: a 500 instead of the 503)."""
+    dialect = connection.dialect
+    disconnect = dialect.is_disconnect(error, connection.connection, cursor)
+    if disconnect:
+        connection.invalidate(error)
+        db.engine.dispose()  # the pool's other connections are as dead: closed, new ones next
+    return exc.DBAPIError.instance(sql, params, error, dialect.loaded_dbapi.Error,
+                                   connection_invalidated=disconnect, dialect=dialect)
 
 
 def attach(model: type[T], values: dict[str, Any]) -> T:

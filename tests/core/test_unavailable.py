@@ -179,6 +179,29 @@ def test_postgres_connections_killed_mid_session_give_503_then_recover(app: Flas
     assert stored == codes.count(303)  # a 503 left nothing behind
 
 
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="PostgreSQL only")
+@pytest.mark.parametrize("path", ["/", "/walls/", "/feedback/new"])
+def test_a_server_restart_under_a_logged_in_page_is_a_503_then_pages_again(app: Flask, make_user, login,
+                                                                              path: str) -> None:
+    """Every pooled connection dies (a server restart, from outside the pool). The first
+    statement of a logged-in request is the login query, run on the DBAPI cursor (core.db.Prepared):
+    the driver's error was raised as it was, the session's rollback on the dead connection then
+    raised out of the request's teardown (a 500), and the pool kept its dead connections."""
+    import psycopg
+
+    person = make_user(name="Ada")
+    client = login(person)
+    assert client.get(path).status_code == 200
+    db.session.commit()
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as outside:
+        outside.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    first = client.get(path, headers=ZH)
+    assert first.status_code == 503 and "暂时无法使用" in first.get_data(as_text=True)
+    assert client.get(path).status_code == 200  # the pool's dead connections went with the first
+
+
 def test_a_logged_in_page_view_gets_the_503_page_too(unreachable_app: Flask) -> None:
     """With a session cookie the person is loaded from the database first; the 503 page must
     not try again (Flask-Login's template context would), or it becomes a 500."""
