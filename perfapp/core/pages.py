@@ -625,7 +625,7 @@ def _found_around() -> Response | None:
     quick = hash((changes.org, around))
     slot = ("around", request.endpoint, current_user.get_id(), request.full_path,
             tuple(request.headers.get(h) for h in _HX))
-    store = _store()  # not under _lock: making the store takes it (a worker's first page, this one)
+    store = _store()  # before taking _lock, as everywhere (the store is made on a worker's first page)
     with _lock:
         entry = store.get(slot)
     now = monotonic()
