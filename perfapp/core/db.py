@@ -89,8 +89,7 @@ class Prepared:
         params: Any = {**defaults, **binds}
         if positional is not None:
             params = [params[name] for name in positional]
-        dbapi_connection = connection.connection
-        cursor = dbapi_connection.cursor()
+        cursor = connection.connection.cursor()
         try:
             # The engine's cursor events still see it (SQL logging, tests counting statements);
             # they are documented to take no execution context (None).
@@ -122,7 +121,7 @@ def _wrapped(connection: Connection, cursor: Any, sql: str, params: Any, error: 
     disconnect = dialect.is_disconnect(error, connection.connection, cursor)
     if disconnect:
         connection.invalidate(error)
-        db.engine.dispose()  # the pool's other connections are as dead: closed, new ones next
+        connection.engine.dispose()  # the pool's other connections are as dead: closed, new ones next
     return exc.DBAPIError.instance(sql, params, error, dialect.loaded_dbapi.Error,
                                    connection_invalidated=disconnect, dialect=dialect)
 
