@@ -1,5 +1,6 @@
 """gunicorn settings for `make run` (gthread: threads suit I/O-bound Flask views)."""
 import os
+import time
 
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
@@ -17,6 +18,8 @@ timeout = 30
 # client retries), where a shared queue would hand them to the next worker.
 reuse_port = True
 accesslog = "-" if os.environ.get("ACCESS_LOG") else None
+# SLOW_REQUEST_MS=50 logs each request that took 50 ms or more, with its thread's CPU time.
+SLOW_REQUEST_MS = float(os.environ.get("SLOW_REQUEST_MS", "0"))
 
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]
@@ -50,12 +53,23 @@ def pre_request(worker, req):  # type: ignore[no-untyped-def]
     from perfapp.core.connection import server_request
 
     server_request.request = req
+    if SLOW_REQUEST_MS:
+        req.perfapp_started = (time.perf_counter(), time.thread_time())
 
 
 def post_request(worker, req, environ, resp):  # type: ignore[no-untyped-def]
     from perfapp.core.connection import server_request
 
     server_request.request = None
+    started = getattr(req, "perfapp_started", None)
+    if started is not None:
+        took = (time.perf_counter() - started[0]) * 1000
+        if took >= SLOW_REQUEST_MS:
+            # Wall time against the thread's own CPU time: a request that took long but used little
+            # CPU waited (for the GIL, the database, a lock), one that used it all ran that long.
+            worker.log.warning("slow request: %s %s %s in %.1f ms (%.1f ms of its thread's CPU)",
+                               req.method, req.path, resp.status, took,
+                               (time.thread_time() - started[1]) * 1000)
 
 
 def worker_exit(server, worker):  # type: ignore[no-untyped-def]

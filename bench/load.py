@@ -23,6 +23,7 @@ no password except the demo accounts; the benchmark gives the N it uses the demo
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -49,6 +50,7 @@ from bench.server import (
     USER_AGENT,
     NoRedirect,
     Server,
+    autovacuum_stand_in,
     database_url,
     ensure_seeded,
     gunicorn,
@@ -135,23 +137,45 @@ def pick_viewers(url: str, n: int) -> list[Viewer]:
     return [Viewer(r[0], r[1], r[2] or r[0]) for r in rows]
 
 
-def log_in_all(base: str, viewers: list[Viewer]) -> None:
-    """Every viewer logs in through the form (8 at a time), keeping its cookie and CSRF token."""
+def log_in_all(base: str, viewers: list[Viewer], url: str) -> None:
+    """Every viewer logs in through the form (8 at a time), keeping its cookie and CSRF token.
 
-    def one(v: Viewer) -> None:
-        v.cookie = log_in(base, v.email)
+    The cookies are kept in bench/out/ by database for the next run: a viewer whose kept session
+    still opens their home page is not logged in again (logging 1,000 people in takes minutes:
+    a password hash each)."""
+    kept_file = OUT / f"sessions-{hashlib.sha256(url.encode()).hexdigest()[:12]}.json"
+    kept: dict[str, str] = json.loads(kept_file.read_text()) if kept_file.exists() else {}
+    fresh = Counter[str]()
+
+    def home_csrf(v: Viewer) -> str | None:
         request = urllib.request.Request(base + "/", headers={**BROWSER_HEADERS, "Cookie": v.cookie,
                                                               "Accept-Encoding": "identity"})
-        with urllib.request.urlopen(request) as r:
-            match = META_CSRF.search(r.read().decode())
-        if not match:
+        with urllib.request.build_opener(NoRedirect()).open(request) as r:
+            match = META_CSRF.search(r.read().decode()) if r.status == 200 else None
+        return match.group(1) if match else None
+
+    def one(v: Viewer) -> None:
+        if v.email in kept:
+            v.cookie = kept[v.email]
+            try:
+                if csrf := home_csrf(v):
+                    v.csrf = csrf
+                    return
+            except urllib.error.HTTPError:  # a redirect to the login page: the session ended
+                pass
+        v.cookie = log_in(base, v.email)
+        fresh["logged in"] += 1
+        csrf = home_csrf(v)
+        if not csrf:
             raise SystemExit(f"no CSRF token on {v.email}'s home page")
-        v.csrf = match.group(1)
+        v.csrf = csrf
 
     started = time.monotonic()
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(one, viewers))
-    print(f"{len(viewers)} people logged in in {time.monotonic() - started:.0f} s", flush=True)
+    kept_file.write_text(json.dumps({**kept, **{v.email: v.cookie for v in viewers}}))
+    print(f"{len(viewers)} people's sessions ready in {time.monotonic() - started:.0f} s "
+          f"({fresh['logged in']} logged in, the others' sessions kept from an earlier run)", flush=True)
 
 
 def finished_cycle_id(url: str) -> int | None:
@@ -335,7 +359,10 @@ def main() -> None:
     writer_notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="perfapp-load-") as tmp, \
             gunicorn(url, cache=not args.no_cache) as server:
-        log_in_all(server.base, viewers)
+        log_in_all(server.base, viewers, url)
+        if autovacuum_stand_in(url):
+            print("autovacuum is off on this PostgreSQL server: VACUUM (ANALYZE) runs before each cell, "
+                  "as autovacuum would keep the planner's statistics current", flush=True)
         feedback_ids = recent_feedback_ids(url)
         lua = Path(tmp) / "rotate.lua"
         lua.write_text(ROTATE_LUA)
@@ -363,6 +390,7 @@ def main() -> None:
                 # Pages kept by their changes are checked by their whole view every
                 # PAGE_RECHECK_VIEW_SECONDS, for each viewer in turn; after the other pages' cells
                 # every viewer's check would fall due in this cell at once, as in no organisation.
+                autovacuum_stand_in(url)
                 wrk(server, files[name], lua, args, args.rewarm)
                 ceiling = wrk(server, files["/healthz"], lua, args, args.yardstick)[0]
                 before = cpu_by_process() if args.cpu else Counter()

@@ -174,6 +174,7 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
     The first round is each viewer's first visit (their own cards may be new to the cache); the
     later rounds show the steady state. Each viewer's profile page is a teammate's."""
     from bench.load import finished_cycle_id, pick_viewers
+    from bench.server import autovacuum_stand_in
 
     url = str(engine.url.render_as_string(hide_password=False))
     viewers = pick_viewers(url, args.viewers)
@@ -186,6 +187,8 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
                                data={"email": v.email, "password": DEMO_PASSWORD, "csrf_token": token})
         assert response.status_code == 303, (v.email, response.status_code)
         clients.append((client, v))
+    if autovacuum_stand_in(url):
+        print("autovacuum is off on this PostgreSQL server: VACUUM (ANALYZE) after the logins, as autovacuum would")
     print(f"{len(clients)} viewers in rotation, {args.n} requests per page after a first round"
           + (f", a write before every {args.write_every}th" if args.write_every else ""))
     writes = _writes(app, clients, headers) if args.write_every else None

@@ -186,6 +186,29 @@ def gunicorn(url: str, cache: bool = True) -> Iterator[Server]:
                     process.wait()
 
 
+def autovacuum_stand_in(url: str) -> bool:
+    """On a PostgreSQL server whose autovacuum is off (this machine's is), VACUUM (ANALYZE) now, as
+    autovacuum would have by then; returns whether it did. Without it the planner keeps the
+    statistics of the seed's last ANALYZE: login_session empty (so every login query read all the
+    sessions in a sequential scan) and person_change a few rows (so the changes were counted by
+    scanning the whole table), and a measure of a misconfigured database grows worse cell by cell."""
+    if not url.startswith("postgresql"):
+        return False
+    from sqlalchemy import create_engine
+
+    from perfapp.config import _normalise_db_url
+
+    engine = create_engine(_normalise_db_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if conn.execute(text("SHOW autovacuum")).scalar_one() == "on":
+                return False
+            conn.execute(text("VACUUM (ANALYZE)"))
+            return True
+    finally:
+        engine.dispose()
+
+
 def _wait_for(server: subprocess.Popen[bytes], base: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
