@@ -60,6 +60,7 @@ from bench.server import (
 from perfapp import models as _all_models  # noqa: F401  (loads the domains in the order they import each other)
 from perfapp.config import _normalise_db_url
 from perfapp.reactions.models import REACTIONS
+from perfapp.recognition.flowers import MAX_ALLOWANCE
 
 RATIO_TARGET, P99_TARGET_MS = 0.25, 50.0
 META_CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
@@ -115,7 +116,8 @@ class WriterStats:
 
 def pick_viewers(url: str, n: int) -> list[Viewer]:
     """The N people who read (and write): active people with a colleague, demo employee first, then a
-    fixed sample of the organisation (as many managers among them as in it)."""
+    fixed sample of the organisation (as many managers among them as in it). They get the demo
+    password and the largest flower allowance HR can set (the benchmark's own database only)."""
     engine = create_engine(_normalise_db_url(url))
     with engine.begin() as conn:
         rows = conn.execute(text(
@@ -133,6 +135,11 @@ def pick_viewers(url: str, n: int) -> list[Viewer]:
             chunk = ids[start:start + 500]
             conn.execute(text(f"UPDATE person SET password_hash = :h WHERE id IN ({','.join(map(str, chunk))}) "
                               "AND (password_hash IS NULL OR password_hash <> :h)"), {"h": demo_hash})
+            # The writer gives flowers as them, run after run: at the default allowance most were
+            # used up after a few runs in a month, and the flowers were refused (422), not written.
+            conn.execute(text("INSERT INTO flower_quota (user_id, monthly, updated_at) "
+                              f"SELECT id, :most, CURRENT_TIMESTAMP FROM person WHERE id IN ({','.join(map(str, chunk))}) "
+                              "ON CONFLICT (user_id) DO UPDATE SET monthly = :most"), {"most": MAX_ALLOWANCE})
     engine.dispose()
     return [Viewer(r[0], r[1], r[2] or r[0]) for r in rows]
 
