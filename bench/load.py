@@ -152,7 +152,6 @@ def log_in_all(base: str, viewers: list[Viewer], url: str) -> None:
     a password hash each)."""
     kept_file = OUT / f"sessions-{hashlib.sha256(url.encode()).hexdigest()[:12]}.json"
     kept: dict[str, str] = json.loads(kept_file.read_text()) if kept_file.exists() else {}
-    fresh = Counter[str]()
 
     def home_csrf(v: Viewer) -> str | None:
         request = urllib.request.Request(base + "/", headers={**BROWSER_HEADERS, "Cookie": v.cookie,
@@ -171,7 +170,6 @@ def log_in_all(base: str, viewers: list[Viewer], url: str) -> None:
             except urllib.error.HTTPError:  # a redirect to the login page: the session ended
                 pass
         v.cookie = log_in(base, v.email)
-        fresh["logged in"] += 1
         csrf = home_csrf(v)
         if not csrf:
             raise SystemExit(f"no CSRF token on {v.email}'s home page")
@@ -180,9 +178,10 @@ def log_in_all(base: str, viewers: list[Viewer], url: str) -> None:
     started = time.monotonic()
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(one, viewers))
+    logged_in = sum(v.cookie != kept.get(v.email) for v in viewers)
     kept_file.write_text(json.dumps({**kept, **{v.email: v.cookie for v in viewers}}))
     print(f"{len(viewers)} people's sessions ready in {time.monotonic() - started:.0f} s "
-          f"({fresh['logged in']} logged in, the others' sessions kept from an earlier run)", flush=True)
+          f"({logged_in} logged in, the others' sessions kept from an earlier run)", flush=True)
 
 
 def finished_cycle_id(url: str) -> int | None:
