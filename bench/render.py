@@ -47,6 +47,8 @@ GC_ON = "--gc" in sys.argv
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PICKER = {"HX-Request": "true", "HX-Target": "picker-results"}
+#: pseudo-pages of --pages that measure a write instead (as bench.load's writer sends them)
+WRITES = ("write feedback", "write reaction", "write flowers")
 FEED_MORE = {"HX-Request": "true", "HX-Target": "feed-more"}  # the feed's 20 items without the page
 
 
@@ -75,7 +77,8 @@ def main() -> None:
                              "The page's figures then include what those writes cost the readers (kept pages and "
                              "cards made again); the mean shows it, the median hides it")
     parser.add_argument("--pages", default="home,profile,praise wall,badge wall,goal tree,goals,healthz",
-                        help="with --viewers: which pages, comma-separated")
+                        help="with --viewers: which pages, comma-separated; also "
+                             "'write feedback', 'write reaction', 'write flowers' (the CPU of the write itself)")
     args = parser.parse_args()
 
     class BenchConfig(Config):
@@ -191,11 +194,12 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
         print("autovacuum is off on this PostgreSQL server: VACUUM (ANALYZE) after the logins, as autovacuum would")
     print(f"{len(clients)} viewers in rotation, {args.n} requests per page after a first round"
           + (f", a write before every {args.write_every}th" if args.write_every else ""))
-    writes = _writes(app, clients, headers) if args.write_every else None
+    labels = args.pages.split(",")
+    writes = _writes(app, clients, headers) if args.write_every or set(labels) & set(WRITES) else None
     server_cpu = _server_cpu if engine.dialect.name == "postgresql" else None
     print(f"{'page':<18}{'first round ms':>16}{'steady ms':>12}{'mean':>8}{'min':>8}{'p99':>8}{'SQL ms':>8}{'stmts':>7}"
           + (f"{'PG ms':>8}" if server_cpu else ""))
-    for label in args.pages.split(","):
+    for label in labels:
         if label == "results" and cycle_id is None:
             raise SystemExit("no finished review cycle: seed again with `flask seed-load --force`")
         def path(v, label: str = label) -> str:  # type: ignore[no-untyped-def]
@@ -206,7 +210,12 @@ def rotate(app, engine, sql, headers, args) -> None:  # type: ignore[no-untyped-
 
         def one(i: int, label: str = label) -> tuple[float, float, int]:
             client, v = clients[i % len(clients)]
-            if writes is not None and i % args.write_every == 0:
+            if label in WRITES:  # the write itself is measured
+                sql.update(cpu=0.0, n=0, statements=[])
+                began = time.thread_time()
+                writes(i, WRITES.index(label))
+                return (time.thread_time() - began) * 1000, sql["cpu"] * 1000, sql["n"]
+            if args.write_every and i % args.write_every == 0:
                 writes(i)
             sql.update(cpu=0.0, n=0, statements=[])
             began = time.thread_time()
@@ -258,11 +267,12 @@ def _writes(app, clients, headers):  # type: ignore[no-untyped-def]
         feedback_ids = recent_feedback_ids(str(db.engine.url.render_as_string(hide_password=False)))
     turn = [0]
 
-    def write(i: int) -> None:
+    def write(i: int, kind: int | None = None) -> None:
         client, author = clients[(i * 7) % len(clients)]
         other = clients[(i * 13 + 1) % len(clients)][1]
-        kind = turn[0] % 3
-        turn[0] += 1
+        if kind is None:
+            kind = turn[0] % 3
+            turn[0] += 1
         if kind == 0:
             path, form = "/feedback/new", {"recipient_id": other.person_id, "kind": "praise",
                                            "text": f"Thanks for the help today ({i})", "visibility": "public"}

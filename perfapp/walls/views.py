@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, abort, current_app, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -41,18 +41,21 @@ def _wall_filter() -> services.WallFilter:
 @dataclass(frozen=True)
 class WallBody:
     """What every viewer's praise wall page is made of, made once per change to anything public
-    (pages.shared_value): the items, the rows their cards are planned from, and the HTML around
-    the cards (the strips, the filter, the feed's frame), split where the cards go."""
+    (pages.shared_value), in every language at once: the items, the rows their cards are planned
+    from, and, per language, the HTML around the cards (the strips, the filter, the feed's frame),
+    split where the cards go."""
 
     items: tuple[services.WallItem, ...]
-    more: pages.Digested  # the "load more" link (the same for every viewer of this filter and cursor)
+    next_cursor: Any
     rows: SharedRows
-    before: pages.Digested
-    after: pages.Digested
+    #: language -> the HTML before the cards, after them, and the "load more" link (the same for
+    #: every viewer of this filter and cursor)
+    around: dict[str, tuple[pages.Digested, pages.Digested, pages.Digested]]
 
 
-def _wall_body(wall_filter: services.WallFilter, cursor: services.Cursor | None) -> WallBody:
-    items, next_cursor = services.praise_wall(current_user, wall_filter, cursor)
+def _around(wall_filter: services.WallFilter, cursor: services.Cursor | None, items: list[services.WallItem],
+            next_cursor: Any) -> tuple[pages.Digested, pages.Digested, pages.Digested]:
+    """The wall's HTML before and after its cards, and its "load more" link, in the request's language."""
     context: dict[str, Any] = {"has_items": bool(items), "wall_filter": wall_filter, "feed": pages.PLACEHOLDER}
     if cursor is None:
         # Plain values: each value as a label in this language.
@@ -61,8 +64,7 @@ def _wall_body(wall_filter: services.WallFilter, cursor: services.Cursor | None)
                        options=services.filter_options() if wall_filter.active else None)
     before, _cards, after = render_template("walls/_wall.html", **context).partition(pages.PLACEHOLDER)
     more = more_loader(url_for("walls.praise", **wall_filter.args()), next_cursor)
-    return WallBody(tuple(items), pages.Digested(more), shared_rows(items), pages.Digested(Markup(before)),
-                    pages.Digested(Markup(after)))
+    return pages.Digested(Markup(before)), pages.Digested(Markup(after)), pages.Digested(more)
 
 
 def _wall() -> tuple[pages.Parts, pages.Parts]:
@@ -73,18 +75,28 @@ def _wall() -> tuple[pages.Parts, pages.Parts]:
     viewer = current_user._get_current_object()
 
     def make() -> WallBody:
-        body = _wall_body(wall_filter, cursor)
-        # The new cards, rendered for this viewer (most are bystanders, whose cards every other
-        # bystander shares) while the worker's other threads still answer the wall made before,
-        # rather than by the first of them after (kept in the card cache: without it, nothing to do).
-        if current_app.config.get("CARD_CACHE", True):
-            viewer_cards(body.items, body.rows, viewer).__html__()
-        return body
+        items, next_cursor = services.praise_wall(viewer, wall_filter, cursor)
+        rows = shared_rows(items)
+        around = {}
+        # Every language in one making: a worker makes the wall once per change, not once per
+        # language (each making is one slow request; at a few public writes a second, making it
+        # per language put twice as many of them among every hundred requests). The new cards
+        # are rendered for this viewer too (most are bystanders, whose cards every other
+        # bystander shares), in each language, while the worker's other threads still answer
+        # the wall made before (kept in the card cache: without it, nothing to do).
+        for language in current_app.config["LANGUAGES"]:
+            with force_locale(language):
+                around[language] = _around(wall_filter, cursor, items, next_cursor)
+                if current_app.config.get("CARD_CACHE", True):
+                    viewer_cards(items, rows, viewer).__html__()
+        return WallBody(tuple(items), next_cursor, rows, around)
 
-    body: WallBody = pages.shared_value(
-        "praise wall", (viewer.is_hr, str(get_locale()), wall_filter, cursor), make)
-    feed = pages.Parts((viewer_cards(body.items, body.rows, viewer), body.more))
-    return pages.Parts((body.before, feed, body.after)), feed
+    body: WallBody = pages.shared_value("praise wall", (viewer.is_hr, wall_filter, cursor), make)
+    # (a language not in LANGUAGES, which no one's setting can name: made for this request)
+    before, after, more = (body.around.get(str(get_locale()))
+                           or _around(wall_filter, cursor, list(body.items), body.next_cursor))
+    feed = pages.Parts((viewer_cards(body.items, body.rows, viewer), more))
+    return pages.Parts((before, feed, after)), feed
 
 
 @bp.route("/")
