@@ -6,7 +6,7 @@
 
 N people of the seed-load organisation (default 1,000) log in through the login form; wrk then
 sends every request as the next of them (a Lua script rotates through their cookies, so no two
-requests in a row come from one viewer), while a writer thread in this process gives feedback,
+requests in a row come from one viewer), while writer threads in this process give feedback,
 reactions and flowers across the organisation at W writes per second, as random people of the N.
 Each page is measured at each W right after /healthz (a route that never touches the database),
 its yardstick: on two cores wrk, the writer and the server share the CPU, and what else the machine
@@ -111,7 +111,14 @@ class Measured:
 @dataclass
 class WriterStats:
     done: Counter[str] = field(default_factory=Counter)
-    late: int = 0  # writes that started behind schedule (the writer could not keep up)
+    late: int = 0  # writes that started behind schedule (the writers could not keep up)
+    lock: threading.Lock = field(default_factory=threading.Lock)  # the writer threads share these counts
+
+    def count(self, outcome: str = "", late: bool = False) -> None:
+        with self.lock:
+            if outcome:
+                self.done[outcome] += 1
+            self.late += late
 
 
 def pick_viewers(url: str, n: int) -> list[Viewer]:
@@ -203,28 +210,35 @@ def recent_feedback_ids(url: str) -> list[int]:
     return ids
 
 
+#: writer threads: one thread making one request at a time could not keep 20 writes a second
+#: (each takes 30-100 ms on a loaded server: thousands started late per W = 20 run), so each of
+#: these takes every WRITERS-th slot of the schedule
+WRITERS = 4
+
+
 def writer(base: str, viewers: list[Viewer], feedback_ids: list[int], rate: float,
-           stop: threading.Event, stats: WriterStats) -> None:
-    """W writes per second on a fixed schedule: feedback, a reaction, flowers, in turn."""
-    rng = random.Random(7)
+           stop: threading.Event, stats: WriterStats, index: int = 0, step: int = 1) -> None:
+    """W writes per second on a fixed schedule: feedback, a reaction, flowers, in turn (this thread
+    the slots index, index + step, ... of it)."""
+    rng = random.Random(7 + index)
     opener = urllib.request.build_opener(NoRedirect())  # a 303 after a plain form is an answer
-    interval = 1.0 / rate
-    due = time.monotonic()
-    n = 0
+    interval = step / rate
+    due = time.monotonic() + index / rate
+    n = index
     while not stop.is_set():
         now = time.monotonic()
         if now < due:
             stop.wait(due - now)
             continue
         if now - due > interval:
-            stats.late += 1
+            stats.count(late=True)
         due += interval
         author = rng.choice(viewers)
         other = rng.choice(viewers)
         if other is author:
             other = viewers[(viewers.index(author) + 1) % len(viewers)]
         kind = ("feedback", "reaction", "flowers")[n % 3]
-        n += 1
+        n += step
         if kind == "feedback":
             path = "/feedback/new"
             form = {"recipient_id": other.person_id, "text": f"Thanks for the help today ({n})",
@@ -244,11 +258,11 @@ def writer(base: str, viewers: list[Viewer], feedback_ids: list[int], rate: floa
         request = urllib.request.Request(base + path, data=body, headers=headers)
         try:
             with opener.open(request, timeout=30) as r:
-                stats.done[f"{kind} {r.status}"] += 1
+                stats.count(f"{kind} {r.status}")
         except urllib.error.HTTPError as e:
-            stats.done[f"{kind} {e.code}"] += 1  # e.g. 422: this month's flowers are used up
+            stats.count(f"{kind} {e.code}")  # e.g. 422: this month's flowers are used up
         except OSError as e:
-            stats.done[f"{kind} {type(e).__name__}"] += 1
+            stats.count(f"{kind} {type(e).__name__}")
 
 
 def cpu_by_process() -> Counter[str]:
@@ -385,10 +399,10 @@ def main() -> None:
             warm_up(server, files[name], lua, args, name)
         for rate in rates:
             stop, stats = threading.Event(), WriterStats()
-            thread = None
-            if rate:
-                thread = threading.Thread(target=writer, args=(server.base, viewers, feedback_ids, rate, stop, stats),
-                                          daemon=True)
+            threads = [threading.Thread(target=writer, args=(server.base, viewers, feedback_ids, rate, stop, stats,
+                                                             i, WRITERS), daemon=True)
+                       for i in range(WRITERS if rate else 0)]
+            for thread in threads:
                 thread.start()
             for name in kinds:
                 if name == "/healthz":
@@ -409,8 +423,9 @@ def main() -> None:
                         f"{k} {1000 * v / requests:.2f}" for k, v in spent.most_common(6) if v > 0), flush=True)
                 results.append(Measured(name, rate, rps, p99, non_2xx, socket_errors, ceiling))
             stop.set()
-            if thread:
+            for thread in threads:
                 thread.join()
+            if threads:
                 writer_notes.append(f"W={rate}: " + ", ".join(f"{k}: {v}" for k, v in sorted(stats.done.items()))
                                     + (f"; {stats.late} started late" if stats.late else ""))
 
