@@ -193,9 +193,12 @@ def _rendered(kind: CardKind, keys: dict[int, tuple[Any, ...]], facets: Mapping[
     reuse = reuse and has_request_context() and request.method in SAFE_METHODS
     sources: dict[int, tuple[Any, Any]] = {}
     if reuse:
+        # Loaded by this request already (the praise wall renders its new cards in every
+        # language), else kept from an earlier request's.
+        loaded = g.get("_card_records", {})
         with _lock:
             for i, key in keys.items():
-                found = _records.get(key[:3])
+                found = loaded.get(key[:3]) or _records.get(key[:3])
                 if found is not None:
                     sources[i] = found
     current = set(sources)
@@ -206,7 +209,7 @@ def _rendered(kind: CardKind, keys: dict[int, tuple[Any, ...]], facets: Mapping[
         sources.update((i, (record, shared.get(i))) for i, record in records.items())
         current.update(i for i, record in records.items() if record.version == keys[i][2][0])
         if reuse:
-            g.setdefault("_card_records", []).extend((keys[i][:3], sources[i]) for i in need if i in current)
+            g.setdefault("_card_records", {}).update((keys[i][:3], sources[i]) for i in need if i in current)
     html = {}
     for i, (record, shared_value) in sources.items():
         try:
@@ -229,7 +232,7 @@ def keep_records(_error: BaseException | None = None) -> None:
     if loaded:
         db.session.expunge_all()  # the session is about to be removed: nothing else uses it now
         with _lock:
-            for key, source in loaded:
+            for key, source in loaded.items():
                 _records[key] = source
 
 

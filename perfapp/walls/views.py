@@ -53,15 +53,30 @@ class WallBody:
     around: dict[str, tuple[pages.Digested, pages.Digested, pages.Digested]]
 
 
+@dataclass(frozen=True)
+class Strips:
+    """What the first page shows above the cards, read once for every language: this month's
+    values, the newest awards' versions and, on a filtered wall, the filter's options."""
+
+    top_values: list[tuple[Any, int]]
+    newest: tuple[tuple[int, int, Any], ...]
+    options: dict[str, list[Any]] | None
+
+    @classmethod
+    def read(cls, wall_filter: services.WallFilter) -> Strips:
+        return cls(services.top_values(), services.newest_award_versions(),
+                   services.filter_options() if wall_filter.active else None)
+
+
 def _around(wall_filter: services.WallFilter, cursor: services.Cursor | None, items: list[services.WallItem],
-            next_cursor: Any) -> tuple[pages.Digested, pages.Digested, pages.Digested]:
-    """The wall's HTML before and after its cards, and its "load more" link, in the request's language."""
+            next_cursor: Any, strips: Strips | None) -> tuple[pages.Digested, pages.Digested, pages.Digested]:
+    """The wall's HTML before and after its cards, and its "load more" link, in the request's
+    language (`strips`: the first page's, None on the others)."""
     context: dict[str, Any] = {"has_items": bool(items), "wall_filter": wall_filter, "feed": pages.PLACEHOLDER}
-    if cursor is None:
+    if strips is not None:
         # Plain values: each value as a label in this language.
-        context.update(top_values=[(TagLabel.of(tag), n) for tag, n in services.top_values()],
-                       newest_strip=newest_strip(),
-                       options=services.filter_options() if wall_filter.active else None)
+        context.update(top_values=[(TagLabel.of(tag), n) for tag, n in strips.top_values],
+                       newest_strip=newest_strip(strips.newest), options=strips.options)
     before, _cards, after = render_template("walls/_wall.html", **context).partition(pages.PLACEHOLDER)
     more = more_loader(url_for("walls.praise", **wall_filter.args()), next_cursor)
     return pages.Digested(Markup(before)), pages.Digested(Markup(after)), pages.Digested(more)
@@ -77,6 +92,7 @@ def _wall() -> tuple[pages.Parts, pages.Parts]:
     def make() -> WallBody:
         items, next_cursor = services.praise_wall(viewer, wall_filter, cursor)
         rows = shared_rows(items)
+        strips = Strips.read(wall_filter) if cursor is None else None
         around = {}
         # Every language in one making: a worker makes the wall once per change, not once per
         # language (each making is one slow request; at a few public writes a second, making it
@@ -86,7 +102,7 @@ def _wall() -> tuple[pages.Parts, pages.Parts]:
         # the wall made before (kept in the card cache: without it, nothing to do).
         for language in current_app.config["LANGUAGES"]:
             with force_locale(language):
-                around[language] = _around(wall_filter, cursor, items, next_cursor)
+                around[language] = _around(wall_filter, cursor, items, next_cursor, strips)
                 if current_app.config.get("CARD_CACHE", True):
                     viewer_cards(items, rows, viewer).__html__()
         return WallBody(tuple(items), next_cursor, rows, around)
@@ -94,7 +110,8 @@ def _wall() -> tuple[pages.Parts, pages.Parts]:
     body: WallBody = pages.shared_value("praise wall", (viewer.is_hr, wall_filter, cursor), make)
     # (a language not in LANGUAGES, which no one's setting can name: made for this request)
     before, after, more = (body.around.get(str(get_locale()))
-                           or _around(wall_filter, cursor, list(body.items), body.next_cursor))
+                           or _around(wall_filter, cursor, list(body.items), body.next_cursor,
+                                      Strips.read(wall_filter) if cursor is None else None))
     feed = pages.Parts((viewer_cards(body.items, body.rows, viewer), more))
     return pages.Parts((before, feed, after)), feed
 
@@ -120,9 +137,9 @@ def _wall_part() -> pages.Parts | None:
 pages.stamped("walls.praise", part=_wall_part, shared=PUBLIC)
 
 
-def newest_strip() -> Markup:
-    """The newest badges strip, rendered once per set of award versions and language."""
-    versions = services.newest_award_versions()
+def newest_strip(versions: tuple[tuple[int, int, Any], ...]) -> Markup:
+    """The newest badges strip (`services.newest_award_versions`), rendered once per set of award
+    versions and language."""
     if not versions:
         return Markup("")
     return cards.fragment(("newest badges", versions, str(get_locale())),

@@ -345,3 +345,22 @@ def from_scratch_gzip(client) -> str:  # type: ignore[no-untyped-def]
     pages.clear()
     cards.clear()
     return wall(client)
+
+
+def test_a_new_card_is_loaded_once_for_every_language(org, login) -> None:  # type: ignore[no-untyped-def]
+    """The making renders a new card in each language from one load of its record (the other
+    language's rendering takes the record this request loaded)."""
+    give(org["emma"], org["lina"], "Great launch")
+    zhang = login(org["zhang"])
+    wall(zhang)
+    give(org["boss"], org["emma"], "Calm under pressure")
+    rendered, reused = cards.stats["rendered"], cards.stats["from kept records"]
+    with recorded_statements() as statements:
+        assert "Calm under pressure" in wall(zhang)
+    assert cards.stats["rendered"] - rendered == 2  # the new card, in English and in Chinese
+    assert cards.stats["from kept records"] - reused == 1  # the second from the first's record
+    loads = [s for s in statements if s.lstrip().startswith("SELECT feedback.id, feedback.author_id")]
+    assert len(loads) == 1, loads  # the new card's record, loaded once (feedback.services.load_items)
+    # and what the strips above the cards show is read once for both languages
+    newest = [s for s in statements if s.lstrip().startswith("SELECT badge_award.id, badge_award.version")]
+    assert len(newest) == 1, newest
