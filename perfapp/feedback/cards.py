@@ -91,7 +91,10 @@ def reactions(target_type: str) -> dict[str, Any]:
     def context(counts: Any, facets: Any) -> dict[str, Any]:
         from perfapp.reactions.services import Summary  # here: reactions imports feedback
 
-        return {"rx": Summary(counts=counts.counts, mine=set(facets.mine), comments=counts.comments)}
+        # A card in a list: its thread closed (not open as on the target's own page), so its
+        # cached HTML is the same whichever page first showed it.
+        return {"rx": Summary(counts=counts.counts, mine=set(facets.mine), comments=counts.comments),
+                "thread_open": False}
 
     return {"shared": shared, "context": context}
 

@@ -245,3 +245,24 @@ def test_a_card_written_since_its_key_was_read_is_shown_but_not_kept(org, app) -
         assert "Shipped on a Friday" in html[item.id] and current == set()
         from flask import g
         assert not g.get("_card_records")
+
+
+def test_a_card_in_a_list_never_asks_which_page_it_is_on(app, org, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A cached card's thread is closed whatever page first shows it (its HTML is shared by every
+    page); the target's own page, which includes the card directly, opens it."""
+    item = praise(org["emma"], org["lina"])
+    asked: list[str] = []
+    own_page = app.jinja_env.globals["on_own_page"]
+
+    def watched(target_type: str, obj: Any) -> bool:
+        asked.append(target_type)
+        return own_page(target_type, obj)
+
+    monkeypatch.setitem(app.jinja_env.globals, "on_own_page", watched)
+    zhang = login(org["zhang"])
+    for path in ("/walls/", f"/people/{org['lina'].id}", "/"):
+        assert zhang.get(path).status_code == 200
+    assert asked == []
+    page = zhang.get(f"/feedback/{item.id}").get_data(as_text=True)
+    assert asked == ["feedback"]
+    assert '<details class="rx-comments" open>' in page
