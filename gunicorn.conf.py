@@ -54,7 +54,9 @@ def pre_request(worker, req):  # type: ignore[no-untyped-def]
 
     server_request.request = req
     if SLOW_REQUEST_MS:
-        req.perfapp_started = (time.perf_counter(), time.thread_time())
+        from perfapp.core import cards, pages
+
+        req.perfapp_started = (time.perf_counter(), time.thread_time(), pages.stats.copy(), cards.stats.copy())
 
 
 def post_request(worker, req, environ, resp):  # type: ignore[no-untyped-def]
@@ -67,9 +69,16 @@ def post_request(worker, req, environ, resp):  # type: ignore[no-untyped-def]
         if took >= SLOW_REQUEST_MS:
             # Wall time against the thread's own CPU time: a request that took long but used little
             # CPU waited (for the GIL, the database, a lock), one that used it all ran that long.
-            worker.log.warning("slow request: %s %s %s in %.1f ms (%.1f ms of its thread's CPU)",
+            # And what the worker's kept pages and cards did meanwhile (all its threads: a making of
+            # the praise wall shows as "pages shared made" and its cards as "cards rendered").
+            from perfapp.core import cards, pages
+
+            did = [f"{name} {what} {n}" for name, now, before in (("pages", pages.stats, started[2]),
+                                                                  ("cards", cards.stats, started[3]))
+                   for what, n in (now - before).items()]
+            worker.log.warning("slow request: %s %s %s in %.1f ms (%.1f ms of its thread's CPU); %s",
                                req.method, req.path, resp.status, took,
-                               (time.thread_time() - started[1]) * 1000)
+                               (time.thread_time() - started[1]) * 1000, ", ".join(did) or "nothing kept or made")
 
 
 def worker_exit(server, worker):  # type: ignore[no-untyped-def]
