@@ -63,7 +63,10 @@ class Strips:
     options: dict[str, list[Any]] | None
 
     @classmethod
-    def read(cls, wall_filter: services.WallFilter) -> Strips:
+    def read(cls, wall_filter: services.WallFilter, cursor: services.Cursor | None) -> Strips | None:
+        """The first page's strips (None for a later page: it shows none)."""
+        if cursor is not None:
+            return None
         return cls(services.top_values(), services.newest_award_versions(),
                    services.filter_options() if wall_filter.active else None)
 
@@ -92,7 +95,7 @@ def _wall() -> tuple[pages.Parts, pages.Parts]:
     def make() -> WallBody:
         items, next_cursor = services.praise_wall(viewer, wall_filter, cursor)
         rows = shared_rows(items)
-        strips = Strips.read(wall_filter) if cursor is None else None
+        strips = Strips.read(wall_filter, cursor)
         around = {}
         # Every language in one making: a worker makes the wall once per change, not once per
         # language (each making is one slow request; at a few public writes a second, making it
@@ -111,7 +114,7 @@ def _wall() -> tuple[pages.Parts, pages.Parts]:
     # (a language not in LANGUAGES, which no one's setting can name: made for this request)
     before, after, more = (body.around.get(str(get_locale()))
                            or _around(wall_filter, cursor, list(body.items), body.next_cursor,
-                                      Strips.read(wall_filter) if cursor is None else None))
+                                      Strips.read(wall_filter, cursor)))
     feed = pages.Parts((viewer_cards(body.items, body.rows, viewer), more))
     return pages.Parts((before, feed, after)), feed
 

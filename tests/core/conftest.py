@@ -1,6 +1,7 @@
 """Fixtures of the core tests."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,12 +18,12 @@ class Renders(list[str]):
         super().__init__()
         self.languages: list[tuple[str, str]] = []
 
-    def in_language(self, name: str) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for template, language in self.languages:
-            if template == name:
-                counts[language] = counts.get(language, 0) + 1
-        return counts
+    def in_language(self, name: str) -> Counter[str]:
+        return Counter(language for template, language in self.languages if template == name)
+
+    def clear(self) -> None:
+        super().clear()
+        self.languages.clear()
 
 
 @pytest.fixture()

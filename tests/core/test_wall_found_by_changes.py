@@ -314,7 +314,6 @@ def test_the_new_wall_is_made_with_its_new_cards(org, login, monkeypatch) -> Non
     assert seen["in the making"] >= 1 and cards.stats["rendered"] - rendered == seen["in the making"]
 
 
-
 def test_the_wall_is_made_once_per_change_in_every_language(org, login, make_user, renders) -> None:  # type: ignore[no-untyped-def]
     """One making per change serves readers of both languages: a Chinese bystander after an
     English one renders neither the wall nor its cards, and still reads every word in Chinese
@@ -326,25 +325,18 @@ def test_the_wall_is_made_once_per_change_in_every_language(org, login, make_use
     wall(english)
     assert renders.in_language("walls/_wall.html") == {"en": 1, "zh_Hans_CN": 1}
     assert renders.in_language("feedback/_item.html") == {"en": 10, "zh_Hans_CN": 10}
-    del renders[:], renders.languages[:]
+    renders.clear()
     html = wall(chinese)
     assert "walls/_wall.html" not in renders and "feedback/_item.html" not in renders
     assert "加载更多" in html and "Load more" not in html and "表扬墙" in html
-    assert html == from_scratch_gzip(chinese)
-    del renders[:], renders.languages[:]
+    assert html == from_scratch(chinese)
+    renders.clear()
     give(org["boss"], org["emma"], "Calm under pressure")  # a change: made again, from a Chinese reader
     assert "Calm under pressure" in wall(chinese)
     assert renders.in_language("walls/_wall.html") == {"zh_Hans_CN": 1, "en": 1}
     english_html = wall(english)
     assert "Calm under pressure" in english_html and "Load more" in english_html and "加载更多" not in english_html
     assert renders.count("walls/_wall.html") == 2  # nothing made again for the English reader
-
-
-def from_scratch_gzip(client) -> str:  # type: ignore[no-untyped-def]
-    """`from_scratch`, asked for as `wall` asks (gzip)."""
-    pages.clear()
-    cards.clear()
-    return wall(client)
 
 
 def test_a_new_card_is_loaded_once_for_every_language(org, login) -> None:  # type: ignore[no-untyped-def]
