@@ -1,6 +1,8 @@
 """Database plumbing: server connections that died while idle in the pool are replaced."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, text
@@ -48,3 +50,28 @@ def test_a_prepared_statement_reads_like_the_session_and_refuses_what_it_cannot_
     expanding = Prepared(select(User.id).where(User.id.in_(bindparam("ids", expanding=True))))
     with pytest.raises(ValueError, match="expanding"):
         expanding.one_or_none({"ids": [lina.id]})
+
+
+def test_rows_reads_as_core_does_with_named_fields_processed_values_and_a_fallback(app, make_user) -> None:
+    """db.rows runs a statement on the cursor: the same rows, in the same order, with the same names
+    as Core's (a repeated column's label included), a datetime parameter processed as its type
+    wants (SQLite stores text), and a statement with an expanding parameter runs through Core."""
+    from sqlalchemy import bindparam, select
+
+    from perfapp.core.db import rows
+    from perfapp.people.models import Department, User
+
+    make_user(name="李娜")
+    make_user(name="Tom")
+    since = datetime(2000, 1, 1)
+    statement = (select(User.id, User.name, User.created_at, User.active, Department.id)
+                 .outerjoin(Department, Department.id == User.department_id)
+                 .where(User.created_at > bindparam("since")).order_by(User.id))
+    core = db.session.execute(statement, {"since": since}).all()
+    found = rows(statement, {"since": since})
+    assert len(core) >= 2
+    assert found == [tuple(row) for row in core]
+    assert found[0]._fields == tuple(core[0]._fields) and found[0].created_at == core[0].created_at
+    assert rows(statement, {"since": datetime(2999, 1, 1)}) == []
+    expanding = select(User.id).where(User.id.in_(bindparam("ids", expanding=True))).order_by(User.id)
+    assert [row.id for row in rows(expanding, {"ids": [core[0].id, core[1].id]})] == [core[0].id, core[1].id]

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import contextvars
+import threading
 import time
-from collections.abc import Iterator
+from collections import namedtuple
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
+from cachetools import LRUCache
 from flask import Flask, has_request_context, request
 from sqlalchemy import Select, Table, event, exc, inspect, text
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, Result
@@ -45,38 +48,50 @@ def run(statement: Any, params: dict[str, Any] | None = None) -> CursorResult[*t
     return session.connection().execute(statement, params or {})
 
 
+class _Built(NamedTuple):
+    """A statement compiled for one dialect, with what running it on the cursor needs."""
+
+    sql: str
+    defaults: dict[str, Any]
+    positional: tuple[str, ...] | None
+    bind_processors: tuple[tuple[str, Any], ...]  # (name, processor) for parameters that need one
+    processors: list[Any]  # a result processor per column (None: taken as the driver gives it)
+    row: Any  # the rows' named tuple class
+
+
 class Prepared:
     """A column-only SELECT compiled once per dialect and run on the session's DBAPI cursor, its
-    values processed by each column's type as SQLAlchemy would (SQLite's dates and booleans).
+    parameters and values processed by each one's type as SQLAlchemy would (SQLite's dates and
+    booleans), its rows named tuples with the names SQLAlchemy's rows have.
 
-    For the statement every request runs, the login query: SQLAlchemy's per-execution work (the
-    compiled-cache lookup, the execution context, result wrapping) cost 0.24 ms a call through
-    Core and 0.67 ms through the ORM on PostgreSQL, the cursor 0.15 ms (bench: the login query was
-    16% of a kept page's CPU). Bind parameters must need no conversion (text, integers) and none
-    may expand (IN lists) or be rendered at execution (refused when built). The engine's cursor
-    events run (before and after the cursor's execute), without an execution context."""
+    For the statements every page view runs (the login query, Home's, a profile's):
+    SQLAlchemy's per-execution work (the compiled-cache lookup, the execution context, reading
+    the cursor's description, result wrapping) cost 0.24 ms a call through Core and 0.67 ms
+    through the ORM on PostgreSQL, the cursor 0.15 ms (bench: the login query was 16% of a kept
+    page's CPU). No parameter may expand (IN lists) or be rendered at execution: refused when
+    built (`rows` then runs the statement through Core). The engine's cursor events run (before
+    and after the cursor's execute), without an execution context."""
 
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
-        self._built: dict[str, tuple[str, dict[str, Any], tuple[str, ...] | None, list[Any]]] = {}
+        self._built: dict[str, _Built] = {}
 
-    def _build(self, dialect: Dialect, names: Iterator[str]) -> tuple[str, dict[str, Any], tuple[str, ...] | None,
-                                                                       list[Any]]:
+    def _build(self, dialect: Dialect, names: Iterator[str]) -> _Built:
         compiled = self.statement.compile(dialect=dialect)
         sql = compiled.string
         if "POSTCOMPILE" in sql:
             raise ValueError("Prepared statements take no expanding or literal-execute parameters")
-        for bind in compiled.binds.values():
-            if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
-                raise ValueError(f"bind parameter {bind.key} needs converting on {dialect.name}")
+        bind_processors = tuple(
+            (name, process) for name, bind in compiled.binds.items()
+            if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None)
         defaults = dict(compiled.construct_params(dict.fromkeys(names)))
         positional = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
         processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
                       for column in self.statement.selected_columns]
-        return sql, defaults, positional, processors
+        row = namedtuple("Row", self.statement.selected_columns.keys(), rename=True)  # type: ignore[misc]
+        return _Built(sql, defaults, positional, bind_processors, processors, row)
 
-    def one_or_none(self, binds: dict[str, Any]) -> tuple[Any, ...] | None:
-        """The statement's one row for these bind parameters (None when there is none)."""
+    def _run(self, binds: dict[str, Any], fetch: Callable[[Any], Any]) -> tuple[Any, _Built]:
         session = db.session()
         if session.autoflush:
             session.flush()  # returns at once when nothing is pending
@@ -85,29 +100,70 @@ class Prepared:
         built = self._built.get(dialect.name)
         if built is None:
             built = self._built[dialect.name] = self._build(dialect, iter(binds))
-        sql, defaults, positional, processors = built
-        params: Any = {**defaults, **binds}
-        if positional is not None:
-            params = [params[name] for name in positional]
+        params: Any = {**built.defaults, **binds}
+        for name, process in built.bind_processors:
+            if params.get(name) is not None:
+                params[name] = process(params[name])
+        if built.positional is not None:
+            params = [params[name] for name in built.positional]
         cursor = connection.connection.cursor()
         try:
             # The engine's cursor events still see it (SQL logging, tests counting statements);
             # they are documented to take no execution context (None).
             for listener in connection.dispatch.before_cursor_execute:
-                listener(connection, cursor, sql, params, None, False)
-            cursor.execute(sql, params)
+                listener(connection, cursor, built.sql, params, None, False)
+            cursor.execute(built.sql, params)
             for listener in connection.dispatch.after_cursor_execute:
-                listener(connection, cursor, sql, params, None, False)
-            row = cursor.fetchone()
+                listener(connection, cursor, built.sql, params, None, False)
+            return fetch(cursor), built
         except dialect.loaded_dbapi.Error as error:
-            raise _wrapped(connection, cursor, sql, params, error) from error
+            raise _wrapped(connection, cursor, built.sql, params, error) from error
         finally:
             with suppress(Exception):  # a dead connection's cursor
                 cursor.close()
-        if row is None:
-            return None
-        return tuple(value if process is None or value is None else process(value)
-                     for process, value in zip(processors, row, strict=True))
+
+    @staticmethod
+    def _converted(built: _Built, row: Any) -> Any:
+        return built.row._make(value if process is None or value is None else process(value)
+                               for process, value in zip(built.processors, row, strict=True))
+
+    def one_or_none(self, binds: dict[str, Any]) -> Any | None:
+        """The statement's one row for these bind parameters (None when there is none)."""
+        row, built = self._run(binds, lambda cursor: cursor.fetchone())
+        return None if row is None else self._converted(built, row)
+
+    def all(self, binds: dict[str, Any]) -> list[Any]:
+        """The statement's rows for these bind parameters."""
+        found, built = self._run(binds, lambda cursor: cursor.fetchall())
+        if not any(built.processors):
+            return [built.row._make(row) for row in found]
+        return [self._converted(built, row) for row in found]
+
+
+#: statement -> its Prepared, or None where it cannot be (an expanding parameter): `rows`
+_prepared: LRUCache[Select[Any], Prepared | None] = LRUCache(maxsize=1024)
+_prepared_lock = threading.Lock()
+
+
+def rows(statement: Select[Any], params: dict[str, Any]) -> list[Any]:
+    """A column-only SELECT's rows, as `run(statement, params).all()` would give them (named
+    tuples rather than SQLAlchemy's rows), run on the cursor (`Prepared`) for a statement built
+    once and run again and again (a hot page's, built under functools.cache): the compiled
+    form is kept with the statement object. One with an expanding parameter runs through Core."""
+    try:
+        prepared = _prepared[statement]
+    except KeyError:
+        prepared = Prepared(statement)
+        dialect = db.session().get_bind().dialect
+        try:
+            prepared._built[dialect.name] = prepared._build(dialect, iter(params))
+        except ValueError:
+            prepared = None
+        with _prepared_lock:
+            _prepared[statement] = prepared
+    if prepared is None:
+        return list(run(statement, params).all())
+    return prepared.all(params)
 
 
 def _wrapped(connection: Connection, cursor: Any, sql: str, params: Any, error: Any) -> exc.StatementError:

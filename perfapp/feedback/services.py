@@ -10,12 +10,12 @@ from typing import Any, NamedTuple
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, bindparam, func, or_, select, tuple_, union
+from sqlalchemy import Select, and_, bindparam, func, literal, or_, select, tuple_, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from perfapp.core import signals
-from perfapp.core.db import run, utcnow
+from perfapp.core.db import rows, run, utcnow
 from perfapp.core.validation import FormError, bounded_int
 from perfapp.extensions import db
 from perfapp.feedback import voice
@@ -329,12 +329,15 @@ def _merged_page(branches: list, before: Any, limit: Any) -> Select:
 
 
 _TEAM_MAY_SEE = ("public", "manager")
+#: as bound values written into the statement (`IN (:a, :b)`): a list of values would expand at each
+#: execution instead, and then the statement could not run on the cursor (db.rows)
+_TEAM_MAY_SEE_SQL = [literal(value) for value in _TEAM_MAY_SEE]
 #: The feeds' branch conditions by name, each on one parameter: their statements are built once per
 #: combination of names (building a union of branches cost more than SQLite running it).
 _BRANCHES: dict[str, Any] = {
     "recipient": lambda p: Feedback.recipient_id == p,
-    "report": lambda p: and_(Feedback.recipient_id == p, Feedback.visibility.in_(_TEAM_MAY_SEE)),
-    "reports": lambda p: and_(Feedback.recipient_id.in_(p), Feedback.visibility.in_(_TEAM_MAY_SEE)),
+    "report": lambda p: and_(Feedback.recipient_id == p, Feedback.visibility.in_(_TEAM_MAY_SEE_SQL)),
+    "reports": lambda p: and_(Feedback.recipient_id.in_(p), Feedback.visibility.in_(_TEAM_MAY_SEE_SQL)),
     "author": lambda p: Feedback.author_id == p,
     "public praise": lambda p: and_(Feedback.visibility == "public", Feedback.kind == "praise",
                                     Feedback.development_only.is_(False), Feedback.recipient_id == p),
@@ -394,7 +397,7 @@ def card_page(branches: list[tuple[str, Any]], viewer: User, cursor: Cursor | No
     stmt = card_page_statement(tuple(shape for shape, _value in branches), cursor is not None)
     params = page_params(branches, cursor, limit)
     params["viewer_id"] = viewer.id
-    return page_of(run(stmt, params).all(), limit)
+    return page_of(rows(stmt, params), limit)
 
 
 def home_feed(viewer: User, cursor: Cursor | None = None, limit: int = 20) -> tuple[list[FeedRef], str | None]:
@@ -452,8 +455,8 @@ def tag_profile(person_id: int, viewer: User, limit: int = 12) -> list[tuple[Tag
     """Counts of tags this person received, over the feedback the viewer may read, as the page's
     labels (Core rows: the profile shows a tag's name and kind, never the Tag itself)."""
     zh = str(get_locale() or "en").startswith("zh")
-    rows = run(_tag_profile(viewer.is_hr), {"person_id": person_id, "viewer_id": viewer.id, "n": limit})
-    return [(TagLabel(tag_id, name_zh if zh else name_en, kind), n) for tag_id, kind, name_zh, name_en, n in rows]
+    found = rows(_tag_profile(viewer.is_hr), {"person_id": person_id, "viewer_id": viewer.id, "n": limit})
+    return [(TagLabel(tag_id, name_zh if zh else name_en, kind), n) for tag_id, kind, name_zh, name_en, n in found]
 
 
 @cache

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, select, true
 
 from perfapp.core import pages
-from perfapp.core.db import run, utcnow
+from perfapp.core.db import rows, utcnow
 from perfapp.core.htmx import is_htmx, redirect, render, wants_json
 from perfapp.core.idempotency import idempotent
 from perfapp.core.ratelimit import per_person
@@ -71,7 +71,7 @@ def _home_rows(viewer: User, cursor: services.Cursor | None) -> list[Any]:
         branches = services.home_branches(viewer)
         params = services.page_params(branches, cursor, HOME_PAGE)
         params.update(viewer_id=viewer.id, person_id=viewer.id, now=utcnow())
-        return list(run(_home_statement(tuple(shape for shape, _value in branches), cursor is not None), params))
+        return rows(_home_statement(tuple(shape for shape, _value in branches), cursor is not None), params)
 
     return pages.once(("home", viewer.id, cursor), load)
 
@@ -84,14 +84,14 @@ def _home_stamp() -> tuple[Any, ...] | None:
     from perfapp.onboarding.services import shows_tips
 
     cursor = services.decode_cursor(request.args.get("before"))
-    rows = _home_rows(current_user._get_current_object(), cursor)
-    if cursor is None and shows_tips(_progress(rows)):
+    found = _home_rows(current_user._get_current_object(), cursor)
+    if cursor is None and shows_tips(_progress(found)):
         return None
-    if any(row.goal_id is not None or row.meeting_id is not None for row in rows):
+    if any(row.goal_id is not None or row.meeting_id is not None for row in found):
         return None
     if cursor is None:  # the counts change by time alone when a request expires or a review cycle closes
-        pages.changes_by_time_at(rows[0][1], rows[0][_counter_count() - 1])
-    return tuple(tuple(row) for row in rows)
+        pages.changes_by_time_at(found[0][1], found[0][_counter_count() - 1])
+    return tuple(tuple(row) for row in found)
 
 
 pages.stamped("home", _home_stamp)

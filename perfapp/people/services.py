@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 
-from perfapp.core.db import run
+from perfapp.core.db import rows
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.people.models import (
@@ -162,18 +162,18 @@ def profile_head_and_team(person_id: int, with_team: bool = True) -> tuple[Profi
     """`profile_head` and the person's active direct reports by name (empty without `with_team`),
     in one statement: the head's row once per report (outer-joined: one row, its report NULL, for
     no one)."""
-    rows = run(_profile_head(with_team), {"person_id": person_id}).all()
-    if not rows:
+    found = rows(_profile_head(with_team), {"person_id": person_id})
+    if not found:
         return None
     (pid, name, email, title, active, dept_id, dept_zh, dept_en, manager_id, manager_name, manager_email,
-     *_report) = rows[0]
+     *_report) = found[0]
     if email == FORMER_COLLEAGUE_EMAIL:
         return None
     zh = str(get_locale() or "en").startswith("zh")
     head = ProfileHead(pid, name, title, active, initials_of(name), AVATAR_HUES[pid % len(AVATAR_HUES)],
                        DepartmentRef(dept_id, dept_zh if zh else dept_en) if dept_id is not None else None,
                        PersonRef.of_row(manager_id, manager_name, manager_email) if manager_id is not None else None)
-    team = [PersonRef.of_row(*row[-3:]) for row in rows if row[-3] is not None] if with_team else []
+    team = [PersonRef.of_row(*row[-3:]) for row in found if row[-3] is not None] if with_team else []
     return head, team
 
 
