@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, delete, func, select
 from sqlalchemy.orm import selectinload
 
 from perfapp.core import signals
-from perfapp.core.db import utcnow
+from perfapp.core.db import rows, utcnow
 from perfapp.core.validation import FormError
 from perfapp.extensions import db
 from perfapp.integrations import mail
@@ -256,20 +256,28 @@ def _shown_to(viewer: User | None) -> list[ColumnElement[bool]]:
 
 
 def confirmed_for(person_id: int, limit: int = 5, viewer: User | None = None) -> list[CustomerPraise]:
-    """Confirmed customer praise about one person, newest first (their profile and wall)."""
-    return list(db.session.scalars(_confirmed_for(viewer is not None and viewer.is_hr),
-                                   {"person_id": person_id, "n": limit}))
+    """Confirmed customer praise about one person, newest first (their profile and wall).
+
+    Every profile asks and most people have none: the ids come first, as columns on the cursor
+    (db.rows), and only the praise found is loaded through the ORM (with the people it names)."""
+    ids = [row.id for row in rows(_confirmed_ids(viewer is not None and viewer.is_hr),
+                                  {"person_id": person_id, "n": limit})]
+    if not ids:
+        return []
+    loaded = {praise.id: praise for praise in db.session.scalars(
+        select(CustomerPraise).where(CustomerPraise.id.in_(ids)).options(selectinload(CustomerPraise.people)))}
+    return [loaded[praise_id] for praise_id in ids if praise_id in loaded]
 
 
 @cache
-def _confirmed_for(is_hr: bool) -> Select:
+def _confirmed_ids(is_hr: bool) -> Select:
     """Built once: every profile asks."""
     shown = [] if is_hr else [CustomerPraise.hidden.is_(False)]
-    return (select(CustomerPraise).join(CustomerPraisePerson, CustomerPraisePerson.praise_id == CustomerPraise.id)
+    return (select(CustomerPraise.id)
+            .join(CustomerPraisePerson, CustomerPraisePerson.praise_id == CustomerPraise.id)
             .where(CustomerPraisePerson.user_id == bindparam("person_id"), CustomerPraise.status == "confirmed",
                    *shown)
-            .order_by(CustomerPraise.confirmed_at.desc(), CustomerPraise.id.desc()).limit(bindparam("n"))
-            .options(selectinload(CustomerPraise.people)))
+            .order_by(CustomerPraise.confirmed_at.desc(), CustomerPraise.id.desc()).limit(bindparam("n")))
 
 
 def recent_confirmed(limit: int = 5, viewer: User | None = None) -> list[CustomerPraise]:
