@@ -37,16 +37,27 @@ def _facets(rows: Sequence[Any], viewer: Any, options: dict[str, Any]) -> dict[i
     goals = _visible_goals(viewer, {row.goal_id for row in rows if row.goal_id is not None})
     meetings = _visible_meetings(viewer, {row.meeting_id for row in rows if row.meeting_id is not None})
     coach = bool(viewer.is_hr or viewer.is_manager) and not options.get("no_promote")
+    # Read once, not per card (a feed page is 20 of them: the viewer's attributes go through the ORM).
+    viewer_id, reportable = viewer.id, can_report(viewer, "feedback", _NOBODYS)
     out = {}
     for row in rows:
-        public_praise = row.visibility == "public" and row.kind == "praise" and not row.development_only
-        me = "author" if row.author_id == viewer.id else "recipient" if row.recipient_id == viewer.id else ""
+        mine = row.author_id == viewer_id
         out[row.id] = FeedbackFacets(
-            show_author=not row.confidential or row.author_id == viewer.id, me=me,
-            may_promote=coach and public_praise and not row.confidential and not row.hidden,
-            may_report=can_report(viewer, "feedback", row), mine=own.get(row.id, ()),
+            show_author=mine or not row.confidential,
+            me="author" if mine else "recipient" if row.recipient_id == viewer_id else "",
+            may_promote=(coach and row.visibility == "public" and row.kind == "praise" and not row.development_only
+                         and not row.confidential and not row.hidden),
+            may_report=reportable and not mine, mine=own.get(row.id, ()),
             goal_shown=row.goal_id in goals, meeting_shown=row.meeting_id in meetings)
     return out
+
+
+class _Nobodys(NamedTuple):
+    author_id: None = None
+
+
+#: a feedback row written by no one: whether the viewer may report feedback that is not theirs
+_NOBODYS = _Nobodys()
 
 
 def _visible_goals(viewer: Any, ids: set[int]) -> set[int]:
