@@ -266,3 +266,17 @@ def test_a_card_in_a_list_never_asks_which_page_it_is_on(app, org, login, monkey
     page = zhang.get(f"/feedback/{item.id}").get_data(as_text=True)
     assert asked == ["feedback"]
     assert '<details class="rx-comments" open>' in page
+
+
+def test_a_card_offers_report_to_everyone_but_its_author(org, login) -> None:  # type: ignore[no-untyped-def]
+    """A feed card's report button (a facet): on the recipient's profile, the author's copy has
+    none, the recipient's and a bystander's have it, in both languages."""
+    item = praise(org["emma"], org["lina"], text="Shipped the audit")
+    clients = viewers(org, login)
+    path = f"/people/{org['lina'].id}"
+    for headers in ({}, ZH):
+        shown = {name: card_html(clients[name].get(path, headers=headers).get_data(as_text=True), item.id)
+                 for name in ("emma", "lina", "zhang")}
+        assert f"/moderation/report/feedback/{item.id}" not in shown["emma"]
+        assert f"/moderation/report/feedback/{item.id}" in shown["lina"]
+        assert f"/moderation/report/feedback/{item.id}" in shown["zhang"]
