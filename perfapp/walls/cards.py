@@ -34,12 +34,13 @@ def shared_rows(items: Sequence[Any]) -> SharedRows:
     reacted to each with what: what every viewer's cards are planned from."""
     from perfapp.reactions.services import reactors  # here: reactions imports feedback
 
+    ids = {name: [i.id for i in items if i.kind == name] for name in _kinds()}
+    reacted = reactors({target: ids[name] for name, (_kind, target) in _kinds().items()})
     out: SharedRows = {}
     for name, (kind, target) in _kinds().items():
-        ids = [i.id for i in items if i.kind == name]
-        rows = cards.light_rows(kind, ids, None)
+        rows = cards.light_rows(kind, ids[name], None)
         light = _light_tuple(tuple(rows[0]._fields)) if rows else None
-        out[name] = (tuple(light(*row) for row in rows) if light else (), reactors(target, ids))
+        out[name] = (tuple(light(*row) for row in rows) if light else (), reacted[target])
     return out
 
 

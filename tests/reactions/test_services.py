@@ -236,3 +236,28 @@ def test_summaries_for_a_page_cost_one_statement_however_many_items(team, make_f
     assert [result[i].counts.get("💡", 0) for i in ids] == [0, 1] * 6
     assert all(result[i].mine == {"👍"} for i in ids)
     assert [result[i].comments for i in ids] == [0, 1] * 6
+
+
+def test_reactors_read_everyones_reactions_for_several_target_types_in_one_statement(team, make_feedback) -> None:
+    """The praise wall's shared rows: who reacted with what, by target type and id, one statement
+    for all the types; a type without ids (or without reactions) is there, empty; the same id
+    under another type is another target."""
+    item = make_feedback()
+    other, boss = team["other"], team["boss"]
+    services.set_reaction(other, "feedback", item.id, "👍", True)
+    services.set_reaction(other, "feedback", item.id, "🔥", True)
+    services.set_reaction(boss, "feedback", item.id, "💡", True)
+    db.session.add(Reaction(target_type="flower", target_id=item.id, user_id=boss.id, emoji="👍"))
+    db.session.commit()
+    item_id, other_id, boss_id = item.id, other.id, boss.id  # loaded before counting
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        found = services.reactors({"feedback": [item_id], "flower": [item_id, item_id + 1], "badge_award": []})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len([sql for sql in statements if sql.startswith("SELECT")]) == 1
+    assert found == {"feedback": {item_id: {other_id: ",".join(sorted(("👍", "🔥"))), boss_id: "💡"}},
+                     "flower": {item_id: {boss_id: "👍"}}, "badge_award": {}}
+    assert services.reactors({"badge_award": []}) == {"badge_award": {}}
