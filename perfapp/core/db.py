@@ -150,9 +150,10 @@ def rows(statement: Select[Any], params: dict[str, Any]) -> list[Any]:
     tuples rather than SQLAlchemy's rows), run on the cursor (`Prepared`) for a statement built
     once and run again and again (a hot page's, built under functools.cache): the compiled
     form is kept with the statement object. One with an expanding parameter runs through Core."""
-    try:
-        prepared = _prepared[statement]
-    except KeyError:
+    with _prepared_lock:  # cachetools' caches are not thread-safe (a hit reorders the LRU)
+        known = statement in _prepared
+        prepared = _prepared.get(statement)
+    if not known:
         prepared = Prepared(statement)
         dialect = db.session().get_bind().dialect
         try:
