@@ -30,7 +30,7 @@ class FeedbackFacets(NamedTuple):
 
 
 def _facets(rows: Sequence[Any], viewer: Any, options: dict[str, Any]) -> dict[int, FeedbackFacets]:
-    from perfapp.moderation.services import can_report  # here: moderation imports feedback
+    from perfapp.moderation.services import reportable_type  # here: moderation imports feedback
     from perfapp.reactions.services import mine_of_rows  # here: reactions imports feedback
 
     own = mine_of_rows(viewer, "feedback", rows)
@@ -38,7 +38,7 @@ def _facets(rows: Sequence[Any], viewer: Any, options: dict[str, Any]) -> dict[i
     meetings = _visible_meetings(viewer, {row.meeting_id for row in rows if row.meeting_id is not None})
     coach = bool(viewer.is_hr or viewer.is_manager) and not options.get("no_promote")
     # Read once, not per card (a feed page is 20 of them: the viewer's attributes go through the ORM).
-    viewer_id, reportable = viewer.id, can_report(viewer, "feedback", _NOBODYS)
+    viewer_id, reportable = viewer.id, reportable_type("feedback")
     out = {}
     for row in rows:
         mine = row.author_id == viewer_id
@@ -50,14 +50,6 @@ def _facets(rows: Sequence[Any], viewer: Any, options: dict[str, Any]) -> dict[i
             may_report=reportable and not mine, mine=own.get(row.id, ()),
             goal_shown=row.goal_id in goals, meeting_shown=row.meeting_id in meetings)
     return out
-
-
-class _Nobodys(NamedTuple):
-    author_id: None = None
-
-
-#: a feedback row written by no one: whether the viewer may report feedback that is not theirs
-_NOBODYS = _Nobodys()
 
 
 def _visible_goals(viewer: Any, ids: set[int]) -> set[int]:

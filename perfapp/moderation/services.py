@@ -72,10 +72,14 @@ def reportable_for(viewer: User, target_type: str, target_id: int) -> tuple[Repo
     return kind, obj
 
 
+def reportable_type(target_type: str) -> bool:
+    """Whether posts of this type can be reported at all (by anyone but their author)."""
+    return target_type in REPORTABLE
+
+
 def can_report(viewer: User, target_type: str, obj: Any) -> bool:
     """Whether to offer the report button: a registered type, and not the viewer's own post."""
-    kind = REPORTABLE.get(target_type)
-    return kind is not None and kind.author_id(obj) != viewer.id
+    return reportable_type(target_type) and REPORTABLE[target_type].author_id(obj) != viewer.id
 
 
 def report(reporter: User, target_type: str, target_id: int, reason: str) -> Report:
